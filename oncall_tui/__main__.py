@@ -1,0 +1,5 @@
+"""`python -m oncall_tui` runs the same command line as `oncall-tui`."""
+
+from oncall_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""The command line: the console, the demo, and the commands that need no terminal UI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from oncall_tui import __version__
+from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, load_config
+from oncall_tui.core.durations import format_duration
+from oncall_tui.core.text import clean_line
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    config_help = "config file (default: $ONCALL_TUI_CONFIG, ./config.yaml, user config dir)"
+    parser = argparse.ArgumentParser(
+        prog="oncall-tui",
+        description="The on-call engineer's console: live Alertmanager alerts and silences.",
+    )
+    parser.add_argument("--config", metavar="PATH", help=config_help)
+    # Subcommands accept --config too; SUPPRESS keeps them from resetting one given before.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=config_help)
+    parser.add_argument("--version", action="version", version=f"oncall-tui {__version__}")
+    parser.add_argument("--read-only", action="store_true", help="never change anything on a server")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo", parents=[common], help="the console against an embedded simulator (no services needed)"
+    )
+    demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="never change anything")
+    commands.add_parser("check", parents=[common], help="validate the config and reach every Alertmanager")
+    return parser
+
+
+def default_config_path() -> Path:
+    """The example config the package ships (the repo's config.yaml in a source checkout)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "config.example.yaml"
+    return packaged if packaged.is_file() else here.parent / "config.yaml"
+
+
+def _load(explicit: str | None, fallback: bool = False) -> tuple[Path, Config]:
+    try:
+        return load_config(explicit)
+    except ConfigError as error:
+        if fallback and error.problems[0].startswith("no config found"):
+            return load_config(str(default_config_path()))
+        raise
+
+
+def run_console(config: Config, read_only: bool) -> int:
+    from oncall_tui.ui.app import OncallApp  # the CLI's other commands never load Textual
+
+    OncallApp(config, read_only=read_only).run()
+    return EXIT_OK
+
+
+def run_demo(explicit: str | None, read_only: bool) -> int:
+    from oncall_tui.sim.scenario import start_demo
+
+    _, config = _load(explicit, fallback=True)
+    server = start_demo()
+    try:
+        demo = config.model_copy(update={"alertmanagers": [AlertmanagerSource(name="demo", url=server.url)]})
+        return run_console(demo, read_only)
+    finally:
+        server.stop()
+
+
+async def _check_alertmanager(source: AlertmanagerSource) -> tuple[bool, str]:
+    async with AlertmanagerClient(source) as client:
+        try:
+            await client.ready()
+            status = await client.status()
+        except AlertmanagerError as error:
+            return False, f"FAILED {error}"
+    version = clean_line(str(status["versionInfo"].get("version", "?")), 40)
+    cluster = status.get("cluster") if isinstance(status.get("cluster"), dict) else {}
+    peers = len(cluster.get("peers") or [])
+    state = clean_line(str(cluster.get("status", "?")), 20)
+    return True, f"ok {source.name}: ready, version {version}, cluster {state}" + (f" ({peers} peers)" if peers else "")
+
+
+def run_check(path: Path, config: Config) -> int:
+    print(
+        f"config  ok {path}: {len(config.alertmanagers)} alertmanager(s), poll every {format_duration(config.poll_interval)}"
+    )
+
+    async def check_all() -> list[tuple[bool, str]]:
+        return await asyncio.gather(*(_check_alertmanager(s) for s in config.alertmanagers))
+
+    results = asyncio.run(check_all())
+    for source, (_, line) in zip(config.alertmanagers, results, strict=True):
+        print(f"alertmanager  {line}  ({source.url})")
+    return EXIT_OK if all(ok for ok, _ in results) else EXIT_CHECK_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return run_demo(args.config, args.read_only)
+        path, config = _load(args.config)
+        if args.command == "check":
+            return run_check(path, config)
+        return run_console(config, args.read_only)
+    except ConfigError as error:
+        for problem in error.problems:
+            print(f"oncall-tui: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,136 @@
+"""Talking to Alertmanager API v2 over httpx, and turning every failure into one line.
+
+The client never raises anything but `AlertmanagerError`, whose message is fit for a status
+line: "prod: timed out after 5s", "prod: HTTP 503: service unavailable".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from oncall_tui.core.config import AlertmanagerSource
+from oncall_tui.core.durations import format_duration
+from oncall_tui.core.models import Alert, PayloadError, Silence, SilenceRequest
+from oncall_tui.core.text import clean_line
+
+
+class AlertmanagerError(Exception):
+    """A request failed. `str()` is one line naming the source."""
+
+
+def _error_text(response: httpx.Response) -> str:
+    """Alertmanager sends errors as a JSON string (`"silence not found"`) or plain text."""
+    text = response.text.strip()
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return text
+    return decoded if isinstance(decoded, str) else text
+
+
+def _parse_alerts(body: bytes, source: str) -> list[Alert]:
+    data = json.loads(body)
+    if not isinstance(data, list):
+        raise PayloadError(f"expected a list of alerts, got {type(data).__name__}")
+    return [Alert.from_api(item, source) for item in data]
+
+
+def _parse_silences(body: bytes, source: str) -> list[Silence]:
+    data = json.loads(body)
+    if not isinstance(data, list):
+        raise PayloadError(f"expected a list of silences, got {type(data).__name__}")
+    return [Silence.from_api(item, source) for item in data]
+
+
+class AlertmanagerClient:
+    """One Alertmanager's API. Use as an async context manager, or call `aclose()`."""
+
+    def __init__(self, source: AlertmanagerSource, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.source = source
+        self.name = source.name
+        verify: Any = str(source.ca_bundle) if source.ca_bundle else True
+        self._http = httpx.AsyncClient(
+            base_url=source.url,
+            timeout=source.timeout,
+            verify=verify,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "oncall-tui"},
+        )
+
+    async def __aenter__(self) -> AlertmanagerClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise AlertmanagerError(f"{self.name}: timed out after {format_duration(self.source.timeout)}") from None
+        except httpx.ConnectError as error:
+            reason = clean_line(str(error), 100) or "connection failed"
+            raise AlertmanagerError(f"{self.name}: unreachable ({reason})") from None
+        except httpx.HTTPError as error:
+            reason = clean_line(str(error), 100) or type(error).__name__
+            raise AlertmanagerError(f"{self.name}: request failed ({reason})") from None
+        if response.status_code >= 400:
+            detail = clean_line(_error_text(response), 120) or response.reason_phrase
+            raise AlertmanagerError(f"{self.name}: HTTP {response.status_code} from {path}: {detail}")
+        return response
+
+    async def _parsed(self, response: httpx.Response, parse: Any) -> Any:
+        # Parsing 10,000 alerts takes tens of milliseconds: keep it off the event loop.
+        try:
+            return await asyncio.to_thread(parse, response.content, self.name)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise AlertmanagerError(f"{self.name}: response from {response.url.path} is not JSON") from None
+        except PayloadError as error:
+            raise AlertmanagerError(f"{self.name}: unexpected response: {clean_line(str(error), 120)}") from None
+
+    async def ready(self) -> None:
+        await self._request("GET", "/-/ready")
+
+    async def status(self) -> dict[str, Any]:
+        """`GET /api/v2/status`: version info, cluster status and uptime."""
+        response = await self._request("GET", "/api/v2/status")
+        try:
+            data = response.json()
+        except ValueError:
+            raise AlertmanagerError(f"{self.name}: status response is not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("versionInfo"), dict):
+            raise AlertmanagerError(f"{self.name}: unexpected status response (no versionInfo)")
+        return data
+
+    async def alerts(self) -> list[Alert]:
+        """Every alert not yet resolved: active, silenced, inhibited and unprocessed."""
+        response = await self._request("GET", "/api/v2/alerts")
+        return await self._parsed(response, _parse_alerts)
+
+    async def silences(self) -> list[Silence]:
+        response = await self._request("GET", "/api/v2/silences")
+        return await self._parsed(response, _parse_silences)
+
+    async def create_silence(self, request: SilenceRequest) -> str:
+        """Create (or, with `request.id`, edit) a silence; the ID the server returns.
+
+        Alertmanager may give an edited silence a new ID: always keep the returned one.
+        """
+        response = await self._request("POST", "/api/v2/silences", json=request.to_api())
+        try:
+            silence_id = response.json().get("silenceID")
+        except (ValueError, AttributeError):
+            silence_id = None
+        if not isinstance(silence_id, str) or not silence_id:
+            raise AlertmanagerError(f"{self.name}: silence response has no silenceID")
+        return silence_id
+
+    async def expire_silence(self, silence_id: str) -> None:
+        await self._request("DELETE", f"/api/v2/silence/{silence_id}")

@@ -1,0 +1,41 @@
+"""Making untrusted text (alert labels, annotations, server messages) safe to show.
+
+Label values come from whoever can push an alert. They may carry terminal escape
+sequences (which could move the cursor or retitle the terminal) and Rich markup. The UI
+renders them through `rich.text.Text`, which never interprets markup; this module removes
+what a terminal would interpret.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CSI, OSC (terminated by BEL or ST), other two-byte ESC sequences, then any C0/C1
+# control character left over (newlines and tabs included: one value is one line).
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"
+    r"|\x1b[@-Z\\-_]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+_WHITESPACE = re.compile(r"[\t\n]")
+
+
+def clean_line(text: str, limit: int = 0) -> str:
+    """`text` with terminal control sequences removed, tabs and newlines as spaces.
+
+    With `limit`, longer text is cut to that many characters and ends in an ellipsis.
+    """
+    text = _WHITESPACE.sub(" ", _ESCAPES.sub("", text))
+    if limit and len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
+def clean_block(text: str, limit: int = 0) -> str:
+    """Like `clean_line`, but newlines and tabs are kept (for descriptions)."""
+    text = _ESCAPES.sub("", text)
+    if limit and len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text

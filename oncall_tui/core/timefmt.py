@@ -1,0 +1,15 @@
+"""Times as the console shows them: UTC first, the user's local time beside it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utc_and_local(moment: datetime, seconds: bool = True) -> str:
+    """`14:32:05 UTC (15:32 CET)`; the local part is left out where it equals UTC."""
+    utc = moment.astimezone(UTC)
+    local = moment.astimezone()
+    shown = utc.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%H:%M UTC")
+    if local.utcoffset() != utc.utcoffset():
+        shown += local.strftime(" (%H:%M %Z)")
+    return shown

@@ -1,0 +1,274 @@
+"""The console: wires the board, the widgets and the screens together, and owns every write."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Static
+
+from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.board import Board, utc_now
+from oncall_tui.core.config import Config
+from oncall_tui.core.matchers import Filter, MatcherError, matchers_for, parse_filter
+from oncall_tui.core.models import Silence, SilenceRequest
+from oncall_tui.core.text import clean_line
+from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.screens.help import HelpScreen
+from oncall_tui.ui.screens.silence_form import SilenceForm
+from oncall_tui.ui.screens.silences import SilencesScreen
+from oncall_tui.ui.widgets.alert_detail import AlertDetail
+from oncall_tui.ui.widgets.alert_list import AlertList
+from oncall_tui.ui.widgets.status_line import StatusLine
+
+READ_ONLY = "Read-only: started with --read-only, so nothing is sent to Alertmanager."
+
+
+class OncallApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "oncall-tui"
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
+        Binding("s", "silence", "Silence", id="silence"),
+        Binding("S", "silences", "Silences", id="silences"),
+        Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="refresh"),
+    ]
+
+    def __init__(self, config: Config, read_only: bool = False, clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__()
+        self.config = config
+        self.read_only = read_only
+        self.clock = clock
+        self.board = Board([AlertmanagerClient(source) for source in config.alertmanagers], clock=clock)
+        self.filter = Filter()
+        self.created_silences: list[tuple[str, str]] = []
+        """(source, silence ID) of every silence this console created, as the servers returned them."""
+        self._refresh_now = asyncio.Event()
+        self._source_errors: dict[str, str | None] = {}
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(self.config.user.name, self.read_only, self.clock, id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="alerts-pane", classes="pane"):
+                yield Static("ALERTS  waiting for the first poll…", id="alerts-title", classes="pane-title")
+                alerts = AlertList(self.config.alerts.labels, self.clock, id="alerts")
+                alerts.is_new = lambda alert: self.board.is_new(alert, self.config.alerts.highlight_new)
+                alerts.show_sources = len(self.config.alertmanagers) > 1
+                yield alerts
+            yield AlertDetail(self.clock, id="detail", classes="pane")
+        yield Input(
+            placeholder="filter: severity=critical service=~ml-.* or free text · enter keeps · esc clears", id="filter"
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.config.theme in self.available_themes:
+            self.theme = self.config.theme
+        else:
+            self.notify(f"Unknown theme {self.config.theme!r} in config.yaml; using the default.", severity="warning")
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        self.query_one(AlertList).focus()
+        self._show_status()
+        self.poll_alerts()
+        self.set_interval(1.0, self._tick)
+
+    async def on_unmount(self) -> None:
+        await self.board.aclose()
+
+    # -- polling --------------------------------------------------------------------------
+    @work(exclusive=True, group="poll", description="Polling Alertmanager")
+    async def poll_alerts(self) -> None:
+        """Poll forever; a failing source is shown as stale, never ends the loop."""
+        while True:
+            try:
+                await self.board.poll_once()
+            except Exception as error:  # a bug must not stop the alerts from updating
+                self.notify(f"Polling failed: {clean_line(str(error), 200)}", severity="error")
+            self._refresh_now.clear()
+            self._show_alerts()
+            self._announce_source_changes()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._refresh_now.wait(), self.config.poll_interval)
+
+    def action_refresh_now(self) -> None:
+        self._refresh_now.set()
+
+    def _announce_source_changes(self) -> None:
+        for name, status in self.board.status.items():
+            before = self._source_errors.get(name)
+            if status.error and status.error != before:
+                self.notify(f"{status.error} — showing the last known alerts as stale.", severity="warning")
+            elif before and not status.error:
+                self.notify(f"{name}: reachable again.")
+            self._source_errors[name] = status.error
+
+    def _tick(self) -> None:
+        """Once a second: ages, staleness and the clock move on."""
+        self._show_status()
+        self.query_one(AlertList).refresh()
+        detail = self.query_one(AlertDetail)
+        detail.show(detail.alert)
+
+    def _show_status(self) -> None:
+        self.query_one(StatusLine).show(list(self.board.status.values()))
+
+    def _show_alerts(self) -> None:
+        shown = [a for a in self.board.alerts if self.filter.matches(a)] if self.filter else self.board.alerts
+        alert_list = self.query_one(AlertList)
+        alert_list.show(shown)
+        self.query_one(AlertDetail).show(alert_list.current)
+        counts = self.board.counts()
+        title = Text.assemble(
+            ("ALERTS", "bold"),
+            f"  firing {counts['active']} · silenced {counts['silenced']} · inhibited {counts['inhibited']}",
+        )
+        if counts["stale"]:
+            title.append(f" · stale {counts['stale']}", style="bold")
+        if self.filter:
+            filter_text = clean_line(self.query_one("#filter", Input).value, 60)
+            title.append(f" · filter {filter_text} shows {len(shown)}", style="italic")
+        self.query_one("#alerts-title", Static).update(title)
+        self._show_status()
+
+    @on(AlertList.AlertHighlighted)
+    def _alert_highlighted(self, event: AlertList.AlertHighlighted) -> None:
+        self.query_one(AlertDetail).show(event.alert)
+
+    # -- filter ---------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-visible")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        try:
+            self.filter = parse_filter(event.value)
+        except MatcherError as error:
+            event.input.border_subtitle = clean_line(str(error), 100).replace("[", r"\[")
+            event.input.add_class("-invalid")
+            return
+        event.input.border_subtitle = ""
+        event.input.remove_class("-invalid")
+        self._show_alerts()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            event.input.remove_class("-visible")
+        self.query_one(AlertList).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("-visible", "-invalid")
+        box.border_subtitle = ""
+        self.filter = Filter()
+        self._show_alerts()
+        self.query_one(AlertList).focus()
+
+    # -- silences -------------------------------------------------------------------------
+    def _refuse_if_read_only(self) -> bool:
+        if self.read_only:
+            self.notify(READ_ONLY, severity="warning")
+        return self.read_only
+
+    def action_silence(self) -> None:
+        if self._refuse_if_read_only():
+            return
+        alert = self.query_one(AlertList).current
+        if alert is None:
+            self.notify("Select an alert to silence first (or press S to manage silences).")
+            return
+        form = SilenceForm(
+            matchers_for(alert),
+            self.config.silences.default_duration,
+            self.config.user.name,
+            self.clock,
+            self.board.alerts,
+        )
+        self.push_screen(form, lambda request: request and self.send_silence(request, alert.sources))
+
+    def action_silences(self) -> None:
+        self.push_screen(SilencesScreen(self.board, self.clock))
+
+    @on(SilencesScreen.EditRequested)
+    def _edit_silence(self, event: SilencesScreen.EditRequested) -> None:
+        if self._refuse_if_read_only():
+            return
+        silence = event.silence
+        remaining = max(60.0, (silence.ends_at - self.clock()).total_seconds())
+        form = SilenceForm(
+            " ".join(map(str, silence.matchers)),
+            remaining,
+            self.config.user.name,
+            self.clock,
+            self.board.alerts,
+            comment=silence.comment,
+            silence_id=silence.id if silence.state != "expired" else None,
+        )
+        self.push_screen(form, lambda request: request and self.send_silence(request, [silence.source]))
+
+    @on(SilencesScreen.ExpireRequested)
+    def _expire_silence(self, event: SilencesScreen.ExpireRequested) -> None:
+        if self._refuse_if_read_only():
+            return
+        silence = event.silence
+        question = f"Expire silence {silence.id}?"
+        detail = (
+            clean_line(" ".join(map(str, silence.matchers)), 300)
+            + f"\nby {clean_line(silence.created_by, 60)}: {clean_line(silence.comment, 200)}"
+        )
+        self.push_screen(ConfirmScreen(question, detail, yes="Expire"), lambda yes: yes and self.send_expire(silence))
+
+    @work(group="writes", description="Creating a silence")
+    async def send_silence(self, request: SilenceRequest, sources: tuple[str, ...] | list[str]) -> None:
+        try:
+            created = await self.board.create_silence(request, sources)
+        except AlertmanagerError as error:
+            self.notify(f"Silence not created: {error}", severity="error", timeout=10)
+            return
+        self.created_silences.extend(created)
+        verb = "updated" if request.id and all(i == request.id for _, i in created) else "created"
+        self.notify(f"Silence {verb}: " + ", ".join(f"{i} on {s}" for s, i in created))
+        self._after_silence_change()
+
+    @work(group="writes", description="Expiring a silence")
+    async def send_expire(self, silence: Silence) -> None:
+        try:
+            await self.board.expire_silence(silence)
+        except AlertmanagerError as error:
+            self.notify(f"Silence not expired: {error}", severity="error", timeout=10)
+            return
+        self.notify(f"Silence {silence.id} expired.")
+        self._after_silence_change()
+
+    def _after_silence_change(self) -> None:
+        self.action_refresh_now()
+        if isinstance(self.screen, SilencesScreen):
+            self.screen.action_reload()
+
+    # -- help -----------------------------------------------------------------------------
+    def action_help(self) -> None:
+        seen, bindings = set(), []
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if binding.action not in seen:
+                seen.add(binding.action)
+                bindings.append(binding)
+        for binding in AlertList.BINDINGS:
+            if binding.action not in seen:
+                bindings.append(binding)
+        self.push_screen(HelpScreen(bindings))

@@ -1,0 +1,1 @@
+"""Screens of the console: each owns one task (a form, a list, a confirmation, help)."""

@@ -1,0 +1,135 @@
+"""The silence form: matchers prefilled from the alert, a duration, a required comment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from oncall_tui.core.durations import format_duration, parse_duration
+from oncall_tui.core.matchers import MatcherError, matches, parse_matchers
+from oncall_tui.core.models import Alert, SilenceRequest
+
+
+class SilenceForm(ModalScreen[SilenceRequest | None]):
+    """Returns the request to send, or None when cancelled. Nothing is sent from here."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="silence_form.cancel"),
+        Binding("ctrl+s", "submit", "Create", id="silence_form.submit"),
+    ]
+
+    def __init__(
+        self,
+        matchers: str,
+        duration: float,
+        author: str,
+        clock: Callable[[], datetime],
+        alerts: list[Alert],
+        comment: str = "",
+        silence_id: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.initial = {
+            "matchers": matchers,
+            "duration": format_duration(duration),
+            "author": author,
+            "comment": comment,
+        }
+        self.clock = clock
+        self.alerts = alerts
+        self.silence_id = silence_id
+
+    def compose(self) -> ComposeResult:
+        title = f"Edit silence {self.silence_id}" if self.silence_id else "New silence"
+        with Vertical(id="silence-dialog", classes="dialog"):
+            yield Static(title, classes="title")
+            yield Label("Matchers (name=value, name=~regex, name!=value, name!~regex)")
+            yield Input(self.initial["matchers"], id="silence-matchers")
+            yield Label("Duration (e.g. 30m, 1h, 2h30m)")
+            yield Input(self.initial["duration"], id="silence-duration")
+            yield Label("Author")
+            yield Input(self.initial["author"], id="silence-author")
+            yield Label("Comment (required: why, and a ticket if there is one)")
+            yield Input(self.initial["comment"], id="silence-comment", placeholder="e.g. deploying fix, INC-42")
+            yield Static(id="silence-preview")
+            yield Static(id="silence-error")
+            with Horizontal(classes="buttons"):
+                yield Button(
+                    "Create (ctrl+s)" if not self.silence_id else "Save (ctrl+s)",
+                    variant="primary",
+                    id="silence-submit",
+                )
+                yield Button("Cancel (esc)", id="silence-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#silence-comment", Input).focus()
+        self._preview()
+
+    def _value(self, name: str) -> str:
+        return self.query_one(f"#silence-{name}", Input).value.strip()
+
+    def build(self) -> SilenceRequest:
+        """The request the form describes. Raises ValueError with what to fix."""
+        try:
+            matchers = parse_matchers(self._value("matchers"))
+        except MatcherError as error:
+            raise ValueError(f"matchers: {error}") from None
+        try:
+            duration = parse_duration(self._value("duration"))
+        except ValueError as error:
+            raise ValueError(f"duration: {error}") from None
+        if not self._value("author"):
+            raise ValueError("author: who is silencing? (set user.name in config.yaml to prefill it)")
+        if not self._value("comment"):
+            raise ValueError("comment: say why this is silenced")
+        now = self.clock()
+        return SilenceRequest(
+            matchers=matchers,
+            starts_at=now,
+            ends_at=now + timedelta(seconds=duration),
+            created_by=self._value("author"),
+            comment=self._value("comment"),
+            id=self.silence_id,
+        )
+
+    def _preview(self) -> None:
+        preview = self.query_one("#silence-preview", Static)
+        try:
+            request = self.build()
+        except ValueError as error:
+            preview.update(Text(str(error), style="italic"))
+            return
+        hits = sum(all(matches(m, a.labels) for m in request.matchers) for a in self.alerts)
+        ends = request.ends_at.strftime("%Y-%m-%d %H:%M UTC")
+        preview.update(Text(f"Silences {hits} alert(s) firing now, until {ends}."))
+
+    def on_input_changed(self) -> None:
+        self.query_one("#silence-error", Static).update("")
+        self._preview()
+
+    def on_input_submitted(self) -> None:
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "silence-submit":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+    def action_submit(self) -> None:
+        try:
+            request = self.build()
+        except ValueError as error:
+            self.query_one("#silence-error", Static).update(Text(str(error), style="bold"))
+            return
+        self.dismiss(request)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

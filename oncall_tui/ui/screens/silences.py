@@ -1,0 +1,104 @@
+"""`S`: the silences of every configured Alertmanager, to review, edit or expire."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from oncall_tui.core.alertmanager import AlertmanagerError
+from oncall_tui.core.board import Board
+from oncall_tui.core.durations import format_age
+from oncall_tui.core.models import Silence
+from oncall_tui.core.text import clean_line
+
+
+class SilencesScreen(Screen[None]):
+    """Lists silences; `x` and `e` ask the app to expire or edit (the app owns every write)."""
+
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back", id="silences.back"),
+        Binding("r", "reload", "Reload", id="silences.reload"),
+        Binding("x,delete", "expire", "Expire", id="silences.expire"),
+        Binding("e", "edit", "Edit", id="silences.edit"),
+    ]
+
+    class ExpireRequested(Message):
+        def __init__(self, silence: Silence) -> None:
+            super().__init__()
+            self.silence = silence
+
+    class EditRequested(Message):
+        def __init__(self, silence: Silence) -> None:
+            super().__init__()
+            self.silence = silence
+
+    def __init__(self, board: Board, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.board = board
+        self.clock = clock
+        self.silences: list[Silence] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="silences-pane", classes="pane"):
+            yield Static("SILENCES  loading…", id="silences-title", classes="pane-title")
+            yield DataTable(id="silences-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("state", "ends in", "matchers", "created by", "comment", "id", "source")
+        self.action_reload()
+
+    @work(exclusive=True, group="silences", description="Loading silences")
+    async def action_reload(self) -> None:
+        title = self.query_one("#silences-title", Static)
+        try:
+            self.silences = await self.board.silences()
+        except AlertmanagerError as error:
+            title.update(Text(f"SILENCES  could not load: {error}"))
+            return
+        now = self.clock()
+        table = self.query_one(DataTable)
+        table.clear()
+        for silence in self.silences:
+            left = (silence.ends_at - now).total_seconds()
+            table.add_row(
+                silence.state,
+                format_age(left) if silence.state != "expired" else "-",
+                Text(clean_line(" ".join(map(str, silence.matchers)), 64)),
+                Text(clean_line(silence.created_by, 30)),
+                Text(clean_line(silence.comment, 60)),
+                silence.id,
+                silence.source,
+            )
+        live = sum(s.state != "expired" for s in self.silences)
+        title.update(f"SILENCES  {live} active or pending · {len(self.silences) - live} expired · x expire · e edit")
+
+    def _selected(self) -> Silence | None:
+        table = self.query_one(DataTable)
+        if not self.silences or table.cursor_row >= len(self.silences):
+            return None
+        return self.silences[table.cursor_row]
+
+    def action_expire(self) -> None:
+        silence = self._selected()
+        if silence is None:
+            return
+        if silence.state == "expired":
+            self.notify("That silence has already expired.")
+            return
+        self.post_message(self.ExpireRequested(silence))
+
+    def action_edit(self) -> None:
+        silence = self._selected()
+        if silence is not None:
+            self.post_message(self.EditRequested(silence))

@@ -1,0 +1,77 @@
+"""Shared fixtures: the simulator on a loopback port, configs, and waiting for conditions."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from oncall_tui.core.config import Config
+from oncall_tui.sim.server import SimServer
+from oncall_tui.sim.store import SimAlertmanager
+
+ROOT = Path(__file__).resolve().parent.parent
+FROZEN = datetime(2026, 11, 27, 14, 32, 5, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _utc() -> None:
+    """Local time is shown beside UTC; pin it so screens are the same on every machine."""
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+
+class SteppedClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, start: datetime = FROZEN) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> SteppedClock:
+    return SteppedClock()
+
+
+@pytest.fixture
+def sim(clock: SteppedClock) -> Iterator[SimServer]:
+    """An empty simulator on a free loopback port, on the stepped clock."""
+    with SimServer(SimAlertmanager(clock=clock)) as server:
+        yield server
+
+
+def make_config(*urls: str, **overrides: object) -> Config:
+    raw: dict[str, object] = {
+        "user": {"name": "alice", "email": "alice@example.com"},
+        "alertmanagers": [
+            {"name": f"am{i}" if i else "prod", "url": url, "timeout": "2s"} for i, url in enumerate(urls)
+        ],
+        "poll_interval": "0.2s",
+    }
+    raw.update(overrides)
+    return Config.model_validate(raw)
+
+
+def alert(name: str, severity: str = "warning", annotations: dict[str, str] | None = None, **labels: str) -> dict:
+    """A postable alert, as Prometheus would send it."""
+    return {"labels": {"alertname": name, "severity": severity, **labels}, "annotations": annotations or {}}
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    """Wait for a condition (not for a time): poll it every 20 ms, fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,48 @@
+"""A deliberately broken HTTP server, to see the client fail politely."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Misbehaving:
+    """Answers every request as `mode` says: `status:CODE`, `not-json`, `wrong-shape`, `hang`, `huge`."""
+
+    def __init__(self) -> None:
+        self.mode = "wrong-shape"
+        self.release = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                mode = outer.mode
+                if mode == "hang":
+                    outer.release.wait(30)
+                    return
+                status, body = 200, b'{"not": "a list"}'
+                if mode.startswith("status:"):
+                    status, body = int(mode.split(":")[1]), b"upstream \x1b[31mexploded\x1b[0m\nsecond line"
+                elif mode == "not-json":
+                    body = b"<html>proxy login</html>"
+                elif mode == "item-shape":
+                    body = b'[{"fingerprint": "f", "labels": {"a": 1}, "status": {}}]'
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()

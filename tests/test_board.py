@@ -1,0 +1,88 @@
+"""Merging several Alertmanagers, staleness, and recovery, over real HTTP to simulators."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from oncall_tui.core.alertmanager import AlertmanagerClient
+from oncall_tui.core.board import Board
+from oncall_tui.core.models import SilenceMatcher, SilenceRequest
+from oncall_tui.sim.server import SimServer
+from oncall_tui.sim.store import SimAlertmanager
+from tests.conftest import SteppedClock, alert, make_config
+
+
+async def test_dedupes_by_fingerprint_and_tags_sources(clock: SteppedClock) -> None:
+    with SimServer(SimAlertmanager(clock=clock)) as one, SimServer(SimAlertmanager(clock=clock)) as two:
+        one.store.post_alerts([alert("Shared", "critical"), alert("OnlyOne", "info")])
+        two.store.post_alerts([alert("Shared", "critical"), alert("OnlyTwo", "warning")])
+        config = make_config(one.url, two.url)
+        board = Board([AlertmanagerClient(s) for s in config.alertmanagers], clock=clock)
+        alerts = await board.poll_once()
+        await board.aclose()
+    assert [(a.name, a.sources) for a in alerts] == [
+        ("Shared", ("prod", "am1")),
+        ("OnlyTwo", ("am1",)),
+        ("OnlyOne", ("prod",)),
+    ]
+
+
+async def test_sorted_by_severity_then_newest_first(sim, clock: SteppedClock) -> None:
+    sim.store.post_alerts([alert("OldWarn", "warning"), alert("OldCrit", "critical")])
+    clock.advance(60)
+    sim.store.post_alerts([alert("NewWarn", "warning"), alert("Odd", "whatever"), alert("Info", "info")])
+    board = Board([AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers], clock=clock)
+    assert [a.name for a in await board.poll_once()] == ["OldCrit", "NewWarn", "OldWarn", "Info", "Odd"]
+    await board.aclose()
+
+
+async def test_a_silence_in_one_cluster_does_not_hide_the_alert_firing_in_another(clock: SteppedClock) -> None:
+    with SimServer(SimAlertmanager(clock=clock)) as one, SimServer(SimAlertmanager(clock=clock)) as two:
+        for server in (one, two):
+            server.store.post_alerts([alert("Shared", "critical")])
+        board = Board([AlertmanagerClient(s) for s in make_config(one.url, two.url).alertmanagers], clock=clock)
+        request = SilenceRequest(
+            (SilenceMatcher("alertname", "Shared"),), clock.now, clock.now + timedelta(hours=1), "a", "c"
+        )
+        [(source, _)] = await board.create_silence(request, ["am1"])
+        assert source == "am1"
+        [shared] = await board.poll_once()
+        assert shared.state == "active" and shared.sources == ("prod", "am1")
+        await board.aclose()
+
+
+async def test_stale_source_keeps_last_alerts_and_recovers(clock: SteppedClock) -> None:
+    store = SimAlertmanager(clock=clock)
+    server = SimServer(store).start()
+    store.post_alerts([alert("X", "critical")])
+    board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
+    [fresh] = await board.poll_once()
+    assert not fresh.stale and board.status["prod"].error is None
+    server.stop()
+    clock.advance(5)
+    [kept] = await board.poll_once()
+    status = board.status["prod"]
+    assert kept.name == "X" and kept.stale
+    assert status.error.startswith("prod: unreachable") and status.failing_since == clock.now
+    clock.advance(5)
+    await board.poll_once()
+    assert board.status["prod"].failing_since == clock.now - timedelta(seconds=5)  # since the first failure
+    with SimServer(store, port=server.port):
+        clock.advance(1)
+        [back] = await board.poll_once()
+    assert not back.stale and board.status["prod"].error is None and board.status["prod"].failing_since is None
+    await board.aclose()
+
+
+async def test_ha_cluster_members_get_a_silence_once(clock: SteppedClock) -> None:
+    with SimServer(SimAlertmanager(clock=clock)) as one, SimServer(SimAlertmanager(clock=clock)) as two:
+        config = make_config(one.url, two.url)
+        sources = [s.model_copy(update={"cluster": "eu"}) for s in config.alertmanagers]
+        board = Board([AlertmanagerClient(s) for s in sources], clock=clock)
+        request = SilenceRequest(
+            (SilenceMatcher("alertname", "X"),), clock.now, clock.now + timedelta(hours=1), "a", "c"
+        )
+        created = await board.create_silence(request, ["prod", "am1"])
+        assert len(created) == 1
+        assert len(one.store.get_silences()) + len(two.store.get_silences()) == 1
+        await board.aclose()

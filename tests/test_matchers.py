@@ -1,0 +1,68 @@
+"""The filter and silence matcher syntax: Alertmanager's, with free text in filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from oncall_tui.core.matchers import MatcherError, matchers_for, parse_filter, parse_matchers
+from oncall_tui.core.models import Alert, SilenceMatcher
+
+
+def make(**labels: str) -> Alert:
+    return Alert("fp", labels, {"summary": "Disk nearly FULL"}, datetime.now(UTC), None, "", "active")
+
+
+CRIT = make(alertname="HighErrorRate", severity="critical", service="ml-api")
+WARN = make(alertname="HighLatency", severity="warning", service="search")
+
+
+@pytest.mark.parametrize(
+    ("text", "crit", "warn"),
+    [
+        ("severity=critical", True, False),
+        ("severity!=critical", False, True),
+        ("service=~ml-.*", True, False),
+        ("service=~ml", False, False),  # anchored, as Alertmanager anchors
+        ("service!~ml-.*", False, True),
+        ('{severity="critical", service=~"ml-.*"}', True, False),
+        ("severity=warning,service=search", False, True),
+        ("latency", False, True),  # free text, case-insensitive, in name
+        ("full", True, True),  # free text in annotations
+        ("ml-api critical", True, False),
+        ("team=", True, True),  # a missing label equals the empty string
+        ("", True, True),
+    ],
+)
+def test_filter(text: str, crit: bool, warn: bool) -> None:
+    parsed = parse_filter(text)
+    assert (parsed.matches(CRIT), parsed.matches(WARN)) == (crit, warn)
+
+
+def test_quoted_values_keep_spaces_commas_and_escapes() -> None:
+    parsed = parse_filter(r'summary="a, b \"c\""')
+    assert parsed.matchers == (SilenceMatcher("summary", 'a, b "c"'),)
+
+
+def test_bad_regex_and_unclosed_quote_are_errors() -> None:
+    with pytest.raises(MatcherError, match="bad regex"):
+        parse_filter("service=~(")
+    with pytest.raises(MatcherError, match="unclosed quote"):
+        parse_filter('service="ml')
+
+
+def test_silence_matchers_refuse_free_text_and_match_everything() -> None:
+    with pytest.raises(MatcherError, match="is not a matcher"):
+        parse_matchers("severity=critical oops")
+    with pytest.raises(MatcherError, match="at least one matcher"):
+        parse_matchers("  ")
+    with pytest.raises(MatcherError, match="match every alert"):
+        parse_matchers("alertname=~.*")
+
+
+def test_matchers_for_an_alert_round_trip_even_with_hostile_values() -> None:
+    hostile = make(alertname="X", note='say "hi", then \\ and\nnewline', empty="")
+    assert parse_matchers(matchers_for(hostile)) == tuple(
+        SilenceMatcher(k, v) for k, v in sorted(hostile.labels.items())
+    )

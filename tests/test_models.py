@@ -1,0 +1,74 @@
+"""Parsing API payloads, durations, and cleaning untrusted text."""
+
+from __future__ import annotations
+
+import pytest
+
+from oncall_tui.core.durations import format_age, format_duration, parse_duration
+from oncall_tui.core.models import Alert, PayloadError
+from oncall_tui.core.text import clean_block, clean_line
+
+RAW = {
+    "fingerprint": "abc",
+    "labels": {"alertname": "X", "severity": "critical"},
+    "annotations": {},
+    "startsAt": "2026-11-27T14:58:01.829123456Z",
+    "endsAt": "2026-11-27T15:03:01.829Z",
+    "updatedAt": "2026-11-27T14:58:01.829Z",
+    "receivers": [{"name": "null"}],
+    "status": {"state": "suppressed", "silencedBy": [], "inhibitedBy": ["def"]},
+}
+
+
+def test_parses_an_alert_with_nanoseconds_and_its_state() -> None:
+    alert = Alert.from_api(RAW, "prod")
+    assert alert.state == "inhibited" and alert.inhibited_by == ("def",)
+    assert alert.starts_at.microsecond == 829123 and alert.sources == ("prod",)
+    silenced = Alert.from_api({**RAW, "status": {"state": "suppressed", "silencedBy": ["s1"], "inhibitedBy": ["d"]}})
+    assert silenced.state == "silenced"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"fingerprint": None}, "fingerprint: missing"),
+        ({"labels": ["x"]}, "labels: expected an object"),
+        ({"labels": {"a": 1}}, "labels.a: expected a string"),
+        ({"startsAt": "yesterday"}, "is not a timestamp"),
+        ({"status": {"state": "weird"}}, "unknown state"),
+        ({"status": None}, "status: missing"),
+    ],
+)
+def test_wrong_shapes_are_named(change: dict, message: str) -> None:
+    with pytest.raises(PayloadError, match=message):
+        Alert.from_api({**RAW, **change})
+
+
+def test_durations() -> None:
+    assert parse_duration("1h30m") == 5400 and parse_duration("500ms") == 0.5 and parse_duration(3) == 3
+    for bad in ("", "1x", "h", "0s", True, "-1s"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+    assert format_duration(5400) == "1h30m" and format_age(59) == "59s" and format_age(7200) == "2h"
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "\x1b[2J\x1b[H",  # clear screen, cursor home
+        "\x1b]0;pwned\x07",  # OSC: set the terminal title
+        "\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\",  # OSC 8 hyperlink
+        "\x1bP+q\x1b\\",  # DCS
+        "\x9b31m",  # 8-bit CSI
+        "a\rb\x00c\x08",
+    ],
+)
+def test_clean_line_removes_every_terminal_control(hostile: str) -> None:
+    cleaned = clean_line(hostile)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in cleaned), repr(cleaned)
+
+
+def test_clean_keeps_text_markup_and_unicode_and_cuts_long_values() -> None:
+    assert clean_line("[bold red]x[/] café 日本 🚨") == "[bold red]x[/] café 日本 🚨"
+    assert clean_line("a\nb\tc") == "a b c" and clean_block("a\nb") == "a\nb"
+    assert clean_line("x" * 500, 10) == "x" * 9 + "…"
