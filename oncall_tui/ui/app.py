@@ -58,18 +58,24 @@ class OncallApp(App[None]):
         self._source_errors: dict[str, str | None] = {}
 
     def compose(self) -> ComposeResult:
-        yield StatusLine(self.config.user.name, self.read_only, self.clock, id="status")
-        with Horizontal(id="main"):
-            with Vertical(id="alerts-pane", classes="pane"):
-                yield Static("ALERTS  waiting for the first poll…", id="alerts-title", classes="pane-title")
-                alerts = AlertList(self.config.alerts.labels, self.clock, id="alerts")
-                alerts.is_new = lambda alert: self.board.is_new(alert, self.config.alerts.highlight_new)
-                alerts.show_sources = len(self.config.alertmanagers) > 1
-                yield alerts
-            yield AlertDetail(self.clock, id="detail", classes="pane")
-        yield Input(
+        # The main screen's widgets are kept by reference: `query_one` searches whichever
+        # screen is on top (a form, the help), and polling goes on under every screen.
+        self.status_line = StatusLine(self.config.user.name, self.read_only, self.clock, id="status")
+        self.alerts_title = Static("ALERTS  waiting for the first poll…", id="alerts-title", classes="pane-title")
+        self.alert_list = AlertList(self.config.alerts.labels, self.clock, id="alerts")
+        self.alert_list.is_new = lambda alert: self.board.is_new(alert, self.config.alerts.highlight_new)
+        self.alert_list.show_sources = len(self.config.alertmanagers) > 1
+        self.alert_detail = AlertDetail(self.clock, id="detail", classes="pane")
+        self.filter_box = Input(
             placeholder="filter: severity=critical service=~ml-.* or free text · enter keeps · esc clears", id="filter"
         )
+        yield self.status_line
+        with Horizontal(id="main"):
+            with Vertical(id="alerts-pane", classes="pane"):
+                yield self.alerts_title
+                yield self.alert_list
+            yield self.alert_detail
+        yield self.filter_box
         yield Footer()
 
     def on_mount(self) -> None:
@@ -79,7 +85,7 @@ class OncallApp(App[None]):
             self.notify(f"Unknown theme {self.config.theme!r} in config.yaml; using the default.", severity="warning")
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
-        self.query_one(AlertList).focus()
+        self.alert_list.focus()
         self._show_status()
         self.poll_alerts()
         self.set_interval(1.0, self._tick)
@@ -117,18 +123,18 @@ class OncallApp(App[None]):
     def _tick(self) -> None:
         """Once a second: ages, staleness and the clock move on."""
         self._show_status()
-        self.query_one(AlertList).refresh()
-        detail = self.query_one(AlertDetail)
+        self.alert_list.refresh()
+        detail = self.alert_detail
         detail.show(detail.alert)
 
     def _show_status(self) -> None:
-        self.query_one(StatusLine).show(list(self.board.status.values()))
+        self.status_line.show(list(self.board.status.values()))
 
     def _show_alerts(self) -> None:
         shown = [a for a in self.board.alerts if self.filter.matches(a)] if self.filter else self.board.alerts
-        alert_list = self.query_one(AlertList)
+        alert_list = self.alert_list
         alert_list.show(shown)
-        self.query_one(AlertDetail).show(alert_list.current)
+        self.alert_detail.show(alert_list.current)
         counts = self.board.counts()
         title = Text.assemble(
             ("ALERTS", "bold"),
@@ -137,18 +143,18 @@ class OncallApp(App[None]):
         if counts["stale"]:
             title.append(f" · stale {counts['stale']}", style="bold")
         if self.filter:
-            filter_text = clean_line(self.query_one("#filter", Input).value, 60)
+            filter_text = clean_line(self.filter_box.value, 60)
             title.append(f" · filter {filter_text} shows {len(shown)}", style="italic")
-        self.query_one("#alerts-title", Static).update(title)
+        self.alerts_title.update(title)
         self._show_status()
 
     @on(AlertList.AlertHighlighted)
     def _alert_highlighted(self, event: AlertList.AlertHighlighted) -> None:
-        self.query_one(AlertDetail).show(event.alert)
+        self.alert_detail.show(event.alert)
 
     # -- filter ---------------------------------------------------------------------------
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         box.add_class("-visible")
         box.focus()
 
@@ -168,16 +174,16 @@ class OncallApp(App[None]):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         if not event.value.strip():
             event.input.remove_class("-visible")
-        self.query_one(AlertList).focus()
+        self.alert_list.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         box.value = ""
         box.remove_class("-visible", "-invalid")
         box.border_subtitle = ""
         self.filter = Filter()
         self._show_alerts()
-        self.query_one(AlertList).focus()
+        self.alert_list.focus()
 
     # -- silences -------------------------------------------------------------------------
     def _refuse_if_read_only(self) -> bool:
@@ -188,7 +194,7 @@ class OncallApp(App[None]):
     def action_silence(self) -> None:
         if self._refuse_if_read_only():
             return
-        alert = self.query_one(AlertList).current
+        alert = self.alert_list.current
         if alert is None:
             self.notify("Select an alert to silence first (or press S to manage silences).")
             return
@@ -262,13 +268,6 @@ class OncallApp(App[None]):
 
     # -- help -----------------------------------------------------------------------------
     def action_help(self) -> None:
-        seen, bindings = set(), []
-        for active in self.screen.active_bindings.values():
-            binding = active.binding
-            if binding.action not in seen:
-                seen.add(binding.action)
-                bindings.append(binding)
-        for binding in AlertList.BINDINGS:
-            if binding.action not in seen:
-                bindings.append(binding)
+        bindings = [active.binding for active in self.screen.active_bindings.values()]
+        bindings += [b for b in AlertList.BINDINGS if b not in bindings]
         self.push_screen(HelpScreen(bindings))

@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from oncall_tui.core.durations import format_duration, parse_duration
 from oncall_tui.core.matchers import MatcherError, matches, parse_matchers
-from oncall_tui.core.models import Alert, SilenceRequest
+from oncall_tui.core.models import Alert, SilenceMatcher, SilenceRequest
 
 
 class SilenceForm(ModalScreen[SilenceRequest | None]):
@@ -75,16 +75,19 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
     def _value(self, name: str) -> str:
         return self.query_one(f"#silence-{name}", Input).value.strip()
 
-    def build(self) -> SilenceRequest:
-        """The request the form describes. Raises ValueError with what to fix."""
+    def _matchers_and_duration(self) -> tuple[tuple[SilenceMatcher, ...], float]:
         try:
             matchers = parse_matchers(self._value("matchers"))
         except MatcherError as error:
             raise ValueError(f"matchers: {error}") from None
         try:
-            duration = parse_duration(self._value("duration"))
+            return matchers, parse_duration(self._value("duration"))
         except ValueError as error:
             raise ValueError(f"duration: {error}") from None
+
+    def build(self) -> SilenceRequest:
+        """The request the form describes. Raises ValueError with what to fix."""
+        matchers, duration = self._matchers_and_duration()
         if not self._value("author"):
             raise ValueError("author: who is silencing? (set user.name in config.yaml to prefill it)")
         if not self._value("comment"):
@@ -100,14 +103,15 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
         )
 
     def _preview(self) -> None:
+        """How many firing alerts the matchers catch, and until when: before anything is sent."""
         preview = self.query_one("#silence-preview", Static)
         try:
-            request = self.build()
+            matchers, duration = self._matchers_and_duration()
         except ValueError as error:
             preview.update(Text(str(error), style="italic"))
             return
-        hits = sum(all(matches(m, a.labels) for m in request.matchers) for a in self.alerts)
-        ends = request.ends_at.strftime("%Y-%m-%d %H:%M UTC")
+        hits = sum(all(matches(m, a.labels) for m in matchers) for a in self.alerts)
+        ends = (self.clock() + timedelta(seconds=duration)).strftime("%Y-%m-%d %H:%M UTC")
         preview.update(Text(f"Silences {hits} alert(s) firing now, until {ends}."))
 
     def on_input_changed(self) -> None:

@@ -1,0 +1,83 @@
+"""Starting the real `prometheus-alertmanager` (Debian's 0.25) on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+
+CONFIG = """
+route:
+  receiver: "null"
+  group_wait: 1s
+receivers:
+  - name: "null"
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [service]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RealAlertmanager:
+    """One Alertmanager process with its own storage dir; `stop()` and `start()` again keep its data."""
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        if BINARY is None:
+            raise RuntimeError("prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager)")
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+        (workdir / "alertmanager.yml").write_text(CONFIG)
+
+    def start(self, timeout: float = 30.0) -> RealAlertmanager:
+        log = open(self.workdir / "alertmanager.log", "ab")  # noqa: SIM115 - the process owns it
+        self.process = subprocess.Popen(
+            [
+                BINARY,
+                f"--config.file={self.workdir / 'alertmanager.yml'}",
+                f"--storage.path={self.workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "GOMAXPROCS": "1"},
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"alertmanager exited: {(self.workdir / 'alertmanager.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)  # polling for readiness: there is nothing to wait on but the port
+        raise RuntimeError(f"alertmanager not ready after {timeout}s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def post_alerts(self, alerts: list[dict]) -> None:
+        httpx.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=10).raise_for_status()

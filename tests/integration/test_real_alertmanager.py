@@ -1,0 +1,133 @@
+"""Against the real Alertmanager 0.25: the client, the contract, and the console."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+
+from oncall_tui.core.alertmanager import AlertmanagerClient
+from oncall_tui.core.board import Board
+from oncall_tui.core.models import SilenceMatcher, SilenceRequest
+from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.screens.silence_form import SilenceForm
+from oncall_tui.ui.screens.silences import SilencesScreen
+from oncall_tui.ui.widgets.alert_list import AlertList
+from tests.alertmanager_process import RealAlertmanager
+from tests.conftest import alert, make_config, until
+from tests.contracts import ALERTMANAGER, validate
+
+HOSTILE = "[bold red]x[/] \x1b]0;pwned\x07 $(touch /tmp/pwned) 日本"
+
+
+def board_for(am: RealAlertmanager) -> Board:
+    return Board([AlertmanagerClient(s) for s in make_config(am.url).alertmanagers])
+
+
+async def test_client_reads_alerts_states_and_silences(alertmanager: RealAlertmanager) -> None:
+    alertmanager.post_alerts(
+        [
+            alert("SLOViolation", "critical", {"runbook_url": "https://x/high-error-rate.md"}, service="ml-api"),
+            alert("HighLatency", "warning", service="ml-api"),  # inhibited by the critical
+            alert("DiskWillFill", "warning", {"summary": HOSTILE}, instance="db-1"),
+        ]
+    )
+    board = board_for(alertmanager)
+    by_name = {a.name: a for a in await board.poll_once()}
+    assert by_name["HighLatency"].state == "inhibited"
+    assert by_name["SLOViolation"].state == "active"
+    assert by_name["SLOViolation"].annotations["runbook_url"] == "https://x/high-error-rate.md"
+    assert by_name["DiskWillFill"].annotations["summary"] == HOSTILE
+    now = datetime.now(timezone.utc)
+    request = SilenceRequest((SilenceMatcher("instance", "db-1"),), now, now + timedelta(hours=1), "alice", "disk")
+    [(source, silence_id)] = await board.create_silence(request, ["prod"])
+    by_name = {a.name: a for a in await board.poll_once()}
+    assert by_name["DiskWillFill"].state == "silenced" and by_name["DiskWillFill"].silenced_by == (silence_id,)
+    [silence] = await board.silences()
+    assert (silence.id, silence.state, silence.source) == (silence_id, "active", "prod")
+    await board.expire_silence(silence)
+    by_name = {a.name: a for a in await board.poll_once()}
+    assert by_name["DiskWillFill"].state == "active"
+    await board.aclose()
+
+
+def test_real_alertmanager_fits_the_same_contract_as_the_simulator(alertmanager: RealAlertmanager) -> None:
+    if not ALERTMANAGER.is_file():
+        import pytest
+
+        pytest.skip(f"contract file {ALERTMANAGER} is absent")
+    alertmanager.post_alerts([alert("X", "critical", service="a"), alert("Y", "warning", service="a")])
+    validate(httpx.get(f"{alertmanager.url}/api/v2/alerts").json(), "gettableAlerts")
+    validate(httpx.get(f"{alertmanager.url}/api/v2/status").json(), "alertmanagerStatus")
+
+
+async def test_edit_with_new_matchers_gets_a_new_id_and_the_console_keeps_it(alertmanager: RealAlertmanager) -> None:
+    board = board_for(alertmanager)
+    now = datetime.now(timezone.utc)
+    first = SilenceRequest((SilenceMatcher("alertname", "X"),), now, now + timedelta(hours=1), "alice", "one")
+    [(_, first_id)] = await board.create_silence(first, ["prod"])
+    same = SilenceRequest(first.matchers, now, now + timedelta(hours=2), "alice", "longer", id=first_id)
+    assert await board.create_silence(same, ["prod"]) == [("prod", first_id)]
+    changed = SilenceRequest(
+        (SilenceMatcher("alertname", "Y"),), now, now + timedelta(hours=1), "alice", "two", id=first_id
+    )
+    [(_, second_id)] = await board.create_silence(changed, ["prod"])
+    assert second_id != first_id
+    states = {s.id: s.state for s in await board.silences()}
+    assert states == {first_id: "expired", second_id: "active"}
+    await board.aclose()
+
+
+async def test_console_shows_alerts_and_silences_one(alertmanager: RealAlertmanager) -> None:
+    alertmanager.post_alerts(
+        [alert("HighErrorRate", "critical", service="ml-api"), alert("DiskWillFill", "warning", instance="db-1")]
+    )
+    app = OncallApp(make_config(alertmanager.url))
+    async with app.run_test(size=(160, 45)) as pilot:
+        alerts = app.query_one(AlertList)
+        await until(lambda: len(alerts.alerts) == 2, what="both alerts shown")
+        assert [a.name for a in alerts.alerts] == ["HighErrorRate", "DiskWillFill"]
+        await pilot.press("j", "s")
+        await until(lambda: isinstance(app.screen, SilenceForm), what="the silence form")
+        await pilot.press(*"disk cleanup", "enter")
+        await until(lambda: app.created_silences, what="the silence ID")
+        [(source, silence_id)] = app.created_silences
+        await until(lambda: alerts.alerts[1].state == "silenced", what="the alert to show as silenced")
+        assert alerts.alerts[1].silenced_by == (silence_id,)
+        silences = httpx.get(f"{alertmanager.url}/api/v2/silences").json()
+        assert [(s["id"], s["comment"], s["createdBy"]) for s in silences] == [(silence_id, "disk cleanup", "alice")]
+        assert {(m["name"], m["value"]) for m in silences[0]["matchers"]} == {
+            ("alertname", "DiskWillFill"),
+            ("severity", "warning"),
+            ("instance", "db-1"),
+        }
+        # and expire it from the silences screen
+        await pilot.press("S")
+        await until(lambda: isinstance(app.screen, SilencesScreen) and app.screen.silences, what="the silences list")
+        await pilot.press("x")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        await pilot.press("y")
+        await until(
+            lambda: httpx.get(f"{alertmanager.url}/api/v2/silence/{silence_id}").json()["status"]["state"] == "expired",
+            what="the silence to expire",
+        )
+        await pilot.press("escape")
+        await until(lambda: alerts.alerts[1].state == "active", what="the alert to be active again")
+
+
+async def test_console_goes_stale_and_recovers_when_alertmanager_restarts(alertmanager: RealAlertmanager) -> None:
+    alertmanager.post_alerts([alert("HighErrorRate", "critical", service="ml-api")])
+    app = OncallApp(make_config(alertmanager.url))
+    async with app.run_test(size=(160, 45)):
+        alerts = app.query_one(AlertList)
+        await until(lambda: len(alerts.alerts) == 1, what="the alert")
+        alertmanager.stop()
+        await until(lambda: app.board.status["prod"].stale, what="the source to go stale")
+        assert alerts.alerts[0].stale and alerts.alerts[0].name == "HighErrorRate"  # the last known alert is kept
+        assert "stale since" in str(app.query_one("#status").render())
+        alertmanager.start()  # same port; Alertmanager keeps silences, not alerts: Prometheus re-sends them
+        alertmanager.post_alerts([alert("HighErrorRate", "critical", service="ml-api")])
+        await until(lambda: not app.board.status["prod"].stale, timeout=20, what="recovery")
+        await until(lambda: alerts.alerts and not alerts.alerts[0].stale, what="fresh alerts")
+        assert "✓" in str(app.query_one("#status").render())

@@ -1,0 +1,82 @@
+"""Hostile label and annotation values render as plain text: no markup, no escapes, no crash."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from oncall_tui.core.models import Alert
+from oncall_tui.sim.server import SimServer
+from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.screens.silence_form import SilenceForm
+from oncall_tui.ui.widgets.alert_detail import AlertDetail
+from oncall_tui.ui.widgets.alert_list import AlertList
+from tests.conftest import SteppedClock, alert, make_config, until
+
+MARKUP = "[bold red]x[/]"
+HOSTILE = {
+    "markup": MARKUP,
+    "lone": "[",
+    "link": "[link=http://evil]click[/link]",
+    "csi": "\x1b[2J\x1b[31mred",
+    "osc": "\x1b]0;pwned\x07title",
+    "long": "L" * 5000,
+    "unicode": "café 日本語 🚨 \u202eevil",
+}
+
+
+def line_text(app: OncallApp, row: int) -> str:
+    strip = app.query_one(AlertList).render_line(row)
+    return "".join(segment.text for segment in strip)
+
+
+def assert_plain(text: str) -> None:
+    assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+
+
+async def test_hostile_values_render_as_plain_text(sim: SimServer, clock: SteppedClock) -> None:
+    sim.store.post_alerts(
+        [
+            alert(MARKUP, "critical", dict(HOSTILE), service=MARKUP, instance="\x1b]0;pwned\x07", pod="["),
+            alert("Long", "[warning", {"description": "D" * 100_000}, job="J" * 5000),
+        ]
+    )
+    app = OncallApp(make_config(sim.url, alerts={"labels": ["service", "instance", "pod", "job"]}), clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        alerts = app.query_one(AlertList)
+        await until(lambda: len(alerts.alerts) == 2, what="both alerts")
+        await pilot.pause()
+        first = line_text(app, 0)
+        assert MARKUP in first and " [ " in first
+        assert_plain(first)
+        assert len(first) == alerts.scrollable_content_region.width  # long values never wrap the line
+        second = line_text(app, 1)
+        assert second.startswith(" ● [wa… Long") and second.rstrip().endswith("active")
+        detail = app.query_one(AlertDetail)
+        text = detail.describe(alerts.alerts[0]).plain
+        for value in ("[link=http://evil]click[/link]", MARKUP, "café 日本語 🚨"):
+            assert value in text
+        assert_plain(text)
+        await pilot.press("j")
+        assert len(detail.describe(alerts.alerts[1]).plain) < 10_000  # a 100 kB description is cut
+        await pilot.press("k", "s")  # the silence form shows the hostile values, and round-trips them
+        form = app.screen
+        assert isinstance(form, SilenceForm)
+        await pilot.press(*"c", "enter")
+        await until(lambda: app.created_silences, what="the silence")
+        [silence] = sim.store.get_silences()
+        assert {m["name"]: m["value"] for m in silence["matchers"]}["service"] == MARKUP
+        await until(lambda: alerts.alerts[0].state == "silenced", what="silenced")
+        assert "pwned" not in app.export_screenshot()  # the OSC title sequence is gone, payload and all
+
+
+async def test_an_empty_label_set_renders(sim: SimServer, clock: SteppedClock) -> None:
+    empty = Alert("fp", {}, {}, datetime(2026, 1, 1, tzinfo=timezone.utc), None, "", "active")
+    assert empty.name == "" and empty.severity == "" and empty.severity_rank == 5
+    app = OncallApp(make_config(sim.url, poll_interval="1h"), clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(lambda: app.board.polls == 1, what="the first poll")
+        app.query_one(AlertList).show([empty])
+        await pilot.pause()
+        assert line_text(app, 0).startswith(" ● -    ")
+        text = app.query_one(AlertDetail).describe(empty).plain
+        assert "(no alertname)" in text and "(none)" in text
