@@ -45,7 +45,7 @@ class RealAlertmanager:
         (workdir / "alertmanager.yml").write_text(CONFIG)
 
     def start(self, timeout: float = 30.0) -> RealAlertmanager:
-        log = open(self.workdir / "alertmanager.log", "ab")  # noqa: SIM115 - the process owns it
+        log = open(self.workdir / "alertmanager.log", "ab")
         self.process = subprocess.Popen(
             [
                 BINARY,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from oncall_tui.core.models import Alert
 from oncall_tui.sim.server import SimServer
@@ -70,7 +70,7 @@ async def test_hostile_values_render_as_plain_text(sim: SimServer, clock: Steppe
 
 
 async def test_an_empty_label_set_renders(sim: SimServer, clock: SteppedClock) -> None:
-    empty = Alert("fp", {}, {}, datetime(2026, 1, 1, tzinfo=timezone.utc), None, "", "active")
+    empty = Alert("fp", {}, {}, datetime(2026, 1, 1, tzinfo=UTC), None, "", "active")
     assert empty.name == "" and empty.severity == "" and empty.severity_rank == 5
     app = OncallApp(make_config(sim.url, poll_interval="1h"), clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -46,19 +46,23 @@ def merge(alerts_by_source: Iterable[tuple[str, list[Alert], bool]]) -> list[Ale
 
     Where sources disagree about the state (two clusters, one silenced), the most
     urgent state wins: a silence in one cluster must not hide an alert firing in another.
-    An alert is stale only if every source that reported it is stale.
+    An alert is stale only if every source that reported it is stale. Alerts seen once
+    are used as they are (only `sources` and `stale` are set); duplicates are copied, so
+    a source's own list is never changed by another source's view.
     """
     merged: dict[str, Alert] = {}
     for source, alerts, stale in alerts_by_source:
         for alert in alerts:
             seen = merged.get(alert.fingerprint)
             if seen is None:
-                merged[alert.fingerprint] = replace(alert, sources=(source,), stale=stale)
+                alert.sources, alert.stale = (source,), stale
+                merged[alert.fingerprint] = alert
                 continue
-            seen.sources = (*seen.sources, source)
-            seen.stale = seen.stale and stale
+            combined = replace(seen, sources=(*seen.sources, source), stale=seen.stale and stale)
             if _STATE_RANK.get(alert.state, 0) < _STATE_RANK.get(seen.state, 0):
-                seen.state, seen.silenced_by, seen.inhibited_by = alert.state, alert.silenced_by, alert.inhibited_by
+                combined.state, combined.silenced_by = alert.state, alert.silenced_by
+                combined.inhibited_by = alert.inhibited_by
+            merged[alert.fingerprint] = combined
     return sort_alerts(merged.values())
 
 

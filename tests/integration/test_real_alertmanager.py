@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -39,9 +39,9 @@ async def test_client_reads_alerts_states_and_silences(alertmanager: RealAlertma
     assert by_name["SLOViolation"].state == "active"
     assert by_name["SLOViolation"].annotations["runbook_url"] == "https://x/high-error-rate.md"
     assert by_name["DiskWillFill"].annotations["summary"] == HOSTILE
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     request = SilenceRequest((SilenceMatcher("instance", "db-1"),), now, now + timedelta(hours=1), "alice", "disk")
-    [(source, silence_id)] = await board.create_silence(request, ["prod"])
+    [(_source, silence_id)] = await board.create_silence(request, ["prod"])
     by_name = {a.name: a for a in await board.poll_once()}
     assert by_name["DiskWillFill"].state == "silenced" and by_name["DiskWillFill"].silenced_by == (silence_id,)
     [silence] = await board.silences()
@@ -64,7 +64,7 @@ def test_real_alertmanager_fits_the_same_contract_as_the_simulator(alertmanager:
 
 async def test_edit_with_new_matchers_gets_a_new_id_and_the_console_keeps_it(alertmanager: RealAlertmanager) -> None:
     board = board_for(alertmanager)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     first = SilenceRequest((SilenceMatcher("alertname", "X"),), now, now + timedelta(hours=1), "alice", "one")
     [(_, first_id)] = await board.create_silence(first, ["prod"])
     same = SilenceRequest(first.matchers, now, now + timedelta(hours=2), "alice", "longer", id=first_id)
@@ -92,7 +92,7 @@ async def test_console_shows_alerts_and_silences_one(alertmanager: RealAlertmana
         await until(lambda: isinstance(app.screen, SilenceForm), what="the silence form")
         await pilot.press(*"disk cleanup", "enter")
         await until(lambda: app.created_silences, what="the silence ID")
-        [(source, silence_id)] = app.created_silences
+        [(_source, silence_id)] = app.created_silences
         await until(lambda: alerts.alerts[1].state == "silenced", what="the alert to show as silenced")
         assert alerts.alerts[1].silenced_by == (silence_id,)
         silences = httpx.get(f"{alertmanager.url}/api/v2/silences").json()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -25,13 +26,14 @@ class AlertDetail(VerticalScroll):
         super().__init__(**kwargs)
         self.clock = clock
         self.alert: Alert | None = None
+        self.body = Static(id="alert-detail-body")
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="alert-detail-body")
+    def compose(self) -> ComposeResult:
+        yield self.body
 
     def show(self, alert: Alert | None) -> None:
         self.alert = alert
-        self.query_one("#alert-detail-body", Static).update(self.describe(alert))
+        self.body.update(self.describe(alert))
 
     def describe(self, alert: Alert | None) -> Text:
         if alert is None:

@@ -1,0 +1,216 @@
+"""10,000 alerts in a real Alertmanager: the console against amtool, in one run.
+
+Run from the repo root:  .venv/bin/python -m bench.alerts_scale [--alerts 10000] [--rounds 5]
+
+Prints, as medians over the rounds:
+  (a) `amtool alert query -o json` wall time (all states, as the console fetches them)
+  (b) the console's client: fetch + parse of GET /api/v2/alerts
+  (c) a full console refresh in a headless app until the alerts pane shows every alert
+  (d) how long a keypress takes to be handled while a refresh is under way
+  (e) the peak RSS of this process (the console, the client and the bench together)
+with the targets: (b) <= 0.5 x (a), (c) <= 1.0 x (a), (d) <= 50 ms, (e) <= 250 MB.
+Figures only: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from textual import events
+
+from oncall_tui.core.alertmanager import AlertmanagerClient
+from oncall_tui.core.config import Config
+from oncall_tui.ui.app import OncallApp
+from tests.alertmanager_process import RealAlertmanager
+
+NAMES = [
+    "HighErrorRate",
+    "HighLatency",
+    "PodCrashLooping",
+    "DiskWillFill",
+    "KubeJobFailed",
+    "TargetDown",
+    "CPUThrottlingHigh",
+    "MemoryPressure",
+    "CertificateExpiresSoon",
+    "NodeNotReady",
+    "QueueBacklog",
+    "SLOViolation",
+]
+SEVERITIES = ["critical", "warning", "warning", "info"]
+
+
+def realistic_alerts(count: int, seed: int = 7) -> list[dict]:
+    """Alerts of about 500 bytes each, with the label spread of a mid-sized fleet."""
+    rng = random.Random(seed)
+    alerts = []
+    for i in range(count):
+        name, service = rng.choice(NAMES), f"svc-{rng.randrange(60):02d}"
+        labels = {
+            "alertname": name,
+            "severity": rng.choice(SEVERITIES),
+            "service": service,
+            "namespace": f"team-{rng.randrange(12)}",
+            "instance": f"node-{i:05d}.eu-west-1.compute.internal:9100",
+            "pod": f"{service}-{rng.getrandbits(32):08x}-{rng.getrandbits(20):05x}",
+            "job": "kubernetes-pods",
+            "cluster": "prod-eu-1",
+        }
+        annotations = {
+            "summary": f"{name} on {service} ({labels['instance']})",
+            "description": f"{name} has been firing for {service} in {labels['namespace']}: "
+            "the value crossed its threshold for longer than the for: duration. Check the dashboards.",
+            "runbook_url": f"https://runbooks.example.com/runbooks/{name.lower()}.md",
+        }
+        alerts.append({"labels": labels, "annotations": annotations, "generatorURL": "http://prometheus:9090/graph"})
+    return alerts
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def run_amtool(url: str, rounds: int, expected: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        out = subprocess.run(
+            ["amtool", f"--alertmanager.url={url}", "alert", "query", "-o", "json", "-a", "-s", "-i", "-u"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        times.append(time.perf_counter() - start)
+    assert out.count(b'"fingerprint"') == expected, "amtool did not see every alert"
+    return times
+
+
+def run_raw(url: str, rounds: int) -> list[float]:
+    """The Alertmanager's own share: the same GET, the body read, nothing parsed."""
+    times = []
+    with httpx.Client(timeout=30) as client:
+        for _ in range(rounds):
+            start = time.perf_counter()
+            client.get(f"{url}/api/v2/alerts").raise_for_status()
+            times.append(time.perf_counter() - start)
+    return times
+
+
+async def run_client(config: Config, rounds: int, expected: int) -> list[float]:
+    times = []
+    async with AlertmanagerClient(config.alertmanagers[0]) as client:
+        for _ in range(rounds):
+            start = time.perf_counter()
+            alerts = await client.alerts()
+            times.append(time.perf_counter() - start)
+            assert len(alerts) == expected
+    return times
+
+
+async def key_latency(app: OncallApp, key: str) -> float:
+    """Seconds from a key event reaching the app to its action having moved the cursor.
+
+    `Pilot.press` also waits for idle and animations (~100 ms even on an idle app), so
+    the key is posted directly, as the terminal driver posts it.
+    """
+    before = app.alert_list.cursor
+    start = time.perf_counter()
+    app.post_message(events.Key(key, key))
+    while app.alert_list.cursor == before:
+        await asyncio.sleep(0)
+    return time.perf_counter() - start
+
+
+async def run_console(config: Config, rounds: int, expected: int) -> tuple[list[float], list[float], list[float]]:
+    """(c) refresh-to-shown times; (d) keypress latencies while idle and during refreshes."""
+    refresh, idle, busy = [], [], []
+    app = OncallApp(config)
+    async with app.run_test(size=(160, 45)) as pilot:
+        while len(app.alert_list.alerts) < expected:
+            await asyncio.sleep(0.01)
+        await pilot.pause()
+        for _ in range(rounds):
+            polls = app.board.polls
+            start = time.perf_counter()
+            app.action_refresh_now()
+            while app.board.polls == polls or len(app.alert_list.alerts) < expected:
+                await asyncio.sleep(0)
+            await pilot.pause()  # until the screen has been updated
+            refresh.append(time.perf_counter() - start)
+        for i in range(50):
+            idle.append(await key_latency(app, "jk"[i % 2]))
+        for _ in range(rounds):
+            polls = app.board.polls
+            app.action_refresh_now()
+            while app.board.polls == polls:
+                busy.append(await key_latency(app, "jk"[len(busy) % 2]))
+                await asyncio.sleep(0.005)  # a fast typist, not a flood: about 200 keys a second
+    return refresh, idle, busy
+
+
+def percentile_ms(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--alerts", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        am = RealAlertmanager(Path(tmp)).start()
+        try:
+            batch = realistic_alerts(args.alerts)
+            for i in range(0, len(batch), 1000):
+                am.post_alerts(batch[i : i + 1000])
+            config = Config.model_validate(
+                {
+                    "user": {"name": "bench"},
+                    "alertmanagers": [{"name": "bench", "url": am.url, "timeout": "30s"}],
+                    "poll_interval": "1h",
+                }
+            )
+            run_amtool(am.url, 1, args.alerts)  # warm up both sides the same way
+            a = run_amtool(am.url, args.rounds, args.alerts)
+            raw = run_raw(am.url, args.rounds)
+            b = asyncio.run(run_client(config, args.rounds, args.alerts))
+            c, idle, d = asyncio.run(run_console(config, args.rounds, args.alerts))
+        finally:
+            am.stop()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    am_ms = median_ms(a)
+    print(f"alerts: {args.alerts}, rounds: {args.rounds}")
+    print(f"(a) amtool alert query -o json      {am_ms:8.1f} ms")
+    raw_ms = median_ms(raw)
+    print(
+        f"    Alertmanager's response alone   {raw_ms:8.1f} ms   {raw_ms / am_ms:5.2f} x amtool (GET, body read, no parsing)"
+    )
+    print(
+        f"(b) console client fetch + parse    {median_ms(b):8.1f} ms   {median_ms(b) / am_ms:5.2f} x amtool (target <= 0.5)"
+    )
+    print(
+        f"    client's own share (b) - server {median_ms(b) - raw_ms:8.1f} ms vs amtool's (a) - server"
+        f" {am_ms - raw_ms:.1f} ms: {(median_ms(b) - raw_ms) / max(am_ms - raw_ms, 1e-9):.2f} x"
+    )
+    print(
+        f"(c) console refresh until shown     {median_ms(c):8.1f} ms   {median_ms(c) / am_ms:5.2f} x amtool (target <= 1.0)"
+    )
+    print(
+        f"(d) keypress during a refresh       {median_ms(d):8.1f} ms median, p95 {percentile_ms(d, 0.95):.1f} ms,"
+        f" max {max(d) * 1000:.1f} ms over {len(d)} keys (target <= 50 ms)"
+    )
+    print(f"    keypress on an idle console     {median_ms(idle):8.1f} ms median, max {max(idle) * 1000:.1f} ms")
+    print(f"(e) peak RSS of this process        {rss_mb:8.1f} MB (target <= 250 MB)")
+
+
+if __name__ == "__main__":
+    main()

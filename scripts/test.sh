@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# One command: set up (venv, packages, prometheus-alertmanager), lint, then run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --with-alertmanager
+.venv/bin/python -m ruff check .
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+if [ "$status" = 5 ]; then
+    echo "test.sh: pytest ran no test: that is a failure" >&2
+    exit 1
+fi
+exit "$status"

@@ -1,0 +1,68 @@
+"""SVG snapshots of each screen state at 160x45, with the clock frozen (review snapshot_report.html)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from textual.widgets import Input
+
+from oncall_tui.sim.scenario import start_demo
+from oncall_tui.sim.server import SimServer
+from oncall_tui.ui.app import OncallApp
+from tests.conftest import SteppedClock, make_config, until
+
+SIZE = (160, 45)
+
+
+@pytest.fixture
+def demo(clock: SteppedClock) -> Iterator[SimServer]:
+    server = start_demo(clock=clock)
+    yield server
+    server.stop()
+
+
+def demo_app(demo: SimServer, clock: SteppedClock) -> OncallApp:
+    return OncallApp(make_config(demo.url, poll_interval="1h"), clock=clock)
+
+
+async def first_poll(app: OncallApp) -> None:
+    await until(lambda: app.board.polls >= 1 and app.alert_list.alerts, what="the first poll")
+
+
+def test_main_screen(snap_compare, demo: SimServer, clock: SteppedClock) -> None:
+    app = demo_app(demo, clock)
+
+    async def run_before(pilot) -> None:
+        await first_poll(app)
+        await pilot.press("j")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_silence_form(snap_compare, demo: SimServer, clock: SteppedClock) -> None:
+    app = demo_app(demo, clock)
+
+    async def run_before(pilot) -> None:
+        await first_poll(app)
+        await pilot.press("s")
+        for box in app.screen.query(Input):
+            box.cursor_blink = False
+        await pilot.press(*"rolling back ml-api")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_filtered_and_stale(snap_compare, demo: SimServer, clock: SteppedClock) -> None:
+    app = demo_app(demo, clock)
+
+    async def run_before(pilot) -> None:
+        await first_poll(app)
+        await pilot.press("slash", *"service=~ml-.*", "enter")
+        demo.stop()
+        app.action_refresh_now()
+        await until(lambda: app.board.status["prod"].stale, what="stale")
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
