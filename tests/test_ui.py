@@ -193,8 +193,9 @@ async def test_help_lists_keys_with_their_ids_and_keymap_remaps(sim: SimServer, 
         await started(app, pilot, 4)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        ids = {b.id for b in app.screen.bindings}
-        assert {"silence", "silences", "filter", "quit", "alerts.down"} <= ids
+        assert {"silence", "silences", "filter", "quit", "alerts.down"} <= set(app.screen.keys)
+        assert app.screen.keys["alerts.down"] == (["down", "j"], "Down")
+        assert app.screen.keys["silence"] == (["ctrl+o"], "Silence")  # the remapped key
         await pilot.press("escape", "ctrl+o")
         assert isinstance(app.screen, SilenceForm)
 
@@ -212,3 +213,38 @@ async def test_stale_source_is_shown_with_since_and_reason(sim: SimServer, clock
         assert all(a.stale for a in alerts.alerts) and len(alerts.alerts) == 4
         assert "stale 4" in str(app.query_one("#alerts-title").render())
         assert any("showing the last known alerts as stale" in n for n in notes(app))
+
+
+async def test_edit_a_silence_keeps_the_new_id_the_server_returns(sim: SimServer, clock: SteppedClock) -> None:
+    sim.store.post_alerts(FIRING)
+    first = sim.store.post_silence(
+        {
+            "matchers": [{"name": "alertname", "value": "HighLatency", "isRegex": False}],
+            "startsAt": clock.now.isoformat(),
+            "endsAt": "2026-11-27T15:32:05Z",
+            "createdBy": "bob",
+            "comment": "search deploy",
+        }
+    )
+    app = OncallApp(make_config(sim.url), clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await started(app, pilot, 4)
+        await pilot.press("S")
+        await until(lambda: isinstance(app.screen, SilencesScreen) and app.screen.silences, what="silences")
+        await pilot.press("s", "slash")  # the alert keys do nothing over the silences screen
+        assert isinstance(app.screen, SilencesScreen)
+        await pilot.press("e")
+        form = app.screen
+        assert isinstance(form, SilenceForm) and form.silence_id == first
+        assert form.query_one("#silence-matchers").value == 'alertname="HighLatency"'
+        assert form.query_one("#silence-duration").value == "1h"  # what is left of it
+        assert form.query_one("#silence-comment").value == "search deploy"
+        form.query_one("#silence-matchers").value = 'alertname=~"HighLatency|DiskWillFill"'
+        await pilot.press("ctrl+s")
+        await until(lambda: app.created_silences, what="the edited silence")
+        [(_, second)] = app.created_silences
+        assert second != first
+        states = {s["id"]: s["status"]["state"] for s in sim.store.get_silences()}
+        assert states == {first: "expired", second: "active"}
+        assert any(f"Silence created: {second} on prod" in n for n in notes(app))
+        await until(lambda: [s.id for s in app.screen.silences][:1] == [second], what="the list to reload")

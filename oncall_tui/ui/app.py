@@ -93,6 +93,14 @@ class OncallApp(App[None]):
     async def on_unmount(self) -> None:
         await self.board.aclose()
 
+    MAIN_SCREEN_ACTIONS = frozenset({"filter", "clear_filter", "silence", "silences"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The alert keys act on the alerts: not while another screen is on top."""
+        if action in self.MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
+            return None  # shown nowhere, does nothing
+        return True
+
     # -- polling --------------------------------------------------------------------------
     @work(exclusive=True, group="poll", description="Polling Alertmanager")
     async def poll_alerts(self) -> None:
@@ -268,6 +276,5 @@ class OncallApp(App[None]):
 
     # -- help -----------------------------------------------------------------------------
     def action_help(self) -> None:
-        bindings = [active.binding for active in self.screen.active_bindings.values()]
-        bindings += [b for b in AlertList.BINDINGS if b not in bindings]
-        self.push_screen(HelpScreen(bindings))
+        active = [a.binding for a in self.screen.active_bindings.values()]
+        self.push_screen(HelpScreen([*active, *AlertList.BINDINGS]))

@@ -16,20 +16,34 @@ FILTER_HELP = (
 )
 
 
+def keys_by_id(bindings: list[Binding]) -> dict[str, tuple[list[str], str]]:
+    """The console's own bindings (those with an id), each with all the keys bound to it."""
+    found: dict[str, tuple[list[str], str]] = {}
+    for binding in bindings:
+        if not binding.id:
+            continue  # Textual's own (focus, copy, palette) are not ours to document
+        keys, _ = found.setdefault(binding.id, ([], binding.description))
+        for key in binding.key.split(","):
+            shown = binding.key_display or key.strip()
+            if shown not in keys:
+                keys.append(shown)
+    return found
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
 
     def __init__(self, bindings: list[Binding]) -> None:
         super().__init__()
-        self.bindings = bindings
+        self.keys = keys_by_id(bindings)
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold")
-        table.add_column("key")
+        table.add_column("keys")
         table.add_column("does")
-        table.add_column("id (for keymap:)")
-        for binding in self.bindings:
-            table.add_row(binding.key_display or binding.key, binding.description, binding.id or "")
+        table.add_column("id (for keymap: in config.yaml)")
+        for binding_id, (keys, description) in self.keys.items():
+            table.add_row(", ".join(keys), description, binding_id)
         with VerticalScroll(id="help-dialog", classes="dialog"):
             yield Static("Keys", classes="title")
             yield Static(table)
