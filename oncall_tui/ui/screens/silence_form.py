@@ -69,6 +69,7 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
                 yield Button("Cancel (esc)", id="silence-cancel")
 
     def on_mount(self) -> None:
+        self.query_one("#silence-matchers", Input).cursor_position = 0  # show alertname=, not the tail
         self.query_one("#silence-comment", Input).focus()
         self._preview()
 
