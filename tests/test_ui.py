@@ -248,3 +248,24 @@ async def test_edit_a_silence_keeps_the_new_id_the_server_returns(sim: SimServer
         assert states == {first: "expired", second: "active"}
         assert any(f"Silence created: {second} on prod" in n for n in notes(app))
         await until(lambda: [s.id for s in app.screen.silences][:1] == [second], what="the list to reload")
+
+
+async def test_a_misbehaving_source_is_one_line_in_the_header(clock: SteppedClock) -> None:
+    from tests.misbehaving import Misbehaving
+
+    broken = Misbehaving()
+    broken.mode = "not-json"
+    try:
+        app = OncallApp(make_config(broken.url), clock=clock)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await until(lambda: app.board.status["prod"].stale, what="the error")
+            await pilot.pause()
+            assert "AM prod ✗ stale since 14:32:05 UTC: response from /api/v2/alerts is not JSON" in str(
+                app.status_line.render()
+            )
+            broken.mode = "status:502"
+            await until(lambda: "HTTP 502" in (app.board.status["prod"].error or ""), what="the next error")
+            await pilot.press("j", "slash")  # still answering keys
+            assert app.filter_box.has_focus
+    finally:
+        broken.close()
