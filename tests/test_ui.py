@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import pytest
+from textual.pilot import Pilot
+
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import READ_ONLY, OncallApp
 from oncall_tui.ui.screens.help import HelpScreen
@@ -27,135 +32,127 @@ def notes(app: OncallApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def started(app: OncallApp, pilot, count: int) -> AlertList:
+@pytest.fixture
+async def console(sim: SimServer, clock: SteppedClock) -> AsyncIterator[tuple[OncallApp, Pilot]]:
+    """The console on the simulator with FIRING loaded, after its first poll."""
+    sim.store.post_alerts(FIRING)
+    app = OncallApp(make_config(sim.url), clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await started(app, pilot, 4)
+        yield app, pilot
+
+
+async def started(app: OncallApp, pilot: Pilot, count: int) -> AlertList:
     alerts = app.query_one(AlertList)
     await until(lambda: len(alerts.alerts) == count, what=f"{count} alerts")
     await pilot.pause()
     return alerts
 
 
-async def test_select_moves_and_shows_detail(sim: SimServer, clock: SteppedClock) -> None:
-    sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url), clock=clock)
-    async with app.run_test(size=(160, 45)) as pilot:
-        await started(app, pilot, 4)
-        detail = app.query_one(AlertDetail)
-        assert detail.alert.name == "HighErrorRate"
-        await pilot.press("j", "j")  # same start time: by name
-        assert detail.alert.name == "HighLatency"
-        await pilot.press("k")
-        assert detail.alert.name == "DiskWillFill"
-        await pilot.press("G")
-        assert detail.alert.name == "CertificateExpiresSoon"
-        await pilot.press("j")  # stays on the last
-        assert detail.alert.name == "CertificateExpiresSoon"
-        await pilot.press("g")
-        assert "ml-api errors" in str(detail.describe(detail.alert))
+async def test_select_moves_and_shows_detail(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    detail = app.query_one(AlertDetail)
+    assert detail.alert.name == "HighErrorRate"
+    await pilot.press("j", "j")  # same start time: by name
+    assert detail.alert.name == "HighLatency"
+    await pilot.press("k")
+    assert detail.alert.name == "DiskWillFill"
+    await pilot.press("G")
+    assert detail.alert.name == "CertificateExpiresSoon"
+    await pilot.press("j")  # stays on the last
+    assert detail.alert.name == "CertificateExpiresSoon"
+    await pilot.press("g")
+    assert "ml-api errors" in str(detail.describe(detail.alert))
 
 
-async def test_cursor_stays_on_its_alert_across_refreshes(sim: SimServer, clock: SteppedClock) -> None:
-    sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url), clock=clock)
-    async with app.run_test(size=(160, 45)) as pilot:
-        alerts = await started(app, pilot, 4)
-        await pilot.press("j", "j")
-        assert alerts.current.name == "HighLatency"
-        sim.store.post_alerts([alert("NewCritical", "critical")])  # sorts above the cursor
-        await until(lambda: len(alerts.alerts) == 5, what="the new alert")
-        assert alerts.current.name == "HighLatency"
-        [new] = [a for a in alerts.alerts if a.name == "NewCritical"]
-        assert app.board.is_new(new, 5.0) and not app.board.is_new(alerts.current, 5.0)
-        sim.store.resolve(alerts.current.labels)  # resolved alerts disappear
-        await until(lambda: len(alerts.alerts) == 4, what="the resolved alert to disappear")
-        assert "HighLatency" not in shown(app)
+async def test_cursor_stays_on_its_alert_across_refreshes(console: tuple[OncallApp, Pilot], sim: SimServer) -> None:
+    app, pilot = console
+    alerts = app.alert_list
+    await pilot.press("j", "j")
+    assert alerts.current.name == "HighLatency"
+    sim.store.post_alerts([alert("NewCritical", "critical")])  # sorts above the cursor
+    await until(lambda: len(alerts.alerts) == 5, what="the new alert")
+    assert alerts.current.name == "HighLatency"
+    [new] = [a for a in alerts.alerts if a.name == "NewCritical"]
+    assert app.board.is_new(new, 5.0) and not app.board.is_new(alerts.current, 5.0)
+    sim.store.resolve(alerts.current.labels)  # resolved alerts disappear
+    await until(lambda: len(alerts.alerts) == 4, what="the resolved alert to disappear")
+    assert "HighLatency" not in shown(app)
 
 
-async def test_filter_by_matchers_and_free_text_then_escape_clears(sim: SimServer, clock: SteppedClock) -> None:
-    sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url), clock=clock)
-    async with app.run_test(size=(160, 45)) as pilot:
-        await started(app, pilot, 4)
-        await pilot.press("slash", *"severity=warning")
-        assert shown(app) == ["DiskWillFill", "HighLatency"]
-        await pilot.press(*" db")
-        assert shown(app) == ["DiskWillFill"]
-        await pilot.press("enter")
-        assert app.query_one(AlertList).has_focus
-        assert "filter severity=warning db shows 1" in str(app.query_one("#alerts-title").render())
-        await pilot.press("escape")
-        assert len(shown(app)) == 4
-        await pilot.press("slash", *"service=~ml-.*")
-        assert shown(app) == ["HighErrorRate"]
+async def test_filter_by_matchers_and_free_text_then_escape_clears(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await pilot.press("slash", *"severity=warning")
+    assert shown(app) == ["DiskWillFill", "HighLatency"]
+    await pilot.press(*" db")
+    assert shown(app) == ["DiskWillFill"]
+    await pilot.press("enter")
+    assert app.query_one(AlertList).has_focus
+    assert "filter severity=warning db shows 1" in str(app.query_one("#alerts-title").render())
+    await pilot.press("escape")
+    assert len(shown(app)) == 4
+    await pilot.press("slash", *"service=~ml-.*")
+    assert shown(app) == ["HighErrorRate"]
 
 
-async def test_a_bad_regex_keeps_the_last_good_filter_and_says_why(sim: SimServer, clock: SteppedClock) -> None:
-    sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url), clock=clock)
-    async with app.run_test(size=(160, 45)) as pilot:
-        await started(app, pilot, 4)
-        await pilot.press("slash", *"service=~ml-.*")
-        assert shown(app) == ["HighErrorRate"]
-        box = app.query_one("#filter")
-        box.value = "service=~("
-        await pilot.pause()
-        assert box.has_class("-invalid") and "bad regex" in str(box.border_subtitle)
-        assert shown(app) == ["HighErrorRate"]
+async def test_a_bad_regex_keeps_the_last_good_filter_and_says_why(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await pilot.press("slash", *"service=~ml-.*")
+    assert shown(app) == ["HighErrorRate"]
+    box = app.query_one("#filter")
+    box.value = "service=~("
+    await pilot.pause()
+    assert box.has_class("-invalid") and "bad regex" in str(box.border_subtitle)
+    assert shown(app) == ["HighErrorRate"]
 
 
-async def test_silence_form_requires_a_comment_then_creates(sim: SimServer, clock: SteppedClock) -> None:
-    sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url), clock=clock)
-    async with app.run_test(size=(160, 45)) as pilot:
-        await started(app, pilot, 4)
-        await pilot.press("j", "s")
-        form = app.screen
-        assert isinstance(form, SilenceForm)
-        assert (
-            form.query_one("#silence-matchers").value == 'alertname="DiskWillFill" instance="db-1" severity="warning"'
-        )
-        assert form.query_one("#silence-duration").value == "1h"
-        assert form.query_one("#silence-author").value == "alice"
-        await pilot.press("ctrl+s")
-        assert app.screen is form  # refused: no comment
-        assert "comment: say why" in str(form.query_one("#silence-error").render())
-        assert "Silences 1 alert(s) firing now" in str(form.query_one("#silence-preview").render())
-        form.query_one("#silence-matchers").value = "service=~search|ml-api"
-        form.query_one("#silence-duration").value = "2h"
-        await pilot.pause()
-        assert "Silences 2 alert(s) firing now" in str(form.query_one("#silence-preview").render())
-        await pilot.press(*"rollout", "enter")
-        await until(lambda: app.created_silences, what="the silence")
-        [silence] = sim.store.get_silences()
-        assert silence["comment"] == "rollout" and silence["createdBy"] == "alice"
-        assert silence["matchers"] == [{"name": "service", "value": "search|ml-api", "isRegex": True, "isEqual": True}]
-        assert silence["endsAt"] == "2026-11-27T16:32:05.000Z"  # 2h from the frozen clock
-        await until(lambda: app.board.counts()["silenced"] == 2, what="both alerts silenced")
+async def test_silence_form_requires_a_comment_then_creates(
+    console: tuple[OncallApp, Pilot], sim: SimServer, clock: SteppedClock
+) -> None:
+    app, pilot = console
+    await pilot.press("j", "s")
+    form = app.screen
+    assert isinstance(form, SilenceForm)
+    assert form.query_one("#silence-matchers").value == 'alertname="DiskWillFill" instance="db-1" severity="warning"'
+    assert form.query_one("#silence-duration").value == "1h"
+    assert form.query_one("#silence-author").value == "alice"
+    await pilot.press("ctrl+s")
+    assert app.screen is form  # refused: no comment
+    assert "comment: say why" in str(form.query_one("#silence-error").render())
+    assert "Silences 1 alert(s) firing now" in str(form.query_one("#silence-preview").render())
+    form.query_one("#silence-matchers").value = "service=~search|ml-api"
+    form.query_one("#silence-duration").value = "2h"
+    await pilot.pause()
+    assert "Silences 2 alert(s) firing now" in str(form.query_one("#silence-preview").render())
+    await pilot.press(*"rollout", "enter")
+    await until(lambda: app.created_silences, what="the silence")
+    [silence] = sim.store.get_silences()
+    assert silence["comment"] == "rollout" and silence["createdBy"] == "alice"
+    assert silence["matchers"] == [{"name": "service", "value": "search|ml-api", "isRegex": True, "isEqual": True}]
+    assert silence["endsAt"] == "2026-11-27T16:32:05.000Z"  # 2h from the frozen clock
+    await until(lambda: app.board.counts()["silenced"] == 2, what="both alerts silenced")
 
 
-async def test_silence_form_cancel_sends_nothing(sim: SimServer, clock: SteppedClock) -> None:
-    sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url), clock=clock)
-    async with app.run_test(size=(160, 45)) as pilot:
-        await started(app, pilot, 4)
-        await pilot.press("s", *"x", "escape")
-        assert not isinstance(app.screen, SilenceForm)
-        assert sim.store.get_silences() == []
+async def test_silence_form_cancel_sends_nothing(console: tuple[OncallApp, Pilot], sim: SimServer) -> None:
+    app, pilot = console
+    await pilot.press("s", *"x", "escape")
+    assert not isinstance(app.screen, SilenceForm)
+    assert sim.store.get_silences() == []
 
 
-async def test_a_refused_silence_is_one_line_and_the_console_keeps_running(sim: SimServer, clock: SteppedClock) -> None:
-    sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url), clock=clock)
-    async with app.run_test(size=(160, 45)) as pilot:
-        await started(app, pilot, 4)
-        await pilot.press("s")
-        app.screen.query_one("#silence-duration").value = "1h"
-        sim.stop()  # the Alertmanager goes away while the form is open
-        await pilot.press(*"x", "enter")
-        await until(lambda: any("Silence not created" in n for n in notes(app)), what="the error")
-        [line] = [n for n in notes(app) if "Silence not created" in n]
-        assert "\n" not in line and "prod: unreachable" in line
-        await pilot.press("j")  # still alive
-        assert app.query_one(AlertList).current.name == "DiskWillFill"
+async def test_a_refused_silence_is_one_line_and_the_console_keeps_running(
+    console: tuple[OncallApp, Pilot], sim: SimServer
+) -> None:
+    app, pilot = console
+    await pilot.press("s")
+    app.screen.query_one("#silence-duration").value = "1h"
+    sim.stop()  # the Alertmanager goes away while the form is open
+    await pilot.press(*"x", "enter")
+    await until(lambda: any("Silence not created" in n for n in notes(app)), what="the error")
+    [line] = [n for n in notes(app) if "Silence not created" in n]
+    assert "\n" not in line and "prod: unreachable" in line
+    await pilot.press("j")  # still alive
+    assert app.query_one(AlertList).current.name == "DiskWillFill"
 
 
 async def test_read_only_refuses_every_write(sim: SimServer, clock: SteppedClock) -> None:
@@ -200,19 +197,17 @@ async def test_help_lists_keys_with_their_ids_and_keymap_remaps(sim: SimServer, 
         assert isinstance(app.screen, SilenceForm)
 
 
-async def test_stale_source_is_shown_with_since_and_reason(sim: SimServer, clock: SteppedClock) -> None:
-    sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url), clock=clock)
-    async with app.run_test(size=(160, 45)) as pilot:
-        alerts = await started(app, pilot, 4)
-        sim.stop()
-        await until(lambda: app.board.status["prod"].stale, what="stale")
-        await pilot.pause()
-        status = str(app.query_one("#status").render())
-        assert "AM prod ✗ stale since 14:32:05 UTC: unreachable" in status
-        assert all(a.stale for a in alerts.alerts) and len(alerts.alerts) == 4
-        assert "stale 4" in str(app.query_one("#alerts-title").render())
-        assert any("showing the last known alerts as stale" in n for n in notes(app))
+async def test_stale_source_is_shown_with_since_and_reason(console: tuple[OncallApp, Pilot], sim: SimServer) -> None:
+    app, pilot = console
+    alerts = app.alert_list
+    sim.stop()
+    await until(lambda: app.board.status["prod"].stale, what="stale")
+    await pilot.pause()
+    status = str(app.query_one("#status").render())
+    assert "AM prod ✗ stale since 14:32:05 UTC: unreachable" in status
+    assert all(a.stale for a in alerts.alerts) and len(alerts.alerts) == 4
+    assert "stale 4" in str(app.query_one("#alerts-title").render())
+    assert any("showing the last known alerts as stale" in n for n in notes(app))
 
 
 async def test_edit_a_silence_keeps_the_new_id_the_server_returns(sim: SimServer, clock: SteppedClock) -> None:
