@@ -62,7 +62,7 @@ def test_silence_matchers_refuse_free_text_and_match_everything() -> None:
 
 
 def test_matchers_for_an_alert_round_trip_even_with_hostile_values() -> None:
-    hostile = make(alertname="X", note='say "hi", then \\ and\nnewline', empty="")
-    assert parse_matchers(matchers_for(hostile)) == tuple(
-        SilenceMatcher(k, v) for k, v in sorted(hostile.labels.items())
-    )
+    hostile = make(alertname="X", note='say "hi", then \\ and\nnewline', empty="", esc="\x1b]0;t\x07\u202e")
+    text = matchers_for(hostile)
+    assert "\x1b" not in text and "\u202e" not in text and "\\u001b]0;t\\u0007\\u202e" in text
+    assert parse_matchers(text) == tuple(SilenceMatcher(k, v) for k, v in sorted(hostile.labels.items()))

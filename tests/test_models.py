@@ -61,11 +61,14 @@ def test_durations() -> None:
         "\x1bP+q\x1b\\",  # DCS
         "\x9b31m",  # 8-bit CSI
         "a\rb\x00c\x08",
+        "\u202eevil\u202c \u2066x\u2069",  # bidi overrides
     ],
 )
 def test_clean_line_removes_every_terminal_control(hostile: str) -> None:
     cleaned = clean_line(hostile)
-    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in cleaned), repr(cleaned)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or 0x202A <= ord(c) <= 0x2069 for c in cleaned), repr(
+        cleaned
+    )
 
 
 def test_clean_keeps_text_markup_and_unicode_and_cuts_long_values() -> None:

@@ -72,7 +72,14 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 
 def _unquote(raw: str) -> str:
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m[1], m[1]), raw)
+    """Undo matcher escapes: \\n, \\t, \\uXXXX, and a backslash before any other character."""
+
+    def one(found: re.Match[str]) -> str:
+        if found.group(1):
+            return chr(int(found.group(1), 16))
+        return {"n": "\n", "t": "\t"}.get(found.group(2), found.group(2))
+
+    return re.sub(r"\\(?:u([0-9a-fA-F]{4})|(.))", one, raw)
 
 
 def _parse(text: str, allow_words: bool) -> Filter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -130,8 +131,21 @@ class SilenceMatcher:
         return {"name": self.name, "value": self.value, "isRegex": self.is_regex, "isEqual": self.is_equal}
 
     def __str__(self) -> str:
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'{self.name}{self.operator}"{escaped}"'
+        """Matcher syntax; control characters are written as \\uXXXX so the text is safe to edit."""
+        return f'{self.name}{self.operator}"{_escape(self.value)}"'
+
+
+_UNSAFE = re.compile(r'[\\"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]')
+
+
+def _escape(value: str) -> str:
+    def one(found: re.Match[str]) -> str:
+        char = found.group(0)
+        if char in '\\"':
+            return "\\" + char
+        return {"\n": "\\n", "\t": "\\t"}.get(char, f"\\u{ord(char):04x}")
+
+    return _UNSAFE.sub(one, value)
 
 
 @dataclass(slots=True)

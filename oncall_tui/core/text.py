@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 
-# CSI, OSC (terminated by BEL or ST), other two-byte ESC sequences, then any C0/C1
-# control character left over (newlines and tabs included: one value is one line).
+# CSI, OSC (terminated by BEL or ST), other two-byte ESC sequences, any C0/C1 control
+# character left over, and the bidirectional overrides that can make a terminal show
+# text in another order than it is ("Trojan Source").
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
     r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"
     r"|\x1b[@-Z\\-_]?"
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+    r"|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
 _WHITESPACE = re.compile(r"[\t\n]")
 
