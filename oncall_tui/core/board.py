@@ -14,14 +14,11 @@ from typing import TypeVar
 
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.models import Alert, Silence, SilenceRequest
+from oncall_tui.core.timefmt import utc_now
 
 T = TypeVar("T")
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)

@@ -5,6 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
+def utc_now() -> datetime:
+    """The clock every part of the console reads, unless a test hands it another."""
+    return datetime.now(UTC)
+
+
 def utc_and_local(moment: datetime, seconds: bool = True) -> str:
     """`14:32:05 UTC (15:32 CET)`; the local part is left out where it equals UTC."""
     utc = moment.astimezone(UTC)

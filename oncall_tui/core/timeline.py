@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from oncall_tui.core.models import PayloadError, parse_time
+from oncall_tui.core.timefmt import utc_now
 
 
 class JournalError(Exception):
@@ -87,14 +88,10 @@ class TimelineEvent:
             raise PayloadError(f"missing {missing}") from None
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Journal:
     """The events of one incident, in `seq` order, and the file that holds them."""
 
-    def __init__(self, path: Path, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, path: Path, clock: Callable[[], datetime] = utc_now) -> None:
         self.path = path
         self.incident = path.stem
         self.clock = clock
@@ -105,7 +102,7 @@ class Journal:
         self._line = 0  # lines of the file read so far
 
     @classmethod
-    def create(cls, path: Path, clock: Callable[[], datetime] = _utc_now) -> Journal:
+    def create(cls, path: Path, clock: Callable[[], datetime] = utc_now) -> Journal:
         """A new, empty journal. Raises FileExistsError if the file exists (another console won)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -115,7 +112,7 @@ class Journal:
         return cls(path, clock)
 
     @classmethod
-    def open(cls, path: Path, clock: Callable[[], datetime] = _utc_now) -> Journal:
+    def open(cls, path: Path, clock: Callable[[], datetime] = utc_now) -> Journal:
         """Read a journal, repairing a torn last line. Raises JournalError if unreadable."""
         journal = cls(path, clock)
         try:

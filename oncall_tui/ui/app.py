@@ -15,11 +15,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
-from oncall_tui.core.board import Board, utc_now
+from oncall_tui.core.board import Board
 from oncall_tui.core.config import Config
 from oncall_tui.core.matchers import Filter, MatcherError, matchers_for, parse_filter
 from oncall_tui.core.models import Silence, SilenceRequest
 from oncall_tui.core.text import clean_line
+from oncall_tui.core.timefmt import utc_now
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.screens.silence_form import SilenceForm

@@ -1,0 +1,372 @@
+"""Incidents: what the journal says happened, and the actions that add to it.
+
+An `Incident` is never stored as such: it is folded from its journal's events, so the
+file is the single truth and a restart resumes exactly where the last console stopped.
+`IncidentDesk` runs the actions: each is checked, confirmed with the incident provider
+(the local one confirms at once; PagerDuty's, later, only once the API has), appended to
+the journal and fsynced, and only then applied and returned as done.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from oncall_tui.core.models import Alert, parse_time
+from oncall_tui.core.timefmt import utc_now
+from oncall_tui.core.timeline import Journal, JournalError, TimelineEvent, format_ts
+
+SEVERITIES = {
+    "SEV-1": "total outage, data loss or security breach: respond now, 24/7",
+    "SEV-2": "partial outage, degraded performance or SLO violation: respond within 1 hour",
+    "SEV-3": "minor degradation: next business day",
+    "SEV-4": "cosmetic: planned work",
+}
+STAGES = ("Acknowledge", "Assess", "Mitigate", "Resolve", "Document")
+ALERT_SEVERITY_TO_SEV = {"critical": "SEV-2", "page": "SEV-2", "error": "SEV-3", "warning": "SEV-3"}
+ACTION_ITEM = re.compile(r"^\s*TODO:\s*", re.IGNORECASE)
+INCIDENT_FILE = re.compile(r"^INC-(\d{8})-(\d{4})\.jsonl$")
+
+
+class IncidentError(Exception):
+    """An action was refused or failed; `str()` is one line for the user."""
+
+
+@dataclass(slots=True)
+class LinkedAlert:
+    fingerprint: str
+    name: str
+    severity: str
+    starts_at: datetime
+    firing: bool = True
+
+
+@dataclass
+class Incident:
+    """The state of one incident, folded from its events in `seq` order."""
+
+    id: str
+    title: str = ""
+    severity: str = "SEV-3"
+    status: str = "triggered"  # triggered | acknowledged | resolved
+    stage: str = STAGES[0]
+    commander: str = ""
+    escalation_level: int = 1
+    alerts: dict[str, LinkedAlert] = field(default_factory=dict)
+    declared_at: datetime | None = None
+    impact_start: datetime | None = None
+    acknowledged_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution: str = ""
+    events: list[TimelineEvent] = field(default_factory=list)
+
+    @classmethod
+    def from_events(cls, incident_id: str, events: Iterable[TimelineEvent]) -> Incident:
+        incident = cls(incident_id)
+        for event in sorted(events, key=lambda e: e.seq):
+            incident.apply(event)
+        return incident
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+    @property
+    def notes(self) -> list[TimelineEvent]:
+        return [e for e in self.events if e.kind == "note"]
+
+    @property
+    def action_items(self) -> list[str]:
+        return [ACTION_ITEM.sub("", e.data.get("text", "")) for e in self.notes if e.data.get("action_item")]
+
+    @property
+    def first_fired(self) -> datetime | None:
+        """When the first linked alert started firing (the declaration, without alerts)."""
+        starts = [a.starts_at for a in self.alerts.values()]
+        return min(starts) if starts else self.declared_at
+
+    def apply(self, event: TimelineEvent) -> None:
+        """Fold one event into the state. Unknown kinds are kept in `events` and change nothing."""
+        self.events.append(event)
+        data, kind = event.data, event.kind
+        if kind == "incident.declared":
+            self.title, self.severity = data.get("title", ""), data.get("severity", self.severity)
+            self.commander = data.get("commander", event.actor)
+            self.declared_at = event.ts
+            for raw in data.get("alerts", []):
+                self._link(raw)
+            impact = data.get("impact_start")
+            self.impact_start = parse_time(impact, "impact_start") if impact else self.first_fired
+        elif kind == "incident.acknowledged":
+            self.status = "acknowledged"
+            self.acknowledged_at = self.acknowledged_at or event.ts
+            self._advance_to("Assess")
+        elif kind == "incident.escalated":
+            self.escalation_level = int(data.get("level", self.escalation_level + 1))
+        elif kind == "incident.severity_changed":
+            self.severity = data.get("to", self.severity)
+        elif kind == "incident.stage_changed":
+            self.stage = data.get("to", self.stage)
+            if STAGES.index(self.stage) >= STAGES.index("Resolve"):
+                self.mitigated_at = self.mitigated_at or event.ts
+        elif kind == "incident.commander_changed":
+            self.commander = data.get("to", event.actor)
+        elif kind == "incident.resolved":
+            self.status, self.resolution = "resolved", data.get("resolution", "")
+            self.resolved_at = event.ts
+            self.mitigated_at = self.mitigated_at or event.ts
+            self._advance_to("Document")
+        elif kind == "alert.linked":
+            self._link(data)
+        elif kind in ("alert.fired", "alert.resolved") and data.get("fingerprint") in self.alerts:
+            self.alerts[data["fingerprint"]].firing = kind == "alert.fired"
+
+    def _link(self, raw: dict[str, Any]) -> None:
+        self.alerts[raw["fingerprint"]] = LinkedAlert(
+            raw["fingerprint"], raw.get("name", ""), raw.get("severity", ""), parse_time(raw["starts_at"], "starts_at")
+        )
+
+    def _advance_to(self, stage: str) -> None:
+        if STAGES.index(self.stage) < STAGES.index(stage):
+            self.stage = stage
+
+    def metrics(self) -> list[Metric]:
+        """The four response metrics, each named with the two timestamps it spans."""
+        return [
+            Metric("time to detect", "impact start", self.impact_start, "first alert fired", self.first_fired),
+            Metric("time to acknowledge", "first alert fired", self.first_fired, "acknowledged", self.acknowledged_at),
+            Metric("time to mitigate", "impact start", self.impact_start, "mitigated", self.mitigated_at),
+            Metric("time to resolve", "impact start", self.impact_start, "resolved", self.resolved_at),
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    name: str
+    start_label: str
+    start: datetime | None
+    end_label: str
+    end: datetime | None
+
+    @property
+    def seconds(self) -> float | None:
+        if self.start is None or self.end is None:
+            return None
+        return (self.end - self.start).total_seconds()
+
+
+def linked(alert: Alert) -> dict[str, Any]:
+    """How an alert is recorded in the journal: enough to show it and to measure from it."""
+    return {
+        "fingerprint": alert.fingerprint,
+        "name": alert.name,
+        "severity": alert.severity,
+        "starts_at": format_ts(alert.starts_at),
+        "labels": alert.labels,
+    }
+
+
+class IncidentProvider(Protocol):
+    """Where incidents live besides the journal. `confirm` raises IncidentError if refused."""
+
+    name: str
+
+    def confirm(self, incident: Incident, action: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Carry out `action` outside; return what to add to the event's data."""
+        ...
+
+
+class LocalProvider:
+    """Incidents that live only in the journal: every action is confirmed at once."""
+
+    name = "local"
+
+    def confirm(self, incident: Incident, action: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+
+class IncidentDesk:
+    """Every incident in the data dir, and the actions that change them."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        actor: str,
+        provider: IncidentProvider | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.dir = data_dir / "incidents"
+        self.actor = actor
+        self.provider = provider or LocalProvider()
+        self.clock = clock
+        self.incidents: dict[str, Incident] = {}
+        self.journals: dict[str, Journal] = {}
+        self.problems: list[str] = []
+
+    # -- reading --------------------------------------------------------------------------
+    def load(self) -> IncidentDesk:
+        """Open every journal; problems found (and repaired) are in `problems`."""
+        if not self.dir.is_dir():
+            return self
+        for path in sorted(self.dir.glob("INC-*.jsonl")):
+            if not INCIDENT_FILE.match(path.name):
+                continue
+            try:
+                journal = Journal.open(path, self.clock)
+            except JournalError as error:
+                self.problems.append(str(error))
+                continue
+            self.problems.extend(journal.problems)
+            self.journals[journal.incident] = journal
+            self.incidents[journal.incident] = Incident.from_events(journal.incident, journal.events)
+        return self
+
+    def get(self, incident_id: str) -> Incident:
+        """The incident, with whatever other consoles appended to it folded in."""
+        try:
+            incident = self.incidents[incident_id]
+        except KeyError:
+            raise IncidentError(f"no incident {incident_id!r} in {self.dir}") from None
+        try:
+            self.journals[incident_id].refresh()
+        except JournalError as error:
+            raise IncidentError(str(error)) from None
+        self._catch_up(incident)
+        return incident
+
+    def _catch_up(self, incident: Incident) -> None:
+        # The incident's events are always a prefix of its journal's.
+        for event in self.journals[incident.id].events[len(incident.events) :]:
+            incident.apply(event)
+
+    def open_incidents(self) -> list[Incident]:
+        return [i for i in self.incidents.values() if i.is_open]
+
+    # -- writing --------------------------------------------------------------------------
+    def _record(self, incident: Incident, kind: str, summary: str, data: dict[str, Any]) -> TimelineEvent:
+        data = {**data, **self.provider.confirm(incident, kind, data)}
+        try:
+            event = self.journals[incident.id].append(kind, self.actor, summary, data)
+        except JournalError as error:
+            raise IncidentError(str(error)) from None
+        self._catch_up(incident)  # anything another console wrote first, then this event
+        return event
+
+    def _new_journal(self) -> Journal:
+        day = self.clock().strftime("%Y%m%d")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        taken = [
+            int(m.group(2)) for p in self.dir.iterdir() if (m := INCIDENT_FILE.match(p.name)) and m.group(1) == day
+        ]
+        number = max(taken, default=0) + 1
+        while True:  # another console may take the same number: O_EXCL decides
+            try:
+                return Journal.create(self.dir / f"INC-{day}-{number:04d}.jsonl", self.clock)
+            except FileExistsError:
+                number += 1
+
+    def declare(self, title: str, alerts: Iterable[Alert] = (), severity: str | None = None) -> Incident:
+        """A new incident, optionally from alerts (its severity then follows the worst of them)."""
+        alerts = list(alerts)
+        if not title.strip():
+            raise IncidentError("an incident needs a title")
+        if severity is None:
+            ranks = sorted(alerts, key=lambda a: a.severity_rank)
+            severity = ALERT_SEVERITY_TO_SEV.get(ranks[0].severity.lower(), "SEV-3") if ranks else "SEV-3"
+        if severity not in SEVERITIES:
+            raise IncidentError(f"unknown severity {severity!r} (one of {', '.join(SEVERITIES)})")
+        try:
+            journal = self._new_journal()
+        except OSError as error:
+            raise IncidentError(f"cannot create the incident in {self.dir}: {error.strerror or error}") from None
+        incident = Incident(journal.incident)
+        self.journals[incident.id], self.incidents[incident.id] = journal, incident
+        data = {"title": title, "severity": severity, "commander": self.actor, "alerts": [linked(a) for a in alerts]}
+        self._record(incident, "incident.declared", f"Declared {severity}: {title}", data)
+        return incident
+
+    def acknowledge(self, incident_id: str) -> TimelineEvent:
+        incident = self._open(incident_id)
+        if incident.acknowledged_at:
+            raise IncidentError(f"{incident_id} is already acknowledged")
+        return self._record(incident, "incident.acknowledged", "Acknowledged", {})
+
+    def escalate(self, incident_id: str, targets: list[str]) -> TimelineEvent:
+        incident = self._open(incident_id)
+        level = incident.escalation_level + 1
+        who = ", ".join(targets) or "nobody configured"
+        return self._record(
+            incident, "incident.escalated", f"Escalated to level {level}: {who}", {"level": level, "targets": targets}
+        )
+
+    def set_severity(self, incident_id: str, severity: str) -> TimelineEvent:
+        incident = self._open(incident_id)
+        if severity not in SEVERITIES:
+            raise IncidentError(f"unknown severity {severity!r} (one of {', '.join(SEVERITIES)})")
+        if severity == incident.severity:
+            raise IncidentError(f"{incident_id} is already {severity}")
+        summary = f"Severity {incident.severity} → {severity}"
+        return self._record(incident, "incident.severity_changed", summary, {"from": incident.severity, "to": severity})
+
+    def advance_stage(self, incident_id: str) -> TimelineEvent:
+        """The next workflow stage; leaving Mitigate marks the incident mitigated."""
+        incident = self._open(incident_id)
+        index = STAGES.index(incident.stage)
+        if STAGES[index] == "Resolve":
+            raise IncidentError("resolve the incident (R) to move on to Document")
+        to = STAGES[index + 1]
+        summary = "Mitigated; stage Resolve" if to == "Resolve" else f"Stage {incident.stage} → {to}"
+        return self._record(incident, "incident.stage_changed", summary, {"from": incident.stage, "to": to})
+
+    def resolve(self, incident_id: str, resolution: str) -> TimelineEvent:
+        incident = self._open(incident_id)
+        if not resolution.strip():
+            raise IncidentError("say in one line how it was resolved")
+        return self._record(incident, "incident.resolved", f"Resolved: {resolution}", {"resolution": resolution})
+
+    def note(self, incident_id: str, text: str) -> TimelineEvent:
+        incident = self.get(incident_id)
+        if not text.strip():
+            raise IncidentError("an empty note was not recorded")
+        item = bool(ACTION_ITEM.match(text))
+        summary = ("Action item: " if item else "Note: ") + ACTION_ITEM.sub("", text)
+        return self._record(incident, "note", summary, {"text": text, "action_item": item})
+
+    def take_command(self, incident_id: str) -> TimelineEvent:
+        incident = self._open(incident_id)
+        if incident.commander == self.actor:
+            raise IncidentError(f"you are already the commander of {incident_id}")
+        summary = f"{self.actor} took command from {incident.commander or 'nobody'}"
+        return self._record(
+            incident, "incident.commander_changed", summary, {"from": incident.commander, "to": self.actor}
+        )
+
+    def record(self, incident_id: str, kind: str, summary: str, data: dict[str, Any]) -> TimelineEvent:
+        """An automatic event (a silence, a handoff) on an incident."""
+        return self._record(self.get(incident_id), kind, summary, data)
+
+    def track_alerts(self, alerts: list[Alert]) -> list[TimelineEvent]:
+        """Record linked alerts resolving and firing again, once each, from a polled alert set."""
+        firing = {a.fingerprint: a for a in alerts}
+        recorded = []
+        for incident in self.open_incidents():
+            for fingerprint, link in incident.alerts.items():
+                now_firing = fingerprint in firing
+                if now_firing == link.firing:
+                    continue
+                kind = "alert.fired" if now_firing else "alert.resolved"
+                verb = "fired again" if now_firing else "resolved"
+                data = {"fingerprint": fingerprint, "name": link.name}
+                recorded.append(self._record(incident, kind, f"Alert {link.name} {verb}", data))
+        return recorded
+
+    def _open(self, incident_id: str) -> Incident:
+        incident = self.get(incident_id)
+        if not incident.is_open:
+            raise IncidentError(f"{incident_id} is resolved")
+        return incident

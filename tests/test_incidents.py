@@ -1,0 +1,159 @@
+"""Incidents folded from their journals, the actions on them, and their metrics."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from oncall_tui.core.incidents import IncidentDesk, IncidentError
+from oncall_tui.core.models import Alert
+from tests.conftest import SteppedClock
+
+
+def firing(name: str, severity: str, started_ago: float, clock: SteppedClock, fp: str = "") -> Alert:
+    return Alert(
+        fp or name.lower(),
+        {"alertname": name, "severity": severity, "service": "ml-api"},
+        {},
+        clock.now - timedelta(seconds=started_ago),
+        None,
+        "",
+        "active",
+    )
+
+
+def desk(tmp_path: Path, clock: SteppedClock, actor: str = "alice") -> IncidentDesk:
+    return IncidentDesk(tmp_path, actor, clock=clock).load()
+
+
+def test_declare_from_alerts_takes_the_worst_severity_and_an_id_per_day(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    first = d.declare(
+        "ml-api errors", [firing("HighLatency", "warning", 60, clock), firing("SLO", "critical", 300, clock)]
+    )
+    assert (first.id, first.severity, first.stage, first.status) == (
+        "INC-20261127-0001",
+        "SEV-2",
+        "Acknowledge",
+        "triggered",
+    )
+    assert first.commander == "alice" and set(first.alerts) == {"highlatency", "slo"}
+    assert first.impact_start == clock.now - timedelta(seconds=300)  # the first alert's startsAt
+    assert d.declare("second").id == "INC-20261127-0002"
+    clock.advance(86400)
+    assert d.declare("next day").id == "INC-20261128-0001"
+
+
+def test_the_whole_workflow_and_its_metrics(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    incident = d.declare("ml-api errors", [firing("HighErrorRate", "critical", 120, clock)])
+    clock.advance(60)
+    d.acknowledge(incident.id)
+    assert (incident.status, incident.stage) == ("acknowledged", "Assess")
+    d.advance_stage(incident.id)
+    assert incident.stage == "Mitigate"
+    clock.advance(600)
+    d.advance_stage(incident.id)
+    assert incident.stage == "Resolve" and incident.mitigated_at == clock.now
+    with pytest.raises(IncidentError, match="resolve the incident"):
+        d.advance_stage(incident.id)
+    clock.advance(300)
+    d.resolve(incident.id, "rolled back deploy 42")
+    assert (incident.status, incident.stage, incident.resolution) == ("resolved", "Document", "rolled back deploy 42")
+    metrics = {m.name: m.seconds for m in incident.metrics()}
+    assert metrics == {
+        "time to detect": 0.0,
+        "time to acknowledge": 180.0,  # fired 120 s before the declaration, acked 60 s after it
+        "time to mitigate": 780.0,
+        "time to resolve": 1080.0,
+    }
+    with pytest.raises(IncidentError, match="is resolved"):
+        d.acknowledge(incident.id)
+    d.note(incident.id, "a note after resolving is still welcome")
+
+
+def test_refusals_are_one_line(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    incident = d.declare("x")
+    d.acknowledge(incident.id)
+    for action, message in [
+        (lambda: d.acknowledge(incident.id), "already acknowledged"),
+        (lambda: d.set_severity(incident.id, "SEV-9"), "unknown severity"),
+        (lambda: d.set_severity(incident.id, "SEV-3"), "already SEV-3"),
+        (lambda: d.resolve(incident.id, "  "), "how it was resolved"),
+        (lambda: d.note(incident.id, ""), "empty note"),
+        (lambda: d.take_command(incident.id), "already the commander"),
+        (lambda: d.acknowledge("INC-19700101-0001"), "no incident"),
+        (lambda: d.declare(" "), "needs a title"),
+    ]:
+        with pytest.raises(IncidentError, match=message) as caught:
+            action()
+        assert "\n" not in str(caught.value)
+    assert len(incident.events) == 2  # nothing refused was recorded
+
+
+def test_notes_todo_action_items_escalation_and_command(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    incident = d.declare("x")
+    d.note(incident.id, "TODO: add a runbook for [bold]this[/]")
+    d.note(incident.id, "db looks fine")
+    assert incident.action_items == ["add a runbook for [bold]this[/]"]
+    assert [e.summary for e in incident.notes] == [
+        "Action item: add a runbook for [bold]this[/]",
+        "Note: db looks fine",
+    ]
+    event = d.escalate(incident.id, ["dana"])
+    assert incident.escalation_level == 2 and event.summary == "Escalated to level 2: dana"
+    d.set_severity(incident.id, "SEV-1")
+    assert incident.severity == "SEV-1"
+    bob = desk(tmp_path, clock, actor="bob")
+    bob.take_command(incident.id)
+    assert bob.get(incident.id).commander == "bob"
+
+
+def test_a_restart_resumes_every_open_incident(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    one, two = d.declare("one"), d.declare("two")
+    d.acknowledge(one.id)
+    d.resolve(two.id, "fixed")
+    again = desk(tmp_path, clock)
+    assert [i.id for i in again.open_incidents()] == [one.id]
+    assert again.get(one.id).status == "acknowledged" and again.get(two.id).resolution == "fixed"
+    assert again.get(one.id).events == d.get(one.id).events
+
+
+def test_another_consoles_events_are_picked_up(tmp_path: Path, clock: SteppedClock) -> None:
+    alice = desk(tmp_path, clock)
+    incident = alice.declare("shared")
+    bob = desk(tmp_path, clock, actor="bob")
+    bob.acknowledge(incident.id)
+    alice.note(incident.id, "seen")  # alice's desk learns of bob's ack before writing
+    assert [e.seq for e in alice.get(incident.id).events] == [1, 2, 3]
+    assert alice.get(incident.id).status == "acknowledged"
+
+
+def test_linked_alerts_resolving_and_refiring_are_recorded_once_each(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    slo = firing("SLO", "critical", 60, clock)
+    incident = d.declare("slo", [slo])
+    assert d.track_alerts([slo]) == []
+    assert [e.summary for e in d.track_alerts([])] == ["Alert SLO resolved"]
+    assert d.track_alerts([]) == []  # once, not once per poll
+    assert [e.kind for e in d.track_alerts([slo])] == ["alert.fired"]
+    assert [e.kind for e in incident.events] == ["incident.declared", "alert.resolved", "alert.fired"]
+
+
+def test_an_unwritable_data_dir_refuses_and_records_nothing(tmp_path: Path, clock: SteppedClock) -> None:
+    (tmp_path / "incidents").write_text("not a directory")
+    with pytest.raises(IncidentError, match="cannot create the incident"):
+        desk(tmp_path, clock).declare("x")
+
+
+def test_an_action_checks_what_another_console_already_did(tmp_path: Path, clock: SteppedClock) -> None:
+    alice = desk(tmp_path, clock)
+    incident = alice.declare("shared")
+    desk(tmp_path, clock, actor="bob").acknowledge(incident.id)
+    with pytest.raises(IncidentError, match="already acknowledged"):
+        alice.acknowledge(incident.id)  # bob's ack is read before alice's is sent
