@@ -11,6 +11,8 @@ from oncall_tui import __version__
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, load_config
 from oncall_tui.core.durations import format_duration
+from oncall_tui.core.incidents import IncidentDesk, IncidentError
+from oncall_tui.core.postmortem import render_json, render_markdown, render_timeline
 from oncall_tui.core.text import clean_line
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
@@ -34,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="never change anything")
     commands.add_parser("check", parents=[common], help="validate the config and reach every Alertmanager")
+    commands.add_parser("incidents", parents=[common], help="list incidents with status and metrics")
+    timeline = commands.add_parser("timeline", parents=[common], help="print an incident's timeline")
+    timeline.add_argument("incident", metavar="INCIDENT")
+    export = commands.add_parser("export", parents=[common], help="write an incident's postmortem (or raw events)")
+    export.add_argument("incident", metavar="INCIDENT")
+    export.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     return parser
 
 
@@ -100,6 +109,53 @@ def run_check(path: Path, config: Config) -> int:
     return EXIT_OK if all(ok for ok, _ in results) else EXIT_CHECK_FAILED
 
 
+def _desk(config: Config) -> IncidentDesk:
+    desk = IncidentDesk(config.data_dir, config.user.name).load()
+    for problem in desk.problems:
+        print(f"oncall-tui: warning: {problem}", file=sys.stderr)
+    return desk
+
+
+def _short(seconds: float | None) -> str:
+    return "-" if seconds is None else format_duration(max(0.0, seconds))
+
+
+def run_incidents(config: Config) -> int:
+    incidents = sorted(_desk(config).incidents.values(), key=lambda i: i.id)
+    if not incidents:
+        print(f"no incidents in {config.data_dir / 'incidents'}")
+        return EXIT_OK
+    print(f"{'incident':<18} {'status':<12} {'sev':<5} {'stage':<11} {'TTA':>7} {'TTR':>7}  title")
+    for incident in incidents:
+        metrics = {m.name: m.seconds for m in incident.metrics()}
+        print(
+            f"{incident.id:<18} {incident.status:<12} {incident.severity:<5} {incident.stage:<11}"
+            f" {_short(metrics['time to acknowledge']):>7} {_short(metrics['time to resolve']):>7}"
+            f"  {clean_line(incident.title, 80)}"
+        )
+    return EXIT_OK
+
+
+def run_timeline(config: Config, incident_id: str) -> int:
+    print(render_timeline(_desk(config).get(incident_id)), end="")
+    return EXIT_OK
+
+
+def run_export(config: Config, incident_id: str, fmt: str, output: str | None) -> int:
+    incident = _desk(config).get(incident_id)
+    text = render_markdown(incident) if fmt == "markdown" else render_json(incident)
+    if output is None:
+        print(text, end="")
+        return EXIT_OK
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        print(f"oncall-tui: cannot write {output}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    print(f"wrote {output} ({len(incident.events)} events)")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -108,10 +164,19 @@ def main(argv: list[str] | None = None) -> int:
         path, config = _load(args.config)
         if args.command == "check":
             return run_check(path, config)
+        if args.command == "incidents":
+            return run_incidents(config)
+        if args.command == "timeline":
+            return run_timeline(config, args.incident)
+        if args.command == "export":
+            return run_export(config, args.incident, args.format, args.output)
         return run_console(config, args.read_only)
     except ConfigError as error:
         for problem in error.problems:
             print(f"oncall-tui: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except IncidentError as error:
+        print(f"oncall-tui: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -97,6 +97,10 @@ class Config(Section):
     poll_interval: Seconds = Field(2.0, description="How often every Alertmanager is polled.")
     alerts: AlertsView = Field(default_factory=AlertsView)
     silences: Silences = Field(default_factory=Silences)
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("oncall-tui")),
+        description="Where incident journals live (default: the platform's user data dir).",
+    )
     theme: str = Field("textual-dark", description="Any Textual theme name.")
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Binding id -> keys, e.g. {silence: ctrl+s}; see `?` for ids."

@@ -1,0 +1,103 @@
+"""The postmortem and the incident commands: a golden file, and what the CLI prints."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from oncall_tui.cli import main
+from oncall_tui.core.incidents import Incident, IncidentDesk
+from oncall_tui.core.models import Alert
+from oncall_tui.core.postmortem import render_json, render_markdown
+from tests.conftest import ROOT, SteppedClock
+
+GOLDEN = ROOT / "tests" / "golden" / "postmortem.md"
+
+
+def fixed_incident(data_dir: Path, clock: SteppedClock) -> Incident:
+    """The guide's incident: a high error rate on ml-api, rolled back within 20 minutes."""
+    desk = IncidentDesk(data_dir, "alice", clock=clock).load()
+    alert = Alert(
+        "63027957d6031f6a",
+        {"alertname": "HighErrorRate", "severity": "critical", "service": "ml-api"},
+        {"summary": "ml-api error rate is 7.3%"},
+        clock.now - timedelta(minutes=3),
+        None,
+        "",
+        "active",
+    )
+    incident = desk.declare("ml-api returns 5xx", [alert])
+    steps = [
+        (45, lambda: desk.acknowledge(incident.id)),
+        (30, lambda: desk.note(incident.id, "error rate started with deploy 42 | see #ml-api")),
+        (60, lambda: desk.advance_stage(incident.id)),
+        (120, lambda: desk.escalate(incident.id, ["dana"])),
+        (240, lambda: desk.advance_stage(incident.id)),
+        (1, lambda: desk.note(incident.id, "TODO: alert on deploys that raise 5xx")),
+        (300, lambda: desk.resolve(incident.id, "rolled back deploy 42")),
+    ]
+    for seconds, action in steps:
+        clock.advance(seconds)
+        action()
+    return incident
+
+
+def test_postmortem_matches_the_golden_file(tmp_path: Path, clock: SteppedClock) -> None:
+    rendered = render_markdown(fixed_incident(tmp_path, clock))
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(rendered)
+    assert rendered == GOLDEN.read_text()
+
+
+def test_json_export_is_the_raw_journal(tmp_path: Path, clock: SteppedClock) -> None:
+    incident = fixed_incident(tmp_path, clock)
+    records = json.loads(render_json(incident))
+    journal = [json.loads(line) for line in (tmp_path / "incidents" / f"{incident.id}.jsonl").read_text().splitlines()]
+    assert records == journal
+
+
+def write_config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"user: {{name: alice}}\nalertmanagers: [{{name: prod, url: 'http://127.0.0.1:9093'}}]\ndata_dir: {tmp_path}\n"
+    )
+    return path
+
+
+def test_cli_lists_prints_and_exports(tmp_path: Path, clock: SteppedClock, capsys: pytest.CaptureFixture[str]) -> None:
+    incident = fixed_incident(tmp_path, clock)
+    config = str(write_config(tmp_path))
+    assert main(["incidents", "--config", config]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[1].split()[:6] == [incident.id, "resolved", "SEV-2", "Document", "3m45s", "16m16s"]
+    assert main(["timeline", incident.id, "--config", config]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 + len(incident.events) and "Declared SEV-2" in lines[1]
+    out = tmp_path / "pm.md"
+    assert main(["export", incident.id, "-o", str(out), "--config", config]) == 0
+    assert out.read_text() == render_markdown(incident)
+
+
+def test_cli_unknown_incident_is_exit_2_and_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "INC-19700101-0001", "--config", str(write_config(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no incident 'INC-19700101-0001'" in err
+
+
+def test_exporting_10000_events(tmp_path: Path, clock: SteppedClock, capsys: pytest.CaptureFixture[str]) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    incident = desk.declare("long one")
+    journal = desk.journals[incident.id]
+    with journal.path.open("a") as f:  # 10,000 notes written as the journal writes them
+        for seq in range(2, 10_002):
+            event = journal.events[0].__class__(
+                seq, f"id{seq}", clock.now, incident.id, "note", "alice", f"Note: {seq}", {"text": str(seq)}
+            )
+            f.write(event.to_line().decode())
+    assert main(["export", incident.id, "--config", str(write_config(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n| ") >= 10_001 and "| 10001 |" in out
