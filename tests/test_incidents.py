@@ -157,3 +157,21 @@ def test_an_action_checks_what_another_console_already_did(tmp_path: Path, clock
     desk(tmp_path, clock, actor="bob").acknowledge(incident.id)
     with pytest.raises(IncidentError, match="already acknowledged"):
         alice.acknowledge(incident.id)  # bob's ack is read before alice's is sent
+
+
+def test_auto_declare_once_per_group_not_once_per_poll(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    pod_a = firing("PodDown", "critical", 30, clock, fp="a")
+    pod_b = firing("PodDown", "critical", 10, clock, fp="b")  # same alertname and service: same group
+    warn = firing("HighLatency", "warning", 10, clock)
+    group_by = ["alertname", "service"]
+    declared = d.auto_declare([pod_a, warn], ["critical"], group_by)
+    assert [e.kind for e in declared] == ["incident.declared"]
+    assert d.auto_declare([pod_a, warn], ["critical"], group_by) == []  # the next poll: nothing new
+    [joined] = d.auto_declare([pod_a, pod_b, warn], ["critical"], group_by)
+    assert joined.kind == "alert.linked" and len(d.incidents) == 1
+    [incident] = d.incidents.values()
+    assert set(incident.alerts) == {"a", "b"} and incident.title == "PodDown"
+    silenced = firing("Other", "critical", 5, clock)
+    silenced.state = "silenced"
+    assert d.auto_declare([silenced], ["critical"], group_by) == []  # silenced alerts declare nothing

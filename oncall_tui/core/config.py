@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -89,6 +89,32 @@ class Silences(Section):
     default_duration: Seconds = Field(3600.0, description="Prefilled duration of a new silence.")
 
 
+class IncidentsConfig(Section):
+    """How incidents are kept and declared."""
+
+    provider: Literal["local"] = Field("local", description="Where incidents live: local (the journal only).")
+    auto_declare: list[str] = Field(
+        default_factory=list, description="Alert severities that declare an incident by themselves, e.g. [critical]."
+    )
+    group_by: list[str] = Field(
+        default_factory=lambda: ["alertname", "service"],
+        description="Labels that make alerts one group: a group declares one incident, not one per alert.",
+    )
+
+
+class EscalationLevel(Section):
+    """Who is paged at one level of the escalation."""
+
+    level: int = Field(ge=1)
+    users: list[str] = Field(min_length=1)
+
+
+class OnCall(Section):
+    """Who is on call. For now: the escalation levels, each a list of people."""
+
+    escalation: list[EscalationLevel] = Field(default_factory=list)
+
+
 class Config(Section):
     """The whole of config.yaml."""
 
@@ -101,6 +127,8 @@ class Config(Section):
         default_factory=lambda: Path(platformdirs.user_data_dir("oncall-tui")),
         description="Where incident journals live (default: the platform's user data dir).",
     )
+    incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
+    oncall: OnCall = Field(default_factory=OnCall)
     theme: str = Field("textual-dark", description="Any Textual theme name.")
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Binding id -> keys, e.g. {silence: ctrl+s}; see `?` for ids."

@@ -10,6 +10,7 @@ the journal and fsynced, and only then applied and returned as done.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -83,6 +84,13 @@ class Incident:
     @property
     def action_items(self) -> list[str]:
         return [ACTION_ITEM.sub("", e.data.get("text", "")) for e in self.notes if e.data.get("action_item")]
+
+    @property
+    def first_labels(self) -> dict[str, str] | None:
+        """The labels of the alert this incident was declared from, if any: its group."""
+        declared = self.events[0].data if self.events else {}
+        first = (declared.get("alerts") or [None])[0]
+        return first.get("labels") if first else None
 
     @property
     def first_fired(self) -> datetime | None:
@@ -160,6 +168,10 @@ class Metric:
         return (self.end - self.start).total_seconds()
 
 
+def group_key(labels: dict[str, str], group_by: list[str]) -> tuple[str, ...]:
+    return tuple(labels.get(name, "") for name in group_by)
+
+
 def linked(alert: Alert) -> dict[str, Any]:
     """How an alert is recorded in the journal: enough to show it and to measure from it."""
     return {
@@ -207,6 +219,8 @@ class IncidentDesk:
         self.incidents: dict[str, Incident] = {}
         self.journals: dict[str, Journal] = {}
         self.problems: list[str] = []
+        # The console runs actions in worker threads and tracks alerts from its poll loop.
+        self.lock = threading.RLock()
 
     # -- reading --------------------------------------------------------------------------
     def load(self) -> IncidentDesk:
@@ -228,6 +242,10 @@ class IncidentDesk:
 
     def get(self, incident_id: str) -> Incident:
         """The incident, with whatever other consoles appended to it folded in."""
+        with self.lock:
+            return self._get(incident_id)
+
+    def _get(self, incident_id: str) -> Incident:
         try:
             incident = self.incidents[incident_id]
         except KeyError:
@@ -249,13 +267,14 @@ class IncidentDesk:
 
     # -- writing --------------------------------------------------------------------------
     def _record(self, incident: Incident, kind: str, summary: str, data: dict[str, Any]) -> TimelineEvent:
-        data = {**data, **self.provider.confirm(incident, kind, data)}
-        try:
-            event = self.journals[incident.id].append(kind, self.actor, summary, data)
-        except JournalError as error:
-            raise IncidentError(str(error)) from None
-        self._catch_up(incident)  # anything another console wrote first, then this event
-        return event
+        with self.lock:
+            data = {**data, **self.provider.confirm(incident, kind, data)}
+            try:
+                event = self.journals[incident.id].append(kind, self.actor, summary, data)
+            except JournalError as error:
+                raise IncidentError(str(error)) from None
+            self._catch_up(incident)  # anything another console wrote first, then this event
+            return event
 
     def _new_journal(self) -> Journal:
         day = self.clock().strftime("%Y%m%d")
@@ -280,12 +299,13 @@ class IncidentDesk:
             severity = ALERT_SEVERITY_TO_SEV.get(ranks[0].severity.lower(), "SEV-3") if ranks else "SEV-3"
         if severity not in SEVERITIES:
             raise IncidentError(f"unknown severity {severity!r} (one of {', '.join(SEVERITIES)})")
-        try:
-            journal = self._new_journal()
-        except OSError as error:
-            raise IncidentError(f"cannot create the incident in {self.dir}: {error.strerror or error}") from None
-        incident = Incident(journal.incident)
-        self.journals[incident.id], self.incidents[incident.id] = journal, incident
+        with self.lock:
+            try:
+                journal = self._new_journal()
+            except OSError as error:
+                raise IncidentError(f"cannot create the incident in {self.dir}: {error.strerror or error}") from None
+            incident = Incident(journal.incident)
+            self.journals[incident.id], self.incidents[incident.id] = journal, incident
         data = {"title": title, "severity": severity, "commander": self.actor, "alerts": [linked(a) for a in alerts]}
         self._record(incident, "incident.declared", f"Declared {severity}: {title}", data)
         return incident
@@ -363,6 +383,34 @@ class IncidentDesk:
                 verb = "fired again" if now_firing else "resolved"
                 data = {"fingerprint": fingerprint, "name": link.name}
                 recorded.append(self._record(incident, kind, f"Alert {link.name} {verb}", data))
+        return recorded
+
+    def auto_declare(self, alerts: list[Alert], severities: list[str], group_by: list[str]) -> list[TimelineEvent]:
+        """Declare (or join) an incident for each firing alert of these severities, once per group.
+
+        An alert whose group already has an open incident is linked to it instead, so a
+        group declares one incident however many alerts it has and however often it is polled.
+        """
+        wanted = {s.lower() for s in severities}
+        recorded: list[TimelineEvent] = []
+        with self.lock:
+            for alert in alerts:
+                if alert.severity.lower() not in wanted or alert.state != "active" or alert.stale:
+                    continue
+                if any(alert.fingerprint in i.alerts for i in self.open_incidents()):
+                    continue
+                key = group_key(alert.labels, group_by)
+                home = next(
+                    (i for i in self.open_incidents() if i.first_labels and group_key(i.first_labels, group_by) == key),
+                    None,
+                )
+                if home is None:
+                    incident = self.declare(
+                        f"{alert.name}: {alert.annotations.get('summary', '')}".rstrip(": "), [alert]
+                    )
+                    recorded.append(incident.events[0])
+                else:
+                    recorded.append(self._record(home, "alert.linked", f"Alert {alert.name} joined", linked(alert)))
         return recorded
 
     def _open(self, incident_id: str) -> Incident:
