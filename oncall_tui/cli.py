@@ -75,7 +75,12 @@ def run_demo(explicit: str | None, read_only: bool) -> int:
     _, config = _load(explicit, fallback=True)
     server = start_demo()
     try:
-        demo = config.model_copy(update={"alertmanagers": [AlertmanagerSource(name="demo", url=server.url)]})
+        demo = config.model_copy(
+            update={
+                "alertmanagers": [AlertmanagerSource(name="demo", url=server.url)],
+                "data_dir": config.data_dir / "demo",  # demo incidents never mix with real ones
+            }
+        )
         return run_console(demo, read_only)
     finally:
         server.stop()

@@ -80,3 +80,12 @@ async def test_an_empty_label_set_renders(sim: SimServer, clock: SteppedClock) -
         assert line_text(app, 0).startswith(" ● -    ")
         text = app.query_one(AlertDetail).describe(empty).plain
         assert "(no alertname)" in text and "(none)" in text
+
+
+async def test_notifications_never_read_markup(sim: SimServer, clock: SteppedClock) -> None:
+    app = OncallApp(make_config(sim.url), clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.notify(f"Recorded: {MARKUP} \x1b]0;t\x07")
+        await pilot.pause()
+        [toast] = app._notifications
+        assert toast.message == f"Recorded: {MARKUP} " and toast.markup is False

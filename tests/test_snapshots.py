@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from textual.widgets import Input
 
+from oncall_tui.core.incidents import IncidentDesk
 from oncall_tui.sim.scenario import start_demo
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
@@ -63,6 +64,27 @@ def test_filtered_and_stale(snap_compare, demo: SimServer, clock: SteppedClock) 
         app.action_refresh_now()
         await until(lambda: app.board.status["prod"].stale, what="stale")
         app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_main_screen_with_an_active_incident(snap_compare, demo: SimServer, clock: SteppedClock, tmp_path) -> None:
+    config = make_config(demo.url, poll_interval="1h", data_dir=str(tmp_path / "data"))
+    desk = IncidentDesk(config.data_dir, "alice", clock=clock).load()
+    incident = desk.declare("ml-api returns 5xx")
+    for seconds, action in [
+        (40, lambda: desk.acknowledge(incident.id)),
+        (20, lambda: desk.note(incident.id, "TODO: alert on deploys that raise 5xx")),
+        (30, lambda: desk.advance_stage(incident.id)),
+    ]:
+        clock.advance(seconds)
+        action()
+    app = OncallApp(config, clock=clock)
+
+    async def run_before(pilot) -> None:
+        await first_poll(app)
+        await until(lambda: app.active_id == incident.id, what="the incident")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -112,18 +111,6 @@ def test_two_consoles_never_interleave_and_never_share_a_seq(tmp_path: Path, clo
     assert Journal.open(journal.path).problems == []
     fresh = journal.refresh()  # the first console sees what the others wrote
     assert len(fresh) == 300 and journal.last_seq == 300
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 64 KiB tmpfs (needs root, as CI and these machines have)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_full_disk_refuses_the_event_and_loses_nothing(tiny_disk: Path, clock: SteppedClock) -> None:

@@ -10,11 +10,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def utc_and_local(moment: datetime, seconds: bool = True) -> str:
-    """`14:32:05 UTC (15:32 CET)`; the local part is left out where it equals UTC."""
+def utc_and_local(moment: datetime, with_date: bool = True) -> str:
+    """`2026-11-27 14:32:05 UTC (15:32 CET)`; the local part is left out where it equals UTC."""
     utc = moment.astimezone(UTC)
     local = moment.astimezone()
-    shown = utc.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%H:%M UTC")
+    shown = utc.strftime("%Y-%m-%d %H:%M:%S UTC" if with_date else "%H:%M:%S UTC")
     if local.utcoffset() != utc.utcoffset():
         shown += local.strftime(" (%H:%M %Z)")
     return shown

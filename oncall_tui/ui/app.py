@@ -12,27 +12,33 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Input, Static
 
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.board import Board
 from oncall_tui.core.config import Config
-from oncall_tui.core.matchers import Filter, MatcherError, matchers_for, parse_filter
+from oncall_tui.core.durations import format_duration
+from oncall_tui.core.incidents import IncidentDesk, IncidentError
+from oncall_tui.core.matchers import Filter, MatcherError, matchers_for, matches, parse_filter
 from oncall_tui.core.models import Silence, SilenceRequest
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
+from oncall_tui.ui.incident_keys import INCIDENT_ACTIONS, INCIDENT_BINDINGS, IncidentKeys
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_detail import AlertDetail
 from oncall_tui.ui.widgets.alert_list import AlertList
+from oncall_tui.ui.widgets.incident_pane import IncidentPane
 from oncall_tui.ui.widgets.status_line import StatusLine
+from oncall_tui.ui.widgets.timeline_pane import TimelinePane
 
-READ_ONLY = "Read-only: started with --read-only, so nothing is sent to Alertmanager."
+READ_ONLY = "Read-only: started with --read-only, so nothing is sent or recorded."
 
 
-class OncallApp(App[None]):
+class OncallApp(IncidentKeys, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "oncall-tui"
 
@@ -44,6 +50,7 @@ class OncallApp(App[None]):
         Binding("s", "silence", "Silence", id="silence"),
         Binding("S", "silences", "Silences", id="silences"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="refresh"),
+        *INCIDENT_BINDINGS,
     ]
 
     def __init__(self, config: Config, read_only: bool = False, clock: Callable[[], datetime] = utc_now) -> None:
@@ -57,6 +64,11 @@ class OncallApp(App[None]):
         """(source, silence ID) of every silence this console created, as the servers returned them."""
         self._refresh_now = asyncio.Event()
         self._source_errors: dict[str, str | None] = {}
+        self.desk = IncidentDesk(config.data_dir, config.user.name, clock=clock)
+        self.active_id: str | None = None
+        self.pending: dict[tuple[str, str], str] = {}
+        """Actions sent but not yet recorded, by (incident, verb): a second press is refused."""
+        self._recording_errors: set[str] = set()
 
     def compose(self) -> ComposeResult:
         # The main screen's widgets are kept by reference: `query_one` searches whichever
@@ -70,12 +82,18 @@ class OncallApp(App[None]):
         self.filter_box = Input(
             placeholder="filter: severity=critical service=~ml-.* or free text · enter keeps · esc clears", id="filter"
         )
+        self.incident_pane = IncidentPane(self.clock, id="incident", classes="pane")
+        self.timeline = TimelinePane(id="timeline", classes="pane")
+        self.timeline.border_title = "TIMELINE"
         yield self.status_line
-        with Horizontal(id="main"):
+        with Horizontal(id="top"):
             with Vertical(id="alerts-pane", classes="pane"):
                 yield self.alerts_title
                 yield self.alert_list
+            yield self.incident_pane
+        with Horizontal(id="bottom"):
             yield self.alert_detail
+            yield self.timeline
         yield self.filter_box
         yield Footer()
 
@@ -88,19 +106,90 @@ class OncallApp(App[None]):
             self.set_keymap(self.config.keymap)
         self.alert_list.focus()
         self._show_status()
-        self.poll_alerts()
+        self.show_incident()
+        self.load_incidents()
         self.set_interval(1.0, self._tick)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications carry label values, notes and server messages: plain text by default."""
+        super().notify(clean_line(message, 500), title=title, severity=severity, timeout=timeout, markup=markup)
 
     async def on_unmount(self) -> None:
         await self.board.aclose()
 
-    MAIN_SCREEN_ACTIONS = frozenset({"filter", "clear_filter", "silence", "silences"})
+    MAIN_SCREEN_ACTIONS = frozenset({"filter", "clear_filter", "silence", "silences"}) | INCIDENT_ACTIONS
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The alert keys act on the alerts: not while another screen is on top."""
         if action in self.MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
             return None  # shown nowhere, does nothing
         return True
+
+    # -- incidents ------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="load", description="Reading incident journals")
+    def load_incidents(self) -> None:
+        """Resume every open incident from its journal, then start polling."""
+        self.desk.load()
+        for problem in self.desk.problems:
+            self.call_from_thread(self.notify, problem, severity="warning", timeout=15)
+        self.call_from_thread(self.show_incident)
+        self.call_from_thread(self.poll_alerts)
+
+    def show_incident(self) -> None:
+        incident = self.active_incident()
+        open_ids = [i.id for i in self.desk.open_incidents()]
+        position = (open_ids.index(incident.id) + 1 if incident and incident.id in open_ids else 0, len(open_ids))
+        doing = next((f"{what}…" for (iid, _), what in self.pending.items() if incident and iid == incident.id), None)
+        self.incident_pane.show(incident, position, doing)
+        self.timeline.show(incident)
+
+    def escalation_targets(self, level: int) -> list[str]:
+        return next((lv.users for lv in self.config.oncall.escalation if lv.level == level), [])
+
+    def _record_alert_changes(self) -> None:
+        """After a poll, in a thread: linked alerts firing/resolving, auto-declared incidents."""
+        if self.read_only:
+            return
+        fresh = [a for a in self.board.alerts if not a.stale]  # a stale source says nothing new
+        try:
+            if self.active_id:
+                self.desk.get(self.active_id)  # pick up what other consoles recorded
+            self.desk.track_alerts(self.board.alerts)
+            if self.config.incidents.auto_declare:
+                for event in self.desk.auto_declare(
+                    fresh, self.config.incidents.auto_declare, self.config.incidents.group_by
+                ):
+                    if event.kind == "incident.declared":
+                        self.active_id = event.incident
+                        self.call_from_thread(self.notify, f"{event.incident}: {event.summary}", severity="warning")
+        except IncidentError as error:
+            if str(error) not in self._recording_errors:  # say it once, not once a poll
+                self._recording_errors.add(str(error))
+                self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error", timeout=15)
+
+    def _record_silence(self, kind: str, silence_id: str, matchers: tuple, summary: str) -> None:
+        """A silence on an incident's alerts goes into that incident's timeline."""
+        for incident in self.desk.open_incidents():
+            hit = [
+                a
+                for a in self.board.alerts
+                if a.fingerprint in incident.alerts and all(matches(m, a.labels) for m in matchers)
+            ]
+            mentioned = any(e.data.get("silence_id") == silence_id for e in incident.events)
+            if hit or mentioned:
+                data = {"silence_id": silence_id, "matchers": [str(m) for m in matchers]}
+                try:
+                    self.desk.record(incident.id, kind, summary, data)
+                except IncidentError as error:
+                    self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error")
 
     # -- polling --------------------------------------------------------------------------
     @work(exclusive=True, group="poll", description="Polling Alertmanager")
@@ -114,6 +203,8 @@ class OncallApp(App[None]):
             self._refresh_now.clear()
             self._show_alerts()
             self._announce_source_changes()
+            await asyncio.to_thread(self._record_alert_changes)
+            self.show_incident()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._refresh_now.wait(), self.config.poll_interval)
 
@@ -135,6 +226,7 @@ class OncallApp(App[None]):
         self.alert_list.refresh()
         detail = self.alert_detail
         detail.show(detail.alert)
+        self.show_incident()
 
     def _show_status(self) -> None:
         self.status_line.show(list(self.board.status.values()))
@@ -258,6 +350,9 @@ class OncallApp(App[None]):
         self.created_silences.extend(created)
         verb = "updated" if request.id and all(i == request.id for _, i in created) else "created"
         self.notify(f"Silence {verb}: " + ", ".join(f"{i} on {s}" for s, i in created))
+        for _, silence_id in created:
+            summary = f"Silence {silence_id} {verb} for {format_duration((request.ends_at - request.starts_at).total_seconds())}"
+            await asyncio.to_thread(self._record_silence, "silence.created", silence_id, request.matchers, summary)
         self._after_silence_change()
 
     @work(group="writes", description="Expiring a silence")
@@ -268,6 +363,9 @@ class OncallApp(App[None]):
             self.notify(f"Silence not expired: {error}", severity="error", timeout=10)
             return
         self.notify(f"Silence {silence.id} expired.")
+        await asyncio.to_thread(
+            self._record_silence, "silence.expired", silence.id, silence.matchers, f"Silence {silence.id} expired"
+        )
         self._after_silence_change()
 
     def _after_silence_change(self) -> None:

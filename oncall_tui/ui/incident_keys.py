@@ -1,0 +1,224 @@
+"""The incident keys of the console: each asks where needed, runs off the UI thread, and
+reports done only once the desk has recorded (fsynced) the event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.binding import Binding
+
+from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError
+from oncall_tui.core.postmortem import render_markdown
+from oncall_tui.core.text import clean_line
+from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
+
+if TYPE_CHECKING:
+    from oncall_tui.ui.app import OncallApp
+
+INCIDENT_BINDINGS = [
+    Binding("i", "declare", "Declare", id="declare"),
+    Binding("a", "acknowledge", "Ack", id="ack"),
+    Binding("e", "escalate", "Escalate", id="escalate"),
+    Binding("n", "note", "Note", id="note"),
+    Binding("R", "resolve", "Resolve", id="resolve"),
+    Binding("v", "severity", "Severity", show=False, id="severity"),
+    Binding("m", "advance_stage", "Next stage / mitigated", show=False, id="stage"),
+    Binding("c", "take_command", "Take command", show=False, id="command"),
+    Binding("x", "export", "Export postmortem", show=False, id="export"),
+    Binding("I", "next_incident", "Next open incident", show=False, id="next_incident"),
+    Binding("t", "timeline_filter", "Timeline: notes only / all", show=False, id="timeline_filter"),
+]
+INCIDENT_ACTIONS = frozenset(b.action for b in INCIDENT_BINDINGS)
+NO_INCIDENT = "No open incident: press i on an alert to declare one."
+
+
+class IncidentKeys:
+    """Mixed into OncallApp: the actions behind INCIDENT_BINDINGS."""
+
+    desk: IncidentDesk
+    active_id: str | None
+    pending: dict[tuple[str, str], str]
+
+    # -- which incident -------------------------------------------------------------------
+    def active_incident(self: OncallApp) -> Incident | None:
+        incident = self.desk.incidents.get(self.active_id or "")
+        if incident is None or not incident.is_open:
+            open_ones = self.desk.open_incidents()
+            incident = open_ones[-1] if open_ones else incident
+            self.active_id = incident.id if incident else None
+        return incident
+
+    def action_next_incident(self: OncallApp) -> None:
+        open_ids = [i.id for i in self.desk.open_incidents()]
+        if len(open_ids) < 2:
+            self.notify("Only one incident is open." if open_ids else NO_INCIDENT)
+            return
+        at = open_ids.index(self.active_id) if self.active_id in open_ids else -1
+        self.active_id = open_ids[(at + 1) % len(open_ids)]
+        self.show_incident()
+
+    def action_timeline_filter(self: OncallApp) -> None:
+        self.timeline.toggle_notes_only(self.active_incident())
+
+    # -- running an action ----------------------------------------------------------------
+    def _act(
+        self: OncallApp,
+        verb: str,
+        doing: str,
+        run: Callable[[Incident], Any],
+        ask: str | None = None,
+        detail: str = "",
+    ) -> None:
+        """Refuse (read-only, no incident, already pending), ask if needed, then run in a thread."""
+        if self._refuse_if_read_only():
+            return
+        incident = self.active_incident()
+        if incident is None or not incident.is_open:
+            self.notify(NO_INCIDENT)
+            return
+        key = (incident.id, verb)
+        if key in self.pending:
+            self.notify(f"Still {self.pending[key]} {incident.id}: not sent twice.")
+            return
+
+        def go() -> None:
+            self.pending[key] = doing
+            self.show_incident()
+            self._run_action(key, lambda: run(incident))
+
+        if ask:
+            self.push_screen(ConfirmScreen(ask, detail, yes=verb.capitalize()), lambda yes: yes and go())
+        else:
+            go()
+
+    def _ask_then_act(
+        self: OncallApp, verb: str, doing: str, title: str, label: str, run: Callable[[Incident, str], Any]
+    ) -> None:
+        incident = self.active_incident()
+        if self._refuse_if_read_only():
+            return
+        if incident is None or not incident.is_open:
+            self.notify(NO_INCIDENT)
+            return
+        prompt = TextPrompt(f"{title} · {incident.id}", label)
+        self.push_screen(prompt, lambda text: text and self._act(verb, doing, lambda i: run(i, text)))
+
+    @work(thread=True, group="incident", description="Recording an incident action")
+    def _run_action(self: OncallApp, key: tuple[str, str], run: Callable[[], Any]) -> None:
+        try:
+            result = run()
+        except IncidentError as error:
+            self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error", timeout=10)
+        else:
+            summary = getattr(result, "summary", None) or f"Declared {getattr(result, 'id', '')}"
+            self.call_from_thread(self.notify, f"Recorded: {clean_line(summary, 200)}")
+        finally:
+            self.call_from_thread(self._action_done, key)
+
+    def _action_done(self: OncallApp, key: tuple[str, str]) -> None:
+        self.pending.pop(key, None)
+        self.show_incident()
+
+    # -- the actions ----------------------------------------------------------------------
+    def action_declare(self: OncallApp) -> None:
+        if self._refuse_if_read_only():
+            return
+        alert = self.alert_list.current
+        title = clean_line(f"{alert.name}: {alert.annotations.get('summary', '')}".rstrip(": "), 200) if alert else ""
+        label = f"Title (from {alert.name or 'the selected alert'}; its labels are linked)" if alert else "Title"
+        prompt = TextPrompt("Declare an incident", label, value=title)
+        self.push_screen(prompt, lambda text: text and self._declare(text, [alert] if alert else []))
+
+    def _declare(self: OncallApp, title: str, alerts: list) -> None:
+        key = ("new", title)
+        if key in self.pending:
+            return
+        self.pending[key] = "declaring"
+
+        def run() -> Incident:
+            incident = self.desk.declare(title, alerts)
+            self.active_id = incident.id
+            return incident
+
+        self._run_action(key, run)
+
+    def action_acknowledge(self: OncallApp) -> None:
+        self._act(
+            "acknowledge", "acknowledging", lambda i: self.desk.acknowledge(i.id), ask="Acknowledge the incident?"
+        )
+
+    def action_escalate(self: OncallApp) -> None:
+        incident = self.active_incident()
+        level = (incident.escalation_level if incident else 1) + 1
+        targets = self.escalation_targets(level)
+        who = ", ".join(targets) if targets else "nobody: no level configured in oncall.escalation"
+        self._act(
+            "escalate",
+            "escalating",
+            lambda i: self.desk.escalate(i.id, targets),
+            ask=f"Escalate to level {level}?",
+            detail=f"Pages next: {who}",
+        )
+
+    def action_advance_stage(self: OncallApp) -> None:
+        self._act("stage", "moving on", lambda i: self.desk.advance_stage(i.id))
+
+    def action_take_command(self: OncallApp) -> None:
+        self._act("command", "taking command of", lambda i: self.desk.take_command(i.id), ask="Take command?")
+
+    def action_note(self: OncallApp) -> None:
+        incident = self.active_incident()
+        if incident is None:  # notes are welcome on a resolved incident too, but there must be one
+            self.notify(NO_INCIDENT)
+            return
+        if self._refuse_if_read_only():
+            return
+        prompt = TextPrompt(f"Note · {incident.id}", "Note (start with TODO: for an action item)")
+        key = (incident.id, f"note-{len(incident.events)}")
+        self.push_screen(prompt, lambda text: text and self._run_action(key, lambda: self.desk.note(incident.id, text)))
+
+    def action_resolve(self: OncallApp) -> None:
+        self._ask_then_act(
+            "resolve", "resolving", "Resolve", "Resolution, in one line", lambda i, text: self.desk.resolve(i.id, text)
+        )
+
+    def action_severity(self: OncallApp) -> None:
+        incident = self.active_incident()
+        if self._refuse_if_read_only():
+            return
+        if incident is None or not incident.is_open:
+            self.notify(NO_INCIDENT)
+            return
+        self.push_screen(
+            SeverityPicker(incident.severity),
+            lambda sev: (
+                sev and self._act("severity", "changing severity of", lambda i: self.desk.set_severity(i.id, sev))
+            ),
+        )
+
+    def action_export(self: OncallApp) -> None:
+        incident = self.active_incident()
+        if incident is None:
+            self.notify(NO_INCIDENT)
+            return
+        self._export(incident)
+
+    @work(thread=True, group="incident", description="Exporting a postmortem")
+    def _export(self: OncallApp, incident: Incident) -> None:
+        path = self.config.data_dir / "exports" / f"{incident.id}-postmortem.md"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_markdown(incident), encoding="utf-8")
+        except OSError as error:
+            self.call_from_thread(self.notify, f"Not exported: {error.strerror or error} ({path})", severity="error")
+            return
+        if not self.read_only:
+            try:
+                self.desk.record(incident.id, "export", f"Exported the postmortem to {path}", {"path": str(path)})
+            except IncidentError as error:
+                self.call_from_thread(self.notify, f"Exported, but not recorded: {error}", severity="warning")
+        self.call_from_thread(self.notify, f"Postmortem written to {path}")
+        self.call_from_thread(self.show_incident)

@@ -1,0 +1,76 @@
+"""The incident pane: the active incident at a glance, and the metrics so far."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from oncall_tui.core.durations import format_duration
+from oncall_tui.core.incidents import SEVERITIES, STAGES, Incident
+from oncall_tui.core.text import clean_line
+
+SHORT_METRICS = {"time to acknowledge": "TTA", "time to mitigate": "TTM", "time to resolve": "TTR"}
+
+
+def elapsed(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class IncidentPane(Static):
+    """Redrawn by the app after every action and every second (the clock moves)."""
+
+    def __init__(self, clock: Callable[[], datetime], **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+
+    def show(self, incident: Incident | None, position: tuple[int, int], pending: str | None = None) -> None:
+        for sev in SEVERITIES:
+            self.set_class(incident is not None and incident.severity == sev, f"-{sev.lower()}")
+        self.update(self.describe(incident, position, pending))
+
+    def describe(self, incident: Incident | None, position: tuple[int, int], pending: str | None = None) -> Text:
+        if incident is None:
+            return Text.assemble(
+                ("INCIDENT", "bold"),
+                "  none open\n\nPress i on an alert to declare one.",
+                style="",
+            )
+        index, total = position
+        text = Text.assemble(("INCIDENT ", "bold"), (incident.id, "bold"))
+        if total > 1:
+            text.append(f"  ({index} of {total} open · I switches)")
+        text.append(f"\n{clean_line(incident.title, 200)}\n", style="bold")
+        text.append(incident.severity, style="bold reverse")
+        text.append(f" {SEVERITIES.get(incident.severity, '')}\n")
+        text.append(f"{incident.status} · ")
+        for stage in STAGES:
+            current = stage == incident.stage
+            text.append(f"[{stage}]" if current else stage, style="bold" if current else "dim")
+            if stage != STAGES[-1]:
+                text.append(" › ", style="dim")
+        end = incident.resolved_at or self.clock()
+        started = incident.declared_at or end
+        text.append(f"\ncommander {clean_line(incident.commander, 40) or 'nobody'}")
+        text.append(
+            f" · open {elapsed((end - started).total_seconds())} · escalation level {incident.escalation_level}"
+        )
+        if incident.alerts:
+            shown = [
+                f"{clean_line(a.name, 40)} ({'firing' if a.firing else 'resolved'})" for a in incident.alerts.values()
+            ]
+            text.append("\nalerts " + ", ".join(shown[:6]) + (f" +{len(shown) - 6} more" if len(shown) > 6 else ""))
+        metrics = []
+        for metric in incident.metrics():
+            if metric.name in SHORT_METRICS:
+                seconds = metric.seconds
+                metrics.append(
+                    f"{SHORT_METRICS[metric.name]} {'—' if seconds is None else format_duration(max(0, seconds))}"
+                )
+        text.append("\n" + " · ".join(metrics))
+        if pending:
+            text.append(f"\n{pending}", style="bold italic")
+        return text

@@ -1,0 +1,255 @@
+"""Pilot tests for the incident keys, their confirmations, refusals and automatic events."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from oncall_tui.core.incidents import Incident, IncidentDesk
+from oncall_tui.core.timeline import Journal
+from oncall_tui.sim.server import SimServer
+from oncall_tui.ui.app import READ_ONLY, OncallApp
+from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
+from tests.conftest import SteppedClock, alert, make_config, until
+
+FIRING = [
+    alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api"),
+    alert("DiskWillFill", "warning", instance="db-1"),
+]
+
+
+def notes(app: OncallApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def start(app: OncallApp, pilot: Pilot) -> None:
+    await until(lambda: len(app.alert_list.alerts) == 2, what="the alerts")
+    await pilot.pause()
+
+
+async def declared(app: OncallApp, pilot: Pilot) -> Incident:
+    await pilot.press("i")
+    assert isinstance(app.screen, TextPrompt)
+    await pilot.press("enter")
+    await until(lambda: app.desk.open_incidents(), what="the incident")
+    await until(lambda: not app.pending, what="the declaration to be recorded")
+    return app.active_incident()
+
+
+@pytest.fixture
+async def console(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> AsyncIterator[tuple[OncallApp, Pilot]]:
+    sim.store.post_alerts(FIRING)
+    config = make_config(
+        sim.url, data_dir=str(tmp_path / "data"), oncall={"escalation": [{"level": 2, "users": ["dana", "erin"]}]}
+    )
+    app = OncallApp(config, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await start(app, pilot)
+        yield app, pilot
+
+
+async def test_declare_from_the_selected_alert(console: tuple[OncallApp, Pilot], tmp_path: Path) -> None:
+    app, pilot = console
+    incident = await declared(app, pilot)
+    assert incident.title == "HighErrorRate: ml-api errors" and incident.severity == "SEV-2"
+    assert list(a.name for a in incident.alerts.values()) == ["HighErrorRate"]
+    assert "INCIDENT INC-20261127-0001" in str(app.incident_pane.render())
+    journal = Journal.open(tmp_path / "data" / "incidents" / "INC-20261127-0001.jsonl")
+    assert [e.kind for e in journal.events] == ["incident.declared"]
+    assert any("Declared SEV-2" in line.text for line in app.timeline.lines)
+
+
+async def test_every_key_is_recorded(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    incident = await declared(app, pilot)
+
+    async def recorded(count: int) -> None:
+        await until(lambda: len(incident.events) == count and not app.pending, what=f"{count} events")
+
+    await pilot.press("a")
+    assert isinstance(app.screen, ConfirmScreen)
+    await pilot.press("y")
+    await recorded(2)
+    await pilot.press("e")
+    assert "Pages next: dana, erin" in str(app.screen.query_one("#confirm-detail").render())
+    await pilot.press("y")
+    await recorded(3)
+    await pilot.press("v")
+    assert isinstance(app.screen, SeverityPicker)
+    await pilot.press("1")
+    await recorded(4)
+    await pilot.press("m")
+    await recorded(5)
+    await pilot.press("n", *"TODO: page the db team", "enter")
+    await recorded(6)
+    await pilot.press("R")
+    assert isinstance(app.screen, TextPrompt)
+    await pilot.press("enter")  # an empty resolution is refused in the prompt
+    assert isinstance(app.screen, TextPrompt)
+    await pilot.press(*"rolled back", "enter")
+    await recorded(7)
+    assert [e.kind for e in incident.events] == [
+        "incident.declared",
+        "incident.acknowledged",
+        "incident.escalated",
+        "incident.severity_changed",
+        "incident.stage_changed",
+        "note",
+        "incident.resolved",
+    ]
+    assert (incident.status, incident.severity, incident.escalation_level) == ("resolved", "SEV-1", 2)
+    assert incident.action_items == ["page the db team"]
+    await pilot.press("x")
+    await recorded(8)
+    assert incident.events[-1].kind == "export"
+    assert Path(incident.events[-1].data["path"]).read_text().startswith("# Postmortem: HighErrorRate")
+    lines = [line.text for line in app.timeline.lines]
+    assert len(lines) >= 8 and "UTC" in lines[0]
+
+
+async def test_cancel_and_refusals(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await pilot.press("a")
+    assert notes(app)[-1].startswith("No open incident")
+    incident = await declared(app, pilot)
+    await pilot.press("a", "escape")  # cancelled: nothing recorded
+    await pilot.pause()
+    assert len(incident.events) == 1
+    await pilot.press("c")
+    await pilot.press("y")
+    await until(lambda: any("already the commander" in n for n in notes(app)), what="the refusal")
+    assert len(incident.events) == 1
+
+
+class SlowProvider:
+    """Holds every action until released, as a slow PagerDuty would."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls: list[str] = []
+
+    def confirm(self, incident: Incident, action: str, data: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(action)
+        self.release.wait(10)
+        return {}
+
+
+async def test_a_second_press_while_pending_is_not_sent_twice(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    incident = await declared(app, pilot)
+    slow = SlowProvider()
+    app.desk.provider = slow
+    await pilot.press("a", "y")
+    await until(lambda: slow.calls == ["incident.acknowledged"], what="the ack to be sent")
+    await pilot.pause()
+    assert "acknowledging…" in str(app.incident_pane.render())
+    await pilot.press("a")
+    assert not isinstance(app.screen, ConfirmScreen)
+    assert notes(app)[-1] == f"Still acknowledging {incident.id}: not sent twice."
+    slow.release.set()
+    await until(lambda: incident.status == "acknowledged" and not app.pending, what="the ack")
+    assert slow.calls == ["incident.acknowledged"]
+    assert "acknowledging…" not in str(app.incident_pane.render())
+
+
+async def test_switching_between_open_incidents_and_notes_only(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    first = await declared(app, pilot)
+    await pilot.press("j")
+    await pilot.press("i", "enter")
+    await until(lambda: len(app.desk.open_incidents()) == 2 and not app.pending, what="a second incident")
+    assert app.active_id != first.id
+    assert "(2 of 2 open" in str(app.incident_pane.render())
+    await pilot.press("I")
+    assert app.active_id == first.id
+    await pilot.press("n", *"a note", "enter")
+    await until(lambda: len(first.events) == 2, what="the note")
+    await pilot.press("t")
+    await pilot.pause()
+    assert [line.text.split(" ", 3)[-1] for line in app.timeline.lines] == ["Note: a note"]
+
+
+async def test_read_only_refuses_every_incident_key(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    desk = IncidentDesk(data, "alice", clock=clock).load()
+    incident = desk.declare("already open")
+    sim.store.post_alerts(FIRING)
+    app = OncallApp(make_config(sim.url, data_dir=str(data)), read_only=True, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await start(app, pilot)
+        await until(lambda: app.active_id == incident.id, what="the incident to resume")
+        for key in ("i", "a", "e", "v", "m", "R", "n", "c"):
+            await pilot.press(key)
+            assert app.screen is app.screen_stack[0], key
+        assert notes(app).count(READ_ONLY) == 8
+    assert len(Journal.open(desk.journals[incident.id].path).events) == 1
+
+
+async def test_a_full_data_dir_refuses_with_the_os_error_and_the_ui_stays_up(
+    sim: SimServer, clock: SteppedClock, tiny_disk: Path
+) -> None:
+    sim.store.post_alerts(FIRING)
+    app = OncallApp(make_config(sim.url, data_dir=str(tiny_disk)), clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await start(app, pilot)
+        incident = await declared(app, pilot)
+        with (tiny_disk / "filler").open("wb", buffering=0) as filler:  # fill the disk to the last byte
+            while True:
+                try:
+                    filler.write(b"\0" * 512)
+                except OSError:
+                    break
+        await pilot.press("n")
+        app.screen.query_one("#prompt-input").value = "a long note " * 500  # more than the page the file has
+        await pilot.press("enter")
+        await until(lambda: any("No space left on device" in n for n in notes(app)), what=f"the refusal: {notes(app)}")
+        assert len(incident.events) == 1
+        await pilot.press("j")  # still answering
+        assert app.alert_list.current.name == "DiskWillFill"
+        (tiny_disk / "filler").unlink()
+        await pilot.press("n", *"after", "enter")
+        await until(lambda: len(incident.events) == 2, what="the note once there is room")
+
+
+async def test_automatic_events_and_auto_declare(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
+    sim.store.post_alerts(FIRING)
+    config = make_config(sim.url, data_dir=str(tmp_path / "data"), incidents={"auto_declare": ["critical"]})
+    app = OncallApp(config, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: app.desk.open_incidents(), what="the auto-declared incident")
+        [incident] = app.desk.open_incidents()
+        assert [a.name for a in incident.alerts.values()] == ["HighErrorRate"]
+        polls = app.board.polls
+        await until(lambda: app.board.polls >= polls + 3, what="more polls")
+        assert len(app.desk.incidents) == 1 and len(incident.events) == 1  # once, not once a poll
+        await pilot.press("s", *"fixing", "enter")  # silence the linked alert
+        await until(lambda: any(e.kind == "silence.created" for e in incident.events), what="the silence event")
+        sim.store.resolve(FIRING[0]["labels"])
+        await until(lambda: any(e.kind == "alert.resolved" for e in incident.events), what="the resolution")
+        assert [e.kind for e in incident.events].count("alert.resolved") == 1
+
+
+async def test_a_restart_resumes_the_open_incident(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
+    sim.store.post_alerts(FIRING)
+    config = make_config(sim.url, data_dir=str(tmp_path / "data"))
+    app = OncallApp(config, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await start(app, pilot)
+        incident = await declared(app, pilot)
+        await pilot.press("a", "y")
+        await until(lambda: incident.status == "acknowledged", what="the ack")
+    again = OncallApp(config, clock=clock)
+    async with again.run_test(size=(160, 45)) as pilot:
+        await until(lambda: again.active_id == incident.id, what="the incident to resume")
+        await pilot.pause()
+        assert "acknowledged" in str(again.incident_pane.render())
+        text = " ".join(line.text for line in again.timeline.lines)
+        assert "Declared SEV-2" in text and "Acknowledged" in text
