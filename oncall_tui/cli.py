@@ -13,7 +13,11 @@ from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, load
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.postmortem import render_json, render_markdown, render_timeline
+from oncall_tui.core.report import build as build_report
+from oncall_tui.core.report import render as render_report
+from oncall_tui.core.report import since_ago
 from oncall_tui.core.text import clean_line
+from oncall_tui.core.timefmt import utc_now
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -37,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="never change anything")
     commands.add_parser("check", parents=[common], help="validate the config and reach every Alertmanager")
     commands.add_parser("incidents", parents=[common], help="list incidents with status and metrics")
+    report = commands.add_parser("report", parents=[common], help="response times and noisy alerts across incidents")
+    report.add_argument("--since", metavar="WINDOW", help="only incidents declared within it, e.g. 30d, 12h")
     timeline = commands.add_parser("timeline", parents=[common], help="print an incident's timeline")
     timeline.add_argument("incident", metavar="INCIDENT")
     export = commands.add_parser("export", parents=[common], help="write an incident's postmortem (or raw events)")
@@ -141,6 +147,16 @@ def run_incidents(config: Config) -> int:
     return EXIT_OK
 
 
+def run_report(config: Config, window: str | None) -> int:
+    try:
+        since = since_ago(utc_now(), window) if window else None
+    except ValueError as error:
+        print(f"oncall-tui: --since: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(render_report(build_report(_desk(config).incidents.values(), since)), end="")
+    return EXIT_OK
+
+
 def run_timeline(config: Config, incident_id: str) -> int:
     print(render_timeline(_desk(config).get(incident_id)), end="")
     return EXIT_OK
@@ -171,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_check(path, config)
         if args.command == "incidents":
             return run_incidents(config)
+        if args.command == "report":
+            return run_report(config, args.since)
         if args.command == "timeline":
             return run_timeline(config, args.incident)
         if args.command == "export":

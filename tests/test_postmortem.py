@@ -13,6 +13,8 @@ from oncall_tui.cli import main
 from oncall_tui.core.incidents import Incident, IncidentDesk
 from oncall_tui.core.models import Alert
 from oncall_tui.core.postmortem import render_json, render_markdown
+from oncall_tui.core.report import build as build_report
+from oncall_tui.core.report import p90, since_ago
 from tests.conftest import ROOT, SteppedClock
 
 GOLDEN = ROOT / "tests" / "golden" / "postmortem.md"
@@ -101,3 +103,31 @@ def test_exporting_10000_events(tmp_path: Path, clock: SteppedClock, capsys: pyt
     assert main(["export", incident.id, "--config", str(write_config(tmp_path))]) == 0
     out = capsys.readouterr().out
     assert out.count("\n| ") >= 10_001 and "| 10001 |" in out
+
+
+def test_report_across_incidents(tmp_path: Path, clock: SteppedClock, capsys: pytest.CaptureFixture[str]) -> None:
+    fixed_incident(tmp_path, clock)  # SEV-2, acked after 3m45s, resolved after 16m16s
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    noisy = Alert("fp2", {"alertname": "DiskWillFill", "severity": "warning"}, {}, clock.now, None, "", "active")
+    desk.auto_declare([noisy], ["warning"], ["alertname"])  # declared, then nobody acted
+    desk.declare("a cosmetic one", severity="SEV-4")
+    config = str(write_config(tmp_path))
+    assert main(["report", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "incidents all time: 3" in out and "  SEV-2: 1" in out and "  SEV-4: 1" in out
+    assert "time to acknowledge: mean 3m45s, p90 3m45s (1 incidents)" in out
+    assert "time to resolve: mean 16m16s, p90 16m16s (1 incidents)" in out
+    fatigue = out.split("nobody acted on")[1]
+    assert "DiskWillFill" in fatigue and "HighErrorRate" not in fatigue and "(no alert)" in fatigue
+    assert main(["report", "--since", "soon", "--config", config]) == 2
+
+
+def test_report_window(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    desk.declare("old", severity="SEV-1")
+    clock.advance(40 * 86400)
+    desk.declare("recent", severity="SEV-3")
+    recent = build_report(desk.incidents.values(), since_ago(clock.now, "30d"))
+    assert recent.incidents == 1 and recent.by_severity == {"SEV-3": 1}
+    assert build_report(desk.incidents.values()).incidents == 2
+    assert p90([float(n) for n in range(1, 11)]) == 9.0
