@@ -140,3 +140,9 @@ def test_bad_config_prints_no_traceback_in_a_real_process(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert done.stderr == f"oncall-tui: {path}: nope: unknown key\n"
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_data_dir_expands_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = parse_config(GOOD + "data_dir: ~/oncall\n", "cfg.yaml", {})
+    assert config.data_dir == tmp_path / "oncall"

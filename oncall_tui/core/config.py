@@ -134,6 +134,11 @@ class Config(Section):
         default_factory=dict, description="Binding id -> keys, e.g. {silence: ctrl+s}; see `?` for ids."
     )
 
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_home(cls, path: Path) -> Path:
+        return path.expanduser()
+
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
         names = [am.name for am in self.alertmanagers]
