@@ -253,3 +253,17 @@ async def test_a_restart_resumes_the_open_incident(sim: SimServer, clock: Steppe
         assert "acknowledged" in str(again.incident_pane.render())
         text = " ".join(line.text for line in again.timeline.lines)
         assert "Declared SEV-2" in text and "Acknowledged" in text
+
+
+async def test_declare_from_several_marked_alerts(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await pilot.press("space", "space")  # mark both alerts (the cursor moves on after each)
+    assert len(app.alert_list.marked) == 2
+    assert app.alert_list.render_line(0).text.startswith("✚")
+    await pilot.press("i")
+    assert "linking 2 alert(s): DiskWillFill, HighErrorRate" in str(app.screen.query_one("#prompt-label").render())
+    await pilot.press("enter")
+    await until(lambda: app.desk.open_incidents() and not app.pending, what="the incident")
+    [incident] = app.desk.open_incidents()
+    assert sorted(a.name for a in incident.alerts.values()) == ["DiskWillFill", "HighErrorRate"]
+    assert app.alert_list.marked == set()

@@ -126,11 +126,19 @@ class IncidentKeys:
     def action_declare(self: OncallApp) -> None:
         if self._refuse_if_read_only():
             return
-        alert = self.alert_list.current
-        title = clean_line(f"{alert.name}: {alert.annotations.get('summary', '')}".rstrip(": "), 200) if alert else ""
-        label = f"Title (from {alert.name or 'the selected alert'}; its labels are linked)" if alert else "Title"
+        alerts = self.alert_list.marked_alerts()
+        first = alerts[0] if alerts else None
+        title = clean_line(f"{first.name}: {first.annotations.get('summary', '')}".rstrip(": "), 200) if first else ""
+        names = ", ".join(sorted({clean_line(a.name, 40) for a in alerts}))
+        label = f"Title (linking {len(alerts)} alert(s): {names})" if alerts else "Title (no alert linked)"
         prompt = TextPrompt("Declare an incident", label, value=title)
-        self.push_screen(prompt, lambda text: text and self._declare(text, [alert] if alert else []))
+
+        def declare(text: str | None) -> None:
+            if text:
+                self.alert_list.marked.clear()
+                self._declare(text, alerts)
+
+        self.push_screen(prompt, declare)
 
     def _declare(self: OncallApp, title: str, alerts: list) -> None:
         key = ("new", title)

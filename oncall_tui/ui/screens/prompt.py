@@ -25,7 +25,7 @@ class TextPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.title_text), classes="title")
-            yield Static(Text(self.label))
+            yield Static(Text(self.label), id="prompt-label")
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
             yield Static(id="prompt-error")
 

@@ -38,6 +38,7 @@ class AlertList(ScrollView, can_focus=True):
         Binding("pageup", "page(-1)", "Page up", show=False, id="alerts.page_up"),
         Binding("home,g", "jump(0)", "First", show=False, id="alerts.first"),
         Binding("end,G", "jump(-1)", "Last", show=False, id="alerts.last"),
+        Binding("space", "mark", "Mark (for i)", show=False, id="alerts.mark"),
     ]
 
     COMPONENT_CLASSES = {
@@ -87,6 +88,8 @@ class AlertList(ScrollView, can_focus=True):
         self.show_sources = False
         self._highlighted: str | None = None
         self._name_width = 8
+        self.marked: set[str] = set()
+        """Fingerprints marked with space: `i` declares one incident from all of them."""
 
     # -- data -----------------------------------------------------------------------------
     @property
@@ -137,6 +140,18 @@ class AlertList(ScrollView, can_focus=True):
     def action_jump(self, index: int) -> None:
         self._move_to(index if index >= 0 else len(self.alerts) - 1)
 
+    def action_mark(self) -> None:
+        alert = self.current
+        if alert is not None:
+            self.marked ^= {alert.fingerprint}
+            self._move_to(self.cursor + 1)
+            self.refresh()
+
+    def marked_alerts(self) -> list[Alert]:
+        """The marked alerts still shown, or the one under the cursor when none is marked."""
+        chosen = [a for a in self.alerts if a.fingerprint in self.marked]
+        return chosen or ([self.current] if self.current else [])
+
     def on_click(self, event: Click) -> None:
         self._move_to(self.scroll_offset.y + event.y)
 
@@ -170,7 +185,8 @@ class AlertList(ScrollView, can_focus=True):
         if self.show_sources:
             right += f" {','.join(alert.sources)}"
         left = Text.assemble(
-            (f" {STATE_MARK.get(alert.state, '●')} ", severity_style),
+            ("✚" if alert.fingerprint in self.marked else " ", "bold"),
+            (f"{STATE_MARK.get(alert.state, '●')} ", severity_style),
             (f"{severity:<4} ", severity_style),
             (clean_line(alert.name, self._name_width).ljust(self._name_width) + " ", text_style + Style(bold=True)),
         )
