@@ -131,3 +131,25 @@ def test_report_window(tmp_path: Path, clock: SteppedClock) -> None:
     assert recent.incidents == 1 and recent.by_severity == {"SEV-3": 1}
     assert build_report(desk.incidents.values()).incidents == 2
     assert p90([float(n) for n in range(1, 11)]) == 9.0
+
+
+def test_export_keeps_seq_order_and_shows_a_clock_that_went_back(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    incident = desk.declare("clock trouble")
+    clock.advance(-90)  # NTP stepped the clock back
+    desk.note(incident.id, "written after, stamped before")
+    rows = [
+        line for line in render_markdown(incident).splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")
+    ]
+    assert rows == [
+        "| 1 | 2026-11-27 14:32:05.000 | alice | Declared SEV-3: clock trouble |",
+        "| 2 | 2026-11-27 14:30:35.000 (clock went back) | alice | Note: written after, stamped before |",
+    ]
+
+
+def test_hostile_text_cannot_break_the_markdown(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    incident = desk.declare("x")
+    desk.note(incident.id, "a | b\n## not a heading\x1b[2J [bold]y[/]")
+    [row] = [line for line in render_markdown(incident).splitlines() if line.startswith("| 2 |")]
+    assert row == "| 2 | 2026-11-27 14:32:05.000 | alice | Note: a \\| b ## not a heading [bold]y[/] |"
