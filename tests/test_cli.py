@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import os
-import pty
-import select
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from oncall_tui.cli import default_config_path
 from oncall_tui.sim.server import SimServer
 from tests.alertmanager_process import free_port
 from tests.conftest import ROOT
+from tests.terminal import Terminal
 
 
 def oncall_tui(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -63,41 +60,10 @@ def test_the_example_config_ships_with_the_demo() -> None:
     assert default_config_path().read_text() == (ROOT / "config.yaml").read_text()
 
 
-def test_demo_runs_in_a_real_terminal_and_quits_on_q() -> None:
+def test_demo_runs_in_a_real_terminal_and_quits_on_q(tmp_path: Path) -> None:
     """A new user's first command: the console draws live alerts from the simulator, `q` quits."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the console on a 120x40 terminal
-        os.environ.update(TERM="xterm-256color", COLUMNS="120", LINES="40")
-        os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "oncall_tui", "demo"])
-    screen = b""
-    try:
-        deadline = time.monotonic() + 60
-        while b"SLOViolation" not in screen and time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 1)
-            if ready:
-                try:
-                    screen += os.read(fd, 65536)
-                except OSError:
-                    break
-        assert b"SLOViolation" in screen and b"HighErrorRate" in screen, screen[-2000:]
-        os.write(fd, b"q")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            finished, status = os.waitpid(pid, os.WNOHANG)
-            if finished:
-                assert os.waitstatus_to_exitcode(status) == 0
-                return
-            select.select([fd], [], [], 0.2)
-            try:
-                os.read(fd, 65536)  # keep the terminal drained
-            except OSError:
-                pass
-        raise AssertionError("the demo did not quit on q")
-    finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
+    with Terminal("demo", XDG_DATA_HOME=str(tmp_path)) as terminal:
+        terminal.wait_for(b"SLOViolation")
+        terminal.wait_for(b"HighErrorRate")
+        terminal.press(b"q")
+        assert terminal.exit_code() == 0

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 from oncall_tui.core.incidents import IncidentDesk
+from tests.terminal import Terminal
 
 WRITER = r"""
 import sys
 from pathlib import Path
 from oncall_tui.core.incidents import IncidentDesk
+from tests.terminal import Terminal
 
 desk = IncidentDesk(Path(sys.argv[1]), "alice").load()
 incident = desk.declare("crash test")
@@ -50,29 +52,8 @@ def test_kill_9_between_and_during_writes_loses_nothing_shown_as_recorded(tmp_pa
 
 def test_kill_9_of_the_console_keeps_every_action_it_showed_as_recorded(tmp_path: Path) -> None:
     """The real console in a terminal: declare, ack, note; kill -9 right after the note shows."""
-    import pty
-    import select
-    import time
-
-    from tests.conftest import ROOT
-
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.environ.update(TERM="xterm-256color", COLUMNS="160", LINES="45", XDG_DATA_HOME=str(tmp_path / "xdg"))
-        os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "oncall_tui", "demo"])
-    screen = b""
-
-    def wait_for(text: bytes, timeout: float = 60) -> None:
-        nonlocal screen
-        deadline = time.monotonic() + timeout
-        while text not in screen:
-            assert time.monotonic() < deadline, f"never saw {text!r}"
-            if select.select([fd], [], [], 0.5)[0]:
-                screen += os.read(fd, 65536)
-
-    try:
-        wait_for(b"SLOViolation")
+    with Terminal("demo", XDG_DATA_HOME=str(tmp_path / "xdg")) as terminal:
+        terminal.wait_for(b"SLOViolation")
         for keys, shown in [
             (b"i", b"Declare an incident"),
             (b"\r", b"Recorded: Declared"),
@@ -81,17 +62,9 @@ def test_kill_9_of_the_console_keeps_every_action_it_showed_as_recorded(tmp_path
             (b"n", b"Note (start with TODO:"),
             (b"TODO: last words\r", b"Recorded: Action item: last words"),
         ]:
-            os.write(fd, keys)
-            wait_for(shown)
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(fd)
+            terminal.press(keys)
+            terminal.wait_for(shown)
+        terminal.kill()
     desk = IncidentDesk(tmp_path / "xdg" / "oncall-tui" / "demo", "alice").load()
     [incident] = desk.incidents.values()
     assert [e.kind for e in incident.events] == ["incident.declared", "incident.acknowledged", "note"]

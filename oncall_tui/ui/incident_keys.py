@@ -73,11 +73,8 @@ class IncidentKeys:
         detail: str = "",
     ) -> None:
         """Refuse (read-only, no incident, already pending), ask if needed, then run in a thread."""
-        if self._refuse_if_read_only():
-            return
-        incident = self.active_incident()
-        if incident is None or not incident.is_open:
-            self.notify(NO_INCIDENT)
+        incident = self._writable_incident()
+        if incident is None:
             return
         key = (incident.id, verb)
         if key in self.pending:
@@ -94,14 +91,21 @@ class IncidentKeys:
         else:
             go()
 
+    def _writable_incident(self: OncallApp) -> Incident | None:
+        """The active open incident, or None after telling the user why there is none to change."""
+        if self._refuse_if_read_only():
+            return None
+        incident = self.active_incident()
+        if incident is None or not incident.is_open:
+            self.notify(NO_INCIDENT)
+            return None
+        return incident
+
     def _ask_then_act(
         self: OncallApp, verb: str, doing: str, title: str, label: str, run: Callable[[Incident, str], Any]
     ) -> None:
-        incident = self.active_incident()
-        if self._refuse_if_read_only():
-            return
-        if incident is None or not incident.is_open:
-            self.notify(NO_INCIDENT)
+        incident = self._writable_incident()
+        if incident is None:
             return
         prompt = TextPrompt(f"{title} · {incident.id}", label)
         self.push_screen(prompt, lambda text: text and self._act(verb, doing, lambda i: run(i, text)))
@@ -194,11 +198,8 @@ class IncidentKeys:
         )
 
     def action_severity(self: OncallApp) -> None:
-        incident = self.active_incident()
-        if self._refuse_if_read_only():
-            return
-        if incident is None or not incident.is_open:
-            self.notify(NO_INCIDENT)
+        incident = self._writable_incident()
+        if incident is None:
             return
         self.push_screen(
             SeverityPicker(incident.severity),
