@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from oncall_tui import __version__
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
@@ -16,6 +18,7 @@ from oncall_tui.core.postmortem import render_json, render_markdown, render_time
 from oncall_tui.core.report import build as build_report
 from oncall_tui.core.report import render as render_report
 from oncall_tui.core.report import since_ago
+from oncall_tui.core.roster import Roster
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 
@@ -41,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="never change anything")
     commands.add_parser("check", parents=[common], help="validate the config and reach every Alertmanager")
     commands.add_parser("incidents", parents=[common], help="list incidents with status and metrics")
+    oncall = commands.add_parser("oncall", parents=[common], help="who is on call, and the final schedule")
+    oncall.add_argument("--at", metavar="TIME", help="ISO 8601 time (default now; without an offset: UTC)")
+    oncall.add_argument("--until", metavar="TIME", help="end of the final schedule table (default: --at + 7 days)")
     report = commands.add_parser("report", parents=[common], help="response times and noisy alerts across incidents")
     report.add_argument("--since", metavar="WINDOW", help="only incidents declared within it, e.g. 30d, 12h")
     timeline = commands.add_parser("timeline", parents=[common], help="print an incident's timeline")
@@ -147,6 +153,55 @@ def run_incidents(config: Config) -> int:
     return EXIT_OK
 
 
+def _when(text: str | None, default: datetime) -> datetime:
+    if text is None:
+        return default
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time: write it as 2026-11-27T14:00 or 2026-11-27T14:00+01:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _zones(moment: datetime, zone: ZoneInfo) -> str:
+    """A time in the schedule's zone, the user's, and UTC, each once."""
+    shown = [moment.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")]
+    for other in (moment.astimezone(), moment.astimezone(UTC)):
+        text = other.strftime("%H:%M %Z")
+        if other.utcoffset() != moment.astimezone(zone).utcoffset() and text not in shown:
+            shown.append(text)
+    return " / ".join(shown)
+
+
+def run_oncall(config: Config, at: str | None, until: str | None) -> int:
+    try:
+        start = _when(at, utc_now())
+        end = _when(until, start + timedelta(days=7))
+    except ValueError as error:
+        print(f"oncall-tui: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if end <= start:
+        print("oncall-tui: --until must be after --at", file=sys.stderr)
+        return EXIT_USAGE
+    roster = Roster(config.oncall)
+    if not roster.escalation and not roster.schedules:
+        print("no schedules or escalation levels: see oncall: in config.yaml")
+        return EXIT_OK
+    for level in roster.levels(start):
+        who = ", ".join(level.users) or "nobody"
+        line = f"L{level.level} {who:<10} ({level.source})"
+        if level.until and level.zone:
+            line += f" until {_zones(level.until, level.zone)}, then {', '.join(level.next_users) or 'nobody'}"
+        print(line)
+    for name, schedule in roster.schedules.items():
+        print(f"\n{name} ({schedule.zone.key}), final schedule:")
+        for shift in roster.final(name, start, end):
+            print(
+                f"  {_zones(shift.start, schedule.zone):<44} → {_zones(shift.end, schedule.zone):<44} {shift.user or '(nobody)'}"
+            )
+    return EXIT_OK
+
+
 def run_report(config: Config, window: str | None) -> int:
     try:
         since = since_ago(utc_now(), window) if window else None
@@ -187,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_check(path, config)
         if args.command == "incidents":
             return run_incidents(config)
+        if args.command == "oncall":
+            return run_oncall(config, args.at, args.until)
         if args.command == "report":
             return run_report(config, args.since)
         if args.command == "timeline":

@@ -177,3 +177,45 @@ def test_the_final_schedule_agrees_with_every_instant(zone, start, probes) -> No
         moment = min(start + (until - start) * fraction, until - timedelta(microseconds=1))
         [shift] = [s for s in shifts if s.start <= moment < s.end]
         assert shift.user == schedule.on_call(moment), moment
+
+
+def test_the_example_config_schedule_is_the_guides(capsys) -> None:
+    from oncall_tui.cli import main
+    from oncall_tui.core.config import load_config
+    from oncall_tui.core.roster import Roster
+    from tests.conftest import ROOT
+
+    _, config = load_config(str(ROOT / "config.yaml"), env={})
+    roster = Roster(config.oncall)
+    [level1, level2] = roster.levels(utc(2024, 1, 9))
+    assert (level1.users, level1.until, level1.next_users) == (("bob",), utc(2024, 1, 15, 8), ("carol",))
+    assert level2.users == ("dana",) and roster.paged_at(2, utc(2024, 1, 9)) == ["dana"]
+    assert (
+        main(["oncall", "--config", str(ROOT / "config.yaml"), "--at", "2024-01-09T00:00", "--until", "2024-01-20"])
+        == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("L1 bob ") and "then carol" in out[0]
+    assert [line.split()[-1] for line in out[4:]] == ["bob", "carol"]
+    assert main(["oncall", "--config", str(ROOT / "config.yaml"), "--at", "tomorrow"]) == 2
+
+
+def test_schedule_config_errors_name_the_key() -> None:
+    import pytest
+
+    from oncall_tui.core.config import ConfigError, parse_config
+
+    base = "user: {name: a}\nalertmanagers: [{name: p, url: 'http://x:1'}]\noncall:\n"
+    layer = "{start: 2024-01-01T00:00:00, rotation_virtual_start: 2024-01-01T00:00:00, rotation_turn_length_seconds: 60, users: [a]}"
+    for body, expected in [
+        (f"  schedules: [{{name: s, time_zone: Mars/Olympus, layers: [{layer}]}}]", "is not a time zone"),
+        ("  escalation: [{level: 1, schedule: nope}]", "names schedule 'nope', which is not defined"),
+        ("  escalation: [{level: 1}]", "either a schedule or users"),
+        (
+            f"  schedules: [{{name: s, time_zone: UTC, layers: [{layer[:-1]}, restrictions: [{{type: weekly_restriction, start_time_of_day: '09:00:00', duration_seconds: 60}}]}}]}}]",
+            "needs start_day_of_week",
+        ),
+    ]:
+        with pytest.raises(ConfigError) as caught:
+            parse_config(base + body + "\n", "cfg.yaml", {})
+        assert expected in caught.value.problems[0] and caught.value.problems[0].startswith("cfg.yaml: oncall")

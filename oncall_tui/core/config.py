@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 import yaml
@@ -102,17 +104,97 @@ class IncidentsConfig(Section):
     )
 
 
+class RestrictionConfig(Section):
+    """When a layer is on: daily, or weekly from a day of the week (times in the schedule's zone)."""
+
+    type: Literal["daily_restriction", "weekly_restriction"]
+    start_time_of_day: time = Field(description='Quote it in YAML: "09:00:00".')
+    duration_seconds: int = Field(gt=0, le=604800)
+    start_day_of_week: int | None = Field(None, ge=1, le=7, description="1 = Monday; weekly restrictions only.")
+
+    @model_validator(mode="after")
+    def _shape(self) -> RestrictionConfig:
+        if self.type == "weekly_restriction" and self.start_day_of_week is None:
+            raise ValueError("a weekly_restriction needs start_day_of_week (1 = Monday)")
+        if self.type == "daily_restriction" and self.start_day_of_week is not None:
+            raise ValueError("start_day_of_week is for weekly_restriction only")
+        if self.type == "daily_restriction" and self.duration_seconds > 86400:
+            raise ValueError("a daily_restriction lasts at most 86400 seconds")
+        return self
+
+
+class LayerConfig(Section):
+    """One schedule layer, with PagerDuty's fields. Times without an offset are in the schedule's zone."""
+
+    name: str = ""
+    start: datetime
+    end: datetime | None = None
+    rotation_virtual_start: datetime
+    rotation_turn_length_seconds: int = Field(gt=0)
+    users: list[str] = Field(min_length=1)
+    restrictions: list[RestrictionConfig] = Field(default_factory=list)
+
+
+class OverrideConfig(Section):
+    user: str = Field(min_length=1)
+    start: datetime
+    end: datetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OverrideConfig:
+        if self.end <= self.start:
+            raise ValueError("an override must end after it starts")
+        return self
+
+
+class ScheduleConfig(Section):
+    """A schedule: layers listed bottom-up (Layer 1 first); a later layer wins where it has someone."""
+
+    name: str = Field(min_length=1)
+    time_zone: str = Field(description="An IANA zone, e.g. America/Los_Angeles.")
+    layers: list[LayerConfig] = Field(min_length=1)
+    overrides: list[OverrideConfig] = Field(default_factory=list)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not a time zone (write e.g. Europe/Berlin or UTC)") from None
+        return name
+
+
 class EscalationLevel(Section):
-    """Who is paged at one level of the escalation."""
+    """Who is paged at one level: whoever a schedule has on call, or named people."""
 
     level: int = Field(ge=1)
-    users: list[str] = Field(min_length=1)
+    schedule: str | None = None
+    users: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> EscalationLevel:
+        if bool(self.schedule) == bool(self.users):
+            raise ValueError("give a level either a schedule or users")
+        return self
 
 
 class OnCall(Section):
-    """Who is on call. For now: the escalation levels, each a list of people."""
+    """Who is on call: schedules (PagerDuty's layer semantics) and the escalation levels."""
 
+    provider: Literal["local"] = "local"
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
     escalation: list[EscalationLevel] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_schedules(self) -> OnCall:
+        names = {s.name for s in self.schedules}
+        for level in self.escalation:
+            if level.schedule and level.schedule not in names:
+                raise ValueError(
+                    f"escalation level {level.level} names schedule {level.schedule!r}, which is not defined"
+                )
+        return self
 
 
 class Config(Section):

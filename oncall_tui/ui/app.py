@@ -22,6 +22,7 @@ from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.matchers import Filter, MatcherError, matchers_for, matches, parse_filter
 from oncall_tui.core.models import Silence, SilenceRequest
+from oncall_tui.core.roster import Roster
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.ui.incident_keys import INCIDENT_ACTIONS, INCIDENT_BINDINGS, IncidentKeys
@@ -65,6 +66,7 @@ class OncallApp(IncidentKeys, App[None]):
         self._refresh_now = asyncio.Event()
         self._source_errors: dict[str, str | None] = {}
         self.desk = IncidentDesk(config.data_dir, config.user.name, clock=clock)
+        self.roster = Roster(config.oncall)
         self.active_id: str | None = None
         self.pending: dict[tuple[str, str], str] = {}
         """Actions sent but not yet recorded, by (incident, verb): a second press is refused."""
@@ -152,7 +154,8 @@ class OncallApp(IncidentKeys, App[None]):
         self.timeline.show(incident)
 
     def escalation_targets(self, level: int) -> list[str]:
-        return next((lv.users for lv in self.config.oncall.escalation if lv.level == level), [])
+        """Who escalating to `level` pages now: that level's schedule's on-call person, or its users."""
+        return self.roster.paged_at(level, self.clock())
 
     def _record_alert_changes(self) -> None:
         """After a poll, in a thread: linked alerts firing/resolving, auto-declared incidents."""
