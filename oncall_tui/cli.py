@@ -7,7 +7,6 @@ import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from oncall_tui import __version__
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
@@ -20,7 +19,7 @@ from oncall_tui.core.report import render as render_report
 from oncall_tui.core.report import since_ago
 from oncall_tui.core.roster import Roster
 from oncall_tui.core.text import clean_line
-from oncall_tui.core.timefmt import utc_now
+from oncall_tui.core.timefmt import in_zones, utc_now
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -163,16 +162,6 @@ def _when(text: str | None, default: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _zones(moment: datetime, zone: ZoneInfo) -> str:
-    """A time in the schedule's zone, the user's, and UTC, each once."""
-    shown = [moment.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")]
-    for other in (moment.astimezone(), moment.astimezone(UTC)):
-        text = other.strftime("%H:%M %Z")
-        if other.utcoffset() != moment.astimezone(zone).utcoffset() and text not in shown:
-            shown.append(text)
-    return " / ".join(shown)
-
-
 def run_oncall(config: Config, at: str | None, until: str | None) -> int:
     try:
         start = _when(at, utc_now())
@@ -191,13 +180,13 @@ def run_oncall(config: Config, at: str | None, until: str | None) -> int:
         who = ", ".join(level.users) or "nobody"
         line = f"L{level.level} {who:<10} ({level.source})"
         if level.until and level.zone:
-            line += f" until {_zones(level.until, level.zone)}, then {', '.join(level.next_users) or 'nobody'}"
+            line += f" until {in_zones(level.until, level.zone)}, then {', '.join(level.next_users) or 'nobody'}"
         print(line)
     for name, schedule in roster.schedules.items():
         print(f"\n{name} ({schedule.zone.key}), final schedule:")
         for shift in roster.final(name, start, end):
             print(
-                f"  {_zones(shift.start, schedule.zone):<44} → {_zones(shift.end, schedule.zone):<44} {shift.user or '(nobody)'}"
+                f"  {in_zones(shift.start, schedule.zone):<44} → {in_zones(shift.end, schedule.zone):<44} {shift.user or '(nobody)'}"
             )
     return EXIT_OK
 

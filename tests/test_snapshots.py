@@ -7,11 +7,12 @@ from collections.abc import Iterator
 import pytest
 from textual.widgets import Input
 
+from oncall_tui.core.config import load_config
 from oncall_tui.core.incidents import IncidentDesk
 from oncall_tui.sim.scenario import start_demo
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
-from tests.conftest import SteppedClock, make_config, until
+from tests.conftest import ROOT, SteppedClock, make_config, until
 
 SIZE = (160, 45)
 
@@ -23,8 +24,14 @@ def demo(clock: SteppedClock) -> Iterator[SimServer]:
     server.stop()
 
 
+def example_oncall() -> dict:
+    """The example config's rotation (the guide's weekly one), so the on-call pane has people."""
+    _, example = load_config(str(ROOT / "config.yaml"), env={})
+    return example.oncall.model_dump()
+
+
 def demo_app(demo: SimServer, clock: SteppedClock) -> OncallApp:
-    return OncallApp(make_config(demo.url, poll_interval="1h"), clock=clock)
+    return OncallApp(make_config(demo.url, poll_interval="1h", oncall=example_oncall()), clock=clock)
 
 
 async def first_poll(app: OncallApp) -> None:
@@ -70,7 +77,7 @@ def test_filtered_and_stale(snap_compare, demo: SimServer, clock: SteppedClock) 
 
 
 def test_main_screen_with_an_active_incident(snap_compare, demo: SimServer, clock: SteppedClock, tmp_path) -> None:
-    config = make_config(demo.url, poll_interval="1h", data_dir=str(tmp_path / "data"))
+    config = make_config(demo.url, poll_interval="1h", data_dir=str(tmp_path / "data"), oncall=example_oncall())
     desk = IncidentDesk(config.data_dir, "alice", clock=clock).load()
     incident = desk.declare("ml-api returns 5xx")
     for seconds, action in [

@@ -267,3 +267,46 @@ async def test_declare_from_several_marked_alerts(console: tuple[OncallApp, Pilo
     [incident] = app.desk.open_incidents()
     assert sorted(a.name for a in incident.alerts.values()) == ["DiskWillFill", "HighErrorRate"]
     assert app.alert_list.marked == set()
+
+
+async def test_on_call_pane_and_handoffs_during_an_incident(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    sim.store.post_alerts(FIRING)
+    oncall = {
+        "schedules": [
+            {
+                "name": "Primary",
+                "time_zone": "UTC",
+                "layers": [
+                    {
+                        "start": "2026-11-01T00:00:00",
+                        "rotation_virtual_start": "2026-11-27T14:33:00",
+                        "rotation_turn_length_seconds": 3600,
+                        "users": ["alice", "bob"],
+                    }
+                ],
+            }
+        ],
+        "escalation": [{"level": 1, "schedule": "Primary"}, {"level": 2, "users": ["dana"]}],
+    }
+    app = OncallApp(make_config(sim.url, data_dir=str(tmp_path / "data"), oncall=oncall), clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await start(app, pilot)
+        incident = await declared(app, pilot)
+        app._tick()
+        pane = str(app.oncall_pane.render())
+        assert "L1 bob  Primary" in pane and "until Fri 14:33 UTC (in 0m 55s)" in pane and "next alice" in pane
+        assert "L2 dana" in pane
+        await pilot.press("e")
+        assert "Pages next: dana" in str(app.screen.query_one("#confirm-detail").render())
+        await pilot.press("escape")
+        clock.advance(60)  # past the handoff
+        app._tick()
+        await until(lambda: any(e.kind == "oncall.handoff" for e in incident.events), what="the handoff event")
+        [handoff] = [e for e in incident.events if e.kind == "oncall.handoff"]
+        assert handoff.summary == "On-call handoff L1: bob → alice"
+        assert "L1 alice" in str(app.oncall_pane.render())
+        app._tick()  # no second record for the same handoff
+        await pilot.pause()
+        assert [e.kind for e in incident.events].count("oncall.handoff") == 1

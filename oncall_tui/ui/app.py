@@ -22,7 +22,7 @@ from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.matchers import Filter, MatcherError, matchers_for, matches, parse_filter
 from oncall_tui.core.models import Silence, SilenceRequest
-from oncall_tui.core.roster import Roster
+from oncall_tui.core.roster import LevelNow, Roster
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.ui.incident_keys import INCIDENT_ACTIONS, INCIDENT_BINDINGS, IncidentKeys
@@ -33,6 +33,7 @@ from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_detail import AlertDetail
 from oncall_tui.ui.widgets.alert_list import AlertList
 from oncall_tui.ui.widgets.incident_pane import IncidentPane
+from oncall_tui.ui.widgets.oncall_pane import OnCallPane
 from oncall_tui.ui.widgets.status_line import StatusLine
 from oncall_tui.ui.widgets.timeline_pane import TimelinePane
 
@@ -67,6 +68,8 @@ class OncallApp(IncidentKeys, App[None]):
         self._source_errors: dict[str, str | None] = {}
         self.desk = IncidentDesk(config.data_dir, config.user.name, clock=clock)
         self.roster = Roster(config.oncall)
+        self._levels: list[LevelNow] = []
+        self._levels_checked: datetime | None = None
         self.active_id: str | None = None
         self.pending: dict[tuple[str, str], str] = {}
         """Actions sent but not yet recorded, by (incident, verb): a second press is refused."""
@@ -85,6 +88,7 @@ class OncallApp(IncidentKeys, App[None]):
             placeholder="filter: severity=critical service=~ml-.* or free text · enter keeps · esc clears", id="filter"
         )
         self.incident_pane = IncidentPane(self.clock, id="incident", classes="pane")
+        self.oncall_pane = OnCallPane(id="oncall", classes="pane")
         self.timeline = TimelinePane(id="timeline", classes="pane")
         self.timeline.border_title = "TIMELINE"
         yield self.status_line
@@ -92,6 +96,7 @@ class OncallApp(IncidentKeys, App[None]):
             with Vertical(id="alerts-pane", classes="pane"):
                 yield self.alerts_title
                 yield self.alert_list
+            yield self.oncall_pane
             yield self.incident_pane
         with Horizontal(id="bottom"):
             yield self.alert_detail
@@ -108,6 +113,7 @@ class OncallApp(IncidentKeys, App[None]):
             self.set_keymap(self.config.keymap)
         self.alert_list.focus()
         self._show_status()
+        self._show_oncall()
         self.show_incident()
         self.load_incidents()
         self.set_interval(1.0, self._tick)
@@ -152,6 +158,35 @@ class OncallApp(IncidentKeys, App[None]):
         doing = next((f"{what}…" for (iid, _), what in self.pending.items() if incident and iid == incident.id), None)
         self.incident_pane.show(incident, position, doing)
         self.timeline.show(incident)
+
+    def _show_oncall(self) -> None:
+        """Who is on call, recomputed at each handoff and once a minute; handoffs go on the record."""
+        now = self.clock()
+        due = self._levels_checked is None or (now - self._levels_checked).total_seconds() >= 60
+        if due or any(level.until and now >= level.until for level in self._levels):
+            before = {level.level: level.users for level in self._levels}
+            self._levels, self._levels_checked = self.roster.levels(now), now
+            changed = [lv for lv in self._levels if lv.level in before and before[lv.level] != lv.users]
+            if changed and not self.read_only:
+                self._record_handoffs(changed, before)
+        self.oncall_pane.show(self._levels, now, self.config.user.name)
+
+    @work(thread=True, group="incident", description="Recording on-call handoffs")
+    def _record_handoffs(self, changed: list[LevelNow], before: dict[int, tuple[str, ...]]) -> None:
+        for level in changed:
+            was = ", ".join(before[level.level]) or "nobody"
+            now = ", ".join(level.users) or "nobody"
+            for incident in self.desk.open_incidents():
+                try:
+                    self.desk.record(
+                        incident.id,
+                        "oncall.handoff",
+                        f"On-call handoff L{level.level}: {was} → {now}",
+                        {"level": level.level, "from": list(before[level.level]), "to": list(level.users)},
+                    )
+                except IncidentError as error:
+                    self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error")
+        self.call_from_thread(self.show_incident)
 
     def escalation_targets(self, level: int) -> list[str]:
         """Who escalating to `level` pages now: that level's schedule's on-call person, or its users."""
@@ -224,7 +259,8 @@ class OncallApp(IncidentKeys, App[None]):
             self._source_errors[name] = status.error
 
     def _tick(self) -> None:
-        """Once a second: ages, staleness and the clock move on."""
+        """Once a second: ages, staleness, countdowns and the clock move on."""
+        self._show_oncall()
         self._show_status()
         self.alert_list.refresh()
         detail = self.alert_detail

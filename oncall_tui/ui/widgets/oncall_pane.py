@@ -1,0 +1,45 @@
+"""The on-call pane: each escalation level's person now, the handoff with a countdown, who is next."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from oncall_tui.core.roster import LevelNow
+from oncall_tui.core.text import clean_line
+from oncall_tui.core.timefmt import in_zones
+
+
+def countdown(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {seconds:02d}s"
+
+
+class OnCallPane(Static):
+    """Redrawn every second by the app (the countdowns move) and at each handoff."""
+
+    def show(self, levels: list[LevelNow], now: datetime, me: str) -> None:
+        text = Text.assemble(("ON CALL", "bold"))
+        if not levels:
+            text.append("\n\nNo escalation configured: see oncall: in config.yaml.")
+        for level in levels:
+            text.append(f"\nL{level.level} ")
+            for n, user in enumerate(level.users or ("nobody",)):
+                text.append(", " if n else "")
+                text.append(clean_line(user, 30), style="bold reverse" if user == me else "bold")
+            if level.source != "users":
+                text.append(f"  {clean_line(level.source, 40)}", style="dim")
+            if level.until and level.zone:
+                text.append(f"\n   until {in_zones(level.until, level.zone, with_date=False)}")
+                text.append(f" (in {countdown((level.until - now).total_seconds())})", style="bold")
+                text.append(f"\n   next {', '.join(clean_line(u, 30) for u in level.next_users) or 'nobody'}")
+        self.update(text)
