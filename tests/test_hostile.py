@@ -41,7 +41,7 @@ async def test_hostile_values_render_as_plain_text(sim: SimServer, clock: Steppe
         ]
     )
     app = OncallApp(make_config(sim.url, alerts={"labels": ["service", "instance", "pod", "job"]}), clock=clock)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(220, 40)) as pilot:
         alerts = app.query_one(AlertList)
         await until(lambda: len(alerts.alerts) == 2, what="both alerts")
         await pilot.pause()
