@@ -310,3 +310,16 @@ async def test_on_call_pane_and_handoffs_during_an_incident(
         app._tick()  # no second record for the same handoff
         await pilot.pause()
         assert [e.kind for e in incident.events].count("oncall.handoff") == 1
+
+
+async def test_starting_with_alertmanager_down_resolves_nothing(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
+    from oncall_tui.core.models import Alert
+
+    data = tmp_path / "data"
+    linked = Alert("fp", {"alertname": "HighErrorRate", "severity": "critical"}, {}, clock.now, None, "", "active")
+    incident = IncidentDesk(data, "alice", clock=clock).load().declare("open", [linked])
+    sim.stop()
+    app = OncallApp(make_config(sim.url, data_dir=str(data)), clock=clock)
+    async with app.run_test(size=(160, 45)):
+        await until(lambda: app.board.polls >= 3, what="three failed polls")
+        assert [e.kind for e in app.desk.get(incident.id).events] == ["incident.declared"]

@@ -200,7 +200,10 @@ class OncallApp(IncidentKeys, App[None]):
         try:
             if self.active_id:
                 self.desk.get(self.active_id)  # pick up what other consoles recorded
-            self.desk.track_alerts(self.board.alerts)
+            if all(status.last_ok for status in self.board.status.values()):
+                # Only once every source has answered: an empty set from a source that never
+                # did would "resolve" every linked alert. Stale sources keep their last alerts.
+                self.desk.track_alerts(self.board.alerts)
             if self.config.incidents.auto_declare:
                 for event in self.desk.auto_declare(
                     fresh, self.config.incidents.auto_declare, self.config.incidents.group_by
