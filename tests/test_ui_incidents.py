@@ -312,7 +312,9 @@ async def test_on_call_pane_and_handoffs_during_an_incident(
         assert [e.kind for e in incident.events].count("oncall.handoff") == 1
 
 
-async def test_starting_with_alertmanager_down_resolves_nothing(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
+async def test_starting_with_alertmanager_down_resolves_nothing(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
     from oncall_tui.core.models import Alert
 
     data = tmp_path / "data"

@@ -15,21 +15,17 @@ from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Input, Static
 
-from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alertmanager import AlertmanagerClient
 from oncall_tui.core.board import Board
 from oncall_tui.core.config import Config
-from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
-from oncall_tui.core.matchers import Filter, MatcherError, matchers_for, matches, parse_filter
-from oncall_tui.core.models import Silence, SilenceRequest
+from oncall_tui.core.matchers import Filter, MatcherError, parse_filter
 from oncall_tui.core.roster import LevelNow, Roster
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.ui.incident_keys import INCIDENT_ACTIONS, INCIDENT_BINDINGS, IncidentKeys
-from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.help import HelpScreen
-from oncall_tui.ui.screens.silence_form import SilenceForm
-from oncall_tui.ui.screens.silences import SilencesScreen
+from oncall_tui.ui.silence_keys import SilenceKeys
 from oncall_tui.ui.widgets.alert_detail import AlertDetail
 from oncall_tui.ui.widgets.alert_list import AlertList
 from oncall_tui.ui.widgets.incident_pane import IncidentPane
@@ -40,7 +36,7 @@ from oncall_tui.ui.widgets.timeline_pane import TimelinePane
 READ_ONLY = "Read-only: started with --read-only, so nothing is sent or recorded."
 
 
-class OncallApp(IncidentKeys, App[None]):
+class OncallApp(IncidentKeys, SilenceKeys, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "oncall-tui"
 
@@ -216,22 +212,6 @@ class OncallApp(IncidentKeys, App[None]):
                 self._recording_errors.add(str(error))
                 self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error", timeout=15)
 
-    def _record_silence(self, kind: str, silence_id: str, matchers: tuple, summary: str) -> None:
-        """A silence on an incident's alerts goes into that incident's timeline."""
-        for incident in self.desk.open_incidents():
-            hit = [
-                a
-                for a in self.board.alerts
-                if a.fingerprint in incident.alerts and all(matches(m, a.labels) for m in matchers)
-            ]
-            mentioned = any(e.data.get("silence_id") == silence_id for e in incident.events)
-            if hit or mentioned:
-                data = {"silence_id": silence_id, "matchers": [str(m) for m in matchers]}
-                try:
-                    self.desk.record(incident.id, kind, summary, data)
-                except IncidentError as error:
-                    self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error")
-
     # -- polling --------------------------------------------------------------------------
     @work(exclusive=True, group="poll", description="Polling Alertmanager")
     async def poll_alerts(self) -> None:
@@ -328,92 +308,11 @@ class OncallApp(IncidentKeys, App[None]):
         self._show_alerts()
         self.alert_list.focus()
 
-    # -- silences -------------------------------------------------------------------------
+    # -- shared -----------------------------------------------------------------------------
     def _refuse_if_read_only(self) -> bool:
         if self.read_only:
             self.notify(READ_ONLY, severity="warning")
         return self.read_only
-
-    def action_silence(self) -> None:
-        if self._refuse_if_read_only():
-            return
-        alert = self.alert_list.current
-        if alert is None:
-            self.notify("Select an alert to silence first (or press S to manage silences).")
-            return
-        form = SilenceForm(
-            matchers_for(alert),
-            self.config.silences.default_duration,
-            self.config.user.name,
-            self.clock,
-            self.board.alerts,
-        )
-        self.push_screen(form, lambda request: request and self.send_silence(request, alert.sources))
-
-    def action_silences(self) -> None:
-        self.push_screen(SilencesScreen(self.board, self.clock))
-
-    @on(SilencesScreen.EditRequested)
-    def _edit_silence(self, event: SilencesScreen.EditRequested) -> None:
-        if self._refuse_if_read_only():
-            return
-        silence = event.silence
-        remaining = max(60.0, (silence.ends_at - self.clock()).total_seconds())
-        form = SilenceForm(
-            " ".join(map(str, silence.matchers)),
-            remaining,
-            self.config.user.name,
-            self.clock,
-            self.board.alerts,
-            comment=silence.comment,
-            silence_id=silence.id if silence.state != "expired" else None,
-        )
-        self.push_screen(form, lambda request: request and self.send_silence(request, [silence.source]))
-
-    @on(SilencesScreen.ExpireRequested)
-    def _expire_silence(self, event: SilencesScreen.ExpireRequested) -> None:
-        if self._refuse_if_read_only():
-            return
-        silence = event.silence
-        question = f"Expire silence {silence.id}?"
-        detail = (
-            clean_line(" ".join(map(str, silence.matchers)), 300)
-            + f"\nby {clean_line(silence.created_by, 60)}: {clean_line(silence.comment, 200)}"
-        )
-        self.push_screen(ConfirmScreen(question, detail, yes="Expire"), lambda yes: yes and self.send_expire(silence))
-
-    @work(group="writes", description="Creating a silence")
-    async def send_silence(self, request: SilenceRequest, sources: tuple[str, ...] | list[str]) -> None:
-        try:
-            created = await self.board.create_silence(request, sources)
-        except AlertmanagerError as error:
-            self.notify(f"Silence not created: {error}", severity="error", timeout=10)
-            return
-        self.created_silences.extend(created)
-        verb = "updated" if request.id and all(i == request.id for _, i in created) else "created"
-        self.notify(f"Silence {verb}: " + ", ".join(f"{i} on {s}" for s, i in created))
-        for _, silence_id in created:
-            summary = f"Silence {silence_id} {verb} for {format_duration((request.ends_at - request.starts_at).total_seconds())}"
-            await asyncio.to_thread(self._record_silence, "silence.created", silence_id, request.matchers, summary)
-        self._after_silence_change()
-
-    @work(group="writes", description="Expiring a silence")
-    async def send_expire(self, silence: Silence) -> None:
-        try:
-            await self.board.expire_silence(silence)
-        except AlertmanagerError as error:
-            self.notify(f"Silence not expired: {error}", severity="error", timeout=10)
-            return
-        self.notify(f"Silence {silence.id} expired.")
-        await asyncio.to_thread(
-            self._record_silence, "silence.expired", silence.id, silence.matchers, f"Silence {silence.id} expired"
-        )
-        self._after_silence_change()
-
-    def _after_silence_change(self) -> None:
-        self.action_refresh_now()
-        if isinstance(self.screen, SilencesScreen):
-            self.screen.action_reload()
 
     # -- help -----------------------------------------------------------------------------
     def action_help(self) -> None:
