@@ -75,7 +75,7 @@ def alert(name: str, severity: str = "warning", annotations: dict[str, str] | No
     return {"labels": {"alertname": name, "severity": severity, **labels}, "annotations": annotations or {}}
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+async def until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
     """Wait for a condition (not for a time): poll it every 20 ms, fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while not predicate():
