@@ -128,6 +128,6 @@ async def test_console_goes_stale_and_recovers_when_alertmanager_restarts(alertm
         assert "stale since" in str(app.query_one("#status").render())
         alertmanager.start()  # same port; Alertmanager keeps silences, not alerts: Prometheus re-sends them
         alertmanager.post_alerts([alert("HighErrorRate", "critical", service="ml-api")])
-        await until(lambda: not app.board.status["prod"].stale, timeout=20, what="recovery")
+        await until(lambda: not app.board.status["prod"].stale, what="recovery")
         await until(lambda: alerts.alerts and not alerts.alerts[0].stale, what="fresh alerts")
         assert "✓" in str(app.query_one("#status").render())
