@@ -113,9 +113,10 @@ class Board:
         seen = self.first_seen.get(alert.fingerprint)
         return seen is not None and (self.clock() - seen).total_seconds() < within
 
-    def counts(self, alerts: Iterable[Alert] | None = None) -> dict[str, int]:
+    def counts(self) -> dict[str, int]:
+        """How many alerts are firing, silenced, inhibited, and stale (any state)."""
         counts = {"active": 0, "silenced": 0, "inhibited": 0, "stale": 0}
-        for alert in self.alerts if alerts is None else alerts:
+        for alert in self.alerts:
             counts[
                 "inhibited" if alert.state == "inhibited" else "silenced" if alert.state == "silenced" else "active"
             ] += 1

@@ -136,9 +136,6 @@ class Schedule:
         after = local.replace(tzinfo=self.zone, fold=1).astimezone(UTC)  # a gap: the offset changes inside it
         return _offset_change(min(before, after), max(before, after), self.zone)
 
-    def layer_user(self, layer: Layer, moment: datetime) -> str | None:
-        return layer.user_at(self.local(moment))
-
     def on_call(self, moment: datetime) -> str | None:
         """The final schedule at one instant: overrides, then the highest layer with someone."""
         for override in reversed(self.overrides):  # the latest override wins among overlapping ones
