@@ -175,3 +175,12 @@ def test_auto_declare_once_per_group_not_once_per_poll(tmp_path: Path, clock: St
     silenced = firing("Other", "critical", 5, clock)
     silenced.state = "silenced"
     assert d.auto_declare([silenced], ["critical"], group_by) == []  # silenced alerts declare nothing
+
+
+def test_default_title_keeps_the_summary_whole(clock: SteppedClock) -> None:
+    from oncall_tui.core.incidents import default_title
+
+    alert = firing("DiskWillFill", "warning", 0, clock)
+    assert default_title(alert) == "DiskWillFill"
+    alert.annotations["summary"] = "db-1 fills within: "
+    assert default_title(alert) == "DiskWillFill: db-1 fills within:"

@@ -168,6 +168,12 @@ class Metric:
         return (self.end - self.start).total_seconds()
 
 
+def default_title(alert: Alert) -> str:
+    """An incident's title from its first alert: `HighErrorRate: ml-api error rate is 7.3%`."""
+    summary = alert.annotations.get("summary", "").strip()
+    return f"{alert.name}: {summary}" if summary else alert.name
+
+
 def group_key(labels: dict[str, str], group_by: list[str]) -> tuple[str, ...]:
     return tuple(labels.get(name, "") for name in group_by)
 
@@ -405,9 +411,7 @@ class IncidentDesk:
                     None,
                 )
                 if home is None:
-                    incident = self.declare(
-                        f"{alert.name}: {alert.annotations.get('summary', '')}".rstrip(": "), [alert]
-                    )
+                    incident = self.declare(default_title(alert), [alert])
                     recorded.append(incident.events[0])
                 else:
                     recorded.append(self._record(home, "alert.linked", f"Alert {alert.name} joined", linked(alert)))

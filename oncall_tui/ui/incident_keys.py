@@ -4,14 +4,15 @@ reports done only once the desk has recorded (fsynced) the event."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
 
-from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError
+from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError, default_title
 from oncall_tui.core.postmortem import render_markdown
 from oncall_tui.core.text import clean_line
+from oncall_tui.core.timeline import TimelineEvent
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
 
@@ -68,7 +69,7 @@ class IncidentKeys:
         self: OncallApp,
         verb: str,
         doing: str,
-        run: Callable[[Incident], Any],
+        run: Callable[[Incident], TimelineEvent],
         ask: str | None = None,
         detail: str = "",
     ) -> None:
@@ -102,7 +103,7 @@ class IncidentKeys:
         return incident
 
     def _ask_then_act(
-        self: OncallApp, verb: str, doing: str, title: str, label: str, run: Callable[[Incident, str], Any]
+        self: OncallApp, verb: str, doing: str, title: str, label: str, run: Callable[[Incident, str], TimelineEvent]
     ) -> None:
         incident = self._writable_incident()
         if incident is None:
@@ -111,14 +112,13 @@ class IncidentKeys:
         self.push_screen(prompt, lambda text: text and self._act(verb, doing, lambda i: run(i, text)))
 
     @work(thread=True, group="incident", description="Recording an incident action")
-    def _run_action(self: OncallApp, key: tuple[str, str], run: Callable[[], Any]) -> None:
+    def _run_action(self: OncallApp, key: tuple[str, str], run: Callable[[], TimelineEvent]) -> None:
         try:
-            result = run()
+            event = run()
         except IncidentError as error:
             self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error", timeout=10)
         else:
-            summary = getattr(result, "summary", None) or f"Declared {getattr(result, 'id', '')}"
-            self.call_from_thread(self.notify, f"Recorded: {clean_line(summary, 200)}")
+            self.call_from_thread(self.notify, f"Recorded: {clean_line(event.summary, 200)}")
         finally:
             self.call_from_thread(self._action_done, key)
 
@@ -132,7 +132,7 @@ class IncidentKeys:
             return
         alerts = self.alert_list.marked_alerts()
         first = alerts[0] if alerts else None
-        title = clean_line(f"{first.name}: {first.annotations.get('summary', '')}".rstrip(": "), 200) if first else ""
+        title = clean_line(default_title(first), 200) if first else ""
         names = ", ".join(sorted({clean_line(a.name, 40) for a in alerts}))
         label = f"Title (linking {len(alerts)} alert(s): {names})" if alerts else "Title (no alert linked)"
         prompt = TextPrompt("Declare an incident", label, value=title)
@@ -150,10 +150,10 @@ class IncidentKeys:
             return
         self.pending[key] = "declaring"
 
-        def run() -> Incident:
+        def run() -> TimelineEvent:
             incident = self.desk.declare(title, alerts)
             self.active_id = incident.id
-            return incident
+            return incident.events[0]  # the declaration
 
         self._run_action(key, run)
 
