@@ -184,3 +184,17 @@ def test_default_title_keeps_the_summary_whole(clock: SteppedClock) -> None:
     assert default_title(alert) == "DiskWillFill"
     alert.annotations["summary"] = "db-1 fills within: "
     assert default_title(alert) == "DiskWillFill: db-1 fills within:"
+
+
+def test_a_refused_declaration_leaves_no_ghost_incident(tmp_path: Path, clock: SteppedClock) -> None:
+    class Refusing:
+        name = "refusing"
+
+        def confirm(self, incident, action, data):
+            raise IncidentError("provider said no")
+
+    d = IncidentDesk(tmp_path, "alice", provider=Refusing(), clock=clock).load()
+    with pytest.raises(IncidentError, match="provider said no"):
+        d.declare("x")
+    assert d.incidents == {} and list((tmp_path / "incidents").glob("*.jsonl")) == []
+    assert IncidentDesk(tmp_path, "alice", clock=clock).load().incidents == {}

@@ -138,7 +138,7 @@ class SlowProvider:
 
     def confirm(self, incident: Incident, action: str, data: dict[str, Any]) -> dict[str, Any]:
         self.calls.append(action)
-        self.release.wait(10)
+        self.release.wait(60)  # longer than any condition wait: the test must release it
         return {}
 
 
@@ -154,6 +154,8 @@ async def test_a_second_press_while_pending_is_not_sent_twice(console: tuple[Onc
     await pilot.press("a")
     assert not isinstance(app.screen, ConfirmScreen)
     assert notes(app)[-1] == f"Still acknowledging {incident.id}: not sent twice."
+    polls = app.board.polls
+    await until(lambda: app.board.polls >= polls + 3, what="polling to go on while the provider is slow")
     slow.release.set()
     await until(lambda: incident.status == "acknowledged" and not app.pending, what="the ack")
     assert slow.calls == ["incident.acknowledged"]

@@ -273,8 +273,9 @@ class IncidentDesk:
 
     # -- writing --------------------------------------------------------------------------
     def _record(self, incident: Incident, kind: str, summary: str, data: dict[str, Any]) -> TimelineEvent:
+        # Outside the lock: a slow provider must not hold up the console's other writes.
+        data = {**data, **self.provider.confirm(incident, kind, data)}
         with self.lock:
-            data = {**data, **self.provider.confirm(incident, kind, data)}
             try:
                 event = self.journals[incident.id].append(kind, self.actor, summary, data)
             except JournalError as error:
@@ -311,9 +312,17 @@ class IncidentDesk:
             except OSError as error:
                 raise IncidentError(f"cannot create the incident in {self.dir}: {error.strerror or error}") from None
             incident = Incident(journal.incident)
-            self.journals[incident.id], self.incidents[incident.id] = journal, incident
+            self.journals[incident.id] = journal
         data = {"title": title, "severity": severity, "commander": self.actor, "alerts": [linked(a) for a in alerts]}
-        self._record(incident, "incident.declared", f"Declared {severity}: {title}", data)
+        try:
+            self._record(incident, "incident.declared", f"Declared {severity}: {title}", data)
+        except IncidentError:  # refused or not recorded: no empty incident is left behind
+            with self.lock:
+                del self.journals[incident.id]
+                journal.path.unlink(missing_ok=True)
+            raise
+        with self.lock:  # only a declared incident is shown
+            self.incidents[incident.id] = incident
         return incident
 
     def acknowledge(self, incident_id: str) -> TimelineEvent:
