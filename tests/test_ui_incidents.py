@@ -212,7 +212,9 @@ async def test_a_full_data_dir_refuses_with_the_os_error_and_the_ui_stays_up(
         await pilot.press("n")
         app.screen.query_one("#prompt-input").value = "a long note " * 500  # more than the page the file has
         await pilot.press("enter")
-        await until(lambda: any("No space left on device" in n for n in notes(app)), what=f"the refusal: {notes(app)}")
+        await until(
+            lambda: any(n.startswith("Not recorded: No space left on device") for n in notes(app)), what="the refusal"
+        )
         assert len(incident.events) == 1
         await pilot.press("j")  # still answering
         assert app.alert_list.current.name == "DiskWillFill"

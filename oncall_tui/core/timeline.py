@@ -230,7 +230,7 @@ class Journal:
                 self.events.append(event)
                 return event
         except OSError as error:
-            raise JournalError(f"not recorded: {error.strerror or error} ({self.path})") from None
+            raise JournalError(f"{error.strerror or error} ({self.path})") from None
 
 
 @contextmanager
