@@ -89,3 +89,13 @@ async def test_notifications_never_read_markup(sim: SimServer, clock: SteppedClo
         await pilot.pause()
         [toast] = app._notifications
         assert toast.message == f"Recorded: {MARKUP} " and toast.markup is False
+
+
+async def test_a_narrow_pane_keeps_age_and_state(sim: SimServer, clock: SteppedClock) -> None:
+    sim.store.post_alerts([alert("AVeryLongAlertNameThatGoesOnAndOn", "critical", service="ml-api")])
+    app = OncallApp(make_config(sim.url), clock=clock)
+    async with app.run_test(size=(90, 30)) as pilot:
+        await until(lambda: app.alert_list.alerts, what="the alert")
+        await pilot.pause()
+        line = line_text(app, 0).rstrip()
+        assert line.endswith("0s active") and "AVeryLo…" in line

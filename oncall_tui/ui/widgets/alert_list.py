@@ -184,11 +184,16 @@ class AlertList(ScrollView, can_focus=True):
         right = f" {age:>4} {state:<10}"
         if self.show_sources:
             right += f" {','.join(alert.sources)}"
+        # On a narrow pane the name gives way first: age and state must always show.
+        name_width = max(8, min(self._name_width, width - len(right) - 9 - 6))
+        name = Text(clean_line(alert.name, 300), style=text_style + Style(bold=True))
+        name.truncate(name_width, overflow="ellipsis", pad=True)  # by cells: wide characters line up too
         left = Text.assemble(
             ("✚" if alert.fingerprint in self.marked else " ", "bold"),
             (f"{STATE_MARK.get(alert.state, '●')} ", severity_style),
             (f"{severity:<4} ", severity_style),
-            (clean_line(alert.name, self._name_width).ljust(self._name_width) + " ", text_style + Style(bold=True)),
+            name,
+            " ",
         )
         labels = Text(self._labels(alert), style=self.get_component_rich_style("alert-list--muted"))
         room = max(0, width - left.cell_len - len(right))
