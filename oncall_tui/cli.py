@@ -13,6 +13,7 @@ from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, load_config
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
+from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.postmortem import render_json, render_markdown, render_timeline
 from oncall_tui.core.report import build as build_report
 from oncall_tui.core.report import render as render_report
@@ -122,7 +123,25 @@ def run_check(path: Path, config: Config) -> int:
     results = asyncio.run(check_all())
     for source, (_, line) in zip(config.alertmanagers, results, strict=True):
         print(f"alertmanager  {line}  ({source.url})")
+    if config.pagerduty:
+        pagerduty = _check_pagerduty(config)
+        for ok, line in pagerduty:
+            print(f"pagerduty  {'ok' if ok else 'FAILED'} {line}")
+        results += pagerduty
     return EXIT_OK if all(ok for ok, _ in results) else EXIT_CHECK_FAILED
+
+
+def _check_pagerduty(config: Config) -> list[tuple[bool, str]]:
+    """The token works, the From user exists, and so does every configured ID."""
+    assert config.pagerduty is not None
+    try:
+        api = PagerDutyApi(config.pagerduty, config.user.email)
+    except (ConfigError, PagerDutyError) as error:
+        return [(False, str(error))]
+    try:
+        return api.check()
+    finally:
+        api.close()
 
 
 def _desk(config: Config) -> IncidentDesk:
@@ -244,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in error.problems:
             print(f"oncall-tui: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    except IncidentError as error:
+    except (IncidentError, PagerDutyError) as error:
         print(f"oncall-tui: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

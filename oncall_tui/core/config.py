@@ -17,7 +17,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from oncall_tui.core.durations import parse_duration
 
@@ -94,7 +103,9 @@ class Silences(Section):
 class IncidentsConfig(Section):
     """How incidents are kept and declared."""
 
-    provider: Literal["local"] = Field("local", description="Where incidents live: local (the journal only).")
+    provider: Literal["local", "pagerduty"] = Field(
+        "local", description="Where incidents live besides the journal: local (the journal only) or pagerduty."
+    )
     auto_declare: list[str] = Field(
         default_factory=list, description="Alert severities that declare an incident by themselves, e.g. [critical]."
     )
@@ -182,7 +193,7 @@ class EscalationLevel(Section):
 class OnCall(Section):
     """Who is on call: schedules (PagerDuty's layer semantics) and the escalation levels."""
 
-    provider: Literal["local"] = "local"
+    provider: Literal["local", "pagerduty"] = "local"
     schedules: list[ScheduleConfig] = Field(default_factory=list)
     escalation: list[EscalationLevel] = Field(default_factory=list)
 
@@ -195,6 +206,63 @@ class OnCall(Section):
                     f"escalation level {level.level} names schedule {level.schedule!r}, which is not defined"
                 )
         return self
+
+
+class PagerDuty(Section):
+    """The PagerDuty REST API: on-call (`GET /oncalls`) and incidents, with a REST API token."""
+
+    token: SecretStr | None = Field(None, description="Write ${PAGERDUTY_API_KEY}: the token never goes in the file.")
+    token_file: Path | None = Field(None, description="Or a file holding the token (e.g. a mounted secret).")
+    base_url: str = Field("https://api.pagerduty.com", description="https://api.eu.pagerduty.com for the EU region.")
+    ca_bundle: Path | None = Field(
+        None, description="PEM file of CAs to trust (a TLS-inspecting proxy); TLS is always verified."
+    )
+    timeout: Seconds = Field(10.0, description="Per-request timeout.")
+    retries: int = Field(3, ge=0, le=10, description="Attempts after a 5xx or network error before an action fails.")
+    poll_interval: Seconds = Field(15.0, description="How often incidents and log entries are fetched.")
+    escalation_policy_ids: list[str] = Field(default_factory=list)
+    schedule_ids: list[str] = Field(default_factory=list)
+    service_ids: list[str] = Field(
+        default_factory=list, description="Incidents of these services are listed; the first takes declarations."
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _https_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(f"{url!r} is not an https URL like https://api.pagerduty.com (TLS is always used)")
+        return url.rstrip("/")
+
+    @field_validator("token_file")
+    @classmethod
+    def _expand_home(cls, path: Path | None) -> Path | None:
+        return path.expanduser() if path else None
+
+    @model_validator(mode="after")
+    def _one_token(self) -> PagerDuty:
+        if (self.token is None) == (self.token_file is None):
+            raise ValueError("give either token (write ${PAGERDUTY_API_KEY}) or token_file")
+        if self.token is not None and not self.token.get_secret_value().strip():
+            raise ValueError("token is empty (is $PAGERDUTY_API_KEY set to something?)")
+        return self
+
+    def read_token(self) -> str:
+        """The token itself. Raises ConfigError without ever showing it."""
+        if self.token is not None:
+            return self.token.get_secret_value().strip()
+        assert self.token_file is not None
+        try:
+            token = self.token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(
+                [
+                    f"pagerduty.token_file: cannot read {self.token_file}: {getattr(error, 'strerror', None) or 'not text'}"
+                ]
+            ) from None
+        if not token:
+            raise ConfigError([f"pagerduty.token_file: {self.token_file} is empty"])
+        return token
 
 
 class Config(Section):
@@ -211,6 +279,7 @@ class Config(Section):
     )
     incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
     oncall: OnCall = Field(default_factory=OnCall)
+    pagerduty: PagerDuty | None = None
     theme: str = Field("textual-dark", description="Any Textual theme name.")
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Binding id -> keys, e.g. {silence: ctrl+s}; see `?` for ids."
@@ -227,6 +296,24 @@ class Config(Section):
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"alertmanager name {name!r} is used twice")
+        return self
+
+    @model_validator(mode="after")
+    def _pagerduty_complete(self) -> Config:
+        uses = [f"{part}.provider" for part in ("incidents", "oncall") if getattr(self, part).provider == "pagerduty"]
+        if not uses:
+            return self
+        if self.pagerduty is None:
+            raise ValueError(f"{uses[0]} is pagerduty, so a pagerduty: section (token, ids) is needed")
+        if self.incidents.provider == "pagerduty":
+            if not self.pagerduty.service_ids:
+                raise ValueError("incidents.provider is pagerduty: list pagerduty.service_ids")
+            if not self.user.email:
+                raise ValueError("incidents.provider is pagerduty: set user.email (PagerDuty's From header)")
+        if self.oncall.provider == "pagerduty" and not (
+            self.pagerduty.escalation_policy_ids or self.pagerduty.schedule_ids
+        ):
+            raise ValueError("oncall.provider is pagerduty: list pagerduty.escalation_policy_ids or schedule_ids")
         return self
 
 
@@ -270,7 +357,8 @@ def _explain(error: dict[str, Any]) -> str:
     if kind == "missing":
         return f"{_location(loc)}: required key is missing"
     message = error["msg"].removeprefix("Value error, ")
-    if kind not in ("value_error", "assertion_error") and "input" in error:
+    secret = any("token" in str(part) for part in loc)  # never echo what was given for a secret
+    if kind not in ("value_error", "assertion_error") and "input" in error and not secret:
         got = error["input"]
         shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
         message = f"{message} (got {shown[:60]})"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +65,11 @@ class Incident:
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
     resolution: str = ""
+    assignee: str = ""
+    pagerduty: dict[str, Any] = field(default_factory=dict)
+    """The PagerDuty incident this one is (id, number, url), if any."""
+    merged: set[str] = field(default_factory=set)
+    """Keys of what was merged in from outside (PagerDuty log entries and notes)."""
     events: list[TimelineEvent] = field(default_factory=list)
 
     @classmethod
@@ -102,7 +108,10 @@ class Incident:
         """Fold one event into the state. Unknown kinds are kept in `events` and change nothing."""
         self.events.append(event)
         data, kind = event.data, event.kind
+        if data.get("merged"):
+            self.merged.add(data["merged"])
         if kind == "incident.declared":
+            self.pagerduty = data.get("pagerduty") or {}
             self.title, self.severity = data.get("title", ""), data.get("severity", self.severity)
             self.commander = data.get("commander", event.actor)
             self.declared_at = event.ts
@@ -124,6 +133,8 @@ class Incident:
                 self.mitigated_at = self.mitigated_at or event.ts
         elif kind == "incident.commander_changed":
             self.commander = data.get("to", event.actor)
+        elif kind == "incident.reassigned":
+            self.assignee = data.get("to", "")
         elif kind == "incident.resolved":
             self.status, self.resolution = "resolved", data.get("resolution", "")
             self.resolved_at = event.ts
@@ -273,15 +284,53 @@ class IncidentDesk:
 
     # -- writing --------------------------------------------------------------------------
     def _record(self, incident: Incident, kind: str, summary: str, data: dict[str, Any]) -> TimelineEvent:
+        """Confirm with the provider, then record. A refusal is itself recorded, then raised."""
         # Outside the lock: a slow provider must not hold up the console's other writes.
-        data = {**data, **self.provider.confirm(incident, kind, data)}
+        try:
+            data = {**data, **self.provider.confirm(incident, kind, data)}
+        except IncidentError as error:
+            if kind != "incident.declared":  # a declaration that failed has no journal to say so
+                failed = {"action": kind, "error": str(error)}
+                with suppress(IncidentError):
+                    self._write(incident, "incident.action_failed", f"Failed: {summary} ({error})", failed)
+            raise
+        event = self._write(incident, kind, summary, data)
+        assert event is not None
+        return event
+
+    def _write(
+        self,
+        incident: Incident,
+        kind: str,
+        summary: str,
+        data: dict[str, Any],
+        actor: str | None = None,
+        unless: Callable[[list[TimelineEvent]], bool] | None = None,
+    ) -> TimelineEvent | None:
         with self.lock:
             try:
-                event = self.journals[incident.id].append(kind, self.actor, summary, data)
+                event = self.journals[incident.id].append(kind, actor or self.actor, summary, data, unless=unless)
             except JournalError as error:
                 raise IncidentError(str(error)) from None
             self._catch_up(incident)  # anything another console wrote first, then this event
             return event
+
+    def merge(self, incident_id: str, key: str, kind: str, summary: str, data: dict[str, Any], actor: str) -> bool:
+        """Record what happened outside (a PagerDuty log entry, a note), once per `key` ever:
+        the check runs under the journal's lock, so restarts and other consoles never double it.
+        The provider is not asked: it already knows. True if it was recorded now."""
+        incident = self.get(incident_id)
+        if key in incident.merged:
+            return False
+        event = self._write(
+            incident,
+            kind,
+            summary,
+            {**data, "merged": key},
+            actor=actor,
+            unless=lambda events: any(e.data.get("merged") == key for e in events),
+        )
+        return event is not None
 
     def _new_journal(self) -> Journal:
         day = self.clock().strftime("%Y%m%d")
@@ -296,8 +345,19 @@ class IncidentDesk:
             except FileExistsError:
                 number += 1
 
-    def declare(self, title: str, alerts: Iterable[Alert] = (), severity: str | None = None) -> Incident:
-        """A new incident, optionally from alerts (its severity then follows the worst of them)."""
+    def declare(
+        self,
+        title: str,
+        alerts: Iterable[Alert] = (),
+        severity: str | None = None,
+        pagerduty: dict[str, Any] | None = None,
+        actor: str | None = None,
+    ) -> Incident:
+        """A new incident, optionally from alerts (its severity then follows the worst of them).
+
+        With `pagerduty` (a reference), the incident already exists there: it is adopted, and
+        the provider is not asked to create it again.
+        """
         alerts = list(alerts)
         if not title.strip():
             raise IncidentError("an incident needs a title")
@@ -314,8 +374,13 @@ class IncidentDesk:
             incident = Incident(journal.incident)
             self.journals[incident.id] = journal
         data = {"title": title, "severity": severity, "commander": self.actor, "alerts": [linked(a) for a in alerts]}
+        summary = f"Declared {severity}: {title}"
         try:
-            self._record(incident, "incident.declared", f"Declared {severity}: {title}", data)
+            if pagerduty:
+                data |= {"pagerduty": pagerduty, "commander": actor or self.actor}
+                self._write(incident, "incident.declared", summary, data, actor=actor)
+            else:
+                self._record(incident, "incident.declared", summary, data)
         except IncidentError:  # refused or not recorded: no empty incident is left behind
             with self.lock:
                 del self.journals[incident.id]
@@ -371,6 +436,13 @@ class IncidentDesk:
         item = bool(ACTION_ITEM.match(text))
         summary = ("Action item: " if item else "Note: ") + ACTION_ITEM.sub("", text)
         return self._record(incident, "note", summary, {"text": text, "action_item": item})
+
+    def reassign(self, incident_id: str, who: str) -> TimelineEvent:
+        incident = self._open(incident_id)
+        if not who.strip():
+            raise IncidentError("say who to reassign the incident to")
+        summary = f"Reassigned to {who}"
+        return self._record(incident, "incident.reassigned", summary, {"from": incident.assignee, "to": who.strip()})
 
     def take_command(self, incident_id: str) -> TimelineEvent:
         incident = self._open(incident_id)

@@ -198,12 +198,25 @@ class Journal:
 
     # -- writing --------------------------------------------------------------------------
     def append(
-        self, kind: str, actor: str, summary: str, data: dict[str, Any] | None = None, ts: datetime | None = None
-    ) -> TimelineEvent:
-        """Record one event durably and return it. Raises JournalError; then nothing was recorded."""
+        self,
+        kind: str,
+        actor: str,
+        summary: str,
+        data: dict[str, Any] | None = None,
+        ts: datetime | None = None,
+        unless: Callable[[list[TimelineEvent]], bool] | None = None,
+    ) -> TimelineEvent | None:
+        """Record one event durably and return it. Raises JournalError; then nothing was recorded.
+
+        `unless(events)` is asked under the journal's lock, after every other console's events
+        are read: if it says so, nothing is written and None is returned (deduplication that
+        holds across processes).
+        """
         try:
             with _locked(self.path) as fd:
                 self._read_new(fd)
+                if unless is not None and unless(self.events):
+                    return None
                 moment = ts or self.clock()
                 event = TimelineEvent(
                     seq=self.last_seq + 1,

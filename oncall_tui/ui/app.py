@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
@@ -14,12 +15,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from oncall_tui.core.alertmanager import AlertmanagerClient
 from oncall_tui.core.board import Board
 from oncall_tui.core.config import Config
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.matchers import Filter, MatcherError, parse_filter
+from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
+from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
 from oncall_tui.core.roster import LevelNow, Roster
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
@@ -62,7 +66,18 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
         """(source, silence ID) of every silence this console created, as the servers returned them."""
         self._refresh_now = asyncio.Event()
         self._source_errors: dict[str, str | None] = {}
-        self.desk = IncidentDesk(config.data_dir, config.user.name, clock=clock)
+        self.pagerduty: PagerDutyApi | None = None
+        """The PagerDuty client, when on-call or incidents come from PagerDuty (built before
+        anything starts, so a bad token file or CA bundle stops the console with one line)."""
+        if config.pagerduty and "pagerduty" in (config.incidents.provider, config.oncall.provider):
+            self.pagerduty = PagerDutyApi(config.pagerduty, config.user.email, self._pagerduty_waiting, clock)
+        self._pagerduty_error: str | None = None
+        self._pagerduty_ok = False
+        self._stopping = threading.Event()
+        provider = (
+            PagerDutyProvider(self.pagerduty) if self.pagerduty and config.incidents.provider == "pagerduty" else None
+        )
+        self.desk = IncidentDesk(config.data_dir, config.user.name, provider=provider, clock=clock)
         self.roster = Roster(config.oncall)
         self._levels: list[LevelNow] = []
         self._levels_checked: datetime | None = None
@@ -127,6 +142,9 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
         super().notify(clean_line(message, 500), title=title, severity=severity, timeout=timeout, markup=markup)
 
     async def on_unmount(self) -> None:
+        self._stopping.set()
+        if self.pagerduty:
+            self.pagerduty.close()
         await self.board.aclose()
 
     MAIN_SCREEN_ACTIONS = frozenset({"filter", "clear_filter", "silence", "silences"}) | INCIDENT_ACTIONS
@@ -146,6 +164,8 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
             self.call_from_thread(self.notify, problem, severity="warning", timeout=15)
         self.call_from_thread(self.show_incident)
         self.call_from_thread(self.poll_alerts)
+        if self.pagerduty:
+            self.call_from_thread(self.poll_pagerduty)
 
     def show_incident(self) -> None:
         incident = self.active_incident()
@@ -155,30 +175,46 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
         self.incident_pane.show(incident, position, doing)
         self.timeline.show(incident)
 
+    @property
+    def oncall_from_pagerduty(self) -> bool:
+        return self.config.oncall.provider == "pagerduty"
+
     def _show_oncall(self) -> None:
-        """Who is on call, recomputed at each handoff and once a minute; handoffs go on the record."""
+        """Who is on call: local schedules are recomputed at each handoff and once a minute
+        (PagerDuty's come from its worker); handoffs go on the record."""
         now = self.clock()
         due = self._levels_checked is None or (now - self._levels_checked).total_seconds() >= 60
-        if due or any(level.until and now >= level.until for level in self._levels):
-            before = {level.level: level.users for level in self._levels}
-            self._levels, self._levels_checked = self.roster.levels(now), now
-            changed = [lv for lv in self._levels if lv.level in before and before[lv.level] != lv.users]
-            if changed and not self.read_only:
-                self._record_handoffs(changed, before)
-        self.oncall_pane.show(self._levels, now, self.config.user.name)
+        if not self.oncall_from_pagerduty and (due or any(lv.until and now >= lv.until for lv in self._levels)):
+            self._set_levels(self.roster.levels(now), now)
+        me = self.config.user.name
+        if self.oncall_from_pagerduty and self.config.user.email:  # PagerDuty knows people by name
+            me = next((u for lv in self._levels for u in lv.users if u in (me, self.config.user.email)), me)
+        self.oncall_pane.show(self._levels, now, me)
+
+    def _set_levels(self, levels: list[LevelNow], now: datetime) -> None:
+        before = {(lv.source, lv.level): lv.users for lv in self._levels}
+        self._levels, self._levels_checked = levels, now
+        changed = [lv for lv in levels if (lv.source, lv.level) in before and before[lv.source, lv.level] != lv.users]
+        if changed and not self.read_only:
+            self._record_handoffs(changed, before)
 
     @work(thread=True, group="incident", description="Recording on-call handoffs")
-    def _record_handoffs(self, changed: list[LevelNow], before: dict[int, tuple[str, ...]]) -> None:
+    def _record_handoffs(self, changed: list[LevelNow], before: dict[tuple[str, int], tuple[str, ...]]) -> None:
         for level in changed:
-            was = ", ".join(before[level.level]) or "nobody"
-            now = ", ".join(level.users) or "nobody"
+            was_users = before[level.source, level.level]
+            was, now = ", ".join(was_users) or "nobody", ", ".join(level.users) or "nobody"
             for incident in self.desk.open_incidents():
                 try:
                     self.desk.record(
                         incident.id,
                         "oncall.handoff",
                         f"On-call handoff L{level.level}: {was} → {now}",
-                        {"level": level.level, "from": list(before[level.level]), "to": list(level.users)},
+                        {
+                            "level": level.level,
+                            "source": level.source,
+                            "from": list(was_users),
+                            "to": list(level.users),
+                        },
                     )
                 except IncidentError as error:
                     self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error")
@@ -186,7 +222,46 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
 
     def escalation_targets(self, level: int) -> list[str]:
         """Who escalating to `level` pages now: that level's schedule's on-call person, or its users."""
+        if self.oncall_from_pagerduty:
+            return next((list(lv.users) for lv in self._levels if lv.level == level), [])
         return self.roster.paged_at(level, self.clock())
+
+    # -- PagerDuty ------------------------------------------------------------------------
+    def _pagerduty_waiting(self, message: str) -> None:
+        """Called by the client, in a worker thread, before it sleeps to retry."""
+        if threading.get_ident() != self._thread_id:
+            self.call_from_thread(self.notify, message, severity="warning", timeout=5)
+
+    @work(thread=True, exclusive=True, group="pagerduty", description="Syncing with PagerDuty")
+    def poll_pagerduty(self) -> None:
+        """On-call levels and incidents from PagerDuty, every poll interval and at each handoff."""
+        api, worker = self.pagerduty, get_current_worker()
+        assert api is not None
+        while not worker.is_cancelled and not self._stopping.is_set():
+            try:
+                if self.oncall_from_pagerduty:
+                    levels = api.oncall_levels(self.clock())
+                    self.call_from_thread(self._set_levels, levels, self.clock())
+                if self.config.incidents.provider == "pagerduty" and not self.read_only:
+                    for line in sync(api, self.desk):
+                        self.call_from_thread(self.notify, line, severity="warning")
+                error = None
+            except (PagerDutyError, IncidentError) as failure:
+                error = str(failure)
+            if error and error != self._pagerduty_error:  # once, not once a poll
+                self.call_from_thread(self.notify, error, severity="error", timeout=15)
+            elif self._pagerduty_error and not error:
+                self.call_from_thread(self.notify, "PagerDuty: reachable again.")
+            self._pagerduty_error, self._pagerduty_ok = error, error is None
+            self.call_from_thread(self._after_pagerduty)
+            wait = self.config.pagerduty.poll_interval if self.config.pagerduty else 15.0
+            handoffs = [(lv.until - self.clock()).total_seconds() for lv in self._levels if lv.until]
+            self._stopping.wait(max(1.0, min([wait, *(h + 1 for h in handoffs)])))
+
+    def _after_pagerduty(self) -> None:
+        self._show_status()
+        self._show_oncall()
+        self.show_incident()
 
     def _record_alert_changes(self) -> None:
         """After a poll, in a thread: linked alerts firing/resolving, auto-declared incidents."""
@@ -251,7 +326,12 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
         self.show_incident()
 
     def _show_status(self) -> None:
-        self.status_line.show(list(self.board.status.values()))
+        pagerduty = None
+        if self.pagerduty:
+            pagerduty = (
+                f"✗ {self._pagerduty_error}" if self._pagerduty_error else "✓" if self._pagerduty_ok else "… connecting"
+            )
+        self.status_line.show(list(self.board.status.values()), pagerduty)
 
     def _show_alerts(self) -> None:
         shown = [a for a in self.board.alerts if self.filter.matches(a)] if self.filter else self.board.alerts

@@ -25,6 +25,7 @@ INCIDENT_BINDINGS = [
     Binding("e", "escalate", "Escalate", id="escalate"),
     Binding("n", "note", "Note", id="note"),
     Binding("R", "resolve", "Resolve", id="resolve"),
+    Binding("A", "reassign", "Reassign", show=False, id="reassign"),
     Binding("v", "severity", "Severity", show=False, id="severity"),
     Binding("m", "advance_stage", "Next stage / mitigated", show=False, id="stage"),
     Binding("c", "take_command", "Take command", show=False, id="command"),
@@ -195,6 +196,15 @@ class IncidentKeys:
     def action_resolve(self: OncallApp) -> None:
         self._ask_then_act(
             "resolve", "resolving", "Resolve", "Resolution, in one line", lambda i, text: self.desk.resolve(i.id, text)
+        )
+
+    def action_reassign(self: OncallApp) -> None:
+        self._ask_then_act(
+            "reassign",
+            "reassigning",
+            "Reassign",
+            "To whom (with PagerDuty: a user's email or name)",
+            lambda i, who: self.desk.reassign(i.id, who),
         )
 
     def action_severity(self: OncallApp) -> None:

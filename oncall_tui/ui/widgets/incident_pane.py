@@ -58,6 +58,12 @@ class IncidentPane(Static):
         text.append(
             f" · open {elapsed((end - started).total_seconds())} · escalation level {incident.escalation_level}"
         )
+        if incident.pagerduty:
+            text.append(f"\nPagerDuty #{incident.pagerduty.get('number')}")
+            if incident.assignee:
+                text.append(f" · assigned to {clean_line(incident.assignee, 40)}")
+        elif incident.assignee:
+            text.append(f"\nassigned to {clean_line(incident.assignee, 40)}")
         if incident.alerts:
             shown = [
                 f"{clean_line(a.name, 40)} ({'firing' if a.firing else 'resolved'})" for a in incident.alerts.values()

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from oncall_tui.core.board import SourceStatus
 from oncall_tui.core.durations import format_age
+from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_and_local
 
 
@@ -33,7 +34,7 @@ class StatusLine(Static):
         self.read_only = read_only
         self.clock = clock
 
-    def show(self, statuses: list[SourceStatus]) -> None:
+    def show(self, statuses: list[SourceStatus], pagerduty: str | None = None) -> None:
         now = self.clock()
         line = Text.assemble(("oncall-tui", "bold"), " · ", self.user)
         if self.read_only:
@@ -41,6 +42,8 @@ class StatusLine(Static):
         for status in statuses:
             line.append(" · ")
             line.append_text(describe_source(status, now))
+        if pagerduty:
+            line.append(f" · PagerDuty {clean_line(pagerduty, 80)}", style="bold" if pagerduty.startswith("✗") else "")
         line.append(f" · {utc_and_local(now)}")
         self.set_class(any(s.stale for s in statuses), "-stale")
         self.update(line)
