@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.core.config import Config
+from oncall_tui.sim.pagerduty import PagerDutyServer, guide_account
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
 
@@ -82,6 +83,18 @@ async def until(predicate: Callable[[], bool], timeout: float = 30.0, what: str 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+TOKEN = "pd-test-token-SECRET-7f3a9c"  # grep-able: it must never reach a file, a log or the screen
+
+
+@pytest.fixture
+def pagerduty(clock: SteppedClock, tmp_path: Path) -> Iterator[PagerDutyServer]:
+    """The local HTTPS PagerDuty server on the guide's team, on the stepped clock."""
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    with PagerDutyServer(guide_account(TOKEN, clock), certs) as server:
+        yield server
 
 
 @pytest.fixture

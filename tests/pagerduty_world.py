@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from oncall_tui.core.config import PagerDuty
 from oncall_tui.core.pagerduty import PagerDutyApi
-from oncall_tui.sim.pagerduty import PagerDutyServer, SimPagerDuty, guide_account
-from tests.conftest import SteppedClock
-
-TOKEN = "pd-test-token-SECRET-7f3a9c"  # grep-able: it must never reach a file, a log or the screen
-
-
-@pytest.fixture
-def pagerduty(clock: SteppedClock, tmp_path: Path) -> Iterator[PagerDutyServer]:
-    certs = tmp_path / "certs"
-    certs.mkdir()
-    with PagerDutyServer(guide_account(TOKEN, clock), certs) as server:
-        yield server
-
-
-def account(server: PagerDutyServer) -> SimPagerDuty:
-    return server.account
+from oncall_tui.sim.pagerduty import PagerDutyServer
+from tests.conftest import TOKEN, SteppedClock
 
 
 def pd_section(server: PagerDutyServer, **overrides: Any) -> dict[str, Any]:

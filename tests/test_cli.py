@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from oncall_tui.cli import default_config_path
+from oncall_tui.sim.pagerduty import PagerDutyServer
 from oncall_tui.sim.server import SimServer
 from tests.alertmanager_process import free_port
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TOKEN
 from tests.terminal import Terminal
 
 
@@ -67,3 +68,53 @@ def test_demo_runs_in_a_real_terminal_and_quits_on_q(tmp_path: Path) -> None:
         terminal.wait_for(b"HighErrorRate")
         terminal.press(b"q")
         assert terminal.exit_code() == 0
+
+
+def write_pagerduty_config(tmp_path: Path, am_url: str, pagerduty: PagerDutyServer, **ids: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "user: {name: alice, email: alice@example.com}\n"
+        f"alertmanagers: [{{name: am0, url: {am_url}}}]\n"
+        "incidents: {provider: pagerduty}\n"
+        "pagerduty:\n"
+        "  token: ${PAGERDUTY_API_KEY}\n"
+        f"  base_url: {pagerduty.url}\n"
+        f"  ca_bundle: {pagerduty.ca_path}\n"
+        "  retries: 0\n"
+        f"  escalation_policy_ids: [{ids.get('policy', 'PPOL1')}]\n"
+        f"  schedule_ids: [{ids.get('schedule', 'PSCHED1')}]\n"
+        f"  service_ids: [{ids.get('service', 'PSVC1')}]\n"
+    )
+    return path
+
+
+def test_check_verifies_the_pagerduty_token_and_every_id(
+    tmp_path: Path, sim: SimServer, pagerduty: PagerDutyServer
+) -> None:
+    path = write_pagerduty_config(tmp_path, sim.url, pagerduty)
+    done = oncall_tui("--config", str(path), "check", env={"PAGERDUTY_API_KEY": TOKEN})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[2:] == [
+        "pagerduty  ok PagerDuty 127.0.0.1: token accepted; From user alice@example.com found",
+        "pagerduty  ok pagerduty.escalation_policy_ids: PPOL1 is 'ML Platform'",
+        "pagerduty  ok pagerduty.schedule_ids: PSCHED1 is 'ML Platform On-Call'",
+        "pagerduty  ok pagerduty.service_ids: PSVC1 is 'ml-api'",
+    ]
+
+
+def test_check_fails_on_a_wrong_token_or_a_missing_id(
+    tmp_path: Path, sim: SimServer, pagerduty: PagerDutyServer
+) -> None:
+    path = write_pagerduty_config(tmp_path, sim.url, pagerduty, service="PNOPE")
+    done = oncall_tui("--config", str(path), "check", env={"PAGERDUTY_API_KEY": TOKEN})
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[-1] == (
+        "pagerduty  FAILED pagerduty.service_ids: PNOPE: PagerDuty GET /services/PNOPE: HTTP 404: Not Found (code 2100)"
+    )
+    done = oncall_tui("--config", str(path), "check", env={"PAGERDUTY_API_KEY": "wrong-" + TOKEN})
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[2].startswith("pagerduty  FAILED PagerDuty token rejected (HTTP 401")
+    assert TOKEN not in done.stdout + done.stderr
+    unset = oncall_tui("--config", str(path), "check", env={"PAGERDUTY_API_KEY": ""})
+    assert unset.returncode == 2
+    assert unset.stderr == f"oncall-tui: {path}: pagerduty: token is empty (is $PAGERDUTY_API_KEY set to something?)\n"

@@ -12,9 +12,9 @@ import pytest
 from oncall_tui.core.incidents import IncidentDesk
 from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
 from oncall_tui.sim.pagerduty import PagerDutyServer
-from tests.conftest import SteppedClock
+from tests.conftest import TOKEN, SteppedClock
 from tests.contracts import require_pagerduty_contract, validate_pagerduty
-from tests.pagerduty_world import TOKEN, api_for, pagerduty  # noqa: F401
+from tests.pagerduty_world import api_for
 
 TEMPLATES = [
     (re.compile(r"^/incidents/[^/]+/notes$"), "/incidents/{id}/notes"),

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.core.config import OnCall, PagerDuty
+from oncall_tui.core.config import ConfigError, OnCall, PagerDuty, parse_config
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError, levels_from_oncalls, wait_seconds
 from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
 from oncall_tui.core.roster import Roster
 from oncall_tui.sim.pagerduty import PagerDutyServer
-from tests.conftest import FROZEN, SteppedClock
-from tests.pagerduty_world import TOKEN, api_for, pagerduty, pd_section  # noqa: F401
+from tests.conftest import FROZEN, TOKEN, SteppedClock
+from tests.pagerduty_world import api_for, pd_section
 
 GUIDE_ONCALL = {
     "schedules": [
@@ -34,6 +34,52 @@ GUIDE_ONCALL = {
     ],
     "escalation": [{"level": 1, "schedule": "ML Platform On-Call"}, {"level": 2, "users": ["dana"]}],
 }
+
+
+# -- config ---------------------------------------------------------------------------------------
+BASE = "user: {name: alice, email: alice@example.com}\nalertmanagers: [{name: am, url: 'http://127.0.0.1:9093'}]\n"
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "problem"),
+    [
+        (
+            "incidents: {provider: pagerduty}",
+            "(top level): incidents.provider is pagerduty, so a pagerduty: section (token, ids) is needed",
+        ),
+        (
+            "incidents: {provider: pagerduty}\npagerduty: {token: t}",
+            "(top level): incidents.provider is pagerduty: list pagerduty.service_ids",
+        ),
+        (
+            "oncall: {provider: pagerduty}\npagerduty: {token: t}",
+            "(top level): oncall.provider is pagerduty: list pagerduty.escalation_policy_ids or schedule_ids",
+        ),
+        (
+            "pagerduty: {token: t, token_file: /f}",
+            "pagerduty: give either token (write ${PAGERDUTY_API_KEY}) or token_file",
+        ),
+        (
+            "pagerduty: {token: t, base_url: 'http://api.pagerduty.com'}",
+            "pagerduty.base_url: 'http://api.pagerduty.com' is not an https URL like https://api.pagerduty.com (TLS is always used)",
+        ),
+        ("pagerduty: {token: [s3cr3t-in-a-list]}", "pagerduty.token: Input should be a valid string"),
+    ],
+)
+def test_pagerduty_config_problems_are_one_line_each(yaml_text: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(BASE + yaml_text, "config.yaml", env={})
+    assert caught.value.problems == [f"config.yaml: {problem}"]
+    assert "s3cr3t" not in str(caught.value)
+
+
+def test_the_token_comes_from_the_environment_or_a_file(tmp_path: Path) -> None:
+    config = parse_config(BASE + "pagerduty: {token: '${PD_KEY}'}", "c", env={"PD_KEY": "abc"})
+    assert config.pagerduty.read_token() == "abc" and "abc" not in repr(config)
+    secret = tmp_path / "token"
+    secret.write_text("from-a-file\n")
+    config = parse_config(BASE + f"pagerduty: {{token_file: '{secret}'}}", "c", env={})
+    assert config.pagerduty.read_token() == "from-a-file"
 
 
 # -- on call --------------------------------------------------------------------------------

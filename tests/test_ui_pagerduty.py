@@ -1,0 +1,144 @@
+"""The console against the local HTTPS PagerDuty server: keys, the pane, a 429 burst, a 503."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from oncall_tui.sim.pagerduty import PagerDutyServer
+from oncall_tui.sim.server import SimServer
+from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.screens.prompt import TextPrompt
+from tests.conftest import TOKEN, SteppedClock, alert, make_config, until
+from tests.pagerduty_world import pd_section
+
+FIRING = [alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api")]
+
+
+def notes(app: OncallApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+@pytest.fixture
+async def console(
+    sim: SimServer, pagerduty: PagerDutyServer, clock: SteppedClock, tmp_path: Path
+) -> AsyncIterator[tuple[OncallApp, Pilot]]:
+    sim.store.post_alerts(FIRING)
+    config = make_config(
+        sim.url,
+        data_dir=str(tmp_path / "data"),
+        pagerduty=pd_section(pagerduty),
+        incidents={"provider": "pagerduty"},
+        oncall={"provider": "pagerduty"},
+    )
+    app = OncallApp(config, clock=clock)
+    app.pagerduty.backoff = 0.01
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: len(app.alert_list.alerts) == 1, what="the alerts")
+        await until(lambda: app._pagerduty_ok, what="the first PagerDuty sync")
+        yield app, pilot
+
+
+async def confirm(app: OncallApp, pilot: Pilot, key: str) -> None:
+    await pilot.press(key)
+    await until(lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+    await pilot.press("enter")
+
+
+async def answer(app: OncallApp, pilot: Pilot, key: str, text: str) -> None:
+    await pilot.press(key)
+    await until(lambda: isinstance(app.screen, TextPrompt), what="the prompt")
+    app.screen.query_one("#prompt-input").value = text
+    await pilot.press("enter")
+
+
+async def test_oncall_pane_and_status_come_from_pagerduty(console: tuple[OncallApp, Pilot]) -> None:
+    app, _ = console
+    await until(lambda: "bob" in str(app.oncall_pane.render()), what="the on-call pane")
+    shown = str(app.oncall_pane.render())
+    assert "L1 bob  ML Platform" in shown and "next carol" in shown and "L2 dana" in shown
+    assert "PagerDuty ✓" in str(app.status_line.render())
+
+
+async def test_the_incident_keys_drive_pagerduty(console: tuple[OncallApp, Pilot], pagerduty: PagerDutyServer) -> None:
+    app, pilot = console
+    account = pagerduty.account
+    await pilot.press("i")
+    await until(lambda: isinstance(app.screen, TextPrompt), what="the declare prompt")
+    await pilot.press("enter")
+    await until(lambda: app.active_incident() and app.active_incident().pagerduty, what="the declaration")
+    incident = app.active_incident()
+    remote = account.incidents[incident.pagerduty["id"]]
+    assert remote["title"] == "HighErrorRate: ml-api errors"
+    await until(lambda: "PagerDuty #1" in str(app.incident_pane.render()), what="the PagerDuty number")
+
+    await confirm(app, pilot, "a")
+    await until(lambda: app.desk.get(incident.id).status == "acknowledged", what="the acknowledgement")
+    assert remote["status"] == "acknowledged"
+    await confirm(app, pilot, "e")
+    await until(lambda: remote["escalation_level"] == 2, what="the escalation")
+    await answer(app, pilot, "n", "rolled back ml-api")
+    await until(lambda: account.notes[remote["id"]], what="the note")
+    await answer(app, pilot, "A", "carol@example.com")
+    await until(lambda: remote["assignments"], what="the reassignment")
+    await answer(app, pilot, "R", "rollback to v41")
+    await until(lambda: remote["status"] == "resolved", what="the resolution")
+    await until(lambda: not app.desk.get(incident.id).is_open, what="the local resolution")
+    kinds = [e.kind for e in app.desk.get(incident.id).events]
+    for kind in ("incident.acknowledged", "incident.escalated", "note", "incident.reassigned", "incident.resolved"):
+        assert kinds.count(kind) == 1, kinds
+
+
+async def test_a_429_burst_is_shown_and_the_ack_still_lands(
+    console: tuple[OncallApp, Pilot], pagerduty: PagerDutyServer
+) -> None:
+    app, pilot = console
+    remote = pagerduty.account.open_incident("Checkout latency", "PSVC1")
+    await until(lambda: app.active_incident() is not None, what="the adopted incident")
+    pagerduty.account.fail("PUT", "/incidents", 429, times=3, headers={"ratelimit-reset": "0"})
+    await confirm(app, pilot, "a")
+    await until(lambda: "PagerDuty rate limited, retrying in 1s" in notes(app), what="the rate-limit notice")
+    assert "acknowledging…" in str(app.incident_pane.render())  # pending, not done
+    await until(lambda: remote["status"] == "acknowledged", what="the acknowledgement")
+    await until(lambda: any(n.startswith("Recorded: Acknowledged") for n in notes(app)), what="recorded")
+
+
+async def test_a_503_marks_the_action_failed_and_records_nothing_done(
+    console: tuple[OncallApp, Pilot], pagerduty: PagerDutyServer
+) -> None:
+    app, pilot = console
+    remote = pagerduty.account.open_incident("Checkout latency", "PSVC1")
+    await until(lambda: app.active_incident() is not None, what="the adopted incident")
+    pagerduty.account.fail("PUT", "/incidents", 503, times=10)
+    await confirm(app, pilot, "a")
+    await until(lambda: any("HTTP 503 after 3 tries" in n for n in notes(app)), what="the failure")
+    incident = app.active_incident()
+    assert incident.status == "triggered" and remote["status"] == "triggered"
+    assert incident.events[-1].kind == "incident.action_failed"
+    assert incident.events[-1].summary.startswith("Failed: Acknowledged (PagerDuty PUT")
+    await until(lambda: not app.pending, what="the key to work again")
+
+
+async def test_a_wrong_token_is_one_line_and_the_console_goes_on(
+    sim: SimServer, pagerduty: PagerDutyServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    sim.store.post_alerts(FIRING)
+    config = make_config(
+        sim.url,
+        data_dir=str(tmp_path / "data"),
+        pagerduty=pd_section(pagerduty, token="not-the-token"),
+        incidents={"provider": "pagerduty"},
+        oncall={"provider": "pagerduty"},
+    )
+    app = OncallApp(config, clock=clock)
+    async with app.run_test(size=(160, 45)):
+        await until(lambda: app._pagerduty_error is not None, what="the PagerDuty error")
+        await until(lambda: len(app.alert_list.alerts) == 1, what="alerts still shown")
+        status = str(app.status_line.render())
+        assert "PagerDuty ✗ PagerDuty token rejected (HTTP 401" in status
+        assert [n for n in notes(app) if "token rejected" in n] == [app._pagerduty_error]
+        assert TOKEN not in status and "not-the-token" not in " ".join(notes(app))
