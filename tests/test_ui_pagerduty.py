@@ -142,3 +142,15 @@ async def test_a_wrong_token_is_one_line_and_the_console_goes_on(
         assert "PagerDuty ✗ PagerDuty token rejected (HTTP 401" in status
         assert [n for n in notes(app) if "token rejected" in n] == [app._pagerduty_error]
         assert TOKEN not in status and "not-the-token" not in " ".join(notes(app))
+
+
+async def test_background_retries_stay_in_the_header(
+    console: tuple[OncallApp, Pilot], pagerduty: PagerDutyServer
+) -> None:
+    app, _ = console
+    pagerduty.account.fail("GET", "/incidents", 503, times=2)
+    await until(lambda: pagerduty.account.faults[-1].times == 0, what="both 503s to be served")
+    polls = len(pagerduty.account.answers)
+    await until(lambda: len(pagerduty.account.answers) > polls + 3, what="more polls")
+    assert not [n for n in notes(app) if "retrying" in n or "503" in n]  # a retry that worked is no news
+    assert "PagerDuty ✓" in str(app.status_line.render())

@@ -377,7 +377,7 @@ class IncidentDesk:
         summary = f"Declared {severity}: {title}"
         try:
             if pagerduty:
-                data |= {"pagerduty": pagerduty, "commander": actor or self.actor}
+                data |= {"pagerduty": pagerduty, "commander": ""}  # adopted: nobody has taken command yet
                 self._write(incident, "incident.declared", summary, data, actor=actor)
             else:
                 self._record(incident, "incident.declared", summary, data)

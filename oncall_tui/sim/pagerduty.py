@@ -132,11 +132,8 @@ class SimPagerDuty:
 
     def _log(self, incident_id: str, kind: str, summary: str, agent: str | None, channel: str) -> None:
         entry_id = self._id("R")
-        agent_ref = (
-            self._user_ref(agent)
-            if agent
-            else self._ref("service", self.incidents[incident_id]["service"]["id"], "service")
-        )
+        service = self.incidents[incident_id]["service"]
+        agent_ref = self._user_ref(agent) if agent else self._ref("service", service["id"], service["summary"])
         self.log_entries[incident_id].append(
             {
                 "id": entry_id,

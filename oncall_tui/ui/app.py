@@ -73,6 +73,8 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
             self.pagerduty = PagerDutyApi(config.pagerduty, config.user.email, self._pagerduty_waiting, clock)
         self._pagerduty_error: str | None = None
         self._pagerduty_ok = False
+        self._pagerduty_retrying: str | None = None
+        self._background = threading.local()  # marks the PagerDuty sync thread
         self._stopping = threading.Event()
         provider = (
             PagerDutyProvider(self.pagerduty) if self.pagerduty and config.incidents.provider == "pagerduty" else None
@@ -228,8 +230,14 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
 
     # -- PagerDuty ------------------------------------------------------------------------
     def _pagerduty_waiting(self, message: str) -> None:
-        """Called by the client, in a worker thread, before it sleeps to retry."""
-        if threading.get_ident() != self._thread_id:
+        """Called by the client, in a worker thread, before it sleeps to retry: an action
+        the user is waiting for says so in a notification, the background sync in the header."""
+        if threading.get_ident() == self._thread_id:
+            return
+        if getattr(self._background, "active", False):
+            self._pagerduty_retrying = message
+            self.call_from_thread(self._show_status)
+        else:
             self.call_from_thread(self.notify, message, severity="warning", timeout=5)
 
     @work(thread=True, exclusive=True, group="pagerduty", description="Syncing with PagerDuty")
@@ -237,6 +245,7 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
         """On-call levels and incidents from PagerDuty, every poll interval and at each handoff."""
         api, worker = self.pagerduty, get_current_worker()
         assert api is not None
+        self._background.active = True
         while not worker.is_cancelled and not self._stopping.is_set():
             try:
                 if self.oncall_from_pagerduty:
@@ -253,6 +262,7 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
             elif self._pagerduty_error and not error:
                 self.call_from_thread(self.notify, "PagerDuty: reachable again.")
             self._pagerduty_error, self._pagerduty_ok = error, error is None
+            self._pagerduty_retrying = None
             self.call_from_thread(self._after_pagerduty)
             wait = self.config.pagerduty.poll_interval if self.config.pagerduty else 15.0
             handoffs = [(lv.until - self.clock()).total_seconds() for lv in self._levels if lv.until]
@@ -328,9 +338,12 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
     def _show_status(self) -> None:
         pagerduty = None
         if self.pagerduty:
-            pagerduty = (
-                f"✗ {self._pagerduty_error}" if self._pagerduty_error else "✓" if self._pagerduty_ok else "… connecting"
-            )
+            if self._pagerduty_retrying:
+                pagerduty = f"… {self._pagerduty_retrying.removeprefix('PagerDuty ')}"
+            elif self._pagerduty_error:
+                pagerduty = f"✗ {self._pagerduty_error}"
+            else:
+                pagerduty = "✓" if self._pagerduty_ok else "… connecting"
         self.status_line.show(list(self.board.status.values()), pagerduty)
 
     def _show_alerts(self) -> None:
