@@ -22,7 +22,11 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from textual import events
+from textual.pilot import Pilot
 
 from oncall_tui.core.config import Config
 from oncall_tui.core.incidents import IncidentDesk, LocalProvider
@@ -114,10 +118,24 @@ class HeldProvider:
         return {}
 
 
+async def time_ack(app: OncallApp, pilot: Pilot, between: Callable[[], None] = lambda: None) -> tuple[float, float]:
+    """Seconds from the confirming `y` (after `a`) to the pane showing 'acknowledging…', and
+    to 'acknowledged'; `between` runs once the first is seen (to release a held provider)."""
+    app.show_incident()
+    await pilot.press("a")
+    start = time.perf_counter()
+    app.post_message(events.Key("y", "y"))
+    while "acknowledging…" not in str(app.incident_pane.render()):
+        await asyncio.sleep(0)
+    optimistic = time.perf_counter() - start
+    between()
+    while "acknowledged ·" not in str(app.incident_pane.render()):
+        await asyncio.sleep(0)
+    return optimistic, time.perf_counter() - start
+
+
 async def ack_latency(data_dir: Path, url: str, rounds: int) -> tuple[list[float], list[float]]:
     """From the confirming key (`y` after `a`) to the pane showing 'acknowledging…', and to 'acknowledged'."""
-    from textual import events
-
     config = Config.model_validate(
         {"user": {"name": "bench"}, "alertmanagers": [{"name": "sim", "url": url}], "data_dir": str(data_dir)}
     )
@@ -129,17 +147,9 @@ async def ack_latency(data_dir: Path, url: str, rounds: int) -> tuple[list[float
             app.active_id = incident.id
             held = HeldProvider()
             app.desk.provider = held
-            app.show_incident()
-            await pilot.press("a")
-            start = time.perf_counter()
-            app.post_message(events.Key("y", "y"))
-            while "acknowledging…" not in str(app.incident_pane.render()):
-                await asyncio.sleep(0)
-            optimistic.append(time.perf_counter() - start)
-            held.release.set()
-            while "acknowledged ·" not in str(app.incident_pane.render()):
-                await asyncio.sleep(0)
-            confirmed.append(time.perf_counter() - start)
+            times = await time_ack(app, pilot, held.release.set)
+            optimistic.append(times[0])
+            confirmed.append(times[1])
             app.desk.provider = LocalProvider()
             app.desk.resolve(incident.id, "bench")
     return optimistic, confirmed

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import pagerduty
-from textual import events
 
+from bench.incidents_scale import time_ack
 from oncall_tui.core.config import Config
 from oncall_tui.sim.pagerduty import PagerDutyServer, guide_account
 from oncall_tui.sim.scenario import start_demo
@@ -53,16 +53,9 @@ async def console_acks(
         for _ in range(rounds):
             incident = await asyncio.to_thread(app.desk.declare, "bench", (), "SEV-2")
             app.active_id = incident.id
-            app.show_incident()
-            await pilot.press("a")
-            start = time.perf_counter()
-            app.post_message(events.Key("y", "y"))
-            while "acknowledging…" not in str(app.incident_pane.render()):
-                await asyncio.sleep(0)
-            optimistic.append(time.perf_counter() - start)
-            while "acknowledged ·" not in str(app.incident_pane.render()):
-                await asyncio.sleep(0)
-            confirmed.append(time.perf_counter() - start)
+            times = await time_ack(app, pilot)
+            optimistic.append(times[0])
+            confirmed.append(times[1])
             assert server.account.incidents[incident.pagerduty["id"]]["status"] == "acknowledged"
             await asyncio.to_thread(app.desk.resolve, incident.id, "bench")
     return optimistic, confirmed

@@ -43,6 +43,13 @@ async def console(
         yield app, pilot
 
 
+async def adopted(app: OncallApp, pagerduty: PagerDutyServer) -> dict:
+    """An incident opened in PagerDuty (by an integration), once the console has picked it up."""
+    remote = pagerduty.account.open_incident("Checkout latency", "PSVC1")
+    await until(lambda: app.active_incident() is not None, what="the adopted incident")
+    return remote
+
+
 async def confirm(app: OncallApp, pilot: Pilot, key: str) -> None:
     await pilot.press(key)
     await until(lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
@@ -97,8 +104,7 @@ async def test_a_429_burst_is_shown_and_the_ack_still_lands(
     console: tuple[OncallApp, Pilot], pagerduty: PagerDutyServer
 ) -> None:
     app, pilot = console
-    remote = pagerduty.account.open_incident("Checkout latency", "PSVC1")
-    await until(lambda: app.active_incident() is not None, what="the adopted incident")
+    remote = await adopted(app, pagerduty)
     pagerduty.account.fail("PUT", "/incidents", 429, times=3, headers={"ratelimit-reset": "0"})
     await confirm(app, pilot, "a")
     await until(lambda: "PagerDuty rate limited, retrying in 1s" in notes(app), what="the rate-limit notice")
@@ -111,8 +117,7 @@ async def test_a_503_marks_the_action_failed_and_records_nothing_done(
     console: tuple[OncallApp, Pilot], pagerduty: PagerDutyServer
 ) -> None:
     app, pilot = console
-    remote = pagerduty.account.open_incident("Checkout latency", "PSVC1")
-    await until(lambda: app.active_incident() is not None, what="the adopted incident")
+    remote = await adopted(app, pagerduty)
     pagerduty.account.fail("PUT", "/incidents", 503, times=10)
     await confirm(app, pilot, "a")
     await until(lambda: any("HTTP 503 after 3 tries" in n for n in notes(app)), what="the failure")
