@@ -37,11 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=config_help)
     parser.add_argument("--version", action="version", version=f"oncall-tui {__version__}")
     parser.add_argument("--read-only", action="store_true", help="never change anything on a server")
+    parser.add_argument("--dry-run", action="store_true", help="runbook steps are recorded and shown, never run")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo", parents=[common], help="the console against an embedded simulator (no services needed)"
     )
     demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS, help="never change anything")
+    demo.add_argument(
+        "--dry-run", action="store_true", default=argparse.SUPPRESS, help="runbook steps are recorded, never run"
+    )
     commands.add_parser("check", parents=[common], help="validate the config and reach every Alertmanager")
     commands.add_parser("incidents", parents=[common], help="list incidents with status and metrics")
     oncall = commands.add_parser("oncall", parents=[common], help="who is on call, and the final schedule")
@@ -74,15 +78,15 @@ def _load(explicit: str | None, fallback: bool = False) -> tuple[Path, Config]:
         raise
 
 
-def run_console(config: Config, read_only: bool) -> int:
+def run_console(config: Config, read_only: bool, dry_run: bool = False, is_demo: bool = False) -> int:
     from oncall_tui.ui.app import OncallApp  # the CLI's other commands never load Textual
 
-    OncallApp(config, read_only=read_only).run()
+    OncallApp(config, read_only=read_only, dry_run=dry_run, is_demo=is_demo).run()
     return EXIT_OK
 
 
-def run_demo(explicit: str | None, read_only: bool) -> int:
-    from oncall_tui.sim.scenario import start_demo
+def run_demo(explicit: str | None, read_only: bool, dry_run: bool) -> int:
+    from oncall_tui.sim.scenario import DEMO_BIN, start_demo
 
     _, config = _load(explicit, fallback=True)
     server = start_demo()
@@ -91,9 +95,11 @@ def run_demo(explicit: str | None, read_only: bool) -> int:
             update={
                 "alertmanagers": [AlertmanagerSource(name="demo", url=server.url)],
                 "data_dir": config.data_dir / "demo",  # demo incidents never mix with real ones
+                # runbook steps find harmless stand-ins for kubectl, curl and ssh first
+                "runbooks": config.runbooks.model_copy(update={"path": [DEMO_BIN, *config.runbooks.path]}),
             }
         )
-        return run_console(demo, read_only)
+        return run_console(demo, read_only, dry_run, is_demo=True)
     finally:
         server.stop()
 
@@ -244,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
-            return run_demo(args.config, args.read_only)
+            return run_demo(args.config, args.read_only, args.dry_run)
         path, config = _load(args.config)
         if args.command == "check":
             return run_check(path, config)
@@ -258,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_timeline(config, args.incident)
         if args.command == "export":
             return run_export(config, args.incident, args.format, args.output)
-        return run_console(config, args.read_only)
+        return run_console(config, args.read_only, args.dry_run)
     except ConfigError as error:
         for problem in error.problems:
             print(f"oncall-tui: {problem}", file=sys.stderr)

@@ -115,6 +115,25 @@ class IncidentsConfig(Section):
     )
 
 
+class RunbooksConfig(Section):
+    """Where runbooks are and how their steps run."""
+
+    dir: Path = Field(
+        Path("runbooks"), description="The runbooks directory; a relative path is relative to config.yaml."
+    )
+    timeout: Seconds = Field(300.0, gt=0, description="How long a step may run (a step's timeout= overrides).")
+    shell: str = Field("bash", min_length=1, description="The shell that runs each step, as `SHELL -c COMMAND`.")
+    kill_grace: Seconds = Field(5.0, ge=0, description="After SIGTERM, how long before SIGKILL.")
+    path: list[Path] = Field(
+        default_factory=list, description="Directories put first on PATH for steps (the demo's stand-ins go here)."
+    )
+
+    @field_validator("dir")
+    @classmethod
+    def _expand_home(cls, path: Path) -> Path:
+        return path.expanduser()
+
+
 class RestrictionConfig(Section):
     """When a layer is on: daily, or weekly from a day of the week (times in the schedule's zone)."""
 
@@ -279,6 +298,7 @@ class Config(Section):
     )
     incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
     oncall: OnCall = Field(default_factory=OnCall)
+    runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
     pagerduty: PagerDuty | None = None
     theme: str = Field("textual-dark", description="Any Textual theme name.")
     keymap: dict[str, str] = Field(
@@ -416,4 +436,8 @@ def load_config(explicit: str | None = None, env: dict[str, str] | None = None) 
         raise ConfigError([f"{path}: file not found"]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError([f"{path}: cannot read: {getattr(error, 'strerror', None) or error}"]) from None
-    return path, parse_config(text, str(path), env)
+    config = parse_config(text, str(path), env)
+    if not config.runbooks.dir.is_absolute():  # relative to the config file, wherever it is run from
+        runbooks = config.runbooks.model_copy(update={"dir": path.parent.absolute() / config.runbooks.dir})
+        config = config.model_copy(update={"runbooks": runbooks})
+    return path, config

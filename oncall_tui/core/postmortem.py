@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import SEVERITIES, Incident
@@ -64,6 +65,21 @@ def _metrics(incident: Incident) -> list[str]:
     return lines
 
 
+def _code(text: str) -> str:
+    """Inline code that survives backticks in `text`."""
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
+
+
+def _step(data: dict) -> str:
+    """Which runbook, the exact command, and the output's digest, for a finished step."""
+    runbook = Path(str(data.get("runbook", ""))).name
+    command = clean_line(str(data.get("command", "")).strip(), 300)
+    digest = str(data.get("output_sha256", ""))[:12]
+    out = f" — {runbook}: {_code(command)}"
+    return out + (f" (output sha256 {digest}…)" if digest else "")
+
+
 def _response(events: Iterable[TimelineEvent]) -> list[str]:
     lines = []
     for event in events:
@@ -71,7 +87,7 @@ def _response(events: Iterable[TimelineEvent]) -> list[str]:
             continue
         line = f"- {event.ts.strftime('%H:%M:%S')} {_cell(event.actor)}: {_cell(event.summary)}"
         if event.kind == "runbook.step_finished":
-            line += f" (exit {event.data.get('exit_code', '?')})"
+            line += _step(event.data)
         lines.append(line)
     return lines or [prompt("no actions were recorded; say what was done")]
 

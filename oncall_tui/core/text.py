@@ -41,3 +41,12 @@ def clean_block(text: str, limit: int = 0) -> str:
     if limit and len(text) > limit:
         return text[: limit - 1] + "…"
     return text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible_controls(text: str) -> str:
+    """`text` with every control character (but newline and tab) written as an escape, `\\x1b`:
+    for showing a command exactly as it will run, without the terminal acting on it."""
+    return _CONTROL.sub(lambda found: found.group(0).encode("unicode_escape").decode("ascii"), text)

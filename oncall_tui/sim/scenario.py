@@ -12,11 +12,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
 
+DEMO_BIN = Path(__file__).resolve().parent / "bin"
+"""Stand-ins for kubectl, curl and ssh that print canned output: the demo's runbook steps use them."""
 CYCLE = 360.0
 RUNBOOKS = "https://runbooks.example.com/runbooks"
 PROMETHEUS = "http://prometheus.demo:9090/graph?g0.expr="

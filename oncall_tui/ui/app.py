@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
-from textual.widgets import Footer, Input, Static
+from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from oncall_tui.core.alertmanager import AlertmanagerClient
@@ -25,22 +25,27 @@ from oncall_tui.core.matchers import Filter, MatcherError, parse_filter
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
 from oncall_tui.core.roster import LevelNow, Roster
+from oncall_tui.core.runbooks import RunbookLibrary, RunbookMatch
+from oncall_tui.core.step_runs import StepRun
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.ui.incident_keys import INCIDENT_ACTIONS, INCIDENT_BINDINGS, IncidentKeys
+from oncall_tui.ui.runbook_keys import RUNBOOK_ACTIONS, RUNBOOK_BINDINGS, RunbookKeys
+from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.silence_keys import SilenceKeys
 from oncall_tui.ui.widgets.alert_detail import AlertDetail
 from oncall_tui.ui.widgets.alert_list import AlertList
 from oncall_tui.ui.widgets.incident_pane import IncidentPane
 from oncall_tui.ui.widgets.oncall_pane import OnCallPane
+from oncall_tui.ui.widgets.runbook_pane import RunbookPane
 from oncall_tui.ui.widgets.status_line import StatusLine
 from oncall_tui.ui.widgets.timeline_pane import TimelinePane
 
 READ_ONLY = "Read-only: started with --read-only, so nothing is sent or recorded."
 
 
-class OncallApp(IncidentKeys, SilenceKeys, App[None]):
+class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "oncall-tui"
 
@@ -53,12 +58,30 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
         Binding("S", "silences", "Silences", id="silences"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="refresh"),
         *INCIDENT_BINDINGS,
+        *RUNBOOK_BINDINGS,
     ]
 
-    def __init__(self, config: Config, read_only: bool = False, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        config: Config,
+        read_only: bool = False,
+        clock: Callable[[], datetime] = utc_now,
+        dry_run: bool = False,
+        is_demo: bool = False,
+    ) -> None:
         super().__init__()
         self.config = config
         self.read_only = read_only
+        self.dry_run = dry_run
+        """Runbook steps are recorded and shown, never run."""
+        self.is_demo = is_demo
+        self.library = RunbookLibrary(config.runbooks.dir)
+        self.runbook_alert = None
+        self.runbook_match: RunbookMatch | None = None
+        self.step_runs: dict[tuple[str, int], StepRun] = {}
+        """The latest run of each step, by (runbook path, step number)."""
+        self.starting_steps: set[tuple[str, int]] = set()
+        self.last_run: StepRun | None = None
         self.clock = clock
         self.board = Board([AlertmanagerClient(source) for source in config.alertmanagers], clock=clock)
         self.filter = Filter()
@@ -97,6 +120,8 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
         self.alert_list.is_new = lambda alert: self.board.is_new(alert, self.config.alerts.highlight_new)
         self.alert_list.show_sources = len(self.config.alertmanagers) > 1
         self.alert_detail = AlertDetail(self.clock, id="detail", classes="pane")
+        self.runbook_pane = RunbookPane(id="runbook", classes="pane")
+        self.bottom_left = ContentSwitcher(initial="runbook", id="bottom-left")
         self.filter_box = Input(
             placeholder="filter: severity=critical service=~ml-.* or free text · enter keeps · esc clears", id="filter"
         )
@@ -112,7 +137,9 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
             yield self.oncall_pane
             yield self.incident_pane
         with Horizontal(id="bottom"):
-            yield self.alert_detail
+            with self.bottom_left:
+                yield self.runbook_pane
+                yield self.alert_detail
             yield self.timeline
         yield self.filter_box
         yield Footer()
@@ -130,6 +157,9 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
         self.show_incident()
         self.load_incidents()
         self.set_interval(1.0, self._tick)
+        self.set_interval(0.1, self._follow_output)
+        self._runbook_key: tuple[str, ...] | None = None
+        self.find_runbook(None)
 
     def notify(
         self,
@@ -145,17 +175,56 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
 
     async def on_unmount(self) -> None:
         self._stopping.set()
+        await asyncio.to_thread(self._end_running_steps)
         if self.pagerduty:
             self.pagerduty.close()
         await self.board.aclose()
 
-    MAIN_SCREEN_ACTIONS = frozenset({"filter", "clear_filter", "silence", "silences"}) | INCIDENT_ACTIONS
+    MAIN_SCREEN_ACTIONS = (
+        frozenset({"filter", "clear_filter", "silence", "silences", "kill_step"}) | INCIDENT_ACTIONS | RUNBOOK_ACTIONS
+    )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The alert keys act on the alerts: not while another screen is on top."""
         if action in self.MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
             return None  # shown nowhere, does nothing
         return True
+
+    # -- runbook steps --------------------------------------------------------------------
+    def _follow_output(self) -> None:
+        """Ten times a second: the shown step's new output, and the steps' states while any runs."""
+        if self.step_runs and (self.running_steps() or self.runbook_pane.shown_run):
+            self._show_steps()
+
+    def _follow_alert(self, alert) -> None:
+        """The runbook follows the selected alert; it is looked for again only when that changes."""
+        key = (
+            (alert.fingerprint, *(alert.annotations.get(k, "") for k in ("runbook_url", "runbook"))) if alert else None
+        )
+        if key != self._runbook_key:
+            self._runbook_key = key
+            self.find_runbook(alert)
+        else:
+            self.runbook_alert = alert
+
+    def _end_running_steps(self) -> None:
+        """On the way out: no step outlives the console; each is killed and recorded as such."""
+        running = self.running_steps()
+        for run in running:
+            run.kill()
+        for run in running:
+            run.finished.wait(self.config.runbooks.kill_grace + 5)
+
+    async def action_quit(self) -> None:
+        running = self.running_steps()
+        if not running:
+            self.exit()
+            return
+        names = ", ".join(r.prepared.label for r in running)
+        self.push_screen(
+            ConfirmScreen(f"{len(running)} step(s) still running: quit and kill them?", names, yes="Quit"),
+            lambda yes: yes and self.exit(),
+        )
 
     # -- incidents ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load", description="Reading incident journals")
@@ -333,6 +402,7 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
         self.alert_list.refresh()
         detail = self.alert_detail
         detail.show(detail.alert)
+        self.find_runbook(detail.alert)  # a runbook edited on disk shows within a second
         self.show_incident()
 
     def _show_status(self) -> None:
@@ -351,6 +421,7 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
         alert_list = self.alert_list
         alert_list.show(shown)
         self.alert_detail.show(alert_list.current)
+        self._follow_alert(alert_list.current)
         counts = self.board.counts()
         title = Text.assemble(
             ("ALERTS", "bold"),
@@ -367,6 +438,7 @@ class OncallApp(IncidentKeys, SilenceKeys, App[None]):
     @on(AlertList.AlertHighlighted)
     def _alert_highlighted(self, event: AlertList.AlertHighlighted) -> None:
         self.alert_detail.show(event.alert)
+        self._follow_alert(event.alert)
 
     # -- filter ---------------------------------------------------------------------------
     def action_filter(self) -> None:

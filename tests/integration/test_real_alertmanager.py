@@ -125,7 +125,9 @@ async def test_console_goes_stale_and_recovers_when_alertmanager_restarts(alertm
         alertmanager.stop()
         # the board goes stale inside the poll; the list shows it once the poll has drawn it
         await until(lambda: alerts.alerts and alerts.alerts[0].stale, what="the alert to show as stale")
-        assert app.board.status["prod"].stale and alerts.alerts[0].name == "HighErrorRate"  # the last known alert is kept
+        assert (
+            app.board.status["prod"].stale and alerts.alerts[0].name == "HighErrorRate"
+        )  # the last known alert is kept
         assert "stale since" in str(app.query_one("#status").render())
         alertmanager.start()  # same port; Alertmanager keeps silences, not alerts: Prometheus re-sends them
         alertmanager.post_alerts([alert("HighErrorRate", "critical", service="ml-api")])

@@ -1,0 +1,240 @@
+"""A runbook step run on the record: prepared from the alert, started and finished as
+timeline events, its full output saved beside the incident's journal.
+
+`runbook.step_started` is fsynced before the process starts and `runbook.step_finished`
+after it has ended, so a crash in between still shows that the step was started, with the
+exact command. Secrets never reach the step: environment variables holding one (the
+PagerDuty token) are left out of its environment.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from oncall_tui.core.config import RunbooksConfig
+from oncall_tui.core.incidents import Incident, IncidentDesk, group_key
+from oncall_tui.core.models import Alert
+from oncall_tui.core.parameters import FilledCommand, fill
+from oncall_tui.core.runbooks import Runbook, RunbookError, RunbookStep
+from oncall_tui.core.runner import StepError, StepOutcome, StepProcess
+from oncall_tui.core.text import clean_block, clean_line
+from oncall_tui.core.timeline import TimelineEvent
+
+KEEP_CHARS = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedStep:
+    """Everything the confirmation shows, and exactly what will run."""
+
+    runbook: Runbook
+    step: RunbookStep
+    filled: FilledCommand
+    cwd: Path
+    timeout: float
+    shell: str
+    alert: Alert | None
+    path: tuple[Path, ...] = ()
+    """Directories put first on PATH."""
+
+    @property
+    def command(self) -> str:
+        return self.filled.command
+
+    @property
+    def label(self) -> str:
+        return f"step {self.step.number} “{clean_line(self.step.name, 80)}”"
+
+
+def prepare(
+    runbook: Runbook,
+    step: RunbookStep,
+    alert: Alert | None,
+    config: RunbooksConfig,
+    given: dict[str, str] | None = None,
+) -> PreparedStep:
+    """The step's final command for `alert`. Raises RunbookError if it must not run as written."""
+    if not step.closed:
+        raise RunbookError(
+            f"step {step.number}'s code block (line {step.line} of {runbook.path.name}) is never closed: fix the runbook"
+        )
+    filled = fill(step.command, alert, given)
+    if filled.unsafe:
+        raise RunbookError(f"step {step.number} of {runbook.path.name}: {filled.unsafe[0]}")
+    if not filled.command.strip():
+        raise RunbookError(f"step {step.number} of {runbook.path.name} has no command to run")
+    timeout = step.timeout or config.timeout
+    return PreparedStep(runbook, step, filled, runbook.path.parent, timeout, config.shell, alert, tuple(config.path))
+
+
+def incident_for(desk: IncidentDesk, alert: Alert | None, group_by: list[str]) -> Incident | None:
+    """The open incident a step for `alert` belongs to: the one linking the alert, else the
+    one of its group; None if there is none (the step run then declares one)."""
+    open_ones = desk.open_incidents()
+    if alert is None:
+        return open_ones[-1] if open_ones else None
+    for incident in reversed(open_ones):
+        if alert.fingerprint in incident.alerts:
+            return incident
+    group = group_key(alert.labels, group_by)
+    for incident in reversed(open_ones):
+        if incident.first_labels is not None and group_key(incident.first_labels, group_by) == group:
+            return incident
+    return None
+
+
+def step_environment(
+    prepared: PreparedStep, secrets: Iterable[str], base: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The console's environment without any variable holding a secret, plus the alert's."""
+    hidden = {s for s in secrets if s}
+    env = {k: v for k, v in (os.environ if base is None else base).items() if v not in hidden}
+    if prepared.path:
+        env["PATH"] = os.pathsep.join([*map(str, prepared.path), env.get("PATH", os.defpath)])
+    return env | prepared.filled.env
+
+
+class OutputTail:
+    """The last `keep` characters of a step's output, for the screen, and how many came in all."""
+
+    def __init__(self, keep: int = KEEP_CHARS) -> None:
+        self.keep = keep
+        self.total = 0
+        self._text = ""
+        self._lock = threading.Lock()
+
+    def feed(self, text: str) -> None:
+        if not text:
+            return
+        with self._lock:
+            self.total += len(text)
+            self._text = (self._text + text[-self.keep :])[-self.keep :]
+
+    def since(self, seen: int) -> tuple[str, int, int]:
+        """(new text, characters skipped because they no longer fit, new total)."""
+        with self._lock:
+            new = self.total - seen
+            if new <= len(self._text):
+                return (self._text[len(self._text) - new :] if new else ""), 0, self.total
+            return self._text, new - len(self._text), self.total
+
+
+class StepRun:
+    """One run of a prepared step on an incident's record. `run()` blocks (call it from a
+    thread); `kill()` may be called from any thread."""
+
+    def __init__(
+        self,
+        desk: IncidentDesk,
+        incident_id: str,
+        prepared: PreparedStep,
+        *,
+        dry_run: bool = False,
+        secrets: Iterable[str] = (),
+        grace: float = 5.0,
+    ) -> None:
+        self.desk, self.incident_id, self.prepared = desk, incident_id, prepared
+        self.dry_run, self.secrets, self.grace = dry_run, list(secrets), grace
+        self.output = OutputTail()
+        self.process: StepProcess | None = None
+        self.outcome: StepOutcome | None = None
+        self.error = ""
+        self.finished = threading.Event()
+        self._kill_requested = threading.Event()
+
+    def kill(self) -> None:
+        self._kill_requested.set()
+        if self.process:
+            self.process.kill()
+
+    @property
+    def running(self) -> bool:
+        return not self.finished.is_set()
+
+    def _data(self) -> dict[str, Any]:
+        p = self.prepared
+        return {
+            "runbook": str(p.runbook.path),
+            "step": p.step.number,
+            "name": p.step.name,
+            "command": p.command,
+            "params": p.filled.params,
+            "cwd": str(p.cwd),
+            "timeout": p.timeout,
+            "shell": p.shell,
+            "alert": p.alert.fingerprint if p.alert else None,
+            "dry_run": self.dry_run,
+        }
+
+    def run(self) -> TimelineEvent:
+        """Record the start, run, record the end; returns the `runbook.step_finished` event.
+        Raises IncidentError if the start cannot be recorded (then nothing runs)."""
+        try:
+            return self._run()
+        finally:
+            self.finished.set()
+
+    def _run(self) -> TimelineEvent:
+        p, data = self.prepared, self._data()
+        where = p.runbook.path.name
+        started = self.desk.record(
+            self.incident_id,
+            "runbook.step_started",
+            f"Started {p.label} of {where}" + (" (dry run: not run)" if self.dry_run else ""),
+            data,
+        )
+        if self.dry_run:
+            self.output.feed(f"(dry run) would run in {p.cwd} with {p.shell}, timeout {p.timeout:g} s:\n{p.command}")
+            return self.desk.record(
+                self.incident_id, "runbook.step_finished", f"Not run {p.label} (dry run)", {**data, "exit_code": None}
+            )
+        output_path = self.desk.dir / f"{self.incident_id}.outputs" / f"{started.seq:05d}-step-{p.step.number}.log"
+        self.process = StepProcess(
+            p.command,
+            shell=p.shell,
+            cwd=p.cwd,
+            env=step_environment(p, self.secrets)
+            | {"ONCALL_INCIDENT": self.incident_id, "ONCALL_RUNBOOK": str(p.runbook.path)},
+            timeout=p.timeout,
+            output=output_path,
+            on_output=self.output.feed,
+            grace=self.grace,
+        )
+        try:
+            self.process.start()
+        except StepError as error:
+            self.error = str(error)
+            self.output.feed(f"{error}\n")
+            return self.desk.record(
+                self.incident_id,
+                "runbook.step_finished",
+                f"Could not start {p.label}: {error}",
+                {**data, "exit_code": None, "error": str(error)},
+            )
+        if self._kill_requested.is_set():  # cancelled while it was being recorded
+            self.process.kill()
+        outcome = self.outcome = self.process.wait()
+        summary = f"Finished {p.label}: {outcome.describe()}, {outcome.size} bytes of output"
+        return self.desk.record(
+            self.incident_id,
+            "runbook.step_finished",
+            summary,
+            {
+                **data,
+                "exit_code": outcome.exit_code,
+                "signal": outcome.signal,
+                "timed_out": outcome.timed_out,
+                "killed": outcome.killed,
+                "duration_s": round(outcome.duration, 3),
+                "output_bytes": outcome.size,
+                "output_sha256": outcome.sha256,
+                "output_tail": clean_block(outcome.tail.decode("utf-8", errors="replace")),
+                "output_file": str(output_path),
+                "output_saved_bytes": outcome.saved,
+            },
+        )

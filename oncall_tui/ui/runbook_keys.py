@@ -1,0 +1,260 @@
+"""The runbook keys: find the selected alert's runbook, and run its steps one by one, each
+asked for, confirmed, recorded and killable, while the console stays responsive."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.binding import Binding
+
+from oncall_tui.core.config import ConfigError
+from oncall_tui.core.incidents import IncidentError, default_title
+from oncall_tui.core.models import Alert
+from oncall_tui.core.runbooks import RunbookError, RunbookLibrary, RunbookMatch
+from oncall_tui.core.step_runs import PreparedStep, StepRun, incident_for, prepare
+from oncall_tui.core.text import clean_line, visible_controls
+from oncall_tui.ui.screens.choice import ChoiceScreen
+from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.screens.prompt import TextPrompt
+
+if TYPE_CHECKING:
+    from oncall_tui.ui.app import OncallApp
+
+RUNBOOK_BINDINGS = [
+    Binding("r", "run_step", "Run step", id="run_step"),
+    Binding("right_square_bracket", "step(1)", "Next step", key_display="]", show=False, id="next_step"),
+    Binding("left_square_bracket", "step(-1)", "Previous step", key_display="[", show=False, id="previous_step"),
+    Binding("ctrl+c", "kill_step", "Kill step", show=False, id="kill_step"),
+    Binding("o", "links('open')", "Open link", show=False, id="open_link"),
+    Binding("y", "links('copy')", "Copy link", show=False, id="copy_link"),
+    Binding("T", "contents", "Runbook contents", show=False, id="contents"),
+    Binding("d", "toggle_detail", "Alert details / runbook", show=False, id="toggle_detail"),
+]
+RUNBOOK_ACTIONS = frozenset({"run_step", "step", "links", "contents", "toggle_detail"})
+
+
+class RunbookKeys:
+    """Mixed into OncallApp: the actions behind RUNBOOK_BINDINGS."""
+
+    library: RunbookLibrary
+    runbook_match: RunbookMatch | None
+    step_runs: dict[tuple[str, int], StepRun]
+    starting_steps: set[tuple[str, int]]
+    last_run: StepRun | None
+    dry_run: bool
+
+    # -- finding and showing ----------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="runbook", description="Finding the runbook")
+    def find_runbook(self: OncallApp, alert: Alert | None) -> None:
+        """Match in a thread: the first read of a big runbook must not hold up the keys."""
+        try:
+            match = self.library.match(alert) if alert else None
+        except RunbookError as error:
+            self.call_from_thread(self.notify, str(error), severity="error")
+            return
+        self.call_from_thread(self._show_runbook, alert, match)
+
+    def _show_runbook(self: OncallApp, alert: Alert | None, match: RunbookMatch | None) -> None:
+        shown = self.alert_detail.alert
+        if (shown.fingerprint if shown else None) != (alert.fingerprint if alert else None):
+            return  # the cursor moved on meanwhile
+        self.runbook_alert, self.runbook_match = alert, match
+        self.runbook_pane.show(match, alert.name if alert else "", str(self.library.dir))
+        self._show_steps()
+
+    def _show_steps(self: OncallApp) -> None:
+        pane = self.runbook_pane
+        pane.show_steps(self.step_runs)
+        step = pane.step
+        run = self.step_runs.get((str(pane.runbook.path), step.number)) if pane.runbook and step else None
+        pane.show_output(run or self.last_run)  # the step's own output, else the latest run's
+
+    def action_step(self: OncallApp, delta: int) -> None:
+        pane = self.runbook_pane
+        if not pane.runbook or not pane.runbook.steps:
+            self.notify("This runbook has no steps to run." if pane.runbook else "No runbook for this alert.")
+            return
+        pane.select(pane.selected + delta)
+        self._show_steps()
+
+    def action_toggle_detail(self: OncallApp) -> None:
+        switcher = self.bottom_left
+        switcher.current = "detail" if switcher.current == "runbook" else "runbook"
+
+    def action_contents(self: OncallApp) -> None:
+        runbook = self.runbook_pane.runbook
+        if not runbook or not runbook.headings:
+            self.notify("This runbook has no headings." if runbook else "No runbook for this alert.")
+            return
+        titles = [f"{'  ' * (h.level - 1)}{clean_line(h.text, 100)}" for h in runbook.headings]
+
+        def jump(index: int | None) -> None:
+            if index is not None and not self.runbook_pane.document.jump_to_heading(index):
+                self.notify("That part of the runbook is not shown yet (still rendering, or past the part shown).")
+
+        self.push_screen(ChoiceScreen(f"Contents · {runbook.path.name}", titles), jump)
+
+    def action_links(self: OncallApp, how: str) -> None:
+        """Every http(s) link: the alert's runbook_url and generatorURL, then the runbook's."""
+        alert = self.alert_detail.alert
+        links: list[str] = []
+        if alert:
+            links += [u for u in (alert.annotations.get("runbook_url", ""), alert.generator_url) if u]
+        if self.runbook_pane.runbook:
+            links += self.runbook_pane.runbook.links
+        links = [u for u in dict.fromkeys(links) if u.startswith(("http://", "https://"))]
+        if not links:
+            self.notify("No http(s) link in this alert or its runbook.")
+            return
+        verb = "Open in the browser" if how == "open" else "Copy to the clipboard"
+
+        def chosen(index: int | None) -> None:
+            if index is None:
+                return
+            url = clean_line(links[index])  # a URL with a control character is not a URL
+            if how == "open":
+                self.open_url(url)
+                self.notify(f"Opening {url}")
+            else:
+                self.copy_to_clipboard(url)
+                self.notify(f"Copied {url}")
+
+        self.push_screen(ChoiceScreen(verb, [clean_line(u, 300) for u in links]), chosen)
+
+    # -- running ----------------------------------------------------------------------------
+    def action_run_step(self: OncallApp) -> None:
+        if self._refuse_if_read_only():
+            return
+        pane = self.runbook_pane
+        step = pane.step
+        if pane.runbook is None or step is None:
+            self.notify("This runbook has no steps to run." if pane.runbook else "No runbook for this alert.")
+            return
+        running = self.step_runs.get((str(pane.runbook.path), step.number))
+        if running and running.running:
+            self.notify(f"Step {step.number} is still running: ctrl+c kills it.")
+            return
+        self._prepare_step(pane.runbook, step, self.runbook_alert, {})
+
+    def _prepare_step(self: OncallApp, runbook, step, alert: Alert | None, given: dict[str, str]) -> None:
+        try:
+            prepared = prepare(runbook, step, alert, self.config.runbooks, given)
+        except RunbookError as error:
+            self.notify(f"Not run: {error}", severity="error", timeout=10)
+            return
+        if prepared.filled.missing:
+            missing = prepared.filled.missing[0]
+
+            def answered(value: str | None) -> None:
+                if value:
+                    self._prepare_step(runbook, step, alert, {**given, missing.placeholder: value})
+
+            prompt = TextPrompt(
+                f"Step {step.number} · a value for {{{{ {missing.placeholder} }}}}",
+                f"{missing.reason}. Type the value to use (it is shell-quoted for you):",
+            )
+            self.push_screen(prompt, answered)
+            return
+        self._confirm_step(prepared)
+
+    def _confirm_step(self: OncallApp, prepared: PreparedStep) -> None:
+        incident = incident_for(self.desk, prepared.alert, self.config.incidents.group_by)
+        if incident:
+            record = f"recorded in   {incident.id}"
+        elif prepared.alert:
+            record = f"recorded in   a new incident, declared now: {clean_line(default_title(prepared.alert), 100)}"
+        else:
+            record = "recorded in   a new incident, declared now"
+        lines = [
+            "command (run as `SHELL -c`, in its own process group, no stdin):",
+            *(f"  {line}" for line in visible_controls(prepared.command.rstrip("\n")).split("\n")),
+            "",
+            f"directory     {prepared.cwd}",
+            f"shell         {prepared.shell}",
+            f"timeout       {prepared.timeout:g} s (then SIGTERM; SIGKILL {self.config.runbooks.kill_grace:g} s later)",
+        ]
+        if prepared.filled.params:
+            values = " · ".join(f"{k}={visible_controls(v)}" for k, v in prepared.filled.params.items())
+            lines.append(f"values        {values}")
+        lines.append(record)
+        if prepared.path:
+            lines.append(f"PATH first    {', '.join(map(str, prepared.path))}")
+            if self.is_demo:
+                lines.append("DEMO          kubectl, curl and ssh are stand-ins that print canned output")
+        if self.dry_run:
+            lines.append("DRY RUN       recorded and shown, not run (--dry-run)")
+        question = f"Run {prepared.label} of {prepared.runbook.path.name}?"
+        self.push_screen(
+            ConfirmScreen(question, "\n".join(lines), yes="Dry run" if self.dry_run else "Run"),
+            lambda yes: yes and self._start_step(prepared),
+        )
+
+    def _start_step(self: OncallApp, prepared: PreparedStep) -> None:
+        key = (str(prepared.runbook.path), prepared.step.number)
+        if key in self.starting_steps or (key in self.step_runs and self.step_runs[key].running):
+            self.notify(f"Step {prepared.step.number} is still running: not started twice.")
+            return
+        self.starting_steps.add(key)
+        self._run_step(prepared, key)
+
+    @work(thread=True, group="steps", description="Running a runbook step")
+    def _run_step(self: OncallApp, prepared: PreparedStep, key: tuple[str, int]) -> None:
+        try:
+            incident = incident_for(self.desk, prepared.alert, self.config.incidents.group_by)
+            if incident is None:
+                title = default_title(prepared.alert) if prepared.alert else f"Runbook {prepared.runbook.title}"
+                incident = self.desk.declare(title, [prepared.alert] if prepared.alert else [])
+                self.call_from_thread(self.notify, f"{incident.id}: declared for this step's record")
+            self.active_id = incident.id
+            secrets = self._secrets()
+            run = StepRun(
+                self.desk,
+                incident.id,
+                prepared,
+                dry_run=self.dry_run,
+                secrets=secrets,
+                grace=self.config.runbooks.kill_grace,
+            )
+            self.step_runs[key] = self.last_run = run
+            self.starting_steps.discard(key)
+            self.call_from_thread(self._show_steps)
+            event = run.run()
+        except IncidentError as error:
+            self.starting_steps.discard(key)
+            self.call_from_thread(self.notify, f"Not run: {error}", severity="error", timeout=10)
+            self.call_from_thread(self._show_steps)
+            return
+        self.call_from_thread(self._step_done, run, event.summary)
+
+    def _secrets(self: OncallApp) -> list[str]:
+        if self.config.pagerduty is None:
+            return []
+        try:
+            return [self.config.pagerduty.read_token()]
+        except ConfigError:
+            return []
+
+    def _step_done(self: OncallApp, run: StepRun, summary: str) -> None:
+        ok = run.dry_run or (run.outcome is not None and run.outcome.ok)
+        self.notify(clean_line(summary, 200), severity="information" if ok else "warning")
+        pane = self.runbook_pane
+        if ok and pane.runbook is run.prepared.runbook and pane.selected == run.prepared.step.number:
+            pane.select(pane.selected + 1)  # on to the next step, as runme does
+        self._show_steps()
+        self.show_incident()
+
+    def action_kill_step(self: OncallApp) -> None:
+        """Kill the selected step's run, or the only one running."""
+        pane = self.runbook_pane
+        running = [r for r in self.step_runs.values() if r.running]
+        selected = self.step_runs.get((str(pane.runbook.path), pane.selected)) if pane.runbook else None
+        run = selected if selected and selected.running else (running[0] if len(running) == 1 else None)
+        if run is None:
+            self.notify("No step is running." if not running else "Several steps are running: select the one to kill.")
+            return
+        run.kill()
+        self.notify(f"Killing {run.prepared.label}: SIGTERM to its process group, then SIGKILL.")
+
+    def running_steps(self: OncallApp) -> list[StepRun]:
+        return [r for r in self.step_runs.values() if r.running]

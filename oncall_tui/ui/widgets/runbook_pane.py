@@ -1,0 +1,147 @@
+"""The runbook pane: the selected alert's runbook, its numbered steps, and a step's output."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Log, OptionList, Static
+from textual.widgets.option_list import Option
+
+from oncall_tui.core.runbooks import Runbook, RunbookMatch, RunbookStep
+from oncall_tui.core.step_runs import StepRun
+from oncall_tui.core.text import clean_block, clean_line
+from oncall_tui.ui.widgets.runbook_document import RunbookDocument
+
+LONG_LINE = 1000
+
+
+def run_status(run: StepRun | None) -> tuple[str, str]:
+    """(mark, words) for a step's latest run."""
+    if run is None:
+        return " ", ""
+    if run.running:
+        return "⟳", "running"
+    if run.dry_run:
+        return "◌", "dry run"
+    if run.outcome is None:
+        return "✗", "could not start" if run.error else "not recorded"
+    return ("✓" if run.outcome.ok else "✗"), run.outcome.describe()
+
+
+def no_runbook_text(name: str, match: RunbookMatch, directory: str) -> Text:
+    text = Text()
+    text.append(f"No runbook for {clean_line(name, 80) or 'this alert'}.\n\n", style="bold")
+    text.append("Tried, in order, in ")
+    text.append(f"{directory}:\n")
+    for tried in match.tried:
+        text.append(f"  · {clean_line(tried, 200)}\n")
+    names = [t for t in match.tried if t.endswith(".md") and "→" not in t]
+    if names:
+        text.append("\nTo add one, create ")
+        text.append(f"{directory}/{names[min(1, len(names) - 1)]}", style="bold")
+        text.append(
+            f" (or list {clean_line(name, 80)} under alerts: in a runbook's front matter, or point the rule's "
+            "runbook_url annotation at it), with its commands in ```bash blocks."
+        )
+    return text
+
+
+class RunbookPane(Vertical):
+    """`r` runs the selected step, `]`/`[` move, `k` kills a running step (here), `T` contents."""
+
+    BINDINGS = [Binding("k", "app.kill_step", "Kill step", show=False, id="runbook.kill")]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.title = Static(Text("RUNBOOK", style="bold"), id="runbook-title", classes="pane-title")
+        self.document = RunbookDocument(id="runbook-doc")
+        self.steps = OptionList(id="runbook-steps")
+        self.output = Log(max_lines=2000, id="step-output")
+        self.runbook: Runbook | None = None
+        self.selected = 0
+        """The selected step's number (0: none)."""
+        self.shown_run: StepRun | None = None
+        self._seen = 0
+
+    def compose(self) -> ComposeResult:
+        yield self.title
+        with Horizontal(id="runbook-body"):
+            yield self.document
+            with Vertical(id="runbook-side"):
+                yield self.steps
+                yield self.output
+
+    def show(self, match: RunbookMatch | None, alert_name: str, directory: str) -> None:
+        runbook = match.runbook if match else None
+        title = Text.assemble(("RUNBOOK ", "bold"))
+        if match is None:
+            title.append("no alert selected", style="italic")
+            self.document.show(None, Text("Select an alert: its runbook shows here.", style="italic"))
+        elif runbook is None:
+            title.append(f"none for {clean_line(alert_name, 60)}", style="italic")
+            self.document.show(None, no_runbook_text(alert_name, match, directory))
+        else:
+            title.append(clean_line(runbook.title, 80), style="bold")
+            title.append(f"  {runbook.path.name} · by {match.how} · {len(runbook.steps)} step(s)")
+            if runbook.problems:
+                title.append(f" · ⚠ {clean_line(runbook.problems[0], 200)}", style="bold")
+            if len(runbook.headings) > 6:
+                title.append(" · T contents")
+            self.document.show(runbook)
+        self.title.update(title)
+        if runbook is not self.runbook:
+            self.runbook = runbook
+            self.selected = 1 if runbook and runbook.steps else 0
+            self.document.select_step(self.selected, scroll=False)
+
+    @property
+    def step(self) -> RunbookStep | None:
+        if self.runbook and 0 < self.selected <= len(self.runbook.steps):
+            return self.runbook.steps[self.selected - 1]
+        return None
+
+    def select(self, number: int) -> None:
+        if self.runbook and self.runbook.steps:
+            self.selected = max(1, min(number, len(self.runbook.steps)))
+            self.document.select_step(self.selected)
+
+    def show_steps(self, runs: dict[tuple[str, int], StepRun]) -> None:
+        """The steps with the state of their latest run; the selected one highlighted."""
+        runbook = self.runbook
+        options = []
+        for step in runbook.steps if runbook else []:
+            mark, words = run_status(runs.get((str(runbook.path), step.number)))  # type: ignore[union-attr]
+            prompt = Text.assemble(f"{mark} {step.number:>2} ", (clean_line(step.name, 60), "bold"))
+            if words:
+                prompt.append(f"  {words}", style="italic")
+            if not step.closed:
+                prompt.append("  ⚠ unclosed block", style="bold")
+            options.append(Option(prompt, id=str(step.number)))
+        steps = self.steps
+        highlighted = self.selected - 1 if options else None
+        if [str(o.prompt) for o in options] != [
+            str(steps.get_option_at_index(i).prompt) for i in range(steps.option_count)
+        ]:
+            steps.set_options(options)
+        if steps.highlighted != highlighted:
+            steps.highlighted = highlighted
+        steps.display = bool(options)
+
+    def show_output(self, run: StepRun | None) -> None:
+        """Follow `run`'s output: what is new since the last call (a bounded tail)."""
+        if run is not self.shown_run:
+            self.shown_run, self._seen = run, 0
+            self.output.clear()
+        if run is None:
+            self.output.border_title = "OUTPUT"
+            return
+        text, skipped, self._seen = run.output.since(self._seen)
+        if skipped:
+            self.output.write(f"\n… {skipped} characters not shown (the full output is saved) …\n")
+        if text:
+            lines = clean_block(text).split("\n")
+            self.output.write("\n".join(line[:LONG_LINE] + ("…" if len(line) > LONG_LINE else "") for line in lines))
+        mark, words = run_status(run)
+        self.output.border_title = clean_line(f"OUTPUT step {run.prepared.step.number} · {mark} {words}", 120)

@@ -1,0 +1,148 @@
+"""A step run on the record: the events, the saved output, the incident it lands in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from oncall_tui.core.config import RunbooksConfig
+from oncall_tui.core.incidents import IncidentDesk
+from oncall_tui.core.postmortem import render_markdown
+from oncall_tui.core.runbooks import RunbookError, parse_runbook
+from oncall_tui.core.step_runs import OutputTail, StepRun, incident_for, prepare, step_environment
+from tests.conftest import SteppedClock
+from tests.runbook_world import model_alert, write
+
+RUNBOOK = """# Pod Crash Looping
+
+## Look at the pod
+
+```bash {name=describe}
+echo "pod=$1" {{ labels.pod }}; printf 'line %s\\n' 1 2 3; echo "env=$ALERT_LABEL_POD"
+```
+
+## Fail
+
+```bash
+echo failing >&2; exit 4
+```
+"""
+
+
+@pytest.fixture
+def desk(tmp_path: Path, clock: SteppedClock) -> IncidentDesk:
+    return IncidentDesk(tmp_path / "data", "alice", clock=clock).load()
+
+
+def runbook_at(tmp_path: Path, text: str = RUNBOOK):
+    path = write(tmp_path / "runbooks", "pod-crash-looping.md", text)
+    return parse_runbook(path, text)
+
+
+def test_a_step_is_recorded_before_and_after_with_its_output_saved(tmp_path: Path, desk: IncidentDesk) -> None:
+    runbook = runbook_at(tmp_path)
+    alert = model_alert("PodCrashLooping", pod="ml-worker-1; rm -rf /")
+    incident = desk.declare("Pods crash", [alert])
+    prepared = prepare(runbook, runbook.steps[0], alert, RunbooksConfig())
+    run = StepRun(desk, incident.id, prepared)
+    finished = run.run()
+
+    started = desk.get(incident.id).events[-2]
+    assert started.kind == "runbook.step_started" and finished.kind == "runbook.step_finished"
+    assert started.summary == "Started step 1 “describe” of pod-crash-looping.md"
+    assert started.data["command"] == prepared.command and "'ml-worker-1; rm -rf /'" in prepared.command
+    assert started.data["params"] == {"labels.pod": "ml-worker-1; rm -rf /"}
+    assert (started.data["runbook"], started.data["step"], started.data["name"]) == (str(runbook.path), 1, "describe")
+    assert started.data["timeout"] == 300.0 and started.data["cwd"] == str(runbook.path.parent)
+
+    expected = b"pod= ml-worker-1; rm -rf /\nline 1\nline 2\nline 3\nenv=ml-worker-1; rm -rf /\n"
+    data = finished.data
+    assert (data["exit_code"], data["signal"], data["timed_out"], data["killed"]) == (0, None, False, False)
+    assert data["output_bytes"] == len(expected)
+    assert data["output_sha256"] == hashlib.sha256(expected).hexdigest()
+    assert data["output_tail"] == expected.decode()
+    saved = Path(data["output_file"])
+    assert saved.read_bytes() == expected
+    assert saved.parent == desk.dir / f"{incident.id}.outputs"  # beside the journal
+    assert finished.summary.startswith("Finished step 1 “describe”: exit 0 in ")
+
+    journal = (desk.dir / f"{incident.id}.jsonl").read_text().splitlines()
+    assert [json.loads(line)["kind"] for line in journal][-2:] == ["runbook.step_started", "runbook.step_finished"]
+
+
+def test_failure_and_the_postmortem_response(tmp_path: Path, desk: IncidentDesk) -> None:
+    runbook = runbook_at(tmp_path)
+    incident = desk.declare("Pods crash")
+    StepRun(desk, incident.id, prepare(runbook, runbook.steps[1], None, RunbooksConfig())).run()
+    finished = desk.get(incident.id).events[-1]
+    assert finished.data["exit_code"] == 4 and finished.data["output_tail"] == "failing\n"
+    response = render_markdown(desk.get(incident.id)).split("## Response")[1].split("## Resolution")[0]
+    assert "Finished step 2 “Fail”: exit 4 in " in response
+    assert "`echo failing >&2; exit 4`" in response
+
+
+def test_dry_run_records_the_command_and_runs_nothing(tmp_path: Path, desk: IncidentDesk) -> None:
+    marker = tmp_path / "ran"
+    runbook = runbook_at(tmp_path, f"# X\n\n```bash\ntouch {marker}\n```\n")
+    incident = desk.declare("Dry")
+    run = StepRun(desk, incident.id, prepare(runbook, runbook.steps[0], None, RunbooksConfig()), dry_run=True)
+    finished = run.run()
+    assert not marker.exists()
+    assert finished.summary == "Not run step 1 “X” (dry run)" and finished.data["dry_run"] is True
+    assert desk.get(incident.id).events[-2].data["command"] == f"touch {marker}\n"
+
+
+def test_a_shell_that_cannot_start_is_recorded_as_such(tmp_path: Path, desk: IncidentDesk) -> None:
+    runbook = runbook_at(tmp_path)
+    incident = desk.declare("No shell")
+    config = RunbooksConfig(shell="/no/such/shell")
+    finished = StepRun(desk, incident.id, prepare(runbook, runbook.steps[1], None, config)).run()
+    assert finished.data["exit_code"] is None and "cannot start /no/such/shell" in finished.data["error"]
+
+
+def test_prepare_refuses_an_unclosed_block_and_unsafe_placeholders(tmp_path: Path) -> None:
+    unclosed = runbook_at(tmp_path, "# X\n\n```bash\necho one\n")
+    with pytest.raises(RunbookError, match="never closed"):
+        prepare(unclosed, unclosed.steps[0], None, RunbooksConfig())
+    quoted = runbook_at(tmp_path, '# X\n\n```bash\necho "{{ labels.pod }}"\n```\n')
+    with pytest.raises(RunbookError, match="inside"):
+        prepare(quoted, quoted.steps[0], model_alert(pod="p"), RunbooksConfig())
+
+
+def test_the_steps_timeout_overrides_the_default(tmp_path: Path) -> None:
+    runbook = runbook_at(tmp_path, "# X\n\n```bash {timeout=7}\ntrue\n```\n\n```bash\ntrue\n```\n")
+    config = RunbooksConfig(timeout="45s")
+    assert [prepare(runbook, s, None, config).timeout for s in runbook.steps] == [7.0, 45.0]
+
+
+def test_the_incident_a_step_lands_in(desk: IncidentDesk) -> None:
+    pod = model_alert("PodCrashLooping", fp="fp-pod", service="ml-api")
+    other = model_alert("HighLatency", fp="fp-lat", service="ml-api")
+    assert incident_for(desk, pod, ["alertname", "service"]) is None  # none yet: the run declares one
+    linked = desk.declare("Pods", [pod])
+    assert incident_for(desk, pod, ["alertname", "service"]) is linked
+    assert incident_for(desk, other, ["alertname", "service"]) is None
+    assert incident_for(desk, other, ["service"]) is linked  # same group
+
+
+def test_secrets_never_reach_the_steps_environment(tmp_path: Path) -> None:
+    runbook = runbook_at(tmp_path)
+    prepared = prepare(runbook, runbook.steps[1], None, RunbooksConfig(path=[tmp_path / "bin"]))
+    env = step_environment(
+        prepared, ["s3cret-token"], {"PAGERDUTY_API_KEY": "s3cret-token", "HOME": "/h", "PATH": "/bin"}
+    )
+    assert "PAGERDUTY_API_KEY" not in env and env["HOME"] == "/h"
+    assert env["PATH"] == f"{tmp_path / 'bin'}:/bin"
+
+
+def test_the_output_tail_for_the_screen_is_bounded() -> None:
+    tail = OutputTail(keep=10)
+    tail.feed("abc")
+    assert tail.since(0) == ("abc", 0, 3)
+    tail.feed("0123456789XYZ")
+    text, skipped, total = tail.since(3)
+    assert (text, skipped, total) == ("3456789XYZ", 3, 16)
+    assert tail.since(16) == ("", 0, 16)

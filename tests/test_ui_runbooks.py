@@ -1,0 +1,343 @@
+"""Pilot tests for the runbook pane: the runbook follows the alert; steps are confirmed,
+run for real, streamed, killed, recorded; hostile values and output stay harmless."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from oncall_tui.core.step_runs import StepRun
+from oncall_tui.sim.server import SimServer
+from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.screens.choice import ChoiceScreen
+from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.screens.prompt import TextPrompt
+from tests.conftest import SteppedClock, alert, make_config, until
+from tests.runbook_world import write
+
+RUNBOOK = """---
+alerts: [PodCrashLooping]
+---
+# Pod Crash Looping
+
+See https://kubernetes.io/docs/tasks/debug/ for more.
+
+## Describe
+
+```bash {name=describe}
+echo "describing" {{ labels.pod }}
+```
+
+## Events
+
+```bash
+echo events for {{ labels.namespace }}
+```
+
+## Wait forever
+
+```bash {name=forever}
+echo started; sleep 600
+```
+"""
+FIRING = [
+    alert("PodCrashLooping", "warning", {"summary": "pod restarts"}, pod="ml-worker-1", namespace="ml"),
+    alert("HighErrorRate", "critical", {"runbook_url": "https://wiki/runbooks/errors.md"}, service="ml-api"),
+]
+
+
+def notes(app: OncallApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def output_text(app: OncallApp) -> str:
+    return "\n".join(app.runbook_pane.output.lines)
+
+
+@asynccontextmanager
+async def open_console(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path, firing: list[dict], **app_args
+) -> AsyncIterator[tuple[OncallApp, Pilot]]:
+    sim.store.post_alerts(firing)
+    config = make_config(
+        sim.url, data_dir=str(tmp_path / "data"), runbooks={"dir": str(tmp_path / "runbooks"), "kill_grace": "1s"}
+    )
+    app = OncallApp(config, clock=clock, **app_args)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: len(app.alert_list.alerts) == len(firing), what="the alerts")
+        await pilot.pause()
+        yield app, pilot
+
+
+@pytest.fixture
+async def console(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> AsyncIterator[tuple[OncallApp, Pilot]]:
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    async with open_console(sim, clock, tmp_path, FIRING) as opened:
+        yield opened
+
+
+async def select(app: OncallApp, pilot: Pilot, name: str) -> None:
+    """Move the alert cursor to `name` and wait for its runbook lookup."""
+    names = [a.name for a in app.alert_list.alerts]
+    assert name in names, names
+    await pilot.press("g", *["j"] * names.index(name))
+    await until(lambda: app.runbook_alert is not None and app.runbook_alert.name == name, what=f"the runbook of {name}")
+    await pilot.pause()
+
+
+async def run_selected(app: OncallApp, pilot: Pilot) -> StepRun:
+    step = app.runbook_pane.selected
+    await pilot.press("r")
+    assert isinstance(app.screen, ConfirmScreen)
+    await pilot.press("enter")
+    key = (str(app.runbook_pane.runbook.path), step)
+    await until(lambda: key in app.step_runs, what="the step to start")
+    return app.step_runs[key]
+
+
+async def test_the_runbook_follows_the_selected_alert(console: tuple[OncallApp, Pilot], tmp_path: Path) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    pane = app.runbook_pane
+    assert pane.runbook.path.name == "pod-crash.md"
+    assert "by front matter alerts · 3 step(s)" in str(pane.title.render())
+    assert [str(pane.steps.get_option_at_index(i).prompt).strip() for i in range(3)] == [
+        "1 describe",
+        "2 Events",
+        "3 forever",
+    ]
+    assert pane.selected == 1
+    await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
+    assert pane.selected == 3 and pane.steps.highlighted == 2
+    await pilot.press("left_square_bracket")
+    assert pane.selected == 2
+
+    await select(app, pilot, "HighErrorRate")
+    assert pane.runbook is None
+    shown = "".join(line.text.rstrip() for line in pane.document.rendered.lines)  # unwrapped
+    assert "No runbook for HighErrorRate." in shown
+    assert "runbook_url annotation → errors.md" in shown and "high-error-rate.md" in shown
+    assert f"create{tmp_path / 'runbooks'}/high-error-rate.md(orlist".replace(" ", "") in shown.replace(" ", "")
+    await pilot.press("r")
+    assert notes(app)[-1] == "No runbook for this alert."
+
+
+async def test_run_confirm_stream_record_then_the_next_step(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    await pilot.press("r")
+    confirm = app.screen
+    assert isinstance(confirm, ConfirmScreen)
+    assert confirm.question == "Run step 1 “describe” of pod-crash.md?"
+    assert 'echo "describing" ml-worker-1' in confirm.detail
+    assert "timeout       300 s" in confirm.detail and "a new incident, declared now" in confirm.detail
+    await pilot.press("enter")
+    key = (str(app.runbook_pane.runbook.path), 1)
+    await until(lambda: key in app.step_runs and not app.step_runs[key].running, what="the step to finish")
+    await until(lambda: "describing ml-worker-1" in output_text(app), what="the output")
+    assert app.runbook_pane.selected == 2  # on to the next step after a success
+    incident = app.active_incident()
+    assert incident.title == "PodCrashLooping: pod restarts"
+    kinds = [e.kind for e in incident.events]
+    assert kinds == ["incident.declared", "runbook.step_started", "runbook.step_finished"]
+    assert incident.events[-1].data["exit_code"] == 0
+    await until(lambda: any("Finished step 1" in line.text for line in app.timeline.lines), what="the timeline")
+    assert str(app.runbook_pane.steps.get_option_at_index(0).prompt).startswith("✓  1 describe  exit 0 in")
+
+
+async def test_esc_cancels_and_nothing_runs(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    await pilot.press("r")
+    assert isinstance(app.screen, ConfirmScreen)
+    await pilot.press("escape")
+    assert not isinstance(app.screen, ConfirmScreen)
+    assert app.step_runs == {} and app.desk.open_incidents() == []
+
+
+async def test_a_missing_value_is_asked_for_naming_the_field(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    firing = [alert("PodCrashLooping", "warning", pod="ml-worker-1")]  # no namespace label
+    async with open_console(sim, clock, tmp_path, firing) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        await pilot.press("right_square_bracket", "r")
+        prompt = app.screen
+        assert isinstance(prompt, TextPrompt)
+        assert prompt.title_text == "Step 2 · a value for {{ labels.namespace }}"
+        assert prompt.label.startswith("the alert PodCrashLooping has no label namespace.")
+        await pilot.press(*"kube system", "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "echo events for 'kube system'" in app.screen.detail
+        await pilot.press("escape")
+
+
+async def test_ctrl_c_kills_a_running_step_and_k_does_in_the_pane(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    await pilot.press("right_square_bracket", "right_square_bracket")
+    run = await run_selected(app, pilot)
+    await until(lambda: "started" in output_text(app), what="the step's output")
+    assert run.running and "⟳" in str(app.runbook_pane.steps.get_option_at_index(2).prompt)
+    await pilot.press("r")
+    assert notes(app)[-1] == "Step 3 is still running: ctrl+c kills it."
+    await pilot.press("ctrl+c")
+    await until(lambda: not run.running, what="the kill")
+    assert run.outcome.killed and run.outcome.signal == 15
+    finished = app.active_incident().events[-1]
+    assert finished.kind == "runbook.step_finished" and finished.data["killed"] is True
+    assert app.runbook_pane.selected == 3  # a failed step keeps the selection
+
+    again = await run_selected(app, pilot)
+    await until(lambda: "started" in output_text(app), what="the second run's output")
+    app.runbook_pane.steps.focus()
+    await pilot.press("k")
+    await until(lambda: not again.running, what="the kill by k")
+    assert again.outcome.killed
+
+
+async def test_several_steps_run_at_once_and_quitting_asks_first(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    await pilot.press("right_square_bracket", "right_square_bracket")
+    forever = await run_selected(app, pilot)
+    await pilot.press("left_square_bracket", "left_square_bracket")
+    first = await run_selected(app, pilot)
+    await until(lambda: not first.running, what="step 1 while step 3 runs")
+    assert forever.running and first.outcome.ok
+    await pilot.press("q")
+    assert isinstance(app.screen, ConfirmScreen) and "1 step(s) still running" in app.screen.question
+    await pilot.press("escape")
+    forever.kill()
+    await until(lambda: not forever.running, what="the kill")
+
+
+async def test_a_hostile_label_runs_nothing_through_the_console(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    hostile = f"$(touch {marker}); touch {marker} `touch {marker}` [bold]x[/bold] \x1b]0;title\x07"
+    firing = [alert("PodCrashLooping", "warning", pod=hostile, namespace="ml")]
+    async with open_console(sim, clock, tmp_path, firing) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        await pilot.press("r")
+        assert "\\x1b]0;title\\x07" in app.screen.detail  # shown, never sent to the terminal
+        await pilot.press("enter")
+        key = (str(app.runbook_pane.runbook.path), 1)
+        await until(lambda: key in app.step_runs and not app.step_runs[key].running, what="the step")
+        assert not marker.exists()
+        assert app.step_runs[key].outcome.ok
+        shown = output_text(app)
+        assert "[bold]x[/bold]" in shown and "\x1b" not in shown and "\x07" not in shown
+
+
+async def test_terminal_escapes_and_bad_bytes_in_output_are_harmless(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    write(
+        tmp_path / "runbooks",
+        "pod-crash.md",
+        "---\nalerts: [PodCrashLooping]\n---\n# X\n\n```bash\nprintf 'a\\033]0;owned\\007b\\033[2J\\033[31mred\\033[0m \\xff\\xfe end\\n'\n```\n",
+    )
+    async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        run = await run_selected(app, pilot)
+        await until(lambda: not run.running and "end" in output_text(app), what="the output")
+        assert output_text(app).strip() == "abred \ufffd\ufffd end"
+        assert run.outcome.ok and app.active_incident().events[-1].data["output_tail"] == "abred \ufffd\ufffd end\n"
+
+
+async def test_a_hundred_megabytes_of_output_keeps_the_console_responsive(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    write(
+        tmp_path / "runbooks",
+        "pod-crash.md",
+        "---\nalerts: [PodCrashLooping]\n---\n# X\n\n```bash\nyes 'a line of output' | head -c 100000000\n```\n",
+    )
+    async with open_console(sim, clock, tmp_path, FIRING) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        run = await run_selected(app, pilot)
+        await until(lambda: app.runbook_pane.output.line_count > 100, what="output on screen")
+        await pilot.press("k")  # keys still work while it streams (k moves up in the alert list)
+        assert app.alert_list.current.name == "HighErrorRate"
+        await until(lambda: not run.running, timeout=120, what="100 MB")
+        assert run.outcome.size == 100_000_000
+        assert app.runbook_pane.output.line_count <= 2001  # the pane keeps a bounded tail
+        await until(lambda: app.runbook_pane._seen == run.output.total, what="the pane to catch up")
+        assert len(output_text(app)) < 200_000 and output_text(app).endswith("a line of output")
+
+
+async def test_unclosed_block_and_read_only_are_refused_with_a_reason(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    write(
+        tmp_path / "runbooks",
+        "pod-crash.md",
+        "---\nalerts: [PodCrashLooping]\n---\n# X\n\n```bash\necho never closed\n",
+    )
+    async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        assert "never closed" in str(app.runbook_pane.title.render())
+        await pilot.press("r")
+        assert "never closed: fix the runbook" in notes(app)[-1] and app.step_runs == {}
+    async with open_console(sim, clock, tmp_path, FIRING[:1], read_only=True) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        await pilot.press("r")
+        assert notes(app)[-1].startswith("Read-only") and not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_dry_run_records_and_runs_nothing(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    write(
+        tmp_path / "runbooks",
+        "pod-crash.md",
+        f"---\nalerts: [PodCrashLooping]\n---\n# X\n\n```bash\ntouch {marker}\n```\n",
+    )
+    async with open_console(sim, clock, tmp_path, FIRING[:1], dry_run=True) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        await pilot.press("r")
+        assert "DRY RUN" in app.screen.detail
+        await pilot.press("enter")
+        await until(lambda: app.step_runs and not next(iter(app.step_runs.values())).running, what="the dry run")
+        assert not marker.exists()
+        assert [e.kind for e in app.active_incident().events][-2:] == ["runbook.step_started", "runbook.step_finished"]
+        assert "(dry run)" in output_text(app)
+
+
+async def test_links_are_offered_to_copy_and_open(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    await pilot.press("y")
+    picker = app.screen
+    assert isinstance(picker, ChoiceScreen)
+    assert (
+        picker.entries == ["http://prometheus.example:9090/graph", "https://kubernetes.io/docs/tasks/debug/"]
+        or picker.entries[-1] == "https://kubernetes.io/docs/tasks/debug/"
+    )
+    await pilot.press("end", "enter")
+    assert app.clipboard == "https://kubernetes.io/docs/tasks/debug/"
+
+
+async def test_contents_jump_to_a_heading(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    await pilot.press("T")
+    assert isinstance(app.screen, ChoiceScreen) and [e.strip() for e in app.screen.entries] == [
+        "Pod Crash Looping",
+        "Describe",
+        "Events",
+        "Wait forever",
+    ]
+    await pilot.press("end", "enter")
+    document = app.runbook_pane.document
+    assert (
+        document.scroll_offset.y == document.rendered.headings[3] > 0
+        or document.max_scroll_y < document.rendered.headings[3]
+    )
