@@ -13,12 +13,14 @@ from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, load_config
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
+from oncall_tui.core.lint import lint
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.postmortem import render_json, render_markdown, render_timeline
 from oncall_tui.core.report import build as build_report
 from oncall_tui.core.report import render as render_report
 from oncall_tui.core.report import since_ago
 from oncall_tui.core.roster import Roster
+from oncall_tui.core.runbooks import RunbookLibrary
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import in_zones, utc_now
 
@@ -46,7 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--dry-run", action="store_true", default=argparse.SUPPRESS, help="runbook steps are recorded, never run"
     )
-    commands.add_parser("check", parents=[common], help="validate the config and reach every Alertmanager")
+    check = commands.add_parser(
+        "check", parents=[common], help="validate the config and reach every service, or lint runbooks against rules"
+    )
+    check.add_argument(
+        "--rules",
+        nargs="+",
+        metavar="FILE",
+        help="Prometheus rule files: lint them against the runbooks (offline: no service is reached)",
+    )
     commands.add_parser("incidents", parents=[common], help="list incidents with status and metrics")
     oncall = commands.add_parser("oncall", parents=[common], help="who is on call, and the final schedule")
     oncall.add_argument("--at", metavar="TIME", help="ISO 8601 time (default now; without an offset: UTC)")
@@ -135,6 +145,20 @@ def run_check(path: Path, config: Config) -> int:
             print(f"pagerduty  {'ok' if ok else 'FAILED'} {line}")
         results += pagerduty
     return EXIT_OK if all(ok for ok, _ in results) else EXIT_CHECK_FAILED
+
+
+def run_lint(config: Config, rule_files: list[str]) -> int:
+    """Rules without runbooks, runbooks without rules, and what is wrong in either."""
+    report = lint([Path(f) for f in rule_files], RunbookLibrary(config.runbooks.dir))
+    here = f"{Path.cwd()}/"
+    for finding in report.findings:
+        print(clean_line(finding.replace(here, "")))
+    summary = f"{len(report.rules)} alert rule(s), {len(report.runbooks)} runbook(s) in {config.runbooks.dir}"
+    if report.findings:
+        print(f"{len(report.findings)} problem(s): {summary}".replace(here, ""))
+        return EXIT_CHECK_FAILED
+    print(f"ok: {summary}, every rule has a runbook and every runbook an alert".replace(here, ""))
+    return EXIT_OK
 
 
 def _check_pagerduty(config: Config) -> list[tuple[bool, str]]:
@@ -253,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo(args.config, args.read_only, args.dry_run)
         path, config = _load(args.config)
         if args.command == "check":
-            return run_check(path, config)
+            return run_lint(config, args.rules) if args.rules else run_check(path, config)
         if args.command == "incidents":
             return run_incidents(config)
         if args.command == "oncall":

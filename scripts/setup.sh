@@ -25,13 +25,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
-if [ "${1:-}" = "--with-alertmanager" ] && ! command -v prometheus-alertmanager >/dev/null; then
+if [ "${1:-}" = "--with-alertmanager" ] && ! { command -v prometheus-alertmanager && command -v promtool; } >/dev/null; then
     if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else sudo="missing"; fi
     if [ "$sudo" = missing ] || ! command -v apt-get >/dev/null; then
         echo "setup: cannot install prometheus-alertmanager here (needs apt-get and root); integration tests will skip" >&2
     else
-        echo "setup: installing prometheus-alertmanager (Debian) for the integration tests" >&2
+        echo "setup: installing prometheus-alertmanager and prometheus (Debian) for the integration tests" >&2
         $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq prometheus-alertmanager >/dev/null
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq prometheus-alertmanager prometheus >/dev/null
     fi
 fi
