@@ -9,7 +9,7 @@ from textual.widgets import Input
 
 from oncall_tui.core.config import load_config
 from oncall_tui.core.incidents import IncidentDesk
-from oncall_tui.sim.scenario import start_demo
+from oncall_tui.sim.scenario import DEMO_BIN, start_demo
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
 from tests.conftest import ROOT, SteppedClock, make_config, until
@@ -36,6 +36,17 @@ def demo_app(demo: SimServer, clock: SteppedClock) -> OncallApp:
 
 async def first_poll(app: OncallApp) -> None:
     await until(lambda: app.board.polls >= 1 and app.alert_list.alerts, what="the first poll")
+    await runbook_shown(app)
+
+
+async def runbook_shown(app: OncallApp) -> None:
+    """The runbook lookup (a thread) has caught up with the alert cursor."""
+
+    def caught_up() -> bool:
+        shown, current = app.runbook_alert, app.alert_list.current
+        return shown is not None and current is not None and shown.fingerprint == current.fingerprint
+
+    await until(caught_up, what="the runbook of the selected alert")
 
 
 def test_main_screen(snap_compare, demo: SimServer, clock: SteppedClock) -> None:
@@ -44,6 +55,8 @@ def test_main_screen(snap_compare, demo: SimServer, clock: SteppedClock) -> None
     async def run_before(pilot) -> None:
         await first_poll(app)
         await pilot.press("j")
+        await runbook_shown(app)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -92,6 +105,30 @@ def test_main_screen_with_an_active_incident(snap_compare, demo: SimServer, cloc
     async def run_before(pilot) -> None:
         await first_poll(app)
         await until(lambda: app.active_id == incident.id, what="the incident")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_runbook_with_a_finished_step(snap_compare, demo: SimServer, clock: SteppedClock, tmp_path) -> None:
+    """HighErrorRate's shipped runbook after step 1 ran (the demo's kubectl stand-in)."""
+    config = make_config(
+        demo.url,
+        poll_interval="1h",
+        data_dir=str(tmp_path / "data"),
+        oncall=example_oncall(),
+        runbooks={"dir": str(ROOT / "runbooks"), "path": [str(DEMO_BIN)]},
+    )
+    app = OncallApp(config, clock=clock, is_demo=True)
+
+    async def run_before(pilot) -> None:
+        await first_poll(app)
+        await pilot.press("j")
+        await runbook_shown(app)
+        await pilot.press("r", "enter")
+        await until(lambda: app.step_runs and not app.last_run.running, what="the step")
+        await until(lambda: app.runbook_pane._seen == app.last_run.output.total, what="its output")
+        app.clear_notifications()
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,9 +138,12 @@ class StepRun:
         dry_run: bool = False,
         secrets: Iterable[str] = (),
         grace: float = 5.0,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.desk, self.incident_id, self.prepared = desk, incident_id, prepared
         self.dry_run, self.secrets, self.grace = dry_run, list(secrets), grace
+        self.clock = clock
+        """When given, durations are measured on it (the console's clock, frozen in tests)."""
         self.output = OutputTail()
         self.process: StepProcess | None = None
         self.outcome: StepOutcome | None = None
@@ -218,7 +222,11 @@ class StepRun:
             )
         if self._kill_requested.is_set():  # cancelled while it was being recorded
             self.process.kill()
-        outcome = self.outcome = self.process.wait()
+        began = self.clock() if self.clock else None
+        outcome = self.process.wait()
+        if began is not None and self.clock:
+            outcome = replace(outcome, duration=max(0.0, (self.clock() - began).total_seconds()))
+        self.outcome = outcome
         summary = f"Finished {p.label}: {outcome.describe()}, {outcome.size} bytes of output"
         return self.desk.record(
             self.incident_id,

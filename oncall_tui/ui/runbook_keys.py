@@ -215,6 +215,7 @@ class RunbookKeys:
                 dry_run=self.dry_run,
                 secrets=secrets,
                 grace=self.config.runbooks.kill_grace,
+                clock=self.clock,
             )
             self.step_runs[key] = self.last_run = run
             self.starting_steps.discard(key)

@@ -1,0 +1,237 @@
+"""Runbooks under load, measured beside their peers in the same run.
+
+Run from the repo root:  .venv/bin/python -m bench.runbook_steps [--megabytes 100] [--rounds 3]
+
+Prints:
+  (a) keypress latency while a step prints 100 MB as fast as it can: from posting `j`/`k`
+      to the alert cursor having moved (target <= 50 ms median), beside the same keys with
+      no step running (the floor)
+  (b) the console's memory growth during that step: peak RSS minus RSS before it (target
+      <= 50 MB; the output pane keeps a bounded tail, the full output goes to a file)
+  (c) opening a 1 MB runbook: from the key that selects its alert to the first lines of it
+      rendered in the pane (target <= 300 ms), and to the whole shown part rendered; beside
+      Textual's own Markdown widget loading just 8 KB of the same runbook (the peer)
+  (d) reading a 5 MB runbook: parsing it and listing its steps
+Figures only: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.widgets import Markdown
+
+from oncall_tui.core.config import Config
+from oncall_tui.core.runbooks import read_runbook
+from oncall_tui.sim.server import SimServer
+from oncall_tui.sim.store import SimAlertmanager
+from oncall_tui.ui.app import OncallApp
+
+SECTION = """## Part {n}: check the {n}th thing
+
+Some prose about part {n}, with a [link](https://example.com/{n}), **bold** words and a list:
+
+- look at the dashboard
+- compare with yesterday
+
+```bash {{name=part-{n} timeout=30}}
+kubectl -n {{{{ labels.namespace }}}} get pods -l app={{{{ labels.service }}}}
+```
+
+| signal | bad sign |
+|---|---|
+| errors | above 5% |
+
+"""
+
+
+def runbook_text(size: int) -> str:
+    text, n = "---\nalerts: [BigRunbook]\n---\n# A very long runbook\n\n", 0
+    while len(text) < size:
+        text += SECTION.format(n=n)
+        n += 1
+    return text
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def ms(values: list[float]) -> str:
+    return f"median {statistics.median(values) * 1000:.1f} ms, p95 {percentile(values, 0.95) * 1000:.1f} ms"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def key_latency(app: OncallApp, keys: int, while_running: bool = False) -> list[float]:
+    """Seconds from posting j/k to the cursor having moved; stops early when the step ends."""
+    times = []
+    for _ in range(keys):
+        if while_running and not (app.last_run and app.last_run.running):
+            break
+        before = app.alert_list.cursor
+        key = "j" if before == 0 else "k"
+        start = time.perf_counter()
+        app.alert_list.post_message(events.Key(key, key))
+        while app.alert_list.cursor == before:
+            await asyncio.sleep(0)
+        times.append(time.perf_counter() - start)
+        await asyncio.sleep(0.005)  # a fast typist, not a flood
+    return times
+
+
+async def under_load(
+    workdir: Path, url: str, megabytes: int, rounds: int
+) -> tuple[list[float], list[float], list[int]]:
+    runbooks = workdir / "runbooks"
+    runbooks.mkdir(exist_ok=True)
+    (runbooks / "loud.md").write_text(
+        f"---\nalerts: [Loud, Quiet]\n---\n# Loud\n\n```bash\nyes 'a line of step output, as fast as it can' | head -c {megabytes * 1_000_000}\n```\n"
+    )
+    config = Config.model_validate(
+        {
+            "user": {"name": "bench"},
+            "alertmanagers": [{"name": "sim", "url": url}],
+            "data_dir": str(workdir / "data"),
+            "poll_interval": "1h",
+            "runbooks": {"dir": str(runbooks)},
+        }
+    )
+    app = OncallApp(config)
+    idle, loaded, growth = [], [], []
+    async with app.run_test(size=(160, 45)) as pilot:
+        while len(app.alert_list.alerts) < 2 or app.runbook_pane.runbook is None:
+            await asyncio.sleep(0.01)
+        idle = await key_latency(app, 200)
+        for _ in range(rounds):
+            app.runbook_pane.select(1)
+            base, peak, done = rss(), [0], threading.Event()
+
+            def sample(base: int = base, peak: list[int] = peak, done: threading.Event = done) -> None:
+                while not done.is_set():
+                    peak[0] = max(peak[0], rss() - base)
+                    done.wait(0.01)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            await pilot.press("r", "enter")
+            while app.last_run is None or app.last_run in seen_runs:
+                await asyncio.sleep(0.001)
+            seen_runs.append(app.last_run)
+            loaded += await key_latency(app, 100_000, while_running=True)
+            while app.last_run.running:
+                await asyncio.sleep(0.01)
+            done.set()
+            sampler.join()
+            growth.append(peak[0])
+    return idle, loaded, growth
+
+
+seen_runs: list = []
+
+
+async def open_big(workdir: Path, url: str, size: int) -> tuple[float, float]:
+    runbooks = workdir / "big"
+    runbooks.mkdir(exist_ok=True)
+    (runbooks / "big.md").write_text(runbook_text(size))
+    config = Config.model_validate(
+        {
+            "user": {"name": "bench"},
+            "alertmanagers": [{"name": "sim", "url": url}],
+            "data_dir": str(workdir / "data2"),
+            "poll_interval": "1h",
+            "runbooks": {"dir": str(runbooks)},
+        }
+    )
+    app = OncallApp(config)
+    async with app.run_test(size=(160, 45)):
+        while len(app.alert_list.alerts) < 2 or app.runbook_alert is None:
+            await asyncio.sleep(0.01)
+        document = app.runbook_pane.document
+        target = next(i for i, a in enumerate(app.alert_list.alerts) if a.name == "BigRunbook")
+        key = "j" if target > app.alert_list.cursor else "k"
+        start = time.perf_counter()
+        app.alert_list.post_message(events.Key(key, key))
+        while document.runbook is None or not document.rendered.lines:
+            await asyncio.sleep(0)
+        first = time.perf_counter() - start
+        while not document.complete:
+            await asyncio.sleep(0.001)
+        return first, time.perf_counter() - start
+
+
+async def textual_markdown(text: str) -> float:
+    class Peer(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Markdown()
+
+    app = Peer()
+    async with app.run_test(size=(160, 45)) as pilot:
+        start = time.perf_counter()
+        await app.query_one(Markdown).update(text)
+        await pilot.pause()
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--megabytes", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    store = SimAlertmanager()
+    store.post_alerts(
+        [
+            {"labels": {"alertname": "Loud", "severity": "critical"}, "annotations": {}},
+            {"labels": {"alertname": "Quiet", "severity": "warning"}, "annotations": {}},
+            {"labels": {"alertname": "BigRunbook", "severity": "info"}, "annotations": {}},
+        ]
+    )
+    with SimServer(store) as sim, tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        idle, loaded, growth = asyncio.run(under_load(workdir, sim.url, args.megabytes, args.rounds))
+        print(
+            f"(a) keypress latency while a step prints {args.megabytes} MB ({args.rounds} runs, {len(loaded)} keys): {ms(loaded)}"
+        )
+        print(f"    peer: the same keys with no step running ({len(idle)} keys): {ms(idle)}")
+        print(
+            f"    ratio (median, loaded / idle): {statistics.median(loaded) / statistics.median(idle):.2f}x   target <= 50 ms"
+        )
+        print(
+            f"(b) memory growth during the step: max {max(growth) / 1e6:.1f} MB over {args.rounds} runs (each: {', '.join(f'{g / 1e6:.1f}' for g in growth)} MB)   target <= 50 MB"
+        )
+        firsts, wholes = [], []
+        for _ in range(3):
+            first, whole = asyncio.run(open_big(workdir, sim.url, 1_000_000))
+            firsts.append(first)
+            wholes.append(whole)
+        print(
+            f"(c) 1 MB runbook: first render {statistics.median(firsts) * 1000:.0f} ms (median of 3), the shown part (256 KiB) {statistics.median(wholes) * 1000:.0f} ms   target <= 300 ms"
+        )
+        peer = asyncio.run(textual_markdown(runbook_text(8_000)))
+        print(
+            f"    peer: Textual's Markdown widget loading 8 KB of it: {peer * 1000:.0f} ms; ratio peer(8 KB) / ours(1 MB first render): {peer / statistics.median(firsts):.1f}x"
+        )
+        big = workdir / "huge.md"
+        big.write_text(runbook_text(5_000_000))
+        start = time.perf_counter()
+        runbook = read_runbook(big)
+        print(
+            f"(d) 5 MB runbook read and parsed: {(time.perf_counter() - start) * 1000:.0f} ms, {len(runbook.steps)} steps"
+        )
+
+
+if __name__ == "__main__":
+    main()
