@@ -85,11 +85,11 @@ async def key_latency(app: OncallApp, keys: int, while_running: bool = False) ->
         before = app.alert_list.cursor
         key = "j" if before == 0 else "k"
         start = time.perf_counter()
-        app.alert_list.post_message(events.Key(key, key))
+        app.post_message(events.Key(key, key))
         while app.alert_list.cursor == before:
             await asyncio.sleep(0)
         times.append(time.perf_counter() - start)
-        await asyncio.sleep(0.005)  # a fast typist, not a flood
+        await asyncio.sleep(0.001)
     return times
 
 
@@ -127,9 +127,10 @@ async def under_load(
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
-            await pilot.press("r", "enter")
+            await pilot.press("r")
+            app.post_message(events.Key("enter", "\r"))
             while app.last_run is None or app.last_run in seen_runs:
-                await asyncio.sleep(0.001)
+                await asyncio.sleep(0)
             seen_runs.append(app.last_run)
             loaded += await key_latency(app, 100_000, while_running=True)
             while app.last_run.running:
@@ -137,6 +138,8 @@ async def under_load(
             done.set()
             sampler.join()
             growth.append(peak[0])
+            outcome = app.last_run.outcome
+            print(f"    a run: {outcome.size / 1e6:.0f} MB in {outcome.duration:.2f} s", flush=True)
     return idle, loaded, growth
 
 
@@ -162,9 +165,11 @@ async def open_big(workdir: Path, url: str, size: int) -> tuple[float, float]:
             await asyncio.sleep(0.01)
         document = app.runbook_pane.document
         target = next(i for i, a in enumerate(app.alert_list.alerts) if a.name == "BigRunbook")
-        key = "j" if target > app.alert_list.cursor else "k"
+        app.alert_list.cursor = target - 1  # one key away from it
+        await asyncio.sleep(0.2)
+        key = "j"
         start = time.perf_counter()
-        app.alert_list.post_message(events.Key(key, key))
+        app.post_message(events.Key(key, key))
         while document.runbook is None or not document.rendered.lines:
             await asyncio.sleep(0)
         first = time.perf_counter() - start

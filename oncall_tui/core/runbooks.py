@@ -11,7 +11,6 @@ unclosed fence runs to the end of the document).
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -112,21 +111,15 @@ class Runbook:
         return list(dict.fromkeys(m.group(0).rstrip(".,;:") for m in LINK.finditer(self.body)))
 
 
+ATTR = re.compile(r"""([A-Za-z_][\w.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s,"']*))""")
+
+
 def parse_attrs(text: str) -> dict[str, str]:
     """`{name=rollback timeout=60 ignore=true}` (runme's syntax; values may be quoted)."""
     text = text.strip()
-    if not (text.startswith("{") and text.endswith("}")):
+    if not (text.startswith("{") and text.endswith("}")) or text.count('"') % 2 or text.count("'") % 2:
         return {}
-    try:
-        words = shlex.split(text[1:-1].replace(",", " "))
-    except ValueError:
-        return {}
-    attrs = {}
-    for word in words:
-        key, sep, value = word.partition("=")
-        if sep and key:
-            attrs[key.strip()] = value.strip()
-    return attrs
+    return {m.group(1): next(g for g in m.groups()[1:] if g is not None) for m in ATTR.finditer(text[1:-1])}
 
 
 def _front_matter(text: str, path: Path, runbook: Runbook) -> str:
@@ -181,7 +174,11 @@ def parse_runbook(path: Path, text: str) -> Runbook:
     index = 0
     while index < len(lines):
         line = lines[index]
-        fence = FENCE.match(line)
+        first = line.lstrip(" ")[:1]
+        if first not in ("`", "~", "#"):  # most lines: no regex needed
+            index += 1
+            continue
+        fence = FENCE.match(line) if first != "#" else None
         if fence and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
             indent, marks, info = fence.groups()
             start = index

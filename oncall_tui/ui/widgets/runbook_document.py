@@ -26,7 +26,7 @@ from textual.strip import Strip
 from oncall_tui.core.runbooks import Runbook
 from oncall_tui.core.text import clean_block
 
-FIRST_CHARS = 16 * 1024
+FIRST_CHARS = 8 * 1024
 MAX_CHARS = 256 * 1024
 MARKER = "▶ step "
 HIGHLIGHT = Style(reverse=True, bold=True)
@@ -48,13 +48,15 @@ def _escape(text: str) -> str:
 def display_source(runbook: Runbook) -> str:
     """The body with a `▶ step N · name` line before each runnable block."""
     lines = clean_block(runbook.body).split("\n")
-    for step in reversed(runbook.steps):
-        at = step.line - runbook.body_line
-        if 0 <= at < len(lines):
-            indent = re.match(r"\s*", lines[at]).group(0)  # type: ignore[union-attr]
-            marker = f"{indent}**{MARKER}{step.number}** · {_escape(step.name)} · `r` runs it"
-            lines[at:at] = [marker, ""]
-    return "\n".join(lines)
+    at_line = {step.line - runbook.body_line: step for step in runbook.steps}
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        step = at_line.get(index)
+        if step is not None:
+            indent = line[: len(line) - len(line.lstrip())]
+            out += [f"{indent}**{MARKER}{step.number}** · {_escape(step.name)} · `r` runs it", ""]
+        out.append(line)
+    return "\n".join(out)
 
 
 def cut(source: str, limit: int) -> tuple[str, bool]:
@@ -83,10 +85,15 @@ def render(runbook: Runbook, source: str, width: int, more: str = "") -> Rendere
         if found:
             steps.setdefault(int(found.group(1)), index)
     headings, start = [], 0
-    for heading in runbook.headings:
-        at = next((i for i in range(start, len(plain)) if heading.text and heading.text in plain[i]), -1)
+    for index, heading in enumerate(runbook.headings):  # in order: each is searched after the one before
+        window = range(start, min(start + 400, len(plain)))
+        at = next((i for i in window if heading.text and heading.text in plain[i]), -1)
         headings.append(at)
-        start = at + 1 if at >= 0 else start
+        if at >= 0:
+            start = at + 1
+        elif window.stop == len(plain):  # past the part rendered: the rest are not shown
+            headings += [-1] * (len(runbook.headings) - index - 1)
+            break
     return Rendered(lines, steps, headings)
 
 
