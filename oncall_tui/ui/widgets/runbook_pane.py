@@ -15,6 +15,8 @@ from oncall_tui.core.text import clean_block, clean_line
 from oncall_tui.ui.widgets.runbook_document import RunbookDocument
 
 LONG_LINE = 1000
+PER_REFRESH = 16 * 1024
+"""Characters added to the output pane per refresh (ten a second) at most."""
 
 
 def run_status(run: StepRun | None) -> tuple[str, str]:
@@ -138,6 +140,8 @@ class RunbookPane(Vertical):
             self.output.border_title = "OUTPUT"
             return
         text, skipped, self._seen = run.output.since(self._seen)
+        if len(text) > PER_REFRESH:  # a flood: show its latest part, keep each refresh short
+            skipped, text = skipped + len(text) - PER_REFRESH, text[-PER_REFRESH:]
         if skipped:
             self.output.write(f"\n… {skipped} characters not shown (the full output is saved) …\n")
         if text:
