@@ -139,12 +139,31 @@ def run_check(path: Path, config: Config) -> int:
     results = asyncio.run(check_all())
     for source, (_, line) in zip(config.alertmanagers, results, strict=True):
         print(f"alertmanager  {line}  ({source.url})")
+    results += _check_runbooks(config)
     if config.pagerduty:
         pagerduty = _check_pagerduty(config)
         for ok, line in pagerduty:
             print(f"pagerduty  {'ok' if ok else 'FAILED'} {line}")
         results += pagerduty
     return EXIT_OK if all(ok for ok, _ in results) else EXIT_CHECK_FAILED
+
+
+def _check_runbooks(config: Config) -> list[tuple[bool, str]]:
+    """Every runbook reads as written (the rules are checked with --rules)."""
+    directory = config.runbooks.dir
+    if not directory.is_dir():
+        print(f"runbooks  none: {directory} is not a directory (runbooks.dir)")
+        return []
+    runbooks, unreadable = RunbookLibrary(directory).all()
+    problems = unreadable + [p for r in runbooks for p in r.problems]
+    for problem in problems:
+        print(f"runbooks  FAILED {clean_line(problem)}")
+    if not problems:
+        steps = sum(len(r.steps) for r in runbooks)
+        print(
+            f"runbooks  ok {len(runbooks)} runbook(s), {steps} step(s) in {directory} (check --rules FILE lints them against alert rules)"
+        )
+    return [(not problems, "")]
 
 
 def run_lint(config: Config, rule_files: list[str]) -> int:
