@@ -341,3 +341,32 @@ async def test_contents_jump_to_a_heading(console: tuple[OncallApp, Pilot]) -> N
         document.scroll_offset.y == document.rendered.headings[3] > 0
         or document.max_scroll_y < document.rendered.headings[3]
     )
+
+
+async def test_a_5_mb_runbook_shows_its_start_and_lists_every_step(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    section = "## Part {n}\n\nProse about part {n}.\n\n```bash\necho part {n}\n```\n\n"
+    write(
+        tmp_path / "runbooks",
+        "huge.md",
+        "---\nalerts: [PodCrashLooping]\n---\n# Huge\n\n" + "".join(section.format(n=n) for n in range(80_000)),
+    )
+    async with open_console(sim, clock, tmp_path, FIRING) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        document = app.runbook_pane.document
+        assert document.rendered.lines  # the start shows at once; the rest renders in a thread
+        await pilot.press("k")  # the keys keep working meanwhile
+        assert app.alert_list.current.name == "HighErrorRate"
+        await pilot.press("j")
+        await until(lambda: document.complete and document.runbook is not None, timeout=60, what="the shown part")
+        shown = "".join(line.text.rstrip() for line in document.rendered.lines).replace(" ", "")
+        assert "onlyitsfirst256KiBareshownhere.Everystepisthere" in shown
+        steps = app.runbook_pane.steps
+        assert steps.option_count == 501  # a list of 80,000 would only slow the pane down
+        assert str(steps.get_option_at_index(500).prompt) == "… 79500 more steps: ] and [ reach them"
+        await pilot.press("right_square_bracket")
+        assert app.runbook_pane.selected == 2
+        app.runbook_pane.select(79_999)
+        await pilot.press("right_square_bracket")
+        assert app.runbook_pane.selected == 80_000 and app.runbook_pane.step.command == "echo part 79999\n"

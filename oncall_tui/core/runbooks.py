@@ -11,6 +11,7 @@ unclosed fence runs to the end of the document).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -272,6 +273,7 @@ class RunbookLibrary:
         self.dir = directory
         self._cache: dict[Path, tuple[tuple[int, int], Runbook]] = {}
         self._listing: list[Path] = []
+        self._lock = threading.RLock()  # lookups run in threads: a big file is parsed once, not by each
 
     def paths(self) -> list[Path]:
         try:
@@ -282,6 +284,10 @@ class RunbookLibrary:
 
     def get(self, path: Path) -> Runbook:
         """The parsed runbook at `path`, from the cache while the file is unchanged."""
+        with self._lock:
+            return self._get(path.resolve())
+
+    def _get(self, path: Path) -> Runbook:
         try:
             stat = path.stat()
         except OSError as error:
@@ -317,6 +323,10 @@ class RunbookLibrary:
 
     def match(self, alert: Alert) -> RunbookMatch:
         """The first hit of: the runbook_url/runbook annotation, front matter `alerts:`, file name."""
+        with self._lock:
+            return self._match(alert)
+
+    def _match(self, alert: Alert) -> RunbookMatch:
         tried: list[str] = []
         for key in ("runbook_url", "runbook"):
             value = alert.annotations.get(key, "")

@@ -45,9 +45,9 @@ def _escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#])", r"\\\1", text)
 
 
-def display_source(runbook: Runbook) -> str:
-    """The body with a `▶ step N · name` line before each runnable block."""
-    lines = clean_block(runbook.body).split("\n")
+def display_source(runbook: Runbook, limit: int) -> str:
+    """The body's first `limit` characters or so, with a `▶ step N · name` line before each runnable block."""
+    lines = clean_block(runbook.body[: limit + limit // 4]).split("\n")
     at_line = {step.line - runbook.body_line: step for step in runbook.steps}
     out: list[str] = []
     for index, line in enumerate(lines):
@@ -120,7 +120,7 @@ class RunbookDocument(ScrollView, can_focus=True):
         if runbook is self.runbook and message == self.message and runbook is not None:
             return
         self.runbook, self.message = runbook, message
-        self._source = display_source(runbook) if runbook else ""
+        self._source = display_source(runbook, FIRST_CHARS) if runbook else ""
         self.scroll_to(0, 0, animate=False)
         self._width = 0
         self._render_now()
@@ -142,13 +142,13 @@ class RunbookDocument(ScrollView, can_focus=True):
 
     @work(thread=True, exclusive=True, group="runbook-render", description="Rendering the runbook")
     def _render_rest(self, runbook: Runbook, width: int) -> None:
-        source, partial = cut(self._source, MAX_CHARS)
+        source, partial = cut(display_source(runbook, MAX_CHARS), MAX_CHARS)
         more = ""
         if partial:
             size = len(runbook.body.encode("utf-8", errors="replace")) / 1024 / 1024
             more = (
                 f"… the runbook is {size:.1f} MB: only its first {MAX_CHARS // 1024} KiB are shown here. "
-                f"Every step is listed; read the rest in {runbook.path}."
+                f"Every step is there (] and [ reach them); read the rest in {runbook.path}."
             )
         rendered = render(runbook, source, width, more)
         if runbook is self.runbook and width == self._width:

@@ -15,6 +15,8 @@ from oncall_tui.core.text import clean_block, clean_line
 from oncall_tui.ui.widgets.runbook_document import RunbookDocument
 
 LONG_LINE = 1000
+STEP_LIST_LIMIT = 500
+"""Steps listed at most (a list of thousands would only slow the pane down)."""
 PER_REFRESH = 16 * 1024
 """Characters added to the output pane per refresh (ten a second) at most."""
 
@@ -65,6 +67,7 @@ class RunbookPane(Vertical):
         self.selected = 0
         """The selected step's number (0: none)."""
         self.shown_run: StepRun | None = None
+        self._steps_shown: tuple = ()
         self._seen = 0
 
     def compose(self) -> ComposeResult:
@@ -112,24 +115,33 @@ class RunbookPane(Vertical):
     def show_steps(self, runs: dict[tuple[str, int], StepRun]) -> None:
         """The steps with the state of their latest run; the selected one highlighted."""
         runbook = self.runbook
+        path = str(runbook.path) if runbook else ""
+        states = {number: run_status(run) for (where, number), run in runs.items() if where == path}
+        signature = (id(runbook), sorted(states.items()))
+        if signature != self._steps_shown:  # rebuilt only when a step's state changed
+            self._steps_shown = signature
+            self.steps.set_options(self._step_options(runbook, states))
+        highlighted = self.selected - 1 if runbook and 0 < self.selected <= STEP_LIST_LIMIT else None
+        if self.steps.highlighted != highlighted:
+            self.steps.highlighted = highlighted
+        self.steps.display = bool(runbook and runbook.steps)
+
+    @staticmethod
+    def _step_options(runbook: Runbook | None, states: dict[int, tuple[str, str]]) -> list[Option]:
         options = []
-        for step in runbook.steps if runbook else []:
-            mark, words = run_status(runs.get((str(runbook.path), step.number)))  # type: ignore[union-attr]
+        steps = runbook.steps if runbook else []
+        for step in steps[:STEP_LIST_LIMIT]:
+            mark, words = states.get(step.number, (" ", ""))
             prompt = Text.assemble(f"{mark} {step.number:>2} ", (clean_line(step.name, 60), "bold"))
             if words:
                 prompt.append(f"  {words}", style="italic")
             if not step.closed:
                 prompt.append("  ⚠ unclosed block", style="bold")
             options.append(Option(prompt, id=str(step.number)))
-        steps = self.steps
-        highlighted = self.selected - 1 if options else None
-        if [str(o.prompt) for o in options] != [
-            str(steps.get_option_at_index(i).prompt) for i in range(steps.option_count)
-        ]:
-            steps.set_options(options)
-        if steps.highlighted != highlighted:
-            steps.highlighted = highlighted
-        steps.display = bool(options)
+        if len(steps) > STEP_LIST_LIMIT:
+            more = Text(f"… {len(steps) - STEP_LIST_LIMIT} more steps: ] and [ reach them", style="italic")
+            options.append(Option(more, id="more", disabled=True))
+        return options
 
     def show_output(self, run: StepRun | None) -> None:
         """Follow `run`'s output: what is new since the last call (a bounded tail)."""
