@@ -62,6 +62,18 @@ def runbook_text(size: int) -> str:
     return text
 
 
+def bench_config(url: str, data_dir: Path, runbooks: Path) -> Config:
+    return Config.model_validate(
+        {
+            "user": {"name": "bench"},
+            "alertmanagers": [{"name": "sim", "url": url}],
+            "data_dir": str(data_dir),
+            "poll_interval": "1h",
+            "runbooks": {"dir": str(runbooks)},
+        }
+    )
+
+
 def rss() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -101,15 +113,7 @@ async def under_load(
     (runbooks / "loud.md").write_text(
         f"---\nalerts: [Loud, Quiet]\n---\n# Loud\n\n```bash\nyes 'a line of step output, as fast as it can' | head -c {megabytes * 1_000_000}\n```\n"
     )
-    config = Config.model_validate(
-        {
-            "user": {"name": "bench"},
-            "alertmanagers": [{"name": "sim", "url": url}],
-            "data_dir": str(workdir / "data"),
-            "poll_interval": "1h",
-            "runbooks": {"dir": str(runbooks)},
-        }
-    )
+    config = bench_config(url, workdir / "data", runbooks)
     app = OncallApp(config)
     idle, loaded, growth = [], [], []
     async with app.run_test(size=(160, 45)) as pilot:
@@ -150,15 +154,7 @@ async def open_big(workdir: Path, url: str, size: int) -> tuple[float, float]:
     runbooks = workdir / "big"
     runbooks.mkdir(exist_ok=True)
     (runbooks / "big.md").write_text(runbook_text(size))
-    config = Config.model_validate(
-        {
-            "user": {"name": "bench"},
-            "alertmanagers": [{"name": "sim", "url": url}],
-            "data_dir": str(workdir / "data2"),
-            "poll_interval": "1h",
-            "runbooks": {"dir": str(runbooks)},
-        }
-    )
+    config = bench_config(url, workdir / "data2", runbooks)
     app = OncallApp(config)
     async with app.run_test(size=(160, 45)):
         while len(app.alert_list.alerts) < 2 or app.runbook_alert is None:

@@ -50,6 +50,16 @@ FIRING = [
 ]
 
 
+def one_step_runbook(tmp_path: Path, command: str, closed: bool = True) -> None:
+    """A runbook for PodCrashLooping with one bash step."""
+    fence = "```\n" if closed else ""
+    write(
+        tmp_path / "runbooks",
+        "pod-crash.md",
+        f"---\nalerts: [PodCrashLooping]\n---\n# X\n\n```bash\n{command}\n{fence}",
+    )
+
+
 def notes(app: OncallApp) -> list[str]:
     return [n.message for n in app._notifications]
 
@@ -240,11 +250,7 @@ async def test_a_hostile_label_runs_nothing_through_the_console(
 async def test_terminal_escapes_and_bad_bytes_in_output_are_harmless(
     sim: SimServer, clock: SteppedClock, tmp_path: Path
 ) -> None:
-    write(
-        tmp_path / "runbooks",
-        "pod-crash.md",
-        "---\nalerts: [PodCrashLooping]\n---\n# X\n\n```bash\nprintf 'a\\033]0;owned\\007b\\033[2J\\033[31mred\\033[0m \\xff\\xfe end\\n'\n```\n",
-    )
+    one_step_runbook(tmp_path, "printf 'a\\033]0;owned\\007b\\033[2J\\033[31mred\\033[0m \\xff\\xfe end\\n'")
     async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
         run = await run_selected(app, pilot)
@@ -256,11 +262,7 @@ async def test_terminal_escapes_and_bad_bytes_in_output_are_harmless(
 async def test_a_hundred_megabytes_of_output_keeps_the_console_responsive(
     sim: SimServer, clock: SteppedClock, tmp_path: Path
 ) -> None:
-    write(
-        tmp_path / "runbooks",
-        "pod-crash.md",
-        "---\nalerts: [PodCrashLooping]\n---\n# X\n\n```bash\nyes 'a line of output' | head -c 100000000\n```\n",
-    )
+    one_step_runbook(tmp_path, "yes 'a line of output' | head -c 100000000")
     async with open_console(sim, clock, tmp_path, FIRING) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
         run = await run_selected(app, pilot)
@@ -277,11 +279,7 @@ async def test_a_hundred_megabytes_of_output_keeps_the_console_responsive(
 async def test_unclosed_block_and_read_only_are_refused_with_a_reason(
     sim: SimServer, clock: SteppedClock, tmp_path: Path
 ) -> None:
-    write(
-        tmp_path / "runbooks",
-        "pod-crash.md",
-        "---\nalerts: [PodCrashLooping]\n---\n# X\n\n```bash\necho never closed\n",
-    )
+    one_step_runbook(tmp_path, "echo never closed", closed=False)
     async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
         assert "never closed" in str(app.runbook_pane.title.render())
@@ -295,11 +293,7 @@ async def test_unclosed_block_and_read_only_are_refused_with_a_reason(
 
 async def test_dry_run_records_and_runs_nothing(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
-    write(
-        tmp_path / "runbooks",
-        "pod-crash.md",
-        f"---\nalerts: [PodCrashLooping]\n---\n# X\n\n```bash\ntouch {marker}\n```\n",
-    )
+    one_step_runbook(tmp_path, f"touch {marker}")
     async with open_console(sim, clock, tmp_path, FIRING[:1], dry_run=True) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
         await pilot.press("r")
