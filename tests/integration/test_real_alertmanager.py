@@ -134,3 +134,36 @@ async def test_console_goes_stale_and_recovers_when_alertmanager_restarts(alertm
         await until(lambda: not app.board.status["prod"].stale, what="recovery")
         await until(lambda: alerts.alerts and not alerts.alerts[0].stale, what="fresh alerts")
         assert "✓" in str(app.query_one("#status").render())
+
+
+async def test_a_shipped_runbook_step_with_hostile_labels_from_the_real_alertmanager(
+    alertmanager: RealAlertmanager, tmp_path
+) -> None:
+    """The real Alertmanager carries the labels; the shipped runbook's step, with the demo's
+    kubectl stand-in, gets them as single words and nothing else runs."""
+    from oncall_tui.sim.scenario import DEMO_BIN
+    from tests.conftest import ROOT
+
+    marker = tmp_path / "pwned"
+    hostile = f"x; touch {marker} $(touch {marker}) `touch {marker}` [bold]y[/]\nz"
+    url = "https://runbooks.example.com/runbooks/pod-crash-looping.md"
+    alertmanager.post_alerts(
+        [alert("PodCrashLooping", "warning", {"runbook_url": url}, pod=hostile, namespace="ml", container="worker")]
+    )
+    config = make_config(
+        alertmanager.url,
+        data_dir=str(tmp_path / "data"),
+        runbooks={"dir": str(ROOT / "runbooks"), "path": [str(DEMO_BIN)]},
+    )
+    app = OncallApp(config)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: app.runbook_pane.runbook is not None, what="the shipped runbook")
+        assert app.runbook_pane.runbook.path.name == "pod-crash-looping.md"
+        await pilot.press("right_square_bracket", "r")  # step 2: kubectl logs {{ labels.pod }} -c …
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
+        await until(lambda: app.last_run is not None and not app.last_run.running, what="the step")
+        assert app.last_run.outcome.ok and not marker.exists()
+        started = app.active_incident().events[-2]
+        assert started.data["params"]["labels.pod"] == hostile
+        assert f"[demo stand-in: kubectl -n ml logs {hostile} -c worker --previous" in app.last_run.output.since(0)[0]
