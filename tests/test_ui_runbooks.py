@@ -311,12 +311,26 @@ async def test_links_are_offered_to_copy_and_open(console: tuple[OncallApp, Pilo
     await pilot.press("y")
     picker = app.screen
     assert isinstance(picker, ChoiceScreen)
-    assert (
-        picker.entries == ["http://prometheus.example:9090/graph", "https://kubernetes.io/docs/tasks/debug/"]
-        or picker.entries[-1] == "https://kubernetes.io/docs/tasks/debug/"
-    )
-    await pilot.press("end", "enter")
+    assert picker.entries == ["https://kubernetes.io/docs/tasks/debug/"]  # the runbook's (the alert has none)
+    await pilot.press("enter")
     assert app.clipboard == "https://kubernetes.io/docs/tasks/debug/"
+
+
+async def test_open_never_starts_a_text_browser_in_this_terminal(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
+        monkeypatch.delenv(name, raising=False)
+    one_step_runbook(tmp_path, "true")
+    runbook_url = {"runbook_url": "https://wiki.example.com/pod-crash.md"}
+    firing = [alert("PodCrashLooping", "warning", runbook_url, pod="p")]
+    async with open_console(sim, clock, tmp_path, firing) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        await pilot.press("o")
+        assert app.screen.entries[0] == "https://wiki.example.com/pod-crash.md"  # the alert's link first
+        await pilot.press("enter")
+        assert app.clipboard == "https://wiki.example.com/pod-crash.md"
+        assert notes(app)[-1].startswith("No graphical browser here")
 
 
 async def test_contents_jump_to_a_heading(console: tuple[OncallApp, Pilot]) -> None:

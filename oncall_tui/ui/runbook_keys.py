@@ -3,6 +3,8 @@ asked for, confirmed, recorded and killable, while the console stays responsive.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -20,6 +22,14 @@ from oncall_tui.ui.screens.prompt import TextPrompt
 
 if TYPE_CHECKING:
     from oncall_tui.ui.app import OncallApp
+
+
+def graphical_browser() -> bool:
+    """Whether `o` can open a browser beside the console (not a text one inside this terminal)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"))
+
 
 RUNBOOK_BINDINGS = [
     Binding("r", "run_step", "Run step", id="run_step"),
@@ -113,11 +123,14 @@ class RunbookKeys:
             if index is None:
                 return
             url = clean_line(links[index])  # a URL with a control character is not a URL
-            if how == "open":
+            if how == "open" and graphical_browser():
                 self.open_url(url)
                 self.notify(f"Opening {url}")
+                return
+            self.copy_to_clipboard(url)
+            if how == "open":  # a text browser would take over this terminal: never start one
+                self.notify(f"No graphical browser here (no $DISPLAY or $BROWSER): copied instead: {url}")
             else:
-                self.copy_to_clipboard(url)
                 self.notify(f"Copied {url}")
 
         self.push_screen(ChoiceScreen(verb, [clean_line(u, 300) for u in links]), chosen)
