@@ -22,6 +22,7 @@ from oncall_tui.core.board import Board
 from oncall_tui.core.config import Config
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.matchers import Filter, MatcherError, parse_filter
+from oncall_tui.core.models import Alert
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
 from oncall_tui.core.roster import LevelNow, Roster
@@ -76,7 +77,9 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         """Runbook steps are recorded and shown, never run."""
         self.is_demo = is_demo
         self.library = RunbookLibrary(config.runbooks.dir)
-        self.runbook_alert = None
+        self.runbook_alert: Alert | None = None
+        """The alert whose runbook the pane shows."""
+        self._runbook_key: tuple[str, ...] | None = None
         self.runbook_match: RunbookMatch | None = None
         self.step_runs: dict[tuple[str, int], StepRun] = {}
         """The latest run of each step, by (runbook path, step number)."""
@@ -158,7 +161,6 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self.load_incidents()
         self.set_interval(1.0, self._tick)
         self.set_interval(0.1, self._follow_output)
-        self._runbook_key: tuple[str, ...] | None = None
         self.find_runbook(None)
 
     def notify(
@@ -181,7 +183,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         await self.board.aclose()
 
     MAIN_SCREEN_ACTIONS = (
-        frozenset({"filter", "clear_filter", "silence", "silences", "kill_step"}) | INCIDENT_ACTIONS | RUNBOOK_ACTIONS
+        frozenset({"filter", "clear_filter", "silence", "silences"}) | INCIDENT_ACTIONS | RUNBOOK_ACTIONS
     )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -196,7 +198,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         if self.step_runs and (self.running_steps() or self.runbook_pane.shown_run):
             self._show_steps()
 
-    def _follow_alert(self, alert) -> None:
+    def _follow_alert(self, alert: Alert | None) -> None:
         """The runbook follows the selected alert; it is looked for again only when that changes."""
         key = (
             (alert.fingerprint, *(alert.annotations.get(k, "") for k in ("runbook_url", "runbook"))) if alert else None

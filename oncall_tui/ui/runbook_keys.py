@@ -41,7 +41,7 @@ RUNBOOK_BINDINGS = [
     Binding("T", "contents", "Runbook contents", show=False, id="contents"),
     Binding("d", "toggle_detail", "Alert details / runbook", show=False, id="toggle_detail"),
 ]
-RUNBOOK_ACTIONS = frozenset({"run_step", "step", "links", "contents", "toggle_detail"})
+RUNBOOK_ACTIONS = frozenset(b.action.split("(")[0] for b in RUNBOOK_BINDINGS)
 
 
 class RunbookKeys:
