@@ -141,7 +141,7 @@ async def test_a_wrong_token_is_one_line_and_the_console_goes_on(
     )
     app = OncallApp(config, clock=clock)
     async with app.run_test(size=(160, 45)):
-        await until(lambda: app._pagerduty_error is not None, what="the PagerDuty error")
+        await until(lambda: "PagerDuty ✗" in str(app.status_line.render()), what="the PagerDuty error in the header")
         await until(lambda: len(app.alert_list.alerts) == 1, what="alerts still shown")
         status = str(app.status_line.render())
         assert "PagerDuty ✗ PagerDuty token rejected (HTTP 401" in status

@@ -306,8 +306,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         if threading.get_ident() == self._thread_id:
             return
         if getattr(self._background, "active", False):
-            self._pagerduty_retrying = message
-            self.call_from_thread(self._show_status)
+            self.call_from_thread(self._show_retrying, message)
         else:
             self.call_from_thread(self.notify, message, severity="warning", timeout=5)
 
@@ -328,18 +327,22 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
                 error = None
             except (PagerDutyError, IncidentError) as failure:
                 error = str(failure)
-            if error and error != self._pagerduty_error:  # once, not once a poll
-                self.call_from_thread(self.notify, error, severity="error", timeout=15)
-            elif self._pagerduty_error and not error:
-                self.call_from_thread(self.notify, "PagerDuty: reachable again.")
-            self._pagerduty_error, self._pagerduty_ok = error, error is None
-            self._pagerduty_retrying = None
-            self.call_from_thread(self._after_pagerduty)
+            self.call_from_thread(self._after_pagerduty, error)
             wait = self.config.pagerduty.poll_interval if self.config.pagerduty else 15.0
             handoffs = [(lv.until - self.clock()).total_seconds() for lv in self._levels if lv.until]
             self._stopping.wait(max(1.0, min([wait, *(h + 1 for h in handoffs)])))
 
-    def _after_pagerduty(self) -> None:
+    def _show_retrying(self, message: str) -> None:
+        self._pagerduty_retrying = message
+        self._show_status()
+
+    def _after_pagerduty(self, error: str | None) -> None:
+        """On the UI thread, after each sync: the state, the header and a notice when it changed."""
+        if error and error != self._pagerduty_error:  # once, not once a poll
+            self.notify(error, severity="error", timeout=15)
+        elif self._pagerduty_error and not error:
+            self.notify("PagerDuty: reachable again.")
+        self._pagerduty_error, self._pagerduty_ok, self._pagerduty_retrying = error, error is None, None
         self._show_status()
         self._show_oncall()
         self.show_incident()
