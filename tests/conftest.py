@@ -9,10 +9,14 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from oncall_tui.core.config import Config
+
+if TYPE_CHECKING:
+    from oncall_tui.ui.app import OncallApp
 from oncall_tui.sim.pagerduty import PagerDutyServer, guide_account
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
@@ -75,6 +79,17 @@ def make_config(*urls: str, **overrides: object) -> Config:
 def alert(name: str, severity: str = "warning", annotations: dict[str, str] | None = None, **labels: str) -> dict:
     """A postable alert, as Prometheus would send it."""
     return {"labels": {"alertname": name, "severity": severity, **labels}, "annotations": annotations or {}}
+
+
+def notes(app: OncallApp) -> list[str]:
+    """The notifications the console has shown, oldest first."""
+    return [n.message for n in app._notifications]
+
+
+async def steps_settled(app: OncallApp) -> None:
+    """Every runbook step has ended and the console has taken it in: a step's worker returns
+    only after its end was shown on the UI thread (the notice, the next step selected)."""
+    await until(lambda: all(w.is_finished for w in app.workers if w.group == "steps"), what="the steps to end")
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:

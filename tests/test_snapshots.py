@@ -12,7 +12,7 @@ from oncall_tui.core.incidents import IncidentDesk
 from oncall_tui.sim.scenario import DEMO_BIN, start_demo
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
-from tests.conftest import ROOT, SteppedClock, make_config, until
+from tests.conftest import ROOT, SteppedClock, make_config, steps_settled, until
 
 SIZE = (160, 45)
 
@@ -126,8 +126,8 @@ def test_runbook_with_a_finished_step(snap_compare, demo: SimServer, clock: Step
         await pilot.press("j")
         await runbook_shown(app)
         await pilot.press("r", "enter")
-        await until(lambda: app.step_runs and not app.last_run.running, what="the step")
-        await until(lambda: app.runbook_pane._seen == app.last_run.output.total, what="its output")
+        await steps_settled(app)
+        assert app.runbook_pane._seen == app.last_run.output.total  # all of its output shown
         app.clear_notifications()
         await pilot.pause()
 

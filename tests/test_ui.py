@@ -14,7 +14,7 @@ from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_detail import AlertDetail
 from oncall_tui.ui.widgets.alert_list import AlertList
-from tests.conftest import SteppedClock, alert, make_config, until
+from tests.conftest import SteppedClock, alert, make_config, notes, until
 
 FIRING = [
     alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api"),
@@ -26,10 +26,6 @@ FIRING = [
 
 def shown(app: OncallApp) -> list[str]:
     return [a.name for a in app.query_one(AlertList).alerts]
-
-
-def notes(app: OncallApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 @pytest.fixture

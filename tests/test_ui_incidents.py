@@ -16,16 +16,12 @@ from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import READ_ONLY, OncallApp
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
-from tests.conftest import SteppedClock, alert, make_config, until
+from tests.conftest import SteppedClock, alert, make_config, notes, until
 
 FIRING = [
     alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api"),
     alert("DiskWillFill", "warning", instance="db-1"),
 ]
-
-
-def notes(app: OncallApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def start(app: OncallApp, pilot: Pilot) -> None:

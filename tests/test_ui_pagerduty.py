@@ -13,14 +13,10 @@ from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import TextPrompt
-from tests.conftest import TOKEN, SteppedClock, alert, make_config, until
+from tests.conftest import TOKEN, SteppedClock, alert, make_config, notes, until
 from tests.pagerduty_world import pd_section
 
 FIRING = [alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api")]
-
-
-def notes(app: OncallApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 @pytest.fixture

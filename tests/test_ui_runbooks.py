@@ -16,7 +16,7 @@ from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.choice import ChoiceScreen
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import TextPrompt
-from tests.conftest import SteppedClock, alert, make_config, until
+from tests.conftest import SteppedClock, alert, make_config, notes, steps_settled, until
 from tests.runbook_world import write
 
 RUNBOOK = """---
@@ -58,10 +58,6 @@ def one_step_runbook(tmp_path: Path, command: str, closed: bool = True) -> None:
         "pod-crash.md",
         f"---\nalerts: [PodCrashLooping]\n---\n# X\n\n```bash\n{command}\n{fence}",
     )
-
-
-def notes(app: OncallApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def output_text(app: OncallApp) -> str:
@@ -146,9 +142,8 @@ async def test_run_confirm_stream_record_then_the_next_step(console: tuple[Oncal
     assert 'echo "describing" ml-worker-1' in confirm.detail
     assert "timeout       300 s" in confirm.detail and "a new incident, declared now" in confirm.detail
     await pilot.press("enter")
-    key = (str(app.runbook_pane.runbook.path), 1)
-    await until(lambda: key in app.step_runs and not app.step_runs[key].running, what="the step to finish")
-    await until(lambda: "describing ml-worker-1" in output_text(app), what="the output")
+    await steps_settled(app)
+    assert "describing ml-worker-1" in output_text(app)
     assert app.runbook_pane.selected == 2  # on to the next step after a success
     incident = app.active_incident()
     assert incident.title == "PodCrashLooping: pod restarts"
@@ -240,7 +235,7 @@ async def test_a_hostile_label_runs_nothing_through_the_console(
         assert "\\x1b]0;title\\x07" in app.screen.detail  # shown, never sent to the terminal
         await pilot.press("enter")
         key = (str(app.runbook_pane.runbook.path), 1)
-        await until(lambda: key in app.step_runs and not app.step_runs[key].running, what="the step")
+        await steps_settled(app)
         assert not marker.exists()
         assert app.step_runs[key].outcome.ok
         shown = output_text(app)
@@ -254,7 +249,7 @@ async def test_terminal_escapes_and_bad_bytes_in_output_are_harmless(
     async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
         run = await run_selected(app, pilot)
-        await until(lambda: not run.running and "end" in output_text(app), what="the output")
+        await steps_settled(app)
         assert output_text(app).strip() == "abred \ufffd\ufffd end"
         assert run.outcome.ok and app.active_incident().events[-1].data["output_tail"] == "abred \ufffd\ufffd end\n"
 
@@ -299,7 +294,7 @@ async def test_dry_run_records_and_runs_nothing(sim: SimServer, clock: SteppedCl
         await pilot.press("r")
         assert "DRY RUN" in app.screen.detail
         await pilot.press("enter")
-        await until(lambda: app.step_runs and not next(iter(app.step_runs.values())).running, what="the dry run")
+        await steps_settled(app)
         assert not marker.exists()
         assert [e.kind for e in app.active_incident().events][-2:] == ["runbook.step_started", "runbook.step_finished"]
         assert "(dry run)" in output_text(app)

@@ -15,7 +15,7 @@ from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
 from tests.alertmanager_process import RealAlertmanager
-from tests.conftest import alert, make_config, until
+from tests.conftest import alert, make_config, steps_settled, until
 from tests.contracts import ALERTMANAGER, validate
 
 HOSTILE = "[bold red]x[/] \x1b]0;pwned\x07 $(touch /tmp/pwned) 日本"
@@ -162,7 +162,7 @@ async def test_a_shipped_runbook_step_with_hostile_labels_from_the_real_alertman
         await pilot.press("right_square_bracket", "r")  # step 2: kubectl logs {{ labels.pod }} -c …
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("enter")
-        await until(lambda: app.last_run is not None and not app.last_run.running, what="the step")
+        await steps_settled(app)
         assert app.last_run.outcome.ok and not marker.exists()
         started = app.active_incident().events[-2]
         assert started.data["params"]["labels.pod"] == hostile
