@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command: set up (venv, packages, prometheus-alertmanager), lint, then run every test.
+# One command: set up (venv, packages, prometheus-alertmanager and prometheus), lint, then run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --with-alertmanager
