@@ -152,6 +152,9 @@ async def test_run_confirm_stream_record_then_the_next_step(console: tuple[Oncal
     assert incident.events[-1].data["exit_code"] == 0
     await until(lambda: any("Finished step 1" in line.text for line in app.timeline.lines), what="the timeline")
     assert str(app.runbook_pane.steps.get_option_at_index(0).prompt).startswith("✓  1 describe  exit 0 in")
+    assert app.runbook_pane.output.border_title.startswith("OUTPUT step 1 · ✓ exit 0")
+    await select(app, pilot, "HighErrorRate")  # no runbook: the latest run's output stays, named
+    assert app.runbook_pane.output.border_title.startswith("OUTPUT pod-crash.md step 1 · ✓ exit 0")
 
 
 async def test_esc_cancels_and_nothing_runs(console: tuple[OncallApp, Pilot]) -> None:

@@ -160,4 +160,7 @@ class RunbookPane(Vertical):
             lines = clean_block(text).split("\n")
             self.output.write("\n".join(line[:LONG_LINE] + ("…" if len(line) > LONG_LINE else "") for line in lines))
         mark, words = run_status(run)
-        self.output.border_title = clean_line(f"OUTPUT step {run.prepared.step.number} · {mark} {words}", 120)
+        step = f"step {run.prepared.step.number}"
+        if self.runbook is None or run.prepared.runbook.path != self.runbook.path:  # the latest run, of another runbook
+            step = f"{run.prepared.runbook.path.name} {step}"
+        self.output.border_title = clean_line(f"OUTPUT {step} · {mark} {words}", 120)
