@@ -89,3 +89,12 @@ def test_a_hostile_label_value_never_runs(template: str, tmp_path: Path) -> None
 def test_quoting_is_shlex_quote() -> None:
     value = "it's $(here)"
     assert fill("echo {{ labels.pod }}", model_alert(pod=value)).command == f"echo {shlex.quote(value)}"
+
+
+def test_a_value_that_looks_like_an_option_is_flagged_before_it_runs() -> None:
+    filled = fill(
+        "kubectl delete pod {{ labels.pod }} -n {{ labels.namespace }}", model_alert(pod="--all", namespace="ml")
+    )
+    assert filled.command == "kubectl delete pod --all -n ml"  # quoting keeps one word; it cannot do more
+    assert filled.cautions == ["labels.pod='--all' starts with '-': a command may read it as an option"]
+    assert fill("echo {{ labels.pod }}", model_alert(pod="a-b")).cautions == []

@@ -167,6 +167,19 @@ async def test_esc_cancels_and_nothing_runs(console: tuple[OncallApp, Pilot]) ->
     assert app.step_runs == {} and app.desk.open_incidents() == []
 
 
+async def test_a_value_like_an_option_is_flagged_in_the_confirmation(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    async with open_console(sim, clock, tmp_path, [alert("PodCrashLooping", "warning", pod="--all")]) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        await pilot.press("r")
+        assert (
+            "CAUTION       labels.pod='--all' starts with '-': a command may read it as an option" in app.screen.detail
+        )
+        await pilot.press("escape")
+
+
 async def test_a_missing_value_is_asked_for_naming_the_field(
     sim: SimServer, clock: SteppedClock, tmp_path: Path
 ) -> None:

@@ -38,6 +38,16 @@ class FilledCommand:
     unsafe: list[str] = field(default_factory=list)
     """Why the command must not run as written (a placeholder where quoting does not protect)."""
 
+    @property
+    def cautions(self) -> list[str]:
+        """Values quoting cannot make harmless: one starting with `-` stays one word, but a
+        command may still read it as an option (`--all`). Shown before the step runs."""
+        return [
+            f"{name}={value[:40]!r} starts with '-': a command may read it as an option"
+            for name, value in self.params.items()
+            if value.startswith("-")
+        ]
+
 
 def _value(text: str) -> str:
     return text.replace("\x00", "")  # no argument or environment variable can carry a NUL

@@ -190,6 +190,7 @@ class RunbookKeys:
         if prepared.filled.params:
             values = " · ".join(f"{k}={visible_controls(v)}" for k, v in prepared.filled.params.items())
             lines.append(f"values        {values}")
+            lines += [f"CAUTION       {visible_controls(c)}" for c in prepared.filled.cautions]
         lines.append(record)
         if prepared.path:
             lines.append(f"PATH first    {', '.join(map(str, prepared.path))}")
