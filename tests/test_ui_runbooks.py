@@ -389,3 +389,25 @@ async def test_a_5_mb_runbook_shows_its_start_and_lists_every_step(
         app.runbook_pane.select(79_999)
         await pilot.press("right_square_bracket")
         assert app.runbook_pane.selected == 80_000 and app.runbook_pane.step.command == "echo part 79999\n"
+
+
+async def test_the_runbook_is_drawn_in_the_themes_colours(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    document = app.runbook_pane.document
+
+    def heading_colour() -> str:
+        row = next(line for line in document.rendered.lines if "Describe" in line.text)
+        return next(s.style.color.triplet.hex.upper() for s in row if "Describe" in s.text)
+
+    def unpainted_cells() -> int:  # cells left to the terminal's own background
+        rows = [document.render_line(y) for y in range(document.size.height)]
+        return sum(len(s.text) for row in rows for s in row if s.style is None or s.style.bgcolor is None)
+
+    assert heading_colour() == app.get_css_variables()["markdown-h2-color"].upper()
+    assert unpainted_cells() == 0
+    dark = heading_colour()
+    app.theme = "textual-light"
+    await until(lambda: heading_colour() != dark, what="the runbook drawn again in the new theme")
+    assert heading_colour() == app.get_css_variables()["markdown-h2-color"].upper()
+    assert unpainted_cells() == 0

@@ -18,7 +18,9 @@ from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from rich.theme import Theme
 from textual import work
+from textual.color import Color, ColorParseError
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -30,6 +32,57 @@ FIRST_CHARS = 8 * 1024
 MAX_CHARS = 256 * 1024
 MARKER = "▶ step "
 HIGHLIGHT = Style(reverse=True, bold=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """The Textual theme's colours for Rich's Markdown styles, taken on the UI thread."""
+
+    styles: dict[str, str]
+    code_theme: str
+
+
+PLAIN = Look({}, "monokai")
+
+
+def _colour(value: str, background: Color) -> str | None:
+    """A CSS variable's colour as Rich takes it (alpha blended onto the background); None for auto/transparent."""
+    if not value or value.startswith("auto") or value == "transparent":
+        return None
+    try:
+        colour = Color.parse(value)
+    except ColorParseError:  # a variable that is not a colour: leave Rich's default
+        return None
+    return (background + colour).hex if colour.a < 1 else colour.hex
+
+
+def look(variables: dict[str, str], dark: bool) -> Look:
+    """Headings as Textual's own Markdown draws them (`$markdown-hN-*`); code, links, quotes and
+    tables in the theme's accent and primary colours, on its panel colour rather than black."""
+    background = Color.parse(variables.get("surface", "#1e1e1e"))
+    styles: dict[str, str] = {}
+
+    def put(name: str, text_style: str, fg: str = "", bg: str = "") -> None:
+        words = [w for w in text_style.split() if w != "none"]
+        if (colour := _colour(variables.get(fg, ""), background)) is not None:
+            words.append(colour)
+        if (back := _colour(variables.get(bg, ""), background)) is not None:
+            words += ["on", back]
+        if words:
+            styles[name] = " ".join(words)
+
+    for level in range(1, 7):
+        h = f"markdown-h{level}"
+        put(f"markdown.h{level}", variables.get(f"{h}-text-style", "bold"), f"{h}-color", f"{h}-background")
+    put("markdown.h1.border", "", "primary")
+    put("markdown.code", "bold", "text-accent", "panel")
+    put("markdown.code_block", "", "text-accent", "panel")
+    put("markdown.block_quote", "", "text-secondary")
+    for name in ("markdown.list", "markdown.item.number", "markdown.table.border", "markdown.table.header"):
+        put(name, "", "text-primary")
+    put("markdown.link", "", "text-primary")
+    put("markdown.link_url", "underline", "text-secondary")
+    return Look(styles, "monokai" if dark else "default")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +123,18 @@ def cut(source: str, limit: int) -> tuple[str, bool]:
     return source[:limit], True
 
 
-def render(runbook: Runbook, source: str, width: int, more: str = "") -> Rendered:
+def render(runbook: Runbook, source: str, width: int, more: str = "", styled: Look = PLAIN) -> Rendered:
     """Render `source` (part of the display source) at `width`. Safe to call from a thread."""
-    console = Console(width=max(width, 20), color_system="truecolor", force_terminal=True, legacy_windows=False)
+    console = Console(
+        width=max(width, 20),
+        color_system="truecolor",
+        force_terminal=True,
+        legacy_windows=False,
+        theme=Theme(styled.styles),
+    )
     options = console.options.update_width(max(width, 20))
-    rows = console.render_lines(Markdown(source, hyperlinks=False), options, pad=False)
+    markdown = Markdown(source, hyperlinks=False, code_theme=styled.code_theme)
+    rows = console.render_lines(markdown, options, pad=False)
     if more:
         rows += console.render_lines(Text(more, style="italic"), options, pad=False)
     lines = [Strip(Segment.simplify(row)) for row in rows]
@@ -135,13 +195,14 @@ class RunbookDocument(ScrollView, can_focus=True):
             self._set(Rendered([Strip(row) for row in lines], {}, []))
             return
         first, partial = cut(self._source, FIRST_CHARS)
-        self._set(render(self.runbook, first, width, "… rendering the rest …" if partial else ""))
+        styled = look(self.app.get_css_variables(), self.app.current_theme.dark)
+        self._set(render(self.runbook, first, width, "… rendering the rest …" if partial else "", styled))
         self.complete = not partial
         if partial:
-            self._render_rest(self.runbook, width)
+            self._render_rest(self.runbook, width, styled)
 
     @work(thread=True, exclusive=True, group="runbook-render", description="Rendering the runbook")
-    def _render_rest(self, runbook: Runbook, width: int) -> None:
+    def _render_rest(self, runbook: Runbook, width: int, styled: Look) -> None:
         source, partial = cut(display_source(runbook, MAX_CHARS), MAX_CHARS)
         more = ""
         if partial:
@@ -150,7 +211,7 @@ class RunbookDocument(ScrollView, can_focus=True):
                 f"… the runbook is {size:.1f} MB: only its first {MAX_CHARS // 1024} KiB are shown here. "
                 f"Every step is there (] and [ reach them); read the rest in {runbook.path}."
             )
-        rendered = render(runbook, source, width, more)
+        rendered = render(runbook, source, width, more, styled)
         if runbook is self.runbook and width == self._width:
             self.app.call_from_thread(self._finish, runbook, rendered)
 
@@ -164,6 +225,14 @@ class RunbookDocument(ScrollView, can_focus=True):
         width = max((line.cell_length for line in rendered.lines), default=0)
         self.virtual_size = Size(width, len(rendered.lines))
         self.refresh()
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._width = 0  # render again, in the new theme's colours
+        if self.runbook is not None:
+            self._render_now()
 
     def on_resize(self) -> None:
         if self.runbook is not None or self.message is not None:
@@ -190,7 +259,7 @@ class RunbookDocument(ScrollView, can_focus=True):
         lines = self.rendered.lines
         if index >= len(lines):
             return Strip.blank(width, self.rich_style)
-        strip = lines[index]
+        strip = lines[index].apply_style(self.rich_style)  # the theme's colours under Rich's, not the terminal's
         if self.selected_step and self.rendered.steps.get(self.selected_step) == index:
             strip = strip.apply_style(HIGHLIGHT)
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
