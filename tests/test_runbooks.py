@@ -111,6 +111,10 @@ def test_front_matter_that_is_not_yaml_is_reported_and_the_body_still_reads() ->
     assert "front matter is not valid YAML" in runbook.problems[0]
     assert runbook.alerts == () and runbook.title == "Body"
     assert [s.command for s in runbook.steps] == ["echo hi\n"]
+    at_end = parse_runbook(Path("e.md"), "---\ntitle: ok\nalerts: [a\n---\n")  # the parser's mark is past the end
+    assert at_end.problems[0].startswith("e.md:3: front matter is not valid YAML")
+    inside = parse_runbook(Path("i.md"), "---\ntitle: ok\nalerts: [a]\n  bad: indent\nowner: x\n---\n")
+    assert inside.problems[0].startswith("i.md:4: front matter is not valid YAML")
     scalar = parse_runbook(Path("s.md"), "---\njust a string\n---\nbody\n")
     assert scalar.problems == ["s.md:2: front matter must be a mapping (title, alerts, severity, owner)"]
     unclosed = parse_runbook(Path("u.md"), "---\ntitle: x\n# no end\n")

@@ -140,7 +140,7 @@ def _front_matter(text: str, path: Path, runbook: Runbook) -> str:
         meta = yaml.safe_load(source)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        line = mark.line + 2 if mark else 1
+        line = min(mark.line, index - 2) + 2 if mark else 1  # a mark at the end of the stream: its last line
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         runbook.problems.append(f"{path}:{line}: front matter is not valid YAML: {problem}")
         return "".join(lines[index + 1 :])
