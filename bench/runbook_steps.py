@@ -6,6 +6,7 @@ Prints:
   (a) keypress latency while a step prints 100 MB as fast as it can: from posting `j`/`k`
       to the alert cursor having moved (target <= 50 ms median), beside the same keys with
       no step running (the floor)
+      and how long the step itself takes meanwhile, beside bash running it into a file
   (b) the console's memory growth during that step: peak RSS minus RSS before it (target
       <= 50 MB; the output pane keeps a bounded tail, the full output goes to a file)
   (c) opening a 1 MB runbook: from the key that selects its alert to the first lines of it
@@ -21,6 +22,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -105,17 +107,27 @@ async def key_latency(app: OncallApp, keys: int, while_running: bool = False) ->
     return times
 
 
+def loud(megabytes: int) -> str:
+    return f"yes 'a line of step output, as fast as it can' | head -c {megabytes * 1_000_000}"
+
+
+def plain_bash(megabytes: int, workdir: Path) -> float:
+    """The peer for the step's own speed: the same command run by bash straight into a file."""
+    start = time.perf_counter()
+    with open(workdir / "plain.out", "wb") as out:
+        subprocess.run(["bash", "-c", loud(megabytes)], stdout=out, check=True)
+    return time.perf_counter() - start
+
+
 async def under_load(
     workdir: Path, url: str, megabytes: int, rounds: int
-) -> tuple[list[float], list[float], list[int]]:
+) -> tuple[list[float], list[float], list[int], list[float]]:
     runbooks = workdir / "runbooks"
     runbooks.mkdir(exist_ok=True)
-    (runbooks / "loud.md").write_text(
-        f"---\nalerts: [Loud, Quiet]\n---\n# Loud\n\n```bash\nyes 'a line of step output, as fast as it can' | head -c {megabytes * 1_000_000}\n```\n"
-    )
+    (runbooks / "loud.md").write_text(f"---\nalerts: [Loud, Quiet]\n---\n# Loud\n\n```bash\n{loud(megabytes)}\n```\n")
     config = bench_config(url, workdir / "data", runbooks)
     app = OncallApp(config)
-    idle, loaded, growth = [], [], []
+    idle, loaded, growth, durations = [], [], [], []
     async with app.run_test(size=(160, 45)) as pilot:
         while len(app.alert_list.alerts) < 2 or app.runbook_pane.runbook is None:
             await asyncio.sleep(0.01)
@@ -143,8 +155,9 @@ async def under_load(
             sampler.join()
             growth.append(peak[0])
             outcome = app.last_run.outcome
+            durations.append(outcome.duration)
             print(f"    a run: {outcome.size / 1e6:.0f} MB in {outcome.duration:.2f} s", flush=True)
-    return idle, loaded, growth
+    return idle, loaded, growth, durations
 
 
 seen_runs: list = []
@@ -202,13 +215,18 @@ def main() -> None:
     )
     with SimServer(store) as sim, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        idle, loaded, growth = asyncio.run(under_load(workdir, sim.url, args.megabytes, args.rounds))
+        idle, loaded, growth, durations = asyncio.run(under_load(workdir, sim.url, args.megabytes, args.rounds))
         print(
             f"(a) keypress latency while a step prints {args.megabytes} MB ({args.rounds} runs, {len(loaded)} keys): {ms(loaded)}"
         )
         print(f"    peer: the same keys with no step running ({len(idle)} keys): {ms(idle)}")
         print(
             f"    ratio (median, loaded / idle): {statistics.median(loaded) / statistics.median(idle):.2f}x   target <= 50 ms"
+        )
+        plain = statistics.median(plain_bash(args.megabytes, workdir) for _ in range(3))
+        print(
+            f"    the step itself, while the keys flood in: median {statistics.median(durations):.2f} s for {args.megabytes} MB; "
+            f"peer: bash running it into a file {plain:.2f} s; ratio {statistics.median(durations) / plain:.1f}x"
         )
         print(
             f"(b) memory growth during the step: max {max(growth) / 1e6:.1f} MB over {args.rounds} runs (each: {', '.join(f'{g / 1e6:.1f}' for g in growth)} MB)   target <= 50 MB"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import fcntl
 import hashlib
 import os
 import signal
@@ -23,7 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TAIL_BYTES = 4096
-CHUNK = 65536
+CHUNK = 1 << 20
+"""Read up to this much at a time, from a pipe made as big: a fast step's output then takes a
+few large reads instead of thousands of 64 KiB ones, each of which waits for the GIL while
+the console is busy with keys."""
 
 
 class StepError(Exception):
@@ -109,6 +113,8 @@ class StepProcess:
                 f"cannot start {self.shell} in {self.cwd}: {getattr(error, 'strerror', None) or error}"
             ) from None
         self.started = time.monotonic()
+        with contextlib.suppress(OSError):  # Linux only, and capped by /proc/sys/fs/pipe-max-size
+            fcntl.fcntl(self.process.stdout.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), CHUNK)
         self._reader = threading.Thread(target=self._read, name="step-output", daemon=True)
         self._reader.start()
 
