@@ -180,6 +180,28 @@ async def test_a_value_like_an_option_is_flagged_in_the_confirmation(
         await pilot.press("escape")
 
 
+async def test_a_huge_label_keeps_the_question_and_buttons_in_view(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    huge = "p" + "A" * 20_000
+    async with open_console(sim, clock, tmp_path, [alert("PodCrashLooping", "warning", pod=huge)]) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        await pilot.press("r")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen) and huge in confirm.detail  # the whole command is there
+        await pilot.pause()
+        for part in ("#confirm-question", "#confirm-yes", "#confirm-no"):
+            region = confirm.query_one(part).region
+            assert region.height > 0 and region.bottom <= 45, (part, region)
+        facts, command = confirm.detail.split("\ncommand (", 1)
+        assert "recorded in   a new incident" in facts and "(20001 characters, all in the command)" in facts
+        assert command.startswith("run as `SHELL -c`, in its own process group, no stdin; 20019 characters")
+        await pilot.press("enter")
+        await steps_settled(app)
+        assert app.last_run.outcome.ok and app.active_incident().events[-2].data["params"]["labels.pod"] == huge
+
+
 async def test_a_missing_value_is_asked_for_naming_the_field(
     sim: SimServer, clock: SteppedClock, tmp_path: Path
 ) -> None:

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from oncall_tui.ui.app import OncallApp
 
 
+def clip(value: str, limit: int = 200) -> str:
+    """A value as listed in the confirmation: the command above it has all of it."""
+    return value if len(value) <= limit else f"{value[:limit]}… ({len(value)} characters, all in the command)"
+
+
 def graphical_browser() -> bool:
     """Whether `o` can open a browser beside the console (not a text one inside this terminal)."""
     if sys.platform in ("darwin", "win32"):
@@ -180,15 +185,12 @@ class RunbookKeys:
         else:
             record = "recorded in   a new incident, declared now"
         lines = [
-            "command (run as `SHELL -c`, in its own process group, no stdin):",
-            *(f"  {line}" for line in visible_controls(prepared.command.rstrip("\n")).split("\n")),
-            "",
             f"directory     {prepared.cwd}",
             f"shell         {prepared.shell}",
             f"timeout       {prepared.timeout:g} s (then SIGTERM; SIGKILL {self.config.runbooks.kill_grace:g} s later)",
         ]
         if prepared.filled.params:
-            values = " · ".join(f"{k}={visible_controls(v)}" for k, v in prepared.filled.params.items())
+            values = " · ".join(f"{k}={clip(visible_controls(v))}" for k, v in prepared.filled.params.items())
             lines.append(f"values        {values}")
             lines += [f"CAUTION       {visible_controls(c)}" for c in prepared.filled.cautions]
         lines.append(record)
@@ -198,6 +200,13 @@ class RunbookKeys:
                 lines.append("DEMO          kubectl, curl and ssh are stand-ins that print canned output")
         if self.dry_run:
             lines.append("DRY RUN       recorded and shown, not run (--dry-run)")
+        command = prepared.command.rstrip("\n")
+        long = f"; {len(command)} characters: tab, then the arrows scroll" if len(command) > 500 else ""
+        lines += [  # last: however long a label makes it, everything above stays in view
+            "",
+            f"command (run as `SHELL -c`, in its own process group, no stdin{long}):",
+            *(f"  {line}" for line in visible_controls(command).split("\n")),
+        ]
         question = f"Run {prepared.label} of {prepared.runbook.path.name}?"
         self.push_screen(
             ConfirmScreen(question, "\n".join(lines), yes="Dry run" if self.dry_run else "Run"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -27,8 +27,9 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog"):
             yield Static(Text(self.question, style="bold"), id="confirm-question")
-            if self.detail:
-                yield Static(Text(self.detail), id="confirm-detail")
+            if self.detail:  # it scrolls; the question and the buttons stay in view however long it is
+                with VerticalScroll(id="confirm-detail-scroll"):  # tab to it, then the arrows scroll
+                    yield Static(Text(self.detail), id="confirm-detail")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes} (y)", variant="error", id="confirm-yes")
                 yield Button("Cancel (esc)", id="confirm-no")
