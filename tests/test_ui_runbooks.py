@@ -121,6 +121,10 @@ async def test_the_runbook_follows_the_selected_alert(console: tuple[OncallApp, 
     assert pane.selected == 3 and pane.steps.highlighted == 2
     await pilot.press("left_square_bracket")
     assert pane.selected == 2
+    await pilot.press("d")
+    assert app.bottom_left.current == "detail" and app.alert_detail.alert.name == "PodCrashLooping"
+    await pilot.press("right_square_bracket")  # a step key brings the runbook back
+    assert app.bottom_left.current == "runbook" and pane.selected == 3
 
     await select(app, pilot, "HighErrorRate")
     assert pane.runbook is None

@@ -86,6 +86,7 @@ class RunbookKeys:
         pane.show_output(run or self.last_run)  # the step's own output, else the latest run's
 
     def action_step(self: OncallApp, delta: int) -> None:
+        self.bottom_left.current = "runbook"  # the step keys bring the runbook back from the details
         pane = self.runbook_pane
         if not pane.runbook or not pane.runbook.steps:
             self.notify("This runbook has no steps to run." if pane.runbook else "No runbook for this alert.")
@@ -98,6 +99,7 @@ class RunbookKeys:
         switcher.current = "detail" if switcher.current == "runbook" else "runbook"
 
     def action_contents(self: OncallApp) -> None:
+        self.bottom_left.current = "runbook"
         runbook = self.runbook_pane.runbook
         if not runbook or not runbook.headings:
             self.notify("This runbook has no headings." if runbook else "No runbook for this alert.")
@@ -144,6 +146,7 @@ class RunbookKeys:
     def action_run_step(self: OncallApp) -> None:
         if self._refuse_if_read_only():
             return
+        self.bottom_left.current = "runbook"
         pane = self.runbook_pane
         step = pane.step
         if pane.runbook is None or step is None:
