@@ -265,7 +265,8 @@ def run_report(config: Config, window: str | None) -> int:
     except ValueError as error:
         print(f"oncall-tui: --since: {error}", file=sys.stderr)
         return EXIT_USAGE
-    print(render_report(build_report(_desk(config).incidents.values(), since)), end="")
+    library = RunbookLibrary(config.runbooks.dir) if config.runbooks.dir.is_dir() else None
+    print(render_report(build_report(_desk(config).incidents.values(), since, library)), end="")
     return EXIT_OK
 
 

@@ -119,7 +119,29 @@ def test_report_across_incidents(tmp_path: Path, clock: SteppedClock, capsys: py
     assert "time to resolve: mean 16m16s, p90 16m16s (1 incidents)" in out
     fatigue = out.split("nobody acted on")[1]
     assert "DiskWillFill" in fatigue and "HighErrorRate" not in fatigue and "(no alert)" in fatigue
+    assert "no runbook matches" not in out  # no runbooks dir: not looked at
     assert main(["report", "--since", "soon", "--config", config]) == 2
+
+
+def test_report_lists_the_alerts_no_runbook_matches(
+    tmp_path: Path, clock: SteppedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fixed_incident(tmp_path, clock)  # HighErrorRate, which no runbook below matches
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    certs = Alert(
+        "fp3", {"alertname": "CertExpiry"}, {"runbook_url": "https://wiki/rb/tls.md"}, clock.now, None, "", "active"
+    )
+    disk = Alert("fp4", {"alertname": "DiskWillFill"}, {}, clock.now, None, "", "active")
+    desk.declare("certs and disks", [certs, disk])
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / "tls.md").write_text("# TLS\n")  # found only through the annotation
+    (tmp_path / "runbooks" / "disk-will-fill.md").write_text("# Disk\n")  # found by its file name
+    assert main(["report", "--config", str(write_config(tmp_path))]) == 0
+    missing = capsys.readouterr().out.split("no runbook matches")[1]
+    assert missing.splitlines()[1:] == [
+        "     1  HighErrorRate  (tried front matter alerts: [HighErrorRate]; HighErrorRate.md; high-error-rate.md; "
+        "high_error_rate.md)"
+    ]
 
 
 def test_report_window(tmp_path: Path, clock: SteppedClock) -> None:

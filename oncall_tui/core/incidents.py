@@ -45,6 +45,15 @@ class LinkedAlert:
     severity: str
     starts_at: datetime
     firing: bool = True
+    labels: dict[str, str] = field(default_factory=dict)
+    runbook: str = ""
+    """Its runbook_url (or runbook) annotation when it was linked: how its runbook is found."""
+
+    def as_alert(self) -> Alert:
+        """Enough of the alert to match its runbook again."""
+        labels = {**self.labels, "alertname": self.name} if self.name else dict(self.labels)
+        annotations = {"runbook_url": self.runbook} if self.runbook else {}
+        return Alert(self.fingerprint, labels, annotations, self.starts_at, None, "", "active")
 
 
 @dataclass
@@ -146,8 +155,14 @@ class Incident:
             self.alerts[data["fingerprint"]].firing = kind == "alert.fired"
 
     def _link(self, raw: dict[str, Any]) -> None:
+        labels = raw.get("labels")
         self.alerts[raw["fingerprint"]] = LinkedAlert(
-            raw["fingerprint"], raw.get("name", ""), raw.get("severity", ""), parse_time(raw["starts_at"], "starts_at")
+            raw["fingerprint"],
+            raw.get("name", ""),
+            raw.get("severity", ""),
+            parse_time(raw["starts_at"], "starts_at"),
+            labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+            runbook=str(raw.get("runbook") or ""),
         )
 
     def _advance_to(self, stage: str) -> None:
@@ -197,6 +212,7 @@ def linked(alert: Alert) -> dict[str, Any]:
         "severity": alert.severity,
         "starts_at": format_ts(alert.starts_at),
         "labels": alert.labels,
+        "runbook": alert.annotations.get("runbook_url") or alert.annotations.get("runbook") or "",
     }
 
 

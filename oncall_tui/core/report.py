@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from oncall_tui.core.durations import format_duration, parse_duration
 from oncall_tui.core.incidents import SEVERITIES, Incident
+from oncall_tui.core.runbooks import RunbookError, RunbookLibrary
 from oncall_tui.core.text import clean_line
 
 ACTIONS = {
@@ -35,6 +36,9 @@ class Report:
     ttr: list[float]
     declaring_alerts: Counter[str]
     untouched_alerts: Counter[str]
+    without_runbook: Counter[str] | None = None
+    """Alerts in these incidents that no runbook matches (None: the runbooks were not looked at)."""
+    tried: dict[str, tuple[str, ...]] | None = None
 
 
 def p90(values: list[float]) -> float:
@@ -43,9 +47,26 @@ def p90(values: list[float]) -> float:
     return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
 
 
-def build(incidents: Iterable[Incident], since: datetime | None = None) -> Report:
+def build(
+    incidents: Iterable[Incident], since: datetime | None = None, library: RunbookLibrary | None = None
+) -> Report:
     chosen = [i for i in incidents if since is None or (i.declared_at and i.declared_at >= since)]
     report = Report(since, len(chosen), Counter(), [], [], Counter(), Counter())
+    if library is not None:
+        report.without_runbook, report.tried = Counter(), {}
+        matched: dict[tuple[str, str], bool] = {}
+        for linked in (a for incident in chosen for a in incident.alerts.values()):
+            key = (linked.name, linked.runbook)
+            if key not in matched:
+                try:
+                    found = library.match(linked.as_alert())
+                except RunbookError:
+                    matched[key] = False
+                else:
+                    matched[key] = found.runbook is not None
+                    report.tried.setdefault(linked.name, found.tried)
+            if not matched[key]:
+                report.without_runbook[linked.name or "(no alertname)"] += 1
     for incident in chosen:
         report.by_severity[incident.severity] += 1
         metrics = {m.name: m.seconds for m in incident.metrics()}
@@ -76,6 +97,12 @@ def render(report: Report) -> str:
     lines += [f"  {n:>4}  {clean_line(name, 80)}" for name, n in report.declaring_alerts.most_common(10)] or ["  none"]
     lines.append("alerts that fired into an incident nobody acted on (alert-fatigue signals):")
     lines += [f"  {n:>4}  {clean_line(name, 80)}" for name, n in report.untouched_alerts.most_common(10)] or ["  none"]
+    if report.without_runbook is not None:
+        lines.append("alerts in these incidents that no runbook matches (write one, then check --rules):")
+        lines += [
+            f"  {n:>4}  {clean_line(name, 80)}  (tried {clean_line('; '.join((report.tried or {}).get(name, ())), 200)})"
+            for name, n in report.without_runbook.most_common(10)
+        ] or ["  none"]
     return "\n".join(lines) + "\n"
 
 
