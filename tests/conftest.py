@@ -82,7 +82,8 @@ def alert(name: str, severity: str = "warning", annotations: dict[str, str] | No
 
 
 def notes(app: OncallApp) -> list[str]:
-    """The notifications the console has shown, oldest first."""
+    """The notifications the console has shown, oldest first. `notify` posts a message, so a
+    notice from a worker shows up a moment later: wait for it with `until`."""
     return [n.message for n in app._notifications]
 
 

@@ -12,7 +12,7 @@ from oncall_tui.core.incidents import IncidentDesk
 from oncall_tui.sim.scenario import DEMO_BIN, start_demo
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
-from tests.conftest import ROOT, SteppedClock, make_config, steps_settled, until
+from tests.conftest import ROOT, SteppedClock, make_config, notes, steps_settled, until
 
 SIZE = (160, 45)
 
@@ -83,6 +83,7 @@ def test_filtered_and_stale(snap_compare, demo: SimServer, clock: SteppedClock) 
         demo.stop()
         app.action_refresh_now()
         await until(lambda: app.board.status["prod"].stale, what="stale")
+        await until(lambda: any("as stale" in n for n in notes(app)), what="its notice, before clearing it")
         app.clear_notifications()
         await pilot.pause()
 
@@ -128,6 +129,7 @@ def test_runbook_with_a_finished_step(snap_compare, demo: SimServer, clock: Step
         await pilot.press("r", "enter")
         await steps_settled(app)
         assert app.runbook_pane._seen == app.last_run.output.total  # all of its output shown
+        await until(lambda: any("Finished step 1" in n for n in notes(app)), what="its notice, before clearing it")
         app.clear_notifications()
         await pilot.pause()
 

@@ -141,6 +141,7 @@ async def test_a_wrong_token_is_one_line_and_the_console_goes_on(
         await until(lambda: len(app.alert_list.alerts) == 1, what="alerts still shown")
         status = str(app.status_line.render())
         assert "PagerDuty ✗ PagerDuty token rejected (HTTP 401" in status
+        await until(lambda: any("token rejected" in n for n in notes(app)), what="the notice")  # notices are messages
         assert [n for n in notes(app) if "token rejected" in n] == [app._pagerduty_error]
         assert TOKEN not in status and "not-the-token" not in " ".join(notes(app))
 
