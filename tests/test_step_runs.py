@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from oncall_tui.core.config import RunbooksConfig
 from oncall_tui.core.incidents import IncidentDesk
@@ -82,6 +83,18 @@ def test_failure_and_the_postmortem_response(tmp_path: Path, desk: IncidentDesk)
     response = render_markdown(desk.get(incident.id)).split("## Response")[1].split("## Resolution")[0]
     assert "Finished step 2 “Fail”: exit 4 in " in response
     assert "`echo failing >&2; exit 4`" in response
+
+
+def test_backticks_in_a_label_cannot_break_the_postmortems_code(tmp_path: Path, desk: IncidentDesk) -> None:
+    runbook = runbook_at(tmp_path)
+    hostile = "a`b``c ``` **bold** | cell"
+    incident = desk.declare("Pods crash")
+    prepared = prepare(runbook, runbook.steps[0], model_alert("PodCrashLooping", pod=hostile), RunbooksConfig())
+    StepRun(desk, incident.id, prepared, dry_run=True).run()
+    response = render_markdown(desk.get(incident.id)).split("## Response")[1].split("## Resolution")[0]
+    tokens = MarkdownIt().parseInline(response.strip().splitlines()[-1])[0].children
+    codes = [t.content for t in tokens if t.type == "code_inline"]
+    assert codes == [prepared.command.strip()]  # one code span, holding the whole command
 
 
 def test_dry_run_records_the_command_and_runs_nothing(tmp_path: Path, desk: IncidentDesk) -> None:

@@ -7,6 +7,7 @@ written out; what needs a human is a clearly marked prompt, never invented text.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -66,9 +67,10 @@ def _metrics(incident: Incident) -> list[str]:
 
 
 def _code(text: str) -> str:
-    """Inline code that survives backticks in `text`."""
-    fence = "``" if "`" in text else "`"
-    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
+    """Inline code that survives any run of backticks in `text` (CommonMark: a longer fence, padded)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}" if longest else f"`{text}`"
 
 
 def _step(data: dict) -> str:
