@@ -198,3 +198,13 @@ def test_a_refused_declaration_leaves_no_ghost_incident(tmp_path: Path, clock: S
         d.declare("x")
     assert d.incidents == {} and list((tmp_path / "incidents").glob("*.jsonl")) == []
     assert IncidentDesk(tmp_path, "alice", clock=clock).load().incidents == {}
+
+
+def test_a_time_from_elsewhere_that_is_no_time_falls_back_to_the_record(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    incident = desk.declare("Remote")
+    clock.advance(60)
+    desk.merge(incident.id, "status:1", "incident.acknowledged", "Acknowledged elsewhere", {"at": "yesterday"}, "bob")
+    desk.merge(incident.id, "status:2", "incident.resolved", "Resolved elsewhere", {"at": 42}, "bob")
+    for loaded in (desk.get(incident.id), IncidentDesk(tmp_path, "alice", clock=clock).load().get(incident.id)):
+        assert loaded.acknowledged_at == clock.now and loaded.resolved_at == clock.now

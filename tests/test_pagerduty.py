@@ -290,10 +290,14 @@ def test_sync_adopts_follows_and_merges_once(pagerduty: PagerDutyServer, clock: 
     api, _ = api_for(pagerduty, clock)
     desk = IncidentDesk(tmp_path, "alice", PagerDutyProvider(api), clock).load()
     remote = account.open_incident("Checkout latency high", "PSVC1")  # from an integration
+    opened = clock.now
+    clock.advance(30)  # the console picks it up a while later
     told = sync(api, desk)
     (incident,) = desk.incidents.values()
     assert told == [f"{incident.id}: PagerDuty #1 Checkout latency high"]
     assert incident.pagerduty["id"] == remote["id"] and incident.events[0].actor == "PagerDuty"
+    assert incident.declared_at == opened and incident.events[0].ts == clock.now  # measured from PagerDuty's time
+    acked = clock.now
     # bob acknowledges in PagerDuty's web UI and writes a note; alice writes one from the console
     account.handle(
         "PUT",
@@ -318,6 +322,7 @@ def test_sync_adopts_follows_and_merges_once(pagerduty: PagerDutyServer, clock: 
     assert ("bob", "Note: checking the database") in summaries
     assert [s for _, s in summaries].count("Note: looking at the deploy") == 1  # ours, not merged back
     assert desk.get(incident.id).status == "acknowledged"
+    assert desk.get(incident.id).acknowledged_at == acked  # when bob acknowledged, not when it was merged
     # again, and after a restart: nothing new
     sync(api, desk)
     restarted = IncidentDesk(tmp_path, "alice", PagerDutyProvider(api), clock).load()
@@ -331,8 +336,10 @@ def test_sync_adopts_follows_and_merges_once(pagerduty: PagerDutyServer, clock: 
         {"authorization": f"Token token={TOKEN}", "from": "bob@example.com"},
         {"incident": {"type": "incident_reference", "status": "resolved"}},
     )
+    resolved = clock.now
+    clock.advance(9)
     sync(api, restarted)
-    assert restarted.get(incident.id).status == "resolved"
+    assert restarted.get(incident.id).status == "resolved" and restarted.get(incident.id).resolved_at == resolved
 
 
 def test_this_consoles_own_actions_are_not_merged_twice(

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from oncall_tui.core.models import Alert, parse_time
+from oncall_tui.core.models import Alert, PayloadError, parse_time
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.core.timeline import Journal, JournalError, TimelineEvent, format_ts
 
@@ -36,6 +36,14 @@ INCIDENT_FILE = re.compile(r"^INC-(\d{8})-(\d{4})\.jsonl$")
 
 class IncidentError(Exception):
     """An action was refused or failed; `str()` is one line for the user."""
+
+
+def _happened(at: Any, event: TimelineEvent) -> datetime:
+    """When it happened: `at` for what was done elsewhere (PagerDuty says when), else when it was recorded."""
+    if at:
+        with suppress(PayloadError):
+            return parse_time(at, "at")
+    return event.ts
 
 
 @dataclass(slots=True)
@@ -123,14 +131,14 @@ class Incident:
             self.pagerduty = data.get("pagerduty") or {}
             self.title, self.severity = data.get("title", ""), data.get("severity", self.severity)
             self.commander = data.get("commander", event.actor)
-            self.declared_at = event.ts
+            self.declared_at = _happened(self.pagerduty.get("created_at"), event)  # adopted: when PagerDuty opened it
             for raw in data.get("alerts", []):
                 self._link(raw)
             impact = data.get("impact_start")
             self.impact_start = parse_time(impact, "impact_start") if impact else self.first_fired
         elif kind == "incident.acknowledged":
             self.status = "acknowledged"
-            self.acknowledged_at = self.acknowledged_at or event.ts
+            self.acknowledged_at = self.acknowledged_at or _happened(data.get("at"), event)
             self._advance_to("Assess")
         elif kind == "incident.escalated":
             self.escalation_level = int(data.get("level", self.escalation_level + 1))
@@ -146,8 +154,8 @@ class Incident:
             self.assignee = data.get("to", "")
         elif kind == "incident.resolved":
             self.status, self.resolution = "resolved", data.get("resolution", "")
-            self.resolved_at = event.ts
-            self.mitigated_at = self.mitigated_at or event.ts
+            self.resolved_at = _happened(data.get("at"), event)
+            self.mitigated_at = self.mitigated_at or self.resolved_at
             self._advance_to("Document")
         elif kind == "alert.linked":
             self._link(data)

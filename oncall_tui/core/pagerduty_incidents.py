@@ -99,7 +99,7 @@ def _follow_status(desk: IncidentDesk, incident: Incident, item: dict[str, Any])
             key,
             "incident.acknowledged",
             f"Acknowledged in PagerDuty (#{number})",
-            {"source": "pagerduty"},
+            {"source": "pagerduty", "at": item.get("last_status_change_at")},
             by,
         )
     elif status == "resolved":
@@ -108,7 +108,11 @@ def _follow_status(desk: IncidentDesk, incident: Incident, item: dict[str, Any])
             key,
             "incident.resolved",
             f"Resolved in PagerDuty (#{number})",
-            {"source": "pagerduty", "resolution": f"resolved in PagerDuty by {by}"},
+            {
+                "source": "pagerduty",
+                "resolution": f"resolved in PagerDuty by {by}",
+                "at": item.get("last_status_change_at"),
+            },
             by,
         )
 
