@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -208,3 +209,38 @@ def test_a_time_from_elsewhere_that_is_no_time_falls_back_to_the_record(tmp_path
     desk.merge(incident.id, "status:2", "incident.resolved", "Resolved elsewhere", {"at": 42}, "bob")
     for loaded in (desk.get(incident.id), IncidentDesk(tmp_path, "alice", clock=clock).load().get(incident.id)):
         assert loaded.acknowledged_at == clock.now and loaded.resolved_at == clock.now
+
+
+class SlowProvider:
+    """A provider whose declarations wait until released: PagerDuty taking its time."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.asked, self.release = threading.Event(), threading.Event()
+
+    def confirm(self, incident, action: str, data: dict) -> dict:
+        if action == "incident.declared":
+            self.asked.set()
+            assert self.release.wait(30), "never released"
+        return {}
+
+
+def test_a_slow_provider_holds_up_no_other_write_and_declares_once(tmp_path: Path, clock: SteppedClock) -> None:
+    provider = SlowProvider()
+    d = IncidentDesk(tmp_path, "alice", provider, clock).load()
+    provider.release.set()
+    other = d.declare("already open")
+    provider.release.clear()
+    provider.asked.clear()
+    pod = firing("PodDown", "critical", 30, clock, fp="a")
+    results: list = []
+    worker = threading.Thread(target=lambda: results.append(d.auto_declare([pod], ["critical"], ["alertname"])))
+    worker.start()
+    assert provider.asked.wait(30)
+    d.note(other.id, "written while the declaration waits")  # would deadlock-wait if the lock were held
+    assert d.auto_declare([pod], ["critical"], ["alertname"]) == []  # the group is being declared: not twice
+    provider.release.set()
+    worker.join(30)
+    assert [[e.kind for e in r] for r in results] == [["incident.declared"]]
+    assert sorted(i.title for i in d.incidents.values()) == ["PodDown", "already open"]

@@ -262,6 +262,8 @@ class IncidentDesk:
         self.problems: list[str] = []
         # The console runs actions in worker threads and tracks alerts from its poll loop.
         self.lock = threading.RLock()
+        self._declaring: set[tuple[str, ...]] = set()
+        """Groups auto_declare is declaring right now (outside the lock, the provider may be slow)."""
 
     # -- reading --------------------------------------------------------------------------
     def load(self) -> IncidentDesk:
@@ -504,7 +506,8 @@ class IncidentDesk:
         """
         wanted = {s.lower() for s in severities}
         recorded: list[TimelineEvent] = []
-        with self.lock:
+        new_groups: dict[tuple[str, ...], list[Alert]] = {}
+        with self.lock:  # decide under the lock; a group being declared is claimed, not declared twice
             for alert in alerts:
                 if alert.severity.lower() not in wanted or alert.state != "active" or alert.stale:
                     continue
@@ -515,11 +518,17 @@ class IncidentDesk:
                     (i for i in self.open_incidents() if i.first_labels and group_key(i.first_labels, group_by) == key),
                     None,
                 )
-                if home is None:
-                    incident = self.declare(default_title(alert), [alert])
-                    recorded.append(incident.events[0])
-                else:
+                if home is not None:
                     recorded.append(self._record(home, "alert.linked", f"Alert {alert.name} joined", linked(alert)))
+                elif key not in self._declaring:  # being declared by another call: joins it next poll
+                    new_groups.setdefault(key, []).append(alert)
+            self._declaring |= new_groups.keys()
+        try:
+            for group in new_groups.values():  # the provider (PagerDuty) is asked without holding the lock
+                recorded.append(self.declare(default_title(group[0]), group).events[0])
+        finally:
+            with self.lock:
+                self._declaring -= new_groups.keys()
         return recorded
 
     def _open(self, incident_id: str) -> Incident:
