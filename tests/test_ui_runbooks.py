@@ -437,3 +437,15 @@ async def test_the_runbook_is_drawn_in_the_themes_colours(console: tuple[OncallA
     await until(lambda: heading_colour() != dark, what="the runbook drawn again in the new theme")
     assert heading_colour() == app.get_css_variables()["markdown-h2-color"].upper()
     assert unpainted_cells() == 0
+
+
+async def test_a_runbook_edited_on_disk_shows_without_a_key(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        assert len(app.runbook_pane.runbook.steps) == 3
+        path.write_text(RUNBOOK + "\n## One more\n\n```bash\necho added\n```\n")
+        await until(lambda: len(app.runbook_pane.runbook.steps) == 4, what="the edited runbook, re-read")
+        assert str(app.runbook_pane.steps.get_option_at_index(3).prompt).strip() == "4 One more"

@@ -407,7 +407,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self.alert_list.refresh()
         detail = self.alert_detail
         detail.show(detail.alert)
-        self.find_runbook(detail.alert)  # a runbook edited on disk shows within a second
+        if not any(w.group == "runbook" and not w.is_finished for w in self.workers):  # none piles up
+            self.find_runbook(detail.alert)  # a runbook edited on disk shows within a second
         self.show_incident()
 
     def _show_status(self) -> None:
