@@ -449,3 +449,24 @@ async def test_a_runbook_edited_on_disk_shows_without_a_key(
         path.write_text(RUNBOOK + "\n## One more\n\n```bash\necho added\n```\n")
         await until(lambda: len(app.runbook_pane.runbook.steps) == 4, what="the edited runbook, re-read")
         assert str(app.runbook_pane.steps.get_option_at_index(3).prompt).strip() == "4 One more"
+
+
+async def test_markup_and_escapes_in_a_runbook_show_as_text(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    title = "[bold red]Boom[/] \x1b]0;owned\x07\x1b[2J"
+    write(
+        tmp_path / "runbooks",
+        "pod-crash.md",
+        f"---\nalerts: [PodCrashLooping]\ntitle: '[bold red]Boom[/]'\n---\n## {title}\n\n```bash {{name=x}}\necho hi\n```\n"
+        f"\n## {title}\n\n```bash\necho two\n```\n",
+    )
+    async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        pane = app.runbook_pane
+        shown = [str(pane.title.render())] + [str(pane.steps.get_option_at_index(i).prompt) for i in range(2)]
+        shown += [line.text for line in pane.document.rendered.lines]
+        assert "\x1b" not in "".join(shown) and "\x07" not in "".join(shown)
+        assert "[bold red]Boom[/]" in shown[0] and "[bold red]Boom[/]" in shown[2]  # literal, not styled
+        await pilot.press("T")
+        assert all("\x1b" not in entry for entry in app.screen.entries)

@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from oncall_tui.core.runbooks import Runbook
-from oncall_tui.core.text import clean_block
+from oncall_tui.core.text import clean_block, clean_line
 
 FIRST_CHARS = 8 * 1024
 MAX_CHARS = 256 * 1024
@@ -107,7 +107,7 @@ def display_source(runbook: Runbook, limit: int) -> str:
         step = at_line.get(index)
         if step is not None:
             indent = line[: len(line) - len(line.lstrip())]
-            out += [f"{indent}**{MARKER}{step.number}** · {_escape(step.name)} · `r` runs it", ""]
+            out += [f"{indent}**{MARKER}{step.number}** · {_escape(clean_line(step.name, 200))} · `r` runs it", ""]
         out.append(line)
     return "\n".join(out)
 
