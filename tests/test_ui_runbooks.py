@@ -470,3 +470,20 @@ async def test_markup_and_escapes_in_a_runbook_show_as_text(
         assert "[bold red]Boom[/]" in shown[0] and "[bold red]Boom[/]" in shown[2]  # literal, not styled
         await pilot.press("T")
         assert all("\x1b" not in entry for entry in app.screen.entries)
+
+
+async def test_no_runbook_for_a_hostile_alert_name_shows_it_as_text(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    name = "Evil[bold]\x1b]0;owned\x07\x1b[2J"
+    firing = [alert(name, "critical", {"runbook_url": "https://wiki/\x1b[2J[red]x[/].md"})]
+    async with open_console(sim, clock, tmp_path, firing) as (app, _):
+
+        def shown() -> str:
+            return "".join(line.text for line in app.runbook_pane.document.rendered.lines)
+
+        await until(lambda: "No runbook for" in shown(), what="the no-runbook message")
+        shown = shown()
+        assert "No runbook for Evil[bold]" in shown and "runbook_url annotation → ].md" in shown
+        assert "\x1b" not in shown and "\x07" not in shown

@@ -44,7 +44,7 @@ def no_runbook_text(name: str, match: RunbookMatch, directory: str) -> Text:
     names = [t for t in match.tried if t.endswith(".md") and "→" not in t]
     if names:
         text.append("\nTo add one, create ")
-        text.append(f"{directory}/{names[min(1, len(names) - 1)]}", style="bold")
+        text.append(f"{directory}/{clean_line(names[min(1, len(names) - 1)], 200)}", style="bold")
         text.append(
             f" (or list {clean_line(name, 80)} under alerts: in a runbook's front matter, or point the rule's "
             "runbook_url annotation at it), with its commands in ```bash blocks."
