@@ -484,6 +484,6 @@ async def test_no_runbook_for_a_hostile_alert_name_shows_it_as_text(
             return "".join(line.text for line in app.runbook_pane.document.rendered.lines)
 
         await until(lambda: "No runbook for" in shown(), what="the no-runbook message")
-        shown = shown()
-        assert "No runbook for Evil[bold]" in shown and "runbook_url annotation → ].md" in shown
-        assert "\x1b" not in shown and "\x07" not in shown
+        text = shown()
+        assert "No runbook for Evil[bold]" in text and "runbook_url annotation → ].md" in text
+        assert "\x1b" not in text and "\x07" not in text
