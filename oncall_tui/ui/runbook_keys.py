@@ -173,7 +173,7 @@ class RunbookKeys:
 
             prompt = TextPrompt(
                 f"Step {step.number} · a value for {{{{ {missing.placeholder} }}}}",
-                f"{missing.reason}. Type the value to use (it is shell-quoted for you):",
+                f"{clean_line(missing.reason, 300)}. Type the value to use (it is shell-quoted for you):",
             )
             self.push_screen(prompt, answered)
             return
