@@ -362,5 +362,4 @@ def reference(incident: dict[str, Any]) -> dict[str, Any]:
         "number": incident.get("incident_number"),
         "url": incident.get("html_url"),
         "status": incident.get("status"),
-        "created_at": incident.get("created_at"),
     }
