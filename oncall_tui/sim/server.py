@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -101,6 +102,12 @@ class _Server(ThreadingHTTPServer):
         self.store = store
         self.before_request = before_request
         self.connections: set[socket.socket] = set()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up, or a connection `stop()` closed: not news, and never a traceback
+        on stderr, which in the demo is the console's screen."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 class SimServer:
