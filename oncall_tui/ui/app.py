@@ -26,7 +26,7 @@ from oncall_tui.core.models import Alert
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
 from oncall_tui.core.roster import LevelNow, Roster
-from oncall_tui.core.runbooks import RunbookLibrary, RunbookMatch
+from oncall_tui.core.runbooks import RunbookLibrary
 from oncall_tui.core.step_runs import StepRun
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
@@ -80,7 +80,6 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self.runbook_alert: Alert | None = None
         """The alert whose runbook the pane shows."""
         self._runbook_key: tuple[str, ...] | None = None
-        self.runbook_match: RunbookMatch | None = None
         self.step_runs: dict[tuple[str, int], StepRun] = {}
         """The latest run of each step, by (runbook path, step number)."""
         self.starting_steps: set[tuple[str, int]] = set()
@@ -194,8 +193,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
 
     # -- runbook steps --------------------------------------------------------------------
     def _follow_output(self) -> None:
-        """Ten times a second: the shown step's new output, and the steps' states while any runs."""
-        if self.step_runs and (self.running_steps() or self.runbook_pane.shown_run):
+        """Ten times a second, while a step runs or the pane has output still to show."""
+        if self.running_steps() or self.runbook_pane.behind:
             self._show_steps()
 
     def _follow_alert(self, alert: Alert | None) -> None:

@@ -53,7 +53,6 @@ class RunbookKeys:
     """Mixed into OncallApp: the actions behind RUNBOOK_BINDINGS."""
 
     library: RunbookLibrary
-    runbook_match: RunbookMatch | None
     step_runs: dict[tuple[str, int], StepRun]
     starting_steps: set[tuple[str, int]]
     last_run: StepRun | None
@@ -74,7 +73,7 @@ class RunbookKeys:
         shown = self.alert_detail.alert
         if (shown.fingerprint if shown else None) != (alert.fingerprint if alert else None):
             return  # the cursor moved on meanwhile
-        self.runbook_alert, self.runbook_match = alert, match
+        self.runbook_alert = alert
         self.runbook_pane.show(match, alert.name if alert else "", str(self.library.dir))
         self._show_steps()
 

@@ -143,6 +143,11 @@ class RunbookPane(Vertical):
             options.append(Option(more, id="more", disabled=True))
         return options
 
+    @property
+    def behind(self) -> bool:
+        """Output the shown run printed that the pane has yet to show (it shows 16 KiB a refresh)."""
+        return self.shown_run is not None and self._seen < self.shown_run.output.total
+
     def show_output(self, run: StepRun | None) -> None:
         """Follow `run`'s output: what is new since the last call (a bounded tail)."""
         if run is not self.shown_run:
