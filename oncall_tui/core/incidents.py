@@ -498,6 +498,18 @@ class IncidentDesk:
                 recorded.append(self._record(incident, kind, f"Alert {link.name} {verb}", data))
         return recorded
 
+    def of_group(self, labels: dict[str, str], group_by: list[str]) -> Incident | None:
+        """The latest open incident declared from an alert of the same group as `labels`."""
+        key = group_key(labels, group_by)
+        return next(
+            (
+                i
+                for i in reversed(self.open_incidents())
+                if i.first_labels and group_key(i.first_labels, group_by) == key
+            ),
+            None,
+        )
+
     def auto_declare(self, alerts: list[Alert], severities: list[str], group_by: list[str]) -> list[TimelineEvent]:
         """Declare (or join) an incident for each firing alert of these severities, once per group.
 
@@ -514,10 +526,7 @@ class IncidentDesk:
                 if any(alert.fingerprint in i.alerts for i in self.open_incidents()):
                     continue
                 key = group_key(alert.labels, group_by)
-                home = next(
-                    (i for i in self.open_incidents() if i.first_labels and group_key(i.first_labels, group_by) == key),
-                    None,
-                )
+                home = self.of_group(alert.labels, group_by)
                 if home is not None:
                     recorded.append(self._record(home, "alert.linked", f"Alert {alert.name} joined", linked(alert)))
                 elif key not in self._declaring:  # being declared by another call: joins it next poll

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from oncall_tui.core.config import RunbooksConfig
-from oncall_tui.core.incidents import Incident, IncidentDesk, group_key
+from oncall_tui.core.incidents import Incident, IncidentDesk
 from oncall_tui.core.models import Alert
 from oncall_tui.core.parameters import FilledCommand, fill
 from oncall_tui.core.runbooks import Runbook, RunbookError, RunbookStep
@@ -82,11 +82,7 @@ def incident_for(desk: IncidentDesk, alert: Alert | None, group_by: list[str]) -
     for incident in reversed(open_ones):
         if alert.fingerprint in incident.alerts:
             return incident
-    group = group_key(alert.labels, group_by)
-    for incident in reversed(open_ones):
-        if incident.first_labels is not None and group_key(incident.first_labels, group_by) == group:
-            return incident
-    return None
+    return desk.of_group(alert.labels, group_by)
 
 
 def step_environment(
