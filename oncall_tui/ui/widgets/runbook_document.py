@@ -3,7 +3,7 @@
 Rich renders the Markdown (markdown-it-py underneath: headings, lists, tables, links,
 code) into lines once per width; the view only paints the lines on screen, so a long
 runbook scrolls as fast as a short one. Textual's Markdown widget builds a widget per
-block and took over a second for an 8 KB runbook here (bench/runbook_open.py measures
+block and took over a second for an 8 KB runbook here (bench/runbook_steps.py measures
 both), too slow to follow the alert cursor. The first part (up to `FIRST_CHARS`) is
 rendered at once and the rest, up to `MAX_CHARS`, in a thread.
 """
