@@ -446,9 +446,11 @@ async def test_a_runbook_edited_on_disk_shows_without_a_key(
     async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
         assert len(app.runbook_pane.runbook.steps) == 3
+        await pilot.press("right_square_bracket")
         path.write_text(RUNBOOK + "\n## One more\n\n```bash\necho added\n```\n")
         await until(lambda: len(app.runbook_pane.runbook.steps) == 4, what="the edited runbook, re-read")
         assert str(app.runbook_pane.steps.get_option_at_index(3).prompt).strip() == "4 One more"
+        assert app.runbook_pane.selected == 2  # the step you were on stays selected
 
 
 async def test_markup_and_escapes_in_a_runbook_show_as_text(

@@ -97,8 +97,10 @@ class RunbookPane(Vertical):
             self.document.show(runbook)
         self.title.update(title)
         if runbook is not self.runbook:
+            edited = runbook and self.runbook and runbook.path == self.runbook.path  # re-read: keep the place
             self.runbook = runbook
-            self.selected = 1 if runbook and runbook.steps else 0
+            steps = len(runbook.steps) if runbook else 0
+            self.selected = max(1, min(self.selected, steps)) if edited and steps else (1 if steps else 0)
             self.document.select_step(self.selected, scroll=False)
 
     @property
