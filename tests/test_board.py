@@ -63,6 +63,7 @@ async def test_stale_source_keeps_last_alerts_and_recovers(clock: SteppedClock) 
     [kept] = await board.poll_once()
     status = board.status["prod"]
     assert kept.name == "X" and kept.stale
+    assert not fresh.stale  # the alert already on the screen is not changed behind the UI's back
     assert status.error.startswith("prod: unreachable") and status.failing_since == clock.now
     clock.advance(5)
     await board.poll_once()

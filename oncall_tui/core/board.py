@@ -43,16 +43,20 @@ def merge(alerts_by_source: Iterable[tuple[str, list[Alert], bool]]) -> list[Ale
 
     Where sources disagree about the state (two clusters, one silenced), the most
     urgent state wins: a silence in one cluster must not hide an alert firing in another.
-    An alert is stale only if every source that reported it is stale. Alerts seen once
-    are used as they are (only `sources` and `stale` are set); duplicates are copied, so
-    a source's own list is never changed by another source's view.
+    An alert is stale only if every source that reported it is stale. An alert seen once
+    is used as it is when it was never merged before (only `sources` and `stale` are set);
+    one merged before may be on the screen, so it is copied when either changes. Duplicates
+    are copied too, so a source's own list is never changed by another source's view.
     """
     merged: dict[str, Alert] = {}
     for source, alerts, stale in alerts_by_source:
         for alert in alerts:
             seen = merged.get(alert.fingerprint)
             if seen is None:
-                alert.sources, alert.stale = (source,), stale
+                if not alert.sources:  # fresh from the source: no one else holds it yet
+                    alert.sources, alert.stale = (source,), stale
+                elif (alert.sources, alert.stale) != ((source,), stale):
+                    alert = replace(alert, sources=(source,), stale=stale)
                 merged[alert.fingerprint] = alert
                 continue
             combined = replace(seen, sources=(*seen.sources, source), stale=seen.stale and stale)
