@@ -154,5 +154,5 @@ async def test_background_retries_stay_in_the_header(
     await until(lambda: pagerduty.account.faults[-1].times == 0, what="both 503s to be served")
     polls = len(pagerduty.account.answers)
     await until(lambda: len(pagerduty.account.answers) > polls + 3, what="more polls")
+    await until(lambda: "PagerDuty ✓" in str(app.status_line.render()), what="the sync to end well")
     assert not [n for n in notes(app) if "retrying" in n or "503" in n]  # a retry that worked is no news
-    assert "PagerDuty ✓" in str(app.status_line.render())
