@@ -325,3 +325,50 @@ async def test_starting_with_alertmanager_down_resolves_nothing(
     async with app.run_test(size=(160, 45)):
         await until(lambda: app.board.polls >= 3, what="three failed polls")
         assert [e.kind for e in app.desk.get(incident.id).events] == ["incident.declared"]
+
+
+async def test_an_event_recorded_while_the_timeline_draws_is_shown_next_time(clock: SteppedClock) -> None:
+    """A worker thread appends to the incident's events at any moment; the pane must not
+    count an event it did not draw (a step's end once went missing this way)."""
+    from textual.app import App, ComposeResult
+
+    from oncall_tui.core.timeline import TimelineEvent
+    from oncall_tui.ui.widgets.timeline_pane import TimelinePane
+
+    def event(seq: int, summary: str) -> TimelineEvent:
+        return TimelineEvent(seq, f"id{seq}", clock.now, "INC-1", "note", "alice", summary, {})
+
+    class AppendsWhileRead(list):
+        """Appends the next event right after any read, as a worker thread could."""
+
+        def __init__(self, events: list[TimelineEvent], then: TimelineEvent) -> None:
+            super().__init__(events)
+            self.then = then
+
+        def _then(self) -> None:
+            if self.then:
+                then, self.then = self.then, None
+                self.append(then)
+
+        def __getitem__(self, index):
+            read = super().__getitem__(index)
+            self._then()
+            return read
+
+        def __iter__(self):
+            read = iter(list(super().__iter__()))
+            self._then()
+            return read
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TimelinePane()
+
+    incident = Incident("INC-1")
+    incident.events = AppendsWhileRead([event(1, "Note: first")], then=event(2, "Note: second"))
+    async with One().run_test(size=(100, 10)) as pilot:
+        pane = pilot.app.query_one(TimelinePane)
+        pane.show(incident)
+        pane.show(incident)
+        await pilot.pause()
+        assert [line.text.split(" ", 3)[-1] for line in pane.lines] == ["Note: first", "Note: second"]

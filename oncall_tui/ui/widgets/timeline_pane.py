@@ -22,7 +22,7 @@ class TimelinePane(RichLog):
     def show(self, incident: Incident | None) -> None:
         """Append what is new; redraw when the incident or the filter changed."""
         incident_id = incident.id if incident else None
-        events = incident.events if incident else []
+        events = list(incident.events) if incident else []  # a worker may append meanwhile: count what was shown
         shown_id, count = self._shown
         if incident_id != shown_id or len(events) < count:
             self.clear()
