@@ -3,6 +3,7 @@ run for real, streamed, killed, recorded; hostile values and output stay harmles
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -169,6 +170,37 @@ async def test_esc_cancels_and_nothing_runs(console: tuple[OncallApp, Pilot]) ->
     await pilot.press("escape")
     assert not isinstance(app.screen, ConfirmScreen)
     assert app.step_runs == {} and app.desk.open_incidents() == []
+
+
+async def test_r_right_after_moving_waits_for_the_new_alerts_runbook(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    """`j r` faster than the runbook lookup must not run the step with the previous alert's labels."""
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    pods = [alert("PodCrashLooping", "warning", pod=f"ml-worker-{n}", namespace="ml") for n in (1, 2)]
+    async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
+        await pilot.press("g")
+        first, second = app.alert_list.alerts
+        await until(lambda: app.runbook_alert and app.runbook_alert.fingerprint == first.fingerprint, what="runbook")
+        lookup, release = app.library.match, threading.Event()
+
+        def slow_match(alert):
+            release.wait(10)
+            return lookup(alert)
+
+        app.library.match = slow_match
+        await pilot.press("j", "r")
+        assert not isinstance(app.screen, ConfirmScreen)
+        await until(lambda: any("still finding the runbook for PodCrashLooping" in n for n in notes(app)), what="why")
+        polls = app.board.polls
+        await until(lambda: app.board.polls >= polls + 2, what="a poll while the lookup is slow")
+        await pilot.press("r")  # a poll shows the same alert again: still not its runbook
+        assert not isinstance(app.screen, ConfirmScreen) and app.runbook_alert.fingerprint == first.fingerprint
+        release.set()
+        await until(lambda: app.runbook_alert.fingerprint == second.fingerprint, what="the second pod's runbook")
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f'echo "describing" {second.labels["pod"]}' in app.screen.detail
 
 
 async def test_a_value_like_an_option_is_flagged_in_the_confirmation(

@@ -205,8 +205,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         if key != self._runbook_key:
             self._runbook_key = key
             self.find_runbook(alert)
-        else:
-            self.runbook_alert = alert
+        elif alert and self.runbook_alert and self.runbook_alert.fingerprint == alert.fingerprint:
+            self.runbook_alert = alert  # the same alert as the latest poll has it; never one still being looked up
 
     def _end_running_steps(self) -> None:
         """On the way out: no step outlives the console; each is killed and recorded as such."""

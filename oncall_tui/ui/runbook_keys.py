@@ -146,6 +146,12 @@ class RunbookKeys:
         if self._refuse_if_read_only():
             return
         self.bottom_left.current = "runbook"
+        selected = self.alert_list.current  # moved by the key just before, maybe
+        if (selected and selected.fingerprint) != (self.runbook_alert and self.runbook_alert.fingerprint):
+            # the pane still shows the previous alert's runbook, filled from its labels
+            name = clean_line(selected.name, 80) if selected else "no alert"
+            self.notify(f"Not run: still finding the runbook for {name}. Press r again in a moment.")
+            return
         pane = self.runbook_pane
         step = pane.step
         if pane.runbook is None or step is None:
