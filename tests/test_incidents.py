@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.core.incidents import IncidentDesk, IncidentError
+from oncall_tui.core.incidents import IncidentDesk, IncidentError, linked
 from oncall_tui.core.models import Alert
 from tests.conftest import SteppedClock
 
@@ -244,3 +244,35 @@ def test_a_slow_provider_holds_up_no_other_write_and_declares_once(tmp_path: Pat
     worker.join(30)
     assert [[e.kind for e in r] for r in results] == [["incident.declared"]]
     assert sorted(i.title for i in d.incidents.values()) == ["PodDown", "already open"]
+
+
+def test_the_ui_can_read_while_a_worker_declares_and_links(tmp_path: Path, clock: SteppedClock) -> None:
+    """The UI thread reads incidents and their alerts without the desk's lock while workers
+    write: a dict changed in place under it would raise "changed size during iteration"."""
+    import sys
+
+    d = desk(tmp_path, clock)
+    incident = d.declare("Busy", [])
+    errors: list[Exception] = []
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL over as often as possible
+
+    def worker() -> None:
+        for n in range(30):
+            d.declare(f"Also {n}", [])
+            for m in range(10):
+                alert = firing(f"A{n}-{m}", "warning", 60, clock, fp=f"{n}-{m}")
+                d.record(incident.id, "alert.linked", f"Alert {alert.name} joined", linked(alert))
+
+    writer = threading.Thread(target=worker)
+    try:
+        writer.start()
+        while writer.is_alive():
+            try:
+                [i.first_fired for i in d.open_incidents()]
+            except RuntimeError as error:
+                errors.append(error)
+    finally:
+        writer.join()
+        sys.setswitchinterval(switch)
+    assert errors == [] and len(d.open_incidents()) == 31 and len(incident.alerts) == 300

@@ -164,7 +164,7 @@ class Incident:
 
     def _link(self, raw: dict[str, Any]) -> None:
         labels = raw.get("labels")
-        self.alerts[raw["fingerprint"]] = LinkedAlert(
+        link = LinkedAlert(
             raw["fingerprint"],
             raw.get("name", ""),
             raw.get("severity", ""),
@@ -172,6 +172,7 @@ class Incident:
             labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
             runbook=str(raw.get("runbook") or ""),
         )
+        self.alerts = {**self.alerts, link.fingerprint: link}  # a new dict: the UI may be reading the old one
 
     def _advance_to(self, stage: str) -> None:
         if STAGES.index(self.stage) < STAGES.index(stage):
@@ -261,6 +262,8 @@ class IncidentDesk:
         self.journals: dict[str, Journal] = {}
         self.problems: list[str] = []
         # The console runs actions in worker threads and tracks alerts from its poll loop.
+        # Writers hold the lock; the UI reads without it, so a dict it may be iterating is
+        # replaced, never changed in place (`incidents` here, `alerts` of an incident).
         self.lock = threading.RLock()
         self._declaring: set[tuple[str, ...]] = set()
         """Groups auto_declare is declaring right now (outside the lock, the provider may be slow)."""
@@ -280,7 +283,8 @@ class IncidentDesk:
                 continue
             self.problems.extend(journal.problems)
             self.journals[journal.incident] = journal
-            self.incidents[journal.incident] = Incident.from_events(journal.incident, journal.events)
+            incident = Incident.from_events(journal.incident, journal.events)
+            self.incidents = {**self.incidents, incident.id: incident}  # the UI may be reading the old one
         return self
 
     def get(self, incident_id: str) -> Incident:
@@ -412,8 +416,8 @@ class IncidentDesk:
                 del self.journals[incident.id]
                 journal.path.unlink(missing_ok=True)
             raise
-        with self.lock:  # only a declared incident is shown
-            self.incidents[incident.id] = incident
+        with self.lock:  # only a declared incident is shown; a new dict, as the UI may be reading the old one
+            self.incidents = {**self.incidents, incident.id: incident}
         return incident
 
     def acknowledge(self, incident_id: str) -> TimelineEvent:

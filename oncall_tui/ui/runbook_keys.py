@@ -248,7 +248,8 @@ class RunbookKeys:
                 grace=self.config.runbooks.kill_grace,
                 clock=self.clock,
             )
-            self.step_runs[key] = self.last_run = run
+            self.step_runs = {**self.step_runs, key: run}  # a new dict: the UI thread may be reading the old one
+            self.last_run = run
             self.starting_steps.discard(key)
             self.call_from_thread(self._show_steps)
             event = run.run()
