@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.cli import main
-from oncall_tui.core.incidents import Incident, IncidentDesk
+from oncall_tui.core.incidents import Incident, IncidentDesk, default_title
 from oncall_tui.core.models import Alert
 from oncall_tui.core.postmortem import render_json, render_markdown
 from oncall_tui.core.report import build as build_report
@@ -174,4 +174,23 @@ def test_hostile_text_cannot_break_the_markdown(tmp_path: Path, clock: SteppedCl
     incident = desk.declare("x")
     desk.note(incident.id, "a | b\n## not a heading\x1b[2J [bold]y[/]")
     [row] = [line for line in render_markdown(incident).splitlines() if line.startswith("| 2 |")]
-    assert row == "| 2 | 2026-11-27 14:32:05.000 | alice | Note: a \\| b ## not a heading [bold]y[/] |"
+    assert row == "| 2 | 2026-11-27 14:32:05.000 | alice | Note: a \\| b ## not a heading \\[bold\\]y\\[/\\] |"
+
+
+def test_text_from_an_alert_makes_no_link_image_or_html_in_the_postmortem(tmp_path: Path, clock: SteppedClock) -> None:
+    """Annotations are untrusted: pasted into a wiki, the postmortem must not carry their links."""
+    from markdown_it import MarkdownIt
+
+    hostile = "[click](https://evil.example/) ![x](https://tracker.example/p.png) <img src=x onerror=alert(1)> `"
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    alert = Alert(
+        "fp1", {"alertname": f"A{hostile}", "severity": "warning"}, {"summary": hostile}, clock.now, None, "", "active"
+    )
+    incident = desk.declare(default_title(alert), [alert])
+    desk.note(incident.id, f"TODO: {hostile}")
+    desk.resolve(incident.id, hostile)
+    rendered = render_markdown(incident)
+    tokens = MarkdownIt("commonmark").enable("table").parse(rendered)
+    kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or []}
+    assert not kinds & {"link_open", "image", "html_inline", "html_block", "code_inline"}, kinds
+    assert "Resolution\n\n\\[click\\](https://evil.example/) !\\[x\\]" in rendered  # still reads the same

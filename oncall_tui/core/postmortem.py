@@ -34,9 +34,15 @@ def prompt(what: str) -> str:
     return f"*(to fill in: {what})*"
 
 
+_ACTIVE = re.compile(r"([\\`|<>\[\]])")
+"""What would make text from an alert a link, an image, HTML, code or a new table cell."""
+
+
 def _cell(text: str) -> str:
-    """Safe inside a Markdown table cell: one line, pipes escaped, no control characters."""
-    return clean_line(text, 500).replace("\\", "\\\\").replace("|", "\\|")
+    """Text from the journal (alert annotations, labels, notes: untrusted), safe anywhere in the
+    Markdown: one line, no control characters, and no link, image, HTML, code span or table
+    cell of its own (each such character backslash-escaped, so it still reads the same)."""
+    return _ACTIVE.sub(r"\\\1", clean_line(text, 500))
 
 
 def _time(moment: datetime | None) -> str:
