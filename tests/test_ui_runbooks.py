@@ -485,6 +485,36 @@ async def test_a_runbook_edited_on_disk_shows_without_a_key(
         assert app.runbook_pane.selected == 2  # the step you were on stays selected
 
 
+async def test_an_unreadable_runbook_is_said_once_and_shows_when_fixed(
+    console: tuple[OncallApp, Pilot], tmp_path: Path
+) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    # root reads anything: a file named like the runbook_url's that no one can read
+    unreadable = tmp_path / "runbooks" / "errors.md"
+    unreadable.symlink_to("/proc/self/mem")
+    await select(app, pilot, "HighErrorRate")
+    pane = app.runbook_pane
+    assert pane.runbook is None and "unreadable for HighErrorRate" in str(pane.title.render())
+    await until(lambda: any("cannot read: Input/output error" in n for n in notes(app)), what="why")
+    await pilot.press("r")  # not the previous alert's runbook, and not "still finding" forever
+    assert not isinstance(app.screen, ConfirmScreen)
+    await until(lambda: notes(app)[-1].endswith("cannot read: Input/output error"), what="why not")
+    lookup, reads = app.library.match, []
+
+    def counted(alert):
+        reads.append(alert.name)
+        return lookup(alert)
+
+    app.library.match = counted
+    await until(lambda: len(reads) >= 2, what="two more reads, a second apart")
+    assert sum("cannot read" in n for n in notes(app)) == 2  # the notice once, and the answer to r
+    unreadable.unlink()
+    write(tmp_path / "runbooks", "errors.md", "# Errors\n\n```bash\necho fixed\n```\n")
+    await until(lambda: pane.runbook is not None and app.runbook_problem is None, what="the fixed runbook")
+    assert "Errors" in str(pane.title.render())
+
+
 async def test_markup_and_escapes_in_a_runbook_show_as_text(
     sim: SimServer, clock: SteppedClock, tmp_path: Path
 ) -> None:

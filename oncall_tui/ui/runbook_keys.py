@@ -56,6 +56,7 @@ class RunbookKeys:
     step_runs: dict[tuple[str, int], StepRun]
     starting_steps: set[tuple[str, int]]
     last_run: StepRun | None
+    runbook_problem: str | None
     dry_run: bool
 
     # -- finding and showing ----------------------------------------------------------------
@@ -63,19 +64,28 @@ class RunbookKeys:
     def find_runbook(self: OncallApp, alert: Alert | None) -> None:
         """Match in a thread: the first read of a big runbook must not hold up the keys."""
         try:
-            match = self.library.match(alert) if alert else None
+            match, problem = (self.library.match(alert) if alert else None), None
         except RunbookError as error:
-            self.call_from_thread(self.notify, str(error), severity="error")
-            return
-        self.call_from_thread(self._show_runbook, alert, match)
+            match, problem = None, str(error)
+        self.call_from_thread(self._show_runbook, alert, match, problem)
 
-    def _show_runbook(self: OncallApp, alert: Alert | None, match: RunbookMatch | None) -> None:
+    def _show_runbook(
+        self: OncallApp, alert: Alert | None, match: RunbookMatch | None, problem: str | None = None
+    ) -> None:
+        """`problem`: why the runbook could not be read (said once, however often it is looked for)."""
         shown = self.alert_detail.alert
         if (shown.fingerprint if shown else None) != (alert.fingerprint if alert else None):
             return  # the cursor moved on meanwhile
-        self.runbook_alert = alert
-        self.runbook_pane.show(match, alert.name if alert else "", str(self.library.dir))
+        if problem and problem != self.runbook_problem:
+            self.notify(clean_line(problem, 300), severity="error", timeout=10)
+        self.runbook_alert, self.runbook_problem = alert, problem
+        self.runbook_pane.show(match, alert.name if alert else "", str(self.library.dir), problem)
         self._show_steps()
+
+    def _why_no_steps(self: OncallApp) -> str:
+        if self.runbook_problem:
+            return clean_line(self.runbook_problem, 300)
+        return "This runbook has no steps to run." if self.runbook_pane.runbook else "No runbook for this alert."
 
     def _show_steps(self: OncallApp) -> None:
         pane = self.runbook_pane
@@ -88,7 +98,7 @@ class RunbookKeys:
         self.bottom_left.current = "runbook"  # the step keys bring the runbook back from the details
         pane = self.runbook_pane
         if not pane.runbook or not pane.runbook.steps:
-            self.notify("This runbook has no steps to run." if pane.runbook else "No runbook for this alert.")
+            self.notify(self._why_no_steps())
             return
         pane.select(pane.selected + delta)
         self._show_steps()
@@ -155,7 +165,7 @@ class RunbookKeys:
         pane = self.runbook_pane
         step = pane.step
         if pane.runbook is None or step is None:
-            self.notify("This runbook has no steps to run." if pane.runbook else "No runbook for this alert.")
+            self.notify(self._why_no_steps())
             return
         running = self.step_runs.get((str(pane.runbook.path), step.number))
         if running and running.running:

@@ -78,10 +78,15 @@ class RunbookPane(Vertical):
                 yield self.steps
                 yield self.output
 
-    def show(self, match: RunbookMatch | None, alert_name: str, directory: str) -> None:
+    def show(self, match: RunbookMatch | None, alert_name: str, directory: str, problem: str | None = None) -> None:
         runbook = match.runbook if match else None
         title = Text.assemble(("RUNBOOK ", "bold"))
-        if match is None:
+        if problem:
+            title.append(f"unreadable for {clean_line(alert_name, 60)}", style="bold")
+            self.document.show(
+                None, Text(f"{clean_line(problem, 500)}\n\nFix the file; it is read again within a second.")
+            )
+        elif match is None:
             title.append("no alert selected", style="italic")
             self.document.show(None, Text("Select an alert: its runbook shows here.", style="italic"))
         elif runbook is None:
