@@ -144,6 +144,8 @@ async def under_load(
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
+            while app.runbook_alert is None or app.runbook_alert.fingerprint != app.alert_list.current.fingerprint:
+                await asyncio.sleep(0.01)  # r runs nothing until the alert the keys left selected has its runbook
             await pilot.press("r")
             app.post_message(events.Key("enter", "\r"))
             while app.last_run is None or app.last_run in seen_runs:
