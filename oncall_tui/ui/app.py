@@ -81,6 +81,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         """The alert whose runbook the pane shows."""
         self._runbook_key: tuple[str, ...] | None = None
         self.runbook_problem: str | None = None
+        """Why that alert's runbook could not be read, when it could not."""
         self.step_runs: dict[tuple[str, int], StepRun] = {}
         """The latest run of each step, by (runbook path, step number)."""
         self.starting_steps: set[tuple[str, int]] = set()
