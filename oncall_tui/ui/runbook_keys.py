@@ -84,7 +84,7 @@ class RunbookKeys:
 
     def _why_no_steps(self: OncallApp) -> str:
         if self.runbook_problem:
-            return clean_line(self.runbook_problem, 300)
+            return f"No steps to run: {clean_line(self.runbook_problem, 300)}"
         return "This runbook has no steps to run." if self.runbook_pane.runbook else "No runbook for this alert."
 
     def _show_steps(self: OncallApp) -> None:
