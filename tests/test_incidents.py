@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from oncall_tui.core.incidents import IncidentDesk, IncidentError, linked
 from oncall_tui.core.models import Alert
+from oncall_tui.core.postmortem import render_markdown
 from tests.conftest import SteppedClock
 
 
@@ -133,17 +135,6 @@ def test_another_consoles_events_are_picked_up(tmp_path: Path, clock: SteppedClo
     alice.note(incident.id, "seen")  # alice's desk learns of bob's ack before writing
     assert [e.seq for e in alice.get(incident.id).events] == [1, 2, 3]
     assert alice.get(incident.id).status == "acknowledged"
-
-
-def test_linked_alerts_resolving_and_refiring_are_recorded_once_each(tmp_path: Path, clock: SteppedClock) -> None:
-    d = desk(tmp_path, clock)
-    slo = firing("SLO", "critical", 60, clock)
-    incident = d.declare("slo", [slo])
-    assert d.track_alerts([slo]) == []
-    assert [e.summary for e in d.track_alerts([])] == ["Alert SLO resolved"]
-    assert d.track_alerts([]) == []  # once, not once per poll
-    assert [e.kind for e in d.track_alerts([slo])] == ["alert.fired"]
-    assert [e.kind for e in incident.events] == ["incident.declared", "alert.resolved", "alert.fired"]
 
 
 def test_an_unwritable_data_dir_refuses_and_records_nothing(tmp_path: Path, clock: SteppedClock) -> None:
@@ -276,3 +267,56 @@ def test_the_ui_can_read_while_a_worker_declares_and_links(tmp_path: Path, clock
         writer.join()
         sys.setswitchinterval(switch)
     assert errors == [] and len(d.open_incidents()) == 31 and len(incident.alerts) == 300
+
+
+def test_the_console_declares_as_itself_and_nobody_commands_until_someone_does(
+    tmp_path: Path, clock: SteppedClock
+) -> None:
+    d = desk(tmp_path, clock)
+    [declared] = d.auto_declare([firing("PodDown", "critical", 30, clock)], ["critical"], ["alertname"])
+    incident = d.incidents[declared.incident]
+    assert (declared.actor, declared.data["agent"], declared.who) == (
+        "oncall-tui",
+        "auto_declare",
+        "oncall-tui (auto_declare)",
+    )
+    assert incident.commander == "" and incident.declared_by == "oncall-tui (auto_declare)"
+    took = d.take_command(incident.id)
+    assert (took.actor, took.summary, "agent" in took.data) == ("alice", "alice took command from nobody", False)
+    assert d.get(incident.id).commander == "alice"
+    text = render_markdown(d.get(incident.id))
+    assert "- Incident declared 2026-11-27 14:32:05 UTC by oncall-tui (auto_declare)." in text
+    assert "| oncall-tui (auto_declare) | Declared SEV-2: PodDown |" in text
+
+
+def test_a_person_declares_as_themself(tmp_path: Path, clock: SteppedClock) -> None:
+    incident = desk(tmp_path, clock).declare("by hand", [firing("PodDown", "critical", 30, clock)])
+    assert (incident.commander, incident.declared_by, incident.events[0].actor) == ("alice", "alice", "alice")
+
+
+def test_older_journals_stay_readable(tmp_path: Path, clock: SteppedClock) -> None:
+    """Before agents and batches: one alert per alert.linked/resolved event, the person as actor."""
+    (tmp_path / "incidents").mkdir()
+    a = {"fingerprint": "a", "name": "A", "severity": "critical", "starts_at": "2026-11-27T14:00:00.000Z", "labels": {}}
+    b = {**a, "fingerprint": "b", "name": "B"}
+    lines = [
+        {
+            "kind": "incident.declared",
+            "actor": "alice",
+            "data": {"title": "t", "severity": "SEV-2", "commander": "alice", "alerts": [a]},
+        },
+        {"kind": "alert.linked", "actor": "alice", "data": b},
+        {"kind": "alert.resolved", "actor": "alice", "data": {"fingerprint": "a", "name": "A"}},
+    ]
+    text = "".join(
+        json.dumps(
+            {"seq": i + 1, "id": str(i), "ts": "2026-11-27T14:10:00.000Z", "incident": "INC-20261127-0001", **line}
+        )
+        + "\n"
+        for i, line in enumerate(lines)
+    )
+    (tmp_path / "incidents" / "INC-20261127-0001.jsonl").write_text(text)
+    [incident] = desk(tmp_path, clock).incidents.values()
+    assert incident.commander == "alice" and incident.declared_by == "alice"
+    assert {k: v.firing for k, v in incident.alerts.items()} == {"a": False, "b": True}
+    assert incident.alerts["b"].sources == ()  # unknown: every source must vouch for it

@@ -295,7 +295,7 @@ def test_sync_adopts_follows_and_merges_once(pagerduty: PagerDutyServer, clock: 
     told = sync(api, desk)
     (incident,) = desk.incidents.values()
     assert told == [f"{incident.id}: PagerDuty #1 Checkout latency high"]
-    assert incident.pagerduty["id"] == remote["id"] and incident.events[0].actor == "PagerDuty"
+    assert incident.pagerduty["id"] == remote["id"] and incident.events[0].who == "oncall-tui (pagerduty)"
     assert incident.declared_at == opened and incident.events[0].ts == clock.now  # measured from PagerDuty's time
     acked = clock.now
     # bob acknowledges in PagerDuty's web UI and writes a note; alice writes one from the console

@@ -251,9 +251,10 @@ async def test_a_misbehaving_source_is_one_line_in_the_header(clock: SteppedCloc
         async with app.run_test(size=(160, 45)) as pilot:
             # the board goes stale inside the poll; the header shows it once the poll has drawn it
             await until(lambda: "✗" in str(app.status_line.render()), what="the error in the header")
-            assert "AM prod ✗ stale since 14:32:05 UTC: response from /api/v2/alerts is not JSON" in str(
-                app.status_line.render()
-            )
+            # it never answered: "no data", and no count of alerts that could read as an all-clear
+            assert "AM prod ✗ no data: response from /api/v2/alerts is not JSON" in str(app.status_line.render())
+            await until(lambda: "no data" in str(app.alerts_title.render()), what="the alerts title")
+            assert "firing" not in str(app.alerts_title.render())
             broken.mode = "status:502"
             await until(lambda: "HTTP 502" in (app.board.status["prod"].error or ""), what="the next error")
             await pilot.press("j", "slash")  # still answering keys

@@ -10,13 +10,14 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from oncall_tui.core.config import AlertmanagerSource
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.models import Alert, PayloadError, Silence, SilenceRequest
+from oncall_tui.core.models import Alert, PayloadError, Silence, SilenceRequest, parse_time
 from oncall_tui.core.text import clean_line
 
 
@@ -134,6 +135,15 @@ class AlertmanagerClient:
         if not isinstance(data, dict) or not isinstance(data.get("versionInfo"), dict):
             raise AlertmanagerError(f"{self.name}: unexpected status response (no versionInfo)")
         return data
+
+    async def started(self) -> datetime:
+        """When the Alertmanager process started (`uptime` in its status): a later one means it
+        restarted, and forgot its alerts until Prometheus sends them again."""
+        status = await self.status()
+        try:
+            return parse_time(status.get("uptime"), "uptime")
+        except PayloadError as error:
+            raise AlertmanagerError(f"{self.name}: unexpected status response ({clean_line(str(error), 80)})") from None
 
     async def alerts(self) -> list[Alert]:
         """Every alert not yet resolved: active, silenced, inhibited and unprocessed."""

@@ -8,31 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.models import Alert, Silence, SilenceRequest
 from oncall_tui.core.timefmt import utc_now
+from oncall_tui.core.tracking import Sightings, SourceStatus
 
 T = TypeVar("T")
 
 Clock = Callable[[], datetime]
-
-
-@dataclass(slots=True)
-class SourceStatus:
-    """How one Alertmanager answered lately."""
-
-    name: str
-    last_ok: datetime | None = None
-    error: str | None = None
-    failing_since: datetime | None = None
-
-    @property
-    def stale(self) -> bool:
-        return self.error is not None
 
 
 _STATE_RANK = {"active": 0, "unprocessed": 0, "inhibited": 1, "silenced": 2, "suppressed": 2}
@@ -73,59 +60,124 @@ def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
 
 
 class Board:
-    """The last known alerts of every source, merged, with each source's health."""
+    """The last known alerts of every source, merged, with each source's health.
 
-    def __init__(self, clients: list[AlertmanagerClient], clock: Clock = utc_now) -> None:
+    Each source is polled on its own (`poll_source`), so one that hangs until its timeout
+    holds up nobody else; `merge` then folds every source's latest answer into `alerts`,
+    and `sightings` says, for any alert, what its sources' word on it is now.
+    """
+
+    def __init__(self, clients: list[AlertmanagerClient], clock: Clock = utc_now, resend_grace: float = 120.0) -> None:
         self.clients = clients
         self.clock = clock
-        self.status = {c.name: SourceStatus(c.name) for c in clients}
+        self.resend_grace = resend_grace
+        self.status = {c.name: SourceStatus(c.name, c.source.cluster or c.name) for c in clients}
         self._by_source: dict[str, list[Alert]] = {c.name: [] for c in clients}
         self.alerts: list[Alert] = []
         self.first_seen: dict[str, datetime] = {}
+        self.sightings = Sightings(clock(), resend_grace, {n: s.copy() for n, s in self.status.items()})
+        self._last_seen: dict[str, datetime] = {}
+        self._merging = asyncio.Lock()
         self.polls = 0
 
-    async def poll_once(self) -> list[Alert]:
-        """Fetch every source at once; keep the last known alerts of those that fail."""
-        results = await asyncio.gather(*(c.alerts() for c in self.clients), return_exceptions=True)
+    async def poll_source(self, client: AlertmanagerClient) -> None:
+        """Ask one source for its alerts and its start; on failure keep its last alerts, stale."""
+        status = self.status[client.name]
+        alerts, started = await asyncio.gather(client.alerts(), client.started(), return_exceptions=True)
         now = self.clock()
-        for client, result in zip(self.clients, results, strict=True):
-            status = self.status[client.name]
-            if isinstance(result, AlertmanagerError):
-                status.error = str(result)
-                status.failing_since = status.failing_since or now
-            elif isinstance(result, BaseException):
+        for result in (alerts, started):
+            if isinstance(result, BaseException) and not isinstance(result, AlertmanagerError):
                 raise result
-            else:
-                self._by_source[client.name] = result
-                status.last_ok, status.error, status.failing_since = now, None, None
-        inputs = [(name, alerts, self.status[name].stale) for name, alerts in self._by_source.items()]
-        # Merging and sorting 10,000 alerts is pure Python: in a thread, keys stay responsive.
-        self.alerts, self.first_seen = await asyncio.to_thread(self._merged, inputs, now)
-        self.polls += 1
+        failure = next((r for r in (alerts, started) if isinstance(r, AlertmanagerError)), None)
+        if failure is not None:
+            status.error = str(failure)
+            status.failing_since = status.failing_since or now
+            return
+        assert isinstance(alerts, list) and isinstance(started, datetime)
+        status.saw_start(started, now)
+        self._by_source[client.name] = alerts
+        status.last_ok, status.error, status.failing_since = now, None, None
+
+    async def merge(self) -> list[Alert]:
+        """Fold every source's latest answer into `alerts` and `sightings`."""
+        async with self._merging:
+            now = self.clock()
+            inputs = [(name, alerts, self.status[name].stale) for name, alerts in self._by_source.items()]
+            statuses = {name: status.copy() for name, status in self.status.items()}
+            # Merging and sorting 10,000 alerts is pure Python: in a thread, keys stay responsive.
+            self.alerts, self.first_seen, self.sightings = await asyncio.to_thread(self._merged, inputs, statuses, now)
+            self.polls += 1
         return self.alerts
 
+    async def poll_once(self) -> list[Alert]:
+        """Poll every source at once, then merge."""
+        await asyncio.gather(*(self.poll_source(c) for c in self.clients))
+        return await self.merge()
+
     def _merged(
-        self, inputs: list[tuple[str, list[Alert], bool]], now: datetime
-    ) -> tuple[list[Alert], dict[str, datetime]]:
-        """The merged, sorted alerts, and when each was first seen (runs in a thread)."""
-        alerts = merge(inputs)
+        self, inputs: list[tuple[str, list[Alert], bool]], statuses: dict[str, SourceStatus], now: datetime
+    ) -> tuple[list[Alert], dict[str, datetime], Sightings]:
+        """The merged, sorted alerts, when each was first seen, and the sightings (runs in a thread)."""
+        firing: dict[str, tuple[str, ...]] = {}
+        ended: dict[str, tuple[str, ...]] = {}
+        shown = []
+        for name, alerts, stale in inputs:
+            if stale:  # its last answer is shown, but is no word on anything now
+                shown.append((name, alerts, True))
+                continue
+            answered = statuses[name].last_ok or now
+            current = []
+            for alert in alerts:
+                fingerprint = alert.fingerprint
+                if alert.ends_at is not None and alert.ends_at <= now:  # its source says it resolved
+                    ended[fingerprint] = (*ended.get(fingerprint, ()), name)
+                    continue
+                current.append(alert)
+                firing[fingerprint] = (*firing.get(fingerprint, ()), name)
+                if self._last_seen.get(fingerprint, answered) <= answered:
+                    self._last_seen[fingerprint] = answered
+            shown.append((name, current if len(current) < len(alerts) else alerts, False))
+        merged = merge(shown)
+        owners = {a.fingerprint: a.sources for a in merged}
+        sightings = Sightings(now, self.resend_grace, statuses, firing, ended, dict(self._last_seen), owners)
+        # An alert that was on the screen and is in no answer now stays while its sources
+        # have not said it resolved (a restart forgot it, or its source stopped answering).
+        held = []
+        for previous in self.alerts:
+            if previous.fingerprint in owners:
+                continue
+            presence = sightings.presence(previous.fingerprint, previous.sources)
+            if presence.state in ("waiting", "unknown"):
+                owners[previous.fingerprint] = previous.sources
+                held.append(previous if previous.held == presence.reason else replace(previous, held=presence.reason))
+        if self.polls % 500 == 0:  # forget what was last seen a day ago: the memory stays bounded
+            self._last_seen = {fp: t for fp, t in self._last_seen.items() if (now - t).total_seconds() < 86400}
+        alerts = sort_alerts([*merged, *held]) if held else merged
         # On the first poll nothing is "new": everything was already firing.
         when = now if self.polls else datetime.min.replace(tzinfo=UTC)
-        return alerts, {a.fingerprint: self.first_seen.get(a.fingerprint, when) for a in alerts}
+        return alerts, {a.fingerprint: self.first_seen.get(a.fingerprint, when) for a in alerts}, sightings
 
     def is_new(self, alert: Alert, within: float) -> bool:
         seen = self.first_seen.get(alert.fingerprint)
         return seen is not None and (self.clock() - seen).total_seconds() < within
 
     def counts(self) -> dict[str, int]:
-        """How many alerts are firing, silenced, inhibited, and stale (any state)."""
-        counts = {"active": 0, "silenced": 0, "inhibited": 0, "stale": 0}
+        """How many alerts are firing, silenced, inhibited; stale (any state, from a source not
+        answering); and unseen (in no answer now, not known to have resolved)."""
+        counts = {"active": 0, "silenced": 0, "inhibited": 0, "stale": 0, "unseen": 0}
         for alert in self.alerts:
+            if alert.held:
+                counts["unseen"] += 1
+                continue
             counts[
                 "inhibited" if alert.state == "inhibited" else "silenced" if alert.state == "silenced" else "active"
             ] += 1
             counts["stale"] += alert.stale
         return counts
+
+    def silent_sources(self) -> list[str]:
+        """Sources that have never answered: an empty list from them is no all-clear."""
+        return [name for name, status in self.status.items() if status.last_ok is None]
 
     def _clusters(self, sources: Iterable[str]) -> list[list[AlertmanagerClient]]:
         """The clusters `sources` belong to, each as its members, healthy members first."""

@@ -92,6 +92,13 @@ class AlertsView(Section):
         description="Labels shown beside the alert name, in order; the first ones present are shown.",
     )
     highlight_new: Seconds = Field(5.0, description="How long a newly fired alert stays highlighted.")
+    resend_grace: Seconds = Field(
+        120.0,
+        ge=0,
+        description="Prometheus's resend interval plus slack: after an Alertmanager restarts (and forgets its "
+        "alerts until they are sent again), how long an absent alert is 'not seen since it restarted' before "
+        "it counts as resolved.",
+    )
 
 
 class Silences(Section):
@@ -113,6 +120,10 @@ class IncidentsConfig(Section):
         default_factory=lambda: ["alertname", "service"],
         description="Labels that make alerts one group: a group declares one incident, not one per alert.",
     )
+    auto_declare_limit: int = Field(
+        3, ge=0, description="At most this many incidents auto-declared per window; past it, one storm incident."
+    )
+    auto_declare_window: Seconds = Field(600.0, gt=0, description="The window of auto_declare_limit.")
 
 
 class RunbooksConfig(Section):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -18,9 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from oncall_tui.core.durations import format_duration
 from oncall_tui.core.models import Alert, PayloadError, parse_time
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.core.timeline import Journal, JournalError, TimelineEvent, format_ts
+from oncall_tui.core.timeline import CONSOLE, Journal, JournalError, TimelineEvent, format_ts
+from oncall_tui.core.tracking import Sightings
 
 SEVERITIES = {
     "SEV-1": "total outage, data loss or security breach: respond now, 24/7",
@@ -30,6 +33,9 @@ SEVERITIES = {
 }
 STAGES = ("Acknowledge", "Assess", "Mitigate", "Resolve", "Document")
 ALERT_SEVERITY_TO_SEV = {"critical": "SEV-2", "page": "SEV-2", "error": "SEV-3", "warning": "SEV-3"}
+AUTO_DECLARE = "auto_declare"
+STORM = ("(storm)",)
+"""Claims the storm incident while it is being declared."""
 ACTION_ITEM = re.compile(r"^\s*TODO:\s*", re.IGNORECASE)
 INCIDENT_FILE = re.compile(r"^INC-(\d{8})-(\d{4})\.jsonl$")
 
@@ -56,6 +62,10 @@ class LinkedAlert:
     labels: dict[str, str] = field(default_factory=dict)
     runbook: str = ""
     """Its runbook_url (or runbook) annotation when it was linked: how its runbook is found."""
+    sources: tuple[str, ...] = ()
+    """The Alertmanagers that reported it when it was linked (none in older journals: any)."""
+    seen_at: datetime | None = None
+    """When the record last knew it firing: linked, or fired again."""
 
     def as_alert(self) -> Alert:
         """Enough of the alert to match its runbook again."""
@@ -74,6 +84,12 @@ class Incident:
     status: str = "triggered"  # triggered | acknowledged | resolved
     stage: str = STAGES[0]
     commander: str = ""
+    declared_by: str = ""
+    """Who declared it: a person, or `oncall-tui (auto_declare)` for the console itself."""
+    storm: bool = False
+    """Declared for an alert storm: alerts past the auto-declare limit join it."""
+    last_linked_at: datetime | None = None
+    """When alerts last joined it (or it was declared with them)."""
     escalation_level: int = 1
     alerts: dict[str, LinkedAlert] = field(default_factory=dict)
     declared_at: datetime | None = None
@@ -109,13 +125,6 @@ class Incident:
         return [ACTION_ITEM.sub("", e.data.get("text", "")) for e in self.notes if e.data.get("action_item")]
 
     @property
-    def first_labels(self) -> dict[str, str] | None:
-        """The labels of the alert this incident was declared from, if any: its group."""
-        declared = self.events[0].data if self.events else {}
-        first = (declared.get("alerts") or [None])[0]
-        return first.get("labels") if first else None
-
-    @property
     def first_fired(self) -> datetime | None:
         """When the first linked alert started firing (the declaration, without alerts)."""
         starts = [a.starts_at for a in self.alerts.values()]
@@ -131,9 +140,10 @@ class Incident:
             self.pagerduty = data.get("pagerduty") or {}
             self.title, self.severity = data.get("title", ""), data.get("severity", self.severity)
             self.commander = data.get("commander", event.actor)
+            self.declared_by = event.who
+            self.storm = bool(data.get("storm"))
             self.declared_at = _happened(self.pagerduty.get("created_at"), event)  # adopted: when PagerDuty opened it
-            for raw in data.get("alerts", []):
-                self._link(raw)
+            self._link(data.get("alerts", []), event.ts)
             impact = data.get("impact_start")
             self.impact_start = parse_time(impact, "impact_start") if impact else self.first_fired
         elif kind == "incident.acknowledged":
@@ -158,21 +168,36 @@ class Incident:
             self.mitigated_at = self.mitigated_at or self.resolved_at
             self._advance_to("Document")
         elif kind == "alert.linked":
-            self._link(data)
-        elif kind in ("alert.fired", "alert.resolved") and data.get("fingerprint") in self.alerts:
-            self.alerts[data["fingerprint"]].firing = kind == "alert.fired"
+            self._link(data["alerts"] if "alerts" in data else [data], event.ts)  # one alert, in older journals
+        elif kind in ("alert.fired", "alert.resolved"):
+            firing = kind == "alert.fired"
+            for fingerprint in _fingerprints(data):
+                link = self.alerts.get(fingerprint)
+                if link is not None:
+                    link.firing = firing
+                    link.seen_at = event.ts if firing else link.seen_at
 
-    def _link(self, raw: dict[str, Any]) -> None:
-        labels = raw.get("labels")
-        link = LinkedAlert(
-            raw["fingerprint"],
-            raw.get("name", ""),
-            raw.get("severity", ""),
-            parse_time(raw["starts_at"], "starts_at"),
-            labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
-            runbook=str(raw.get("runbook") or ""),
-        )
-        self.alerts = {**self.alerts, link.fingerprint: link}  # a new dict: the UI may be reading the old one
+    def _link(self, raws: list[dict[str, Any]], at: datetime) -> None:
+        """Link alerts as the journal recorded them (`linked()`), in one new dict: the UI may be
+        reading the old one, and a storm links thousands at once."""
+        if not raws:
+            return
+        alerts = dict(self.alerts)
+        for raw in raws:
+            labels = raw.get("labels")
+            link = LinkedAlert(
+                raw["fingerprint"],
+                raw.get("name", ""),
+                raw.get("severity", ""),
+                parse_time(raw["starts_at"], "starts_at"),
+                labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+                runbook=str(raw.get("runbook") or ""),
+                sources=tuple(str(s) for s in raw.get("sources") or ()),
+                seen_at=at,
+            )
+            alerts[link.fingerprint] = link
+        self.alerts = alerts
+        self.last_linked_at = at
 
     def _advance_to(self, stage: str) -> None:
         if STAGES.index(self.stage) < STAGES.index(stage):
@@ -203,6 +228,13 @@ class Metric:
         return (self.end - self.start).total_seconds()
 
 
+def _fingerprints(data: dict[str, Any]) -> list[str]:
+    """The alerts an alert.fired or alert.resolved event is about (one, in older journals)."""
+    if "alerts" in data:
+        return [str(a.get("fingerprint")) for a in data["alerts"] if isinstance(a, dict)]
+    return [str(data["fingerprint"])] if "fingerprint" in data else []
+
+
 def default_title(alert: Alert) -> str:
     """An incident's title from its first alert: `HighErrorRate: ml-api error rate is 7.3%`."""
     summary = alert.annotations.get("summary", "").strip()
@@ -222,7 +254,18 @@ def linked(alert: Alert) -> dict[str, Any]:
         "starts_at": format_ts(alert.starts_at),
         "labels": alert.labels,
         "runbook": alert.annotations.get("runbook_url") or alert.annotations.get("runbook") or "",
+        "sources": list(alert.sources),
     }
+
+
+def named(count: int, names: Iterable[str]) -> str:
+    """`Alert HighErrorRate` for one, `3 alerts (HighErrorRate ×2, DiskWillFill)` for several."""
+    counted = Counter(names)
+    if count == 1:
+        return f"Alert {next(iter(counted), '')}"
+    shown = ", ".join(f"{n} ×{c}" if c > 1 else n for n, c in counted.most_common(3))
+    more = ", …" if len(counted) > 3 else ""
+    return f"{count:,} alerts ({shown}{more})"
 
 
 class IncidentProvider(Protocol):
@@ -313,18 +356,27 @@ class IncidentDesk:
         return [i for i in self.incidents.values() if i.is_open]
 
     # -- writing --------------------------------------------------------------------------
-    def _record(self, incident: Incident, kind: str, summary: str, data: dict[str, Any]) -> TimelineEvent:
-        """Confirm with the provider, then record. A refusal is itself recorded, then raised."""
+    def _record(
+        self, incident: Incident, kind: str, summary: str, data: dict[str, Any], agent: str | None = None
+    ) -> TimelineEvent:
+        """Confirm with the provider, then record. A refusal is itself recorded, then raised.
+
+        `agent`: what the console did by itself is recorded as `oncall-tui`, with `data.agent`
+        naming on whose word (`alertmanager:prod`, `auto_declare`, `schedule`); everything else
+        as the person at the keyboard."""
+        actor = self.actor
+        if agent:
+            actor, data = CONSOLE, {**data, "agent": agent}
         # Outside the lock: a slow provider must not hold up the console's other writes.
         try:
             data = {**data, **self.provider.confirm(incident, kind, data)}
         except IncidentError as error:
             if kind != "incident.declared":  # a declaration that failed has no journal to say so
-                failed = {"action": kind, "error": str(error)}
+                failed = {"action": kind, "error": str(error)} | ({"agent": agent} if agent else {})
                 with suppress(IncidentError):
-                    self._write(incident, "incident.action_failed", f"Failed: {summary} ({error})", failed)
+                    self._write(incident, "incident.action_failed", f"Failed: {summary} ({error})", failed, actor)
             raise
-        event = self._write(incident, kind, summary, data)
+        event = self._write(incident, kind, summary, data, actor)
         assert event is not None
         return event
 
@@ -381,12 +433,15 @@ class IncidentDesk:
         alerts: Iterable[Alert] = (),
         severity: str | None = None,
         pagerduty: dict[str, Any] | None = None,
-        actor: str | None = None,
+        agent: str | None = None,
+        storm: bool = False,
     ) -> Incident:
         """A new incident, optionally from alerts (its severity then follows the worst of them).
 
         With `pagerduty` (a reference), the incident already exists there: it is adopted, and
-        the provider is not asked to create it again.
+        the provider is not asked to create it again. With `agent`, the console declares it by
+        itself (auto_declare, adopting from PagerDuty): nobody is its commander until someone
+        takes command.
         """
         alerts = list(alerts)
         if not title.strip():
@@ -403,14 +458,18 @@ class IncidentDesk:
                 raise IncidentError(f"cannot create the incident in {self.dir}: {error.strerror or error}") from None
             incident = Incident(journal.incident)
             self.journals[incident.id] = journal
-        data = {"title": title, "severity": severity, "commander": self.actor, "alerts": [linked(a) for a in alerts]}
+        commander = "" if agent else self.actor
+        data = {"title": title, "severity": severity, "commander": commander, "alerts": [linked(a) for a in alerts]}
+        if storm:
+            data["storm"] = True
         summary = f"Declared {severity}: {title}"
         try:
-            if pagerduty:
-                data |= {"pagerduty": pagerduty, "commander": ""}  # adopted: nobody has taken command yet
-                self._write(incident, "incident.declared", summary, data, actor=actor)
+            if pagerduty:  # adopted: PagerDuty has it already
+                self._write(
+                    incident, "incident.declared", summary, data | {"pagerduty": pagerduty, "agent": agent}, CONSOLE
+                )
             else:
-                self._record(incident, "incident.declared", summary, data)
+                self._record(incident, "incident.declared", summary, data, agent)
         except IncidentError:  # refused or not recorded: no empty incident is left behind
             with self.lock:
                 del self.journals[incident.id]
@@ -483,66 +542,138 @@ class IncidentDesk:
             incident, "incident.commander_changed", summary, {"from": incident.commander, "to": self.actor}
         )
 
-    def record(self, incident_id: str, kind: str, summary: str, data: dict[str, Any]) -> TimelineEvent:
-        """An automatic event (a silence, a handoff) on an incident."""
-        return self._record(self.get(incident_id), kind, summary, data)
+    def record(
+        self, incident_id: str, kind: str, summary: str, data: dict[str, Any], agent: str | None = None
+    ) -> TimelineEvent:
+        """An event on an incident: a person's (a silence, a step run), or, with `agent`, one the
+        console records by itself (a handoff: `schedule`)."""
+        return self._record(self.get(incident_id), kind, summary, data, agent)
 
-    def track_alerts(self, alerts: list[Alert]) -> list[TimelineEvent]:
-        """Record linked alerts resolving and firing again, once each, from a polled alert set."""
-        firing = {a.fingerprint: a for a in alerts}
+    def track_alerts(self, sightings: Sightings) -> list[TimelineEvent]:
+        """Record linked alerts resolving and firing again, by their sources' word (`sightings`),
+        once each: one event per incident, change and reason. Unknown and waiting alerts (a
+        source down, a restart's grace) are not recorded."""
         recorded = []
         for incident in self.open_incidents():
-            for fingerprint, link in incident.alerts.items():
-                now_firing = fingerprint in firing
-                if now_firing == link.firing:
+            changes: dict[tuple[str, str, str], list[LinkedAlert]] = {}
+            for link in incident.alerts.values():
+                presence = sightings.presence(link.fingerprint, link.sources, link.seen_at)
+                if presence.state == "firing" and not link.firing:
+                    kind = "alert.fired"
+                elif presence.state == "resolved" and link.firing:
+                    kind = "alert.resolved"
+                else:
                     continue
-                kind = "alert.fired" if now_firing else "alert.resolved"
-                verb = "fired again" if now_firing else "resolved"
-                data = {"fingerprint": fingerprint, "name": link.name}
-                recorded.append(self._record(incident, kind, f"Alert {link.name} {verb}", data))
+                changes.setdefault((kind, presence.agent, presence.reason), []).append(link)
+            for (kind, agent, reason), links in changes.items():
+                what = named(len(links), (link.name for link in links))
+                data: dict[str, Any] = {"alerts": [{"fingerprint": a.fingerprint, "name": a.name} for a in links]}
+                if kind == "alert.fired":
+                    summary = f"{what} fired again"
+                else:
+                    summary, data["reason"] = f"{what} resolved: {reason}", reason
+                recorded.append(self._record(incident, kind, summary, data, agent))
         return recorded
+
+    def _homes(self, group_by: list[str]) -> dict[tuple[str, ...], Incident]:
+        """The open incident of each group: the latest one linking an alert of it."""
+        homes: dict[tuple[str, ...], Incident] = {}
+        for incident in self.open_incidents():
+            homes.update(dict.fromkeys((group_key(a.labels, group_by) for a in incident.alerts.values()), incident))
+        return homes
 
     def of_group(self, labels: dict[str, str], group_by: list[str]) -> Incident | None:
-        """The latest open incident declared from an alert of the same group as `labels`."""
-        key = group_key(labels, group_by)
-        return next(
-            (
-                i
-                for i in reversed(self.open_incidents())
-                if i.first_labels and group_key(i.first_labels, group_by) == key
-            ),
-            None,
-        )
+        """The latest open incident linking an alert of the same group as `labels`."""
+        return self._homes(group_by).get(group_key(labels, group_by))
 
-    def auto_declare(self, alerts: list[Alert], severities: list[str], group_by: list[str]) -> list[TimelineEvent]:
-        """Declare (or join) an incident for each firing alert of these severities, once per group.
+    def auto_declare(
+        self,
+        alerts: list[Alert],
+        severities: list[str],
+        group_by: list[str],
+        limit: int = 3,
+        window: float = 600.0,
+    ) -> list[TimelineEvent]:
+        """Declare (or join) an incident for each firing alert of these severities, once per group,
+        and at most `limit` incidents per `window` seconds: past that, the groups join one storm
+        incident (declared on the first overflow; while alerts keep joining it within `window`,
+        every new group joins it too).
 
-        An alert whose group already has an open incident is linked to it instead, so a
-        group declares one incident however many alerts it has and however often it is polled.
+        An alert whose group already has an open incident is linked to it instead, so a group
+        declares one incident however many alerts it has and however often it is polled. Every
+        event is the console's own (`agent: auto_declare`); what joins an incident in one poll
+        is one event.
         """
         wanted = {s.lower() for s in severities}
-        recorded: list[TimelineEvent] = []
+        joins: dict[str, tuple[Incident, list[Alert]]] = {}
         new_groups: dict[tuple[str, ...], list[Alert]] = {}
         with self.lock:  # decide under the lock; a group being declared is claimed, not declared twice
+            homes = self._homes(group_by)
+            linked_now = {fp for i in self.open_incidents() for fp in i.alerts}
             for alert in alerts:
-                if alert.severity.lower() not in wanted or alert.state != "active" or alert.stale:
+                if alert.severity.lower() not in wanted or alert.state != "active" or alert.stale or alert.held:
                     continue
-                if any(alert.fingerprint in i.alerts for i in self.open_incidents()):
+                if alert.fingerprint in linked_now:
                     continue
                 key = group_key(alert.labels, group_by)
-                home = self.of_group(alert.labels, group_by)
+                home = homes.get(key)
                 if home is not None:
-                    recorded.append(self._record(home, "alert.linked", f"Alert {alert.name} joined", linked(alert)))
+                    joins.setdefault(home.id, (home, []))[1].append(alert)
                 elif key not in self._declaring:  # being declared by another call: joins it next poll
                     new_groups.setdefault(key, []).append(alert)
-            self._declaring |= new_groups.keys()
+            storms = [i for i in self.open_incidents() if i.storm]
+            storm = storms[-1] if storms else None
+            raging = (
+                storm is not None and storm.last_linked_at is not None and self._within(storm.last_linked_at, window)
+            )
+            room = 0 if raging else max(0, limit - self._declared_lately(window))
+            own = dict(list(new_groups.items())[:room])
+            overflow = [a for key, group in new_groups.items() if key not in own for a in group]
+            if overflow and storm is None and STORM in self._declaring:
+                overflow = []  # another call is declaring the storm: these join it next poll
+            claimed = [*own, *([STORM] if overflow and storm is None else [])]
+            self._declaring |= set(claimed)
+        recorded: list[TimelineEvent] = []
         try:
-            for group in new_groups.values():  # the provider (PagerDuty) is asked without holding the lock
-                recorded.append(self.declare(default_title(group[0]), group).events[0])
+            for incident, group in joins.values():
+                recorded.append(self._join(incident, group, group_by))
+            for group in own.values():  # the provider (PagerDuty) is asked without holding the lock
+                recorded.append(self.declare(default_title(group[0]), group, agent=AUTO_DECLARE).events[0])
+            if overflow and storm is not None:
+                recorded.append(self._join(storm, overflow, group_by))
+            elif overflow:
+                groups = len({group_key(a.labels, group_by) for a in overflow})
+                title = (
+                    f"Alert storm: {groups:,} group(s), {len(overflow):,} alert(s) past the auto-declare limit"
+                    f" ({limit} per {format_duration(window)})"
+                )
+                recorded.append(self.declare(title, overflow, agent=AUTO_DECLARE, storm=True).events[0])
         finally:
             with self.lock:
-                self._declaring -= new_groups.keys()
+                self._declaring -= set(claimed)
         return recorded
+
+    def _join(self, incident: Incident, alerts: list[Alert], group_by: list[str]) -> TimelineEvent:
+        groups = len({group_key(a.labels, group_by) for a in alerts})
+        what = named(len(alerts), (a.name for a in alerts))
+        summary = f"{what} joined" + (f" ({groups:,} groups)" if groups > 1 else "")
+        data = {"alerts": [linked(a) for a in alerts]}
+        return self._record(incident, "alert.linked", summary, data, AUTO_DECLARE)
+
+    def _within(self, moment: datetime, window: float) -> bool:
+        return (self.clock() - moment).total_seconds() <= window
+
+    def _declared_lately(self, window: float) -> int:
+        """How many incidents auto_declare declared (storms aside) in the last `window` seconds."""
+        return sum(
+            1
+            for i in self.incidents.values()
+            if not i.storm
+            and i.events
+            and i.events[0].agent == AUTO_DECLARE
+            and i.declared_at is not None
+            and self._within(i.declared_at, window)
+        )
 
     def _open(self, incident_id: str) -> Incident:
         incident = self.get(incident_id)

@@ -57,6 +57,9 @@ class Alert:
     inhibited_by: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     stale: bool = False
+    held: str = ""
+    """Why it is still shown though no source answers with it now ("not seen since prod
+    restarted at 14:32:05 UTC"): it is not known to have resolved."""
 
     @property
     def name(self) -> str:

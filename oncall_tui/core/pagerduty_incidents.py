@@ -77,7 +77,7 @@ def sync(api: PagerDutyApi, desk: IncidentDesk) -> list[str]:
         sev = "SEV-2" if item.get("urgency") == "high" else "SEV-3"
         title = clean_line(str(item.get("title") or item.get("summary") or pd_id), 500)
         opened = {"created_at": item.get("created_at")}  # adopted: measured from when PagerDuty opened it
-        incident = desk.declare(title, severity=sev, pagerduty=reference(item) | opened, actor=SOURCE)
+        incident = desk.declare(title, severity=sev, pagerduty=reference(item) | opened, agent="pagerduty")
         known[pd_id] = incident
         told.append(f"{incident.id}: PagerDuty #{item.get('incident_number')} {title}")
     me = (api.me() or {}).get("id")

@@ -57,7 +57,7 @@ def _timeline(events: list[TimelineEvent]) -> list[str]:
         if previous and event.ts < previous:
             when += " (clock went back)"
         previous = event.ts
-        lines.append(f"| {event.seq} | {when} | {_cell(event.actor)} | {_cell(event.summary)} |")
+        lines.append(f"| {event.seq} | {when} | {_cell(event.who)} | {_cell(event.summary)} |")
     return lines
 
 
@@ -93,7 +93,7 @@ def _response(events: Iterable[TimelineEvent]) -> list[str]:
     for event in events:
         if event.kind not in RESPONSE_KINDS:
             continue
-        line = f"- {event.ts.strftime('%H:%M:%S')} {_cell(event.actor)}: {_cell(event.summary)}"
+        line = f"- {event.ts.strftime('%H:%M:%S')} {_cell(event.who)}: {_cell(event.summary)}"
         if event.kind == "runbook.step_finished":
             line += _step(event.data)
         lines.append(line)
@@ -111,7 +111,8 @@ def render_markdown(incident: Incident) -> str:
         + ("" if a.firing else ", since resolved")
         for a in incident.alerts.values()
     ]
-    detection = [f"- Incident declared {_time(incident.declared_at)} by {_cell(incident.commander)}."]
+    detection = [f"- Incident declared {_time(incident.declared_at)} by {_cell(incident.declared_by)}."]
+    commander = _cell(incident.commander) or "nobody took command"
     if incident.alerts:
         first = min(incident.alerts.values(), key=lambda a: a.starts_at)
         detection.insert(0, f"- First alert: {_cell(first.name)}, fired {_time(first.starts_at)}.")
@@ -124,7 +125,7 @@ def render_markdown(incident: Incident) -> str:
         f"- **Date:** {_time(incident.declared_at)}",
         f"- **Duration:** {duration} (impact start to resolved)",
         f"- **Severity:** {incident.severity}: {SEVERITIES.get(incident.severity, '')}",
-        f"- **Status:** {incident.status} · **Commander:** {_cell(incident.commander)}",
+        f"- **Status:** {incident.status} · **Commander:** {commander}",
         f"- **Impact:** {prompt('who and what was affected, and how much')}",
         "",
         "## Summary",
@@ -194,6 +195,6 @@ def render_timeline(incident: Incident) -> str:
     ]
     for event in sorted(incident.events, key=lambda e: e.seq):
         lines.append(
-            f"{event.seq:>5}  {format_ts(event.ts)}  {clean_line(event.actor, 40):<12} {clean_line(event.summary, 500)}"
+            f"{event.seq:>5}  {format_ts(event.ts)}  {clean_line(event.who, 60):<12} {clean_line(event.summary, 500)}"
         )
     return "\n".join(lines) + "\n"

@@ -27,6 +27,9 @@ from typing import Any
 from oncall_tui.core.models import PayloadError, parse_time
 from oncall_tui.core.timefmt import utc_now
 
+CONSOLE = "oncall-tui"
+"""The actor of what the console did by itself; `data.agent` then names on whose word."""
+
 
 class JournalError(Exception):
     """An event could not be recorded; `str()` says why, in one line."""
@@ -49,6 +52,15 @@ class TimelineEvent:
     actor: str
     summary: str
     data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agent(self) -> str:
+        return str(self.data.get("agent") or "")
+
+    @property
+    def who(self) -> str:
+        """`alice`, or `oncall-tui (alertmanager:prod)` for what the console did by itself."""
+        return f"{self.actor} ({self.agent})" if self.agent else self.actor
 
     def to_line(self) -> bytes:
         record = {

@@ -77,6 +77,13 @@ class SimAlertmanager:
                     "generatorURL": item.get("generatorURL", ""),
                 }
 
+    def restart(self) -> None:
+        """As a real Alertmanager restarts: a new `uptime`, silences kept (they are on disk),
+        alerts gone until they are posted again."""
+        with self._lock:
+            self.started = self.clock()
+            self._alerts.clear()
+
     def resolve(self, labels: dict[str, str]) -> None:
         with self._lock:
             alert = self._alerts.get(fingerprint(labels))

@@ -20,7 +20,8 @@ from textual.worker import get_current_worker
 from oncall_tui.core.alertmanager import AlertmanagerClient
 from oncall_tui.core.board import Board
 from oncall_tui.core.config import Config
-from oncall_tui.core.incidents import IncidentDesk, IncidentError
+from oncall_tui.core.following import PollFollower
+from oncall_tui.core.incidents import IncidentDesk, IncidentError, group_key
 from oncall_tui.core.matchers import Filter, MatcherError, parse_filter
 from oncall_tui.core.models import Alert
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
@@ -87,11 +88,16 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self.starting_steps: set[tuple[str, int]] = set()
         self.last_run: StepRun | None = None
         self.clock = clock
-        self.board = Board([AlertmanagerClient(source) for source in config.alertmanagers], clock=clock)
+        self.board = Board(
+            [AlertmanagerClient(source) for source in config.alertmanagers],
+            clock=clock,
+            resend_grace=config.alerts.resend_grace,
+        )
         self.filter = Filter()
         self.created_silences: list[tuple[str, str]] = []
         """(source, silence ID) of every silence this console created, as the servers returned them."""
-        self._refresh_now = asyncio.Event()
+        self._wake: list[asyncio.Event] = []
+        """One per source's poll loop: set, it polls now."""
         self._source_errors: dict[str, str | None] = {}
         self.pagerduty: PagerDutyApi | None = None
         """The PagerDuty client, when on-call or incidents come from PagerDuty (built before
@@ -107,6 +113,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             PagerDutyProvider(self.pagerduty) if self.pagerduty and config.incidents.provider == "pagerduty" else None
         )
         self.desk = IncidentDesk(config.data_dir, config.user.name, provider=provider, clock=clock)
+        self.follower = PollFollower(self.desk, config.incidents)
         self.roster = Roster(config.oncall)
         self._levels: list[LevelNow] = []
         self._levels_checked: datetime | None = None
@@ -246,7 +253,10 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         open_ids = [i.id for i in self.desk.open_incidents()]
         position = (open_ids.index(incident.id) + 1 if incident and incident.id in open_ids else 0, len(open_ids))
         doing = next((f"{what}…" for (iid, _), what in self.pending.items() if incident and iid == incident.id), None)
-        self.incident_pane.show(incident, position, doing)
+        sightings = self.board.sightings
+        self.incident_pane.show(
+            incident, position, doing, lambda link: sightings.presence(link.fingerprint, link.sources, link.seen_at)
+        )
         self.timeline.show(incident)
 
     @property
@@ -289,6 +299,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
                             "from": list(was_users),
                             "to": list(level.users),
                         },
+                        agent="pagerduty" if self.oncall_from_pagerduty else "schedule",
                     )
                 except IncidentError as error:
                     self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error")
@@ -349,48 +360,79 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self.show_incident()
 
     def _record_alert_changes(self) -> None:
-        """After a poll, in a thread: linked alerts firing/resolving, auto-declared incidents."""
+        """After a merged poll, in a thread: what it means for the incidents (core decides)."""
         if self.read_only:
             return
-        fresh = [a for a in self.board.alerts if not a.stale]  # a stale source says nothing new
         try:
             if self.active_id:
                 self.desk.get(self.active_id)  # pick up what other consoles recorded
-            if all(status.last_ok for status in self.board.status.values()):
-                # Only once every source has answered: an empty set from a source that never
-                # did would "resolve" every linked alert. Stale sources keep their last alerts.
-                self.desk.track_alerts(self.board.alerts)
-            if self.config.incidents.auto_declare:
-                for event in self.desk.auto_declare(
-                    fresh, self.config.incidents.auto_declare, self.config.incidents.group_by
-                ):
-                    if event.kind == "incident.declared":
-                        self.active_id = event.incident
-                        self.call_from_thread(self.notify, f"{event.incident}: {event.summary}", severity="warning")
         except IncidentError as error:
-            if str(error) not in self._recording_errors:  # say it once, not once a poll
-                self._recording_errors.add(str(error))
-                self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error", timeout=15)
+            self._say_once(str(error))
+        followed = self.follower.follow(self.board.sightings, self.board.alerts)
+        for error in followed.errors:
+            self._say_once(error)
+        if followed.declared:
+            self.active_id = followed.declared[-1].incident
+        notice = followed.notice()
+        if notice:  # one line a poll, however many a storm declared or joined
+            self.call_from_thread(self.notify, notice, severity="warning", timeout=15)
+
+    def _say_once(self, error: str) -> None:
+        if error not in self._recording_errors:  # once, not once a poll
+            self._recording_errors.add(error)
+            self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error", timeout=15)
 
     # -- polling --------------------------------------------------------------------------
     @work(exclusive=True, group="poll", description="Polling Alertmanager")
     async def poll_alerts(self) -> None:
-        """Poll forever; a failing source is shown as stale, never ends the loop."""
+        """Each source on a loop of its own, so one that hangs until its timeout holds up no
+        other; every answer is merged and shown, and what it means recorded, each stage taking
+        the latest of the one before (a slow one is caught up, never queued behind)."""
+        answered, merged = asyncio.Event(), asyncio.Event()
+        await asyncio.gather(
+            *(self._poll_source(client, answered) for client in self.board.clients),
+            self._show_polls(answered, merged),
+            self._follow_polls(merged),
+        )
+
+    async def _poll_source(self, client: AlertmanagerClient, answered: asyncio.Event) -> None:
+        wake = asyncio.Event()
+        self._wake.append(wake)
         while True:
             try:
-                await self.board.poll_once()
+                await self.board.poll_source(client)
             except Exception as error:  # a bug must not stop the alerts from updating
-                self.notify(f"Polling failed: {clean_line(str(error), 200)}", severity="error")
-            self._refresh_now.clear()
+                self.notify(f"Polling {client.name} failed: {clean_line(str(error), 200)}", severity="error")
+            answered.set()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.config.poll_interval)
+            wake.clear()
+
+    async def _show_polls(self, answered: asyncio.Event, merged: asyncio.Event) -> None:
+        while True:
+            await answered.wait()
+            answered.clear()
+            try:
+                await self.board.merge()
+            except Exception as error:
+                self.notify(f"Merging the alerts failed: {clean_line(str(error), 200)}", severity="error")
             self._show_alerts()
             self._announce_source_changes()
-            await asyncio.to_thread(self._record_alert_changes)
+            merged.set()
+
+    async def _follow_polls(self, merged: asyncio.Event) -> None:
+        while True:
+            await merged.wait()
+            merged.clear()
+            try:
+                await asyncio.to_thread(self._record_alert_changes)
+            except Exception as error:
+                self.notify(f"Following the alerts failed: {clean_line(str(error), 200)}", severity="error")
             self.show_incident()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._refresh_now.wait(), self.config.poll_interval)
 
     def action_refresh_now(self) -> None:
-        self._refresh_now.set()
+        for wake in self._wake:
+            wake.set()
 
     def _announce_source_changes(self) -> None:
         for name, status in self.board.status.items():
@@ -421,7 +463,16 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
                 pagerduty = f"✗ {self._pagerduty_error}"
             else:
                 pagerduty = "✓" if self._pagerduty_ok else "… connecting"
-        self.status_line.show(list(self.board.status.values()), pagerduty)
+        self.status_line.show(list(self.board.status.values()), pagerduty, self._storm_marker())
+
+    def _storm_marker(self) -> str | None:
+        """The open storm incident and what it holds, for the header."""
+        storms = [i for i in self.desk.open_incidents() if i.storm]
+        if not storms:
+            return None
+        storm = storms[-1]
+        groups = len({group_key(a.labels, self.config.incidents.group_by) for a in storm.alerts.values()})
+        return f"{storm.id}: {groups:,} groups · {len(storm.alerts):,} alerts"
 
     def _show_alerts(self) -> None:
         shown = [a for a in self.board.alerts if self.filter.matches(a)] if self.filter else self.board.alerts
@@ -429,18 +480,34 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         alert_list.show(shown)
         self.alert_detail.show(alert_list.current)
         self._follow_alert(alert_list.current)
-        counts = self.board.counts()
-        title = Text.assemble(
-            ("ALERTS", "bold"),
-            f"  firing {counts['active']} · silenced {counts['silenced']} · inhibited {counts['inhibited']}",
-        )
+        self.alerts_title.update(self._alerts_title(len(shown)))
+        self._show_status()
+
+    def _alerts_title(self, shown: int) -> Text:
+        """The counts, and whether they are the whole truth: an empty list from a source that
+        never answered, or one not answering now, is no all-clear."""
+        counts, board = self.board.counts(), self.board
+        title = Text.assemble(("ALERTS", "bold"))
+        silent = board.silent_sources()
+        if silent and len(silent) == len(board.status):
+            title.append(f"  no data from {', '.join(silent)} yet", style="bold")
+            return title
+        title.append(f"  firing {counts['active']} · silenced {counts['silenced']} · inhibited {counts['inhibited']}")
         if counts["stale"]:
             title.append(f" · stale {counts['stale']}", style="bold")
+        if counts["unseen"]:
+            title.append(f" · unseen {counts['unseen']}", style="bold")
+        quiet = [name for name, status in board.status.items() if not status.answered]
+        if silent:
+            title.append(f" · no data from {', '.join(silent)}", style="bold")
+        elif quiet and not counts["active"]:
+            title.append(f" · {', '.join(quiet)} not answering: no all-clear", style="bold")
+        elif not any(counts[k] for k in ("active", "stale", "unseen")):
+            title.append(" · all clear")
         if self.filter:
             filter_text = clean_line(self.filter_box.value, 60)
-            title.append(f" · filter {filter_text} shows {len(shown)}", style="italic")
-        self.alerts_title.update(title)
-        self._show_status()
+            title.append(f" · filter {filter_text} shows {shown}", style="italic")
+        return title
 
     @on(AlertList.AlertHighlighted)
     def _alert_highlighted(self, event: AlertList.AlertHighlighted) -> None:

@@ -9,8 +9,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.incidents import SEVERITIES, STAGES, Incident
+from oncall_tui.core.incidents import SEVERITIES, STAGES, Incident, LinkedAlert
 from oncall_tui.core.text import clean_line
+from oncall_tui.core.tracking import Presence
 
 SHORT_METRICS = {"time to acknowledge": "TTA", "time to mitigate": "TTM", "time to resolve": "TTR"}
 
@@ -27,12 +28,25 @@ class IncidentPane(Static):
         super().__init__(**kwargs)
         self.clock = clock
 
-    def show(self, incident: Incident | None, position: tuple[int, int], pending: str | None = None) -> None:
+    def show(
+        self,
+        incident: Incident | None,
+        position: tuple[int, int],
+        pending: str | None = None,
+        presence: Callable[[LinkedAlert], Presence] | None = None,
+    ) -> None:
+        """`presence`: what the sources say of a linked alert now (unknown and why, for one)."""
         for sev in SEVERITIES:
             self.set_class(incident is not None and incident.severity == sev, f"-{sev.lower()}")
-        self.update(self.describe(incident, position, pending))
+        self.update(self.describe(incident, position, pending, presence))
 
-    def describe(self, incident: Incident | None, position: tuple[int, int], pending: str | None = None) -> Text:
+    def describe(
+        self,
+        incident: Incident | None,
+        position: tuple[int, int],
+        pending: str | None = None,
+        presence: Callable[[LinkedAlert], Presence] | None = None,
+    ) -> Text:
         if incident is None:
             return Text.assemble(
                 ("INCIDENT", "bold"),
@@ -54,7 +68,7 @@ class IncidentPane(Static):
                 text.append(" › ", style="dim")
         end = incident.resolved_at or self.clock()
         started = incident.declared_at or end
-        text.append(f"\ncommander {clean_line(incident.commander, 40) or 'nobody'}")
+        text.append(f"\ncommander {clean_line(incident.commander, 40) or 'nobody (c takes command)'}")
         text.append(
             f" · open {elapsed((end - started).total_seconds())} · escalation level {incident.escalation_level}"
         )
@@ -65,10 +79,7 @@ class IncidentPane(Static):
         elif incident.assignee:
             text.append(f"\nassigned to {clean_line(incident.assignee, 40)}")
         if incident.alerts:
-            shown = [
-                f"{clean_line(a.name, 40)} ({'firing' if a.firing else 'resolved'})" for a in incident.alerts.values()
-            ]
-            text.append("\nalerts " + ", ".join(shown[:6]) + (f" +{len(shown) - 6} more" if len(shown) > 6 else ""))
+            self._alerts(text, incident, presence)
         metrics = []
         for metric in incident.metrics():
             if metric.name in SHORT_METRICS:
@@ -80,3 +91,23 @@ class IncidentPane(Static):
         if pending:
             text.append(f"\n{pending}", style="bold italic")
         return text
+
+    @staticmethod
+    def _alerts(text: Text, incident: Incident, presence: Callable[[LinkedAlert], Presence] | None) -> None:
+        """Each linked alert as the record has it, and, for those its sources cannot vouch for
+        now, why: `? DiskWillFill: no data from dr`, `? X: not seen since prod restarted`."""
+        links = list(incident.alerts.values())
+        doubts: dict[str, list[str]] = {}
+        shown = []
+        for link in links:
+            now = presence(link) if presence else None
+            if now is not None and now.state in ("waiting", "unknown"):
+                doubts.setdefault(now.reason, []).append(clean_line(link.name, 40))
+                state = "unknown"
+            else:
+                state = "firing" if link.firing else "resolved"
+            shown.append(f"{clean_line(link.name, 40)} ({state})")
+        text.append("\nalerts " + ", ".join(shown[:6]) + (f" +{len(shown) - 6} more" if len(shown) > 6 else ""))
+        for reason, names in doubts.items():
+            who = names[0] if len(names) == 1 else f"{len(names)} alerts"
+            text.append(f"\n? {who}: {clean_line(reason, 200)}", style="bold")

@@ -1,4 +1,8 @@
-"""The top line: who is at the keyboard, each source's health, and the time."""
+"""The top line: who is at the keyboard, each source's health, a storm, and the time.
+
+It is drawn to fit its width: with many sources the reasons give way first, then the ages
+and the `AM` prefixes, then long names are shortened; every source always shows.
+"""
 
 from __future__ import annotations
 
@@ -12,38 +16,82 @@ from oncall_tui.core.board import SourceStatus
 from oncall_tui.core.durations import format_age
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_and_local
+from oncall_tui.core.tracking import clock_time
+
+DETAIL, SHORT, TINY = 0, 1, 2
 
 
-def describe_source(status: SourceStatus, now: datetime) -> Text:
-    """`AM prod ✓ 1s` when healthy; `AM prod ✗ stale since 14:32:05 UTC: <reason>` when not."""
-    if status.error is None and status.last_ok is None:
-        return Text(f"AM {status.name} … connecting")
+def _shortened(name: str, room: int) -> str:
+    return name if len(name) <= room else name[: max(1, room - 1)] + "…"
+
+
+def describe_source(status: SourceStatus, now: datetime, detail: int = DETAIL) -> Text:
+    """`AM prod ✓ 1s` when healthy; `AM prod ✗ stale since 14:32:05 UTC: <reason>` when not;
+    shorter at `SHORT` (`prod ✓`, `prod ✗ stale`) and `TINY` (names cut to a few letters)."""
+    name = status.name if detail < TINY else _shortened(status.name, 6)
+    prefix = "AM " if detail == DETAIL else ""
+    reason = (status.error or "").removeprefix(f"{status.name}: ")
+    if status.last_ok is None:
+        if status.error is None:
+            return Text(f"{prefix}{name} … connecting")
+        shown = f"{prefix}{name} ✗ no data" + (f": {reason}" if detail == DETAIL else "")
+        return Text(shown, style="bold")
     if status.error is None:
-        return Text(f"AM {status.name} ✓ {format_age((now - status.last_ok).total_seconds())}")
-    since = status.failing_since.strftime("%H:%M:%S UTC") if status.failing_since else "?"
-    reason = status.error.removeprefix(f"{status.name}: ")
-    return Text(f"AM {status.name} ✗ stale since {since}: {reason}", style="bold")
+        age = format_age((now - status.last_ok).total_seconds())
+        text = Text(f"{prefix}{name} ✓" + (f" {age}" if detail < TINY else ""))
+        if status.restarts and detail == DETAIL and status.started:
+            text.append(f" (restarted {clock_time(status.started)})")
+        return text
+    if detail > DETAIL:
+        return Text(f"{prefix}{name} ✗ stale", style="bold")
+    since = clock_time(status.failing_since) if status.failing_since else "?"
+    return Text(f"{prefix}{name} ✗ stale since {since}: {reason}", style="bold")
 
 
 class StatusLine(Static):
-    """Redrawn every second by the app, and after every poll."""
+    """Redrawn every second by the app, and after every poll; laid out for its width."""
 
     def __init__(self, user: str, read_only: bool, clock: Callable[[], datetime], **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.user = user
         self.read_only = read_only
         self.clock = clock
+        self._statuses: list[SourceStatus] = []
+        self._pagerduty: str | None = None
+        self._storm: str | None = None
 
-    def show(self, statuses: list[SourceStatus], pagerduty: str | None = None) -> None:
+    def show(self, statuses: list[SourceStatus], pagerduty: str | None = None, storm: str | None = None) -> None:
+        """`storm`: the storm marker (`INC-… 1,671 groups · 4,997 alerts`), while one rages."""
+        self._statuses, self._pagerduty, self._storm = statuses, pagerduty, storm
+        self.set_class(any(s.stale for s in statuses), "-stale")
+        self.refresh()
+
+    def line(self, width: int) -> Text:
+        """The most detailed line that fits `width` cells."""
         now = self.clock()
-        line = Text.assemble(("oncall-tui", "bold"), " · ", self.user)
+        for detail in (DETAIL, SHORT, TINY):
+            line = self._line(now, detail)
+            if line.cell_len <= width:
+                return line
+        return line  # even the tiniest is cut at the edge: every source still shows first
+
+    def _line(self, now: datetime, detail: int) -> Text:
+        line = Text.assemble(("oncall-tui", "bold"), " · ", clean_line(self.user, 30 if detail == DETAIL else 12))
         if self.read_only:
             line.append(" · READ-ONLY", style="bold reverse")
-        for status in statuses:
+        for status in self._statuses:
+            line.append(" · " if detail == DETAIL else " ")
+            line.append_text(describe_source(status, now, detail))
+        if self._storm:
             line.append(" · ")
-            line.append_text(describe_source(status, now))
+            line.append(f"⚡ storm {self._storm}" if detail == DETAIL else "⚡ storm", style="bold reverse")
+        pagerduty = self._pagerduty
         if pagerduty:
-            line.append(f" · PagerDuty {clean_line(pagerduty, 80)}", style="bold" if pagerduty.startswith("✗") else "")
-        line.append(f" · {utc_and_local(now)}")
-        self.set_class(any(s.stale for s in statuses), "-stale")
-        self.update(line)
+            shown = clean_line(pagerduty, 80) if detail == DETAIL else pagerduty[:1]
+            line.append(f" · PagerDuty {shown}", style="bold" if pagerduty.startswith("✗") else "")
+        clock = utc_and_local(now) if detail == DETAIL else now.strftime("%H:%M:%S UTC")
+        line.append(f" · {clock}")
+        return line
+
+    def render(self) -> Text:
+        return self.line(self.size.width or 160)

@@ -45,7 +45,7 @@ class TimelinePane(RichLog):
         return Text.assemble(
             (utc_and_local(event.ts, with_date=False), "dim"),
             " ",
-            (clean_line(event.actor, 20), "bold"),
+            (clean_line(event.who, 40), "bold"),
             " ",
             clean_line(event.summary, 2000),
         )

@@ -1,0 +1,236 @@
+"""Whether a linked alert resolved, by its own sources' word: restarts, dead sources, flapping.
+
+Plain unit tests with a stepped clock and hand-made source statuses; the board and the
+real Alertmanager restart are tested in test_board.py and tests/integration.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from oncall_tui.core.config import IncidentsConfig
+from oncall_tui.core.following import PollFollower
+from oncall_tui.core.incidents import IncidentDesk
+from oncall_tui.core.models import Alert
+from oncall_tui.core.tracking import Sightings, SourceStatus
+from tests.conftest import FROZEN, SteppedClock
+
+DAY_AGO = FROZEN - timedelta(days=1)
+
+
+def up(name: str, since: datetime = DAY_AGO, at: datetime = FROZEN, cluster: str = "") -> SourceStatus:
+    """A source that answered at `at`, up since `since` (as the console first saw it)."""
+    return SourceStatus(name, cluster or name, last_ok=at, started=since, epoch=since)
+
+
+def down(name: str, answered: datetime | None = DAY_AGO) -> SourceStatus:
+    reason = f"{name}: unreachable (connection refused)"
+    return SourceStatus(name, name, last_ok=answered, error=reason, failing_since=FROZEN, started=DAY_AGO)
+
+
+def board(now: datetime, *sources: SourceStatus, firing=None, ended=None, seen=None, owners=None) -> Sightings:
+    return Sightings(now, 120.0, {s.name: s for s in sources}, firing or {}, ended or {}, seen or {}, owners or {})
+
+
+def test_firing_in_any_answer_is_firing() -> None:
+    presence = board(FROZEN, up("prod"), up("dr"), firing={"fp": ("dr",)}).presence("fp", ["prod"])
+    assert (presence.state, presence.sources, presence.agent) == ("firing", ("dr",), "alertmanager:dr")
+
+
+def test_absent_from_a_source_up_all_along_is_resolved_by_its_word() -> None:
+    seen = {"fp": FROZEN - timedelta(seconds=2)}
+    presence = board(FROZEN, up("prod"), seen=seen).presence("fp", ["prod"])
+    assert presence.state == "resolved"
+    assert presence.reason == "absent from prod's answer (prod up since 2026-11-26 14:32:05 UTC)"
+
+
+def test_returned_with_ends_at_in_the_past_is_resolved() -> None:
+    presence = board(FROZEN, up("prod"), ended={"fp": ("prod",)}).presence("fp", ["prod"])
+    assert (presence.state, presence.reason) == ("resolved", "prod returned it with endsAt in the past")
+
+
+def test_a_restart_within_the_grace_is_waiting_not_resolved() -> None:
+    restarted = up("prod", since=FROZEN - timedelta(seconds=30))  # the console saw it start 30 s ago
+    seen = {"fp": FROZEN - timedelta(seconds=40)}  # last seen before the restart
+    presence = board(FROZEN, restarted, seen=seen).presence("fp", ["prod"])
+    assert (presence.state, presence.reason) == ("waiting", "not seen since prod restarted at 14:31:35 UTC")
+
+
+def test_a_restart_past_the_grace_is_resolved_saying_so() -> None:
+    restarted = up("prod", since=FROZEN - timedelta(seconds=121))
+    seen = {"fp": FROZEN - timedelta(seconds=130)}
+    presence = board(FROZEN, restarted, seen=seen).presence("fp", ["prod"])
+    assert presence.state == "resolved"
+    assert presence.reason.startswith("not seen in the 2m since prod restarted at 14:30:04 UTC")
+
+
+def test_seen_again_after_the_restart_then_gone_is_resolved_at_once() -> None:
+    restarted = up("prod", since=FROZEN - timedelta(seconds=30))
+    seen = {"fp": FROZEN - timedelta(seconds=10)}  # resent by Prometheus after the restart, then gone
+    assert board(FROZEN, restarted, seen=seen).presence("fp", ["prod"]).state == "resolved"
+
+
+def test_the_record_alone_knows_when_it_was_last_firing() -> None:
+    """After the console restarts it knows a linked alert only from the journal."""
+    started_since = up("prod", since=FROZEN - timedelta(seconds=60))
+    recorded = FROZEN - timedelta(hours=1)  # linked an hour ago; the source restarted since
+    assert board(FROZEN, started_since).presence("fp", ["prod"], recorded).state == "waiting"
+    assert board(FROZEN, up("prod")).presence("fp", ["prod"], recorded).state == "resolved"
+
+
+def test_a_dead_source_holds_back_only_the_alerts_it_owns() -> None:
+    now = board(FROZEN, up("prod"), down("dr"), seen={"a": DAY_AGO, "b": DAY_AGO}, owners={"b": ("dr",)})
+    assert now.presence("a", ["prod"]).state == "resolved"
+    unknown = now.presence("b")  # its owners come from the board's last sighting
+    assert unknown.state == "unknown"
+    assert unknown.reason == "dr not answering since 14:32:05 UTC (unreachable (connection refused))"
+
+
+def test_a_source_that_never_answered_is_no_data_never_resolved() -> None:
+    never = SourceStatus("dr", "dr", error="dr: timed out after 5s", failing_since=FROZEN)
+    presence = board(FROZEN, up("prod"), never).presence("fp", ["dr"], DAY_AGO)
+    assert (presence.state, presence.reason) == ("unknown", "no data from dr (timed out after 5s)")
+    assert board(FROZEN, SourceStatus("dr", "dr")).presence("fp", ["dr"]).reason == (
+        "no data from dr (it has not answered yet)"
+    )
+
+
+def test_an_alert_of_unknown_owners_needs_every_source() -> None:
+    """Older journals did not record which source an alert came from: every one must say so."""
+    assert board(FROZEN, up("prod"), down("dr")).presence("fp", [], DAY_AGO).state == "unknown"
+    assert board(FROZEN, up("prod"), up("dr")).presence("fp", [], DAY_AGO).state == "resolved"
+
+
+def test_one_member_of_an_ha_cluster_speaks_for_it() -> None:
+    members = (up("eu-1", cluster="eu"), down("eu-2"))
+    members[1].cluster = "eu"
+    presence = board(FROZEN, *members).presence("fp", ["eu-1", "eu-2"], DAY_AGO)
+    assert (presence.state, presence.sources) == ("resolved", ("eu-1",))
+
+
+def test_separate_clusters_each_must_say_so() -> None:
+    assert board(FROZEN, up("eu"), down("us")).presence("fp", ["eu", "us"], DAY_AGO).state == "unknown"
+
+
+def test_a_restart_is_seen_from_uptime_moving() -> None:
+    status = SourceStatus("prod")
+    assert not status.saw_start(DAY_AGO, FROZEN)  # the first answer: its life began then
+    assert status.epoch == DAY_AGO
+    assert not status.saw_start(DAY_AGO + timedelta(milliseconds=300), FROZEN)  # a rounding, not a restart
+    later = FROZEN + timedelta(seconds=10)
+    assert status.saw_start(FROZEN + timedelta(seconds=5), later)
+    assert (status.epoch, status.restarts) == (later, 1)
+
+
+# -- what it means for incidents ---------------------------------------------------------------
+
+
+def alert(fp: str, name: str = "HighErrorRate", source: str = "prod") -> Alert:
+    labels = {"alertname": name, "severity": "critical", "service": fp}
+    return Alert(fp, labels, {}, FROZEN - timedelta(minutes=5), None, "", "active", sources=(source,))
+
+
+class World:
+    """A desk and the sources' word, moved poll by poll."""
+
+    def __init__(self, tmp_path: Path, clock: SteppedClock, *names: str) -> None:
+        self.clock = clock
+        self.desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+        self.sources = {n: up(n) for n in names}
+        self.seen: dict[str, datetime] = {}
+
+    def poll(self, firing: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+        """The sources answer with `firing`; what the desk records, as (kind, summary)."""
+        now = self.clock()
+        for status in self.sources.values():
+            if status.error is None:
+                status.last_ok = now
+        self.seen |= dict.fromkeys(firing, now)
+        sightings = Sightings(now, 120.0, self.sources, firing, {}, dict(self.seen), {})
+        return [(e.kind, e.summary) for e in self.desk.track_alerts(sightings)]
+
+    def restart(self, name: str) -> None:
+        self.sources[name].saw_start(self.clock(), self.clock())
+
+
+def test_a_restart_then_the_resend_records_nothing(tmp_path: Path, clock: SteppedClock) -> None:
+    world = World(tmp_path, clock, "prod")
+    incident = world.desk.declare("errors", [alert("a"), alert("b")])
+    assert world.poll({"a": ("prod",), "b": ("prod",)}) == []
+    clock.advance(2)
+    world.restart("prod")
+    assert world.poll({}) == []  # forgotten by the restart: not resolved
+    clock.advance(60)
+    assert world.poll({"a": ("prod",), "b": ("prod",)}) == []  # Prometheus resent them
+    assert [e.kind for e in incident.events] == ["incident.declared"]
+
+
+def test_a_restart_past_the_grace_resolves_with_the_reason(tmp_path: Path, clock: SteppedClock) -> None:
+    world = World(tmp_path, clock, "prod")
+    incident = world.desk.declare("errors", [alert("a"), alert("b")])
+    world.poll({"a": ("prod",), "b": ("prod",)})
+    clock.advance(2)
+    world.restart("prod")
+    assert world.poll({"b": ("prod",)}) == []
+    clock.advance(119)
+    assert world.poll({"b": ("prod",)}) == []  # still within the grace
+    clock.advance(2)
+    [(kind, summary)] = world.poll({"b": ("prod",)})
+    assert kind == "alert.resolved"
+    assert summary.startswith("Alert HighErrorRate resolved: not seen in the 2m since prod restarted at 14:32:07 UTC")
+    event = incident.events[-1]
+    assert (event.actor, event.data["agent"]) == ("oncall-tui", "alertmanager:prod")
+    assert event.data["alerts"] == [{"fingerprint": "a", "name": "HighErrorRate"}]
+    assert event.data["reason"].startswith("not seen in the 2m")
+    assert [link.firing for link in incident.alerts.values()] == [False, True]
+
+
+def test_a_dead_source_among_live_ones(tmp_path: Path, clock: SteppedClock) -> None:
+    world = World(tmp_path, clock, "prod", "dr")
+    incident = world.desk.declare("both", [alert("p", source="prod"), alert("d", "DiskWillFill", source="dr")])
+    world.poll({"p": ("prod",), "d": ("dr",)})
+    clock.advance(2)
+    world.sources["dr"] = down("dr", answered=clock.now)
+    assert world.poll({"p": ("prod",)}) == []  # dr's alert: unknown, not resolved
+    clock.advance(2)
+    assert world.poll({}) == [
+        (
+            "alert.resolved",
+            "Alert HighErrorRate resolved: absent from prod's answer (prod up since 2026-11-26 14:32:05 UTC)",
+        )
+    ]
+    assert incident.alerts["d"].firing  # still firing on the record: nobody said otherwise
+
+
+def test_flapping_is_recorded_once_per_change(tmp_path: Path, clock: SteppedClock) -> None:
+    world = World(tmp_path, clock, "prod")
+    world.desk.declare("flappy", [alert("a")])
+    changes = []
+    for firing in (True, False, False, True, True, False, True):
+        clock.advance(2)
+        changes += [kind for kind, _ in world.poll({"a": ("prod",)} if firing else {})]
+    assert changes == ["alert.resolved", "alert.fired", "alert.resolved", "alert.fired"]
+
+
+def test_many_alerts_resolving_together_are_one_event(tmp_path: Path, clock: SteppedClock) -> None:
+    world = World(tmp_path, clock, "prod")
+    world.desk.declare("storm", [alert(f"a{i}") for i in range(40)] + [alert("d", "DiskWillFill")])
+    firing = {f"a{i}": ("prod",) for i in range(40)} | {"d": ("prod",)}
+    world.poll(firing)
+    clock.advance(2)
+    [(kind, summary)] = world.poll({})
+    assert kind == "alert.resolved" and summary.startswith("41 alerts (HighErrorRate ×40, DiskWillFill) resolved")
+
+
+def test_the_follower_tracks_and_declares_as_the_console(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    follower = PollFollower(desk, IncidentsConfig(auto_declare=["critical"]))
+    firing = [alert("a")]
+    sightings = Sightings(clock.now, 120.0, {"prod": up("prod")}, {"a": ("prod",)}, {}, {"a": clock.now}, {})
+    followed = follower.follow(sightings, firing)
+    [declared] = followed.declared
+    assert (declared.actor, declared.data["agent"], declared.data["commander"]) == ("oncall-tui", "auto_declare", "")
+    assert followed.notice() == f"{declared.incident}: Declared SEV-2: HighErrorRate"
+    assert desk.incidents[declared.incident].commander == ""
+    assert desk.incidents[declared.incident].declared_by == "oncall-tui (auto_declare)"
