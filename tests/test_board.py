@@ -87,3 +87,46 @@ async def test_ha_cluster_members_get_a_silence_once(clock: SteppedClock) -> Non
         assert len(created) == 1
         assert len(one.store.get_silences()) + len(two.store.get_silences()) == 1
         await board.aclose()
+
+
+async def test_an_alert_a_restart_forgot_stays_shown_until_its_source_says(clock: SteppedClock) -> None:
+    store = SimAlertmanager(clock=clock)
+    with SimServer(store) as server:
+        store.post_alerts([alert("X", "critical"), alert("Y", "warning")])
+        board = Board(
+            [AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock, resend_grace=120
+        )
+        assert [a.held for a in await board.poll_once()] == ["", ""]
+        clock.advance(10)
+        store.restart()  # alerts gone until Prometheus resends them
+        clock.advance(1)
+        store.post_alerts([alert("Y", "warning")])  # one is resent at once
+        alerts = await board.poll_once()
+        assert [(a.name, a.held) for a in alerts] == [("X", "not seen since prod restarted at 14:32:15 UTC"), ("Y", "")]
+        assert board.counts()["unseen"] == 1 and board.counts()["active"] == 1
+        assert board.status["prod"].restarts == 1
+        clock.advance(60)
+        store.post_alerts([alert("X", "critical"), alert("Y", "warning")])
+        assert [a.held for a in await board.poll_once()] == ["", ""]  # resent: firing again, as if never gone
+        store.resolve(alert("X", "critical")["labels"])
+        clock.advance(1)
+        assert [a.name for a in await board.poll_once()] == ["Y"]  # resolved by its source: gone at once
+        clock.advance(10)
+        store.restart()
+        clock.advance(1)
+        assert [a.name for a in await board.poll_once()] == ["Y"]  # held within the grace
+        clock.advance(120)
+        assert await board.poll_once() == []  # past the grace: resolved
+        await board.aclose()
+
+
+async def test_a_source_that_never_answered_is_not_an_empty_list(clock: SteppedClock) -> None:
+    from tests.alertmanager_process import free_port
+
+    config = make_config(f"http://127.0.0.1:{free_port()}")
+    board = Board([AlertmanagerClient(s) for s in config.alertmanagers], clock=clock)
+    assert await board.poll_once() == []
+    assert board.silent_sources() == ["prod"]
+    presence = board.sightings.presence("anything", ["prod"], clock.now)
+    assert presence.state == "unknown" and presence.reason.startswith("no data from prod (unreachable")
+    await board.aclose()

@@ -41,7 +41,11 @@ class AlertDetail(VerticalScroll):
         text = Text()
         text.append(clean_line(alert.name, 200) or "(no alertname)", style="bold")
         text.append(f"  {clean_line(alert.severity, 20) or 'no severity'} · {alert.state}")
-        if alert.stale:
+        if alert.held:
+            text.append(
+                f" · unseen: {clean_line(alert.held, 200)} (kept until its source says it resolved)", style="italic"
+            )
+        elif alert.stale:
             text.append(" · stale (its source is not answering)", style="italic")
         age = format_age((self.clock() - alert.starts_at).total_seconds())
         text.append(f"\nfiring for {age}, since {utc_and_local(alert.starts_at)}")

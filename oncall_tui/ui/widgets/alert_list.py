@@ -179,7 +179,7 @@ class AlertList(ScrollView, can_focus=True):
         severity_style = self.get_component_rich_style(self._severity_class(alert))
         text_style = self.get_component_rich_style("alert-list--muted") if muted else Style()
         age = format_age((self.clock() - alert.starts_at).total_seconds())
-        state = "stale" if alert.stale else alert.state
+        state = "unseen" if alert.held else "stale" if alert.stale else alert.state
         severity = SEVERITY_LABEL.get(alert.severity.lower(), clean_line(alert.severity, 4) or "-")
         right = f" {age:>4} {state:<10}"
         if self.show_sources:
@@ -200,7 +200,7 @@ class AlertList(ScrollView, can_focus=True):
         labels.truncate(room, overflow="ellipsis", pad=True)
         line = Text.assemble(left, labels, (right, text_style))
         line.truncate(width, overflow="ellipsis", pad=True)
-        if alert.stale:
+        if alert.stale or alert.held:
             line.stylize(self.get_component_rich_style("alert-list--stale"))
         return line
 

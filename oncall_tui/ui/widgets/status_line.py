@@ -18,27 +18,32 @@ from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_and_local
 from oncall_tui.core.tracking import clock_time
 
-DETAIL, SHORT, TINY = 0, 1, 2
+DETAIL, SHORT, TINY, TINIEST = 0, 1, 2, 3
 
 
-def _shortened(name: str, room: int) -> str:
-    return name if len(name) <= room else name[: max(1, room - 1)] + "…"
+def abbreviations(names: list[str], shortest: int) -> dict[str, str]:
+    """Each name cut to the fewest letters (at least `shortest`) that still tell them apart."""
+    for length in range(shortest, max((len(n) for n in names), default=0) + 1):
+        cut = {n: n if len(n) <= length else n[:length] + "…" for n in names}
+        if len(set(cut.values())) == len(set(names)):
+            return cut
+    return {n: n for n in names}
 
 
-def describe_source(status: SourceStatus, now: datetime, detail: int = DETAIL) -> Text:
+def describe_source(status: SourceStatus, now: datetime, detail: int = DETAIL, short: str = "") -> Text:
     """`AM prod ✓ 1s` when healthy; `AM prod ✗ stale since 14:32:05 UTC: <reason>` when not;
-    shorter at `SHORT` (`prod ✓`, `prod ✗ stale`) and `TINY` (names cut to a few letters)."""
-    name = status.name if detail < TINY else _shortened(status.name, 6)
-    prefix = "AM " if detail == DETAIL else ""
+    shorter at `SHORT` (`prod ✓ 1s`, `prod ✗ stale`) and `TINY` (`prod✓`, with its `short` name)."""
+    if detail >= TINY:
+        mark = "…" if status.last_ok is None and status.error is None else "✗" if status.error else "✓"
+        return Text(f"{short or status.name}{mark}", style="bold" if status.error else "")
+    name, prefix = status.name, "AM " if detail == DETAIL else ""
     reason = (status.error or "").removeprefix(f"{status.name}: ")
     if status.last_ok is None:
         if status.error is None:
             return Text(f"{prefix}{name} … connecting")
-        shown = f"{prefix}{name} ✗ no data" + (f": {reason}" if detail == DETAIL else "")
-        return Text(shown, style="bold")
+        return Text(f"{prefix}{name} ✗ no data" + (f": {reason}" if detail == DETAIL else ""), style="bold")
     if status.error is None:
-        age = format_age((now - status.last_ok).total_seconds())
-        text = Text(f"{prefix}{name} ✓" + (f" {age}" if detail < TINY else ""))
+        text = Text(f"{prefix}{name} ✓ {format_age((now - status.last_ok).total_seconds())}")
         if status.restarts and detail == DETAIL and status.started:
             text.append(f" (restarted {clock_time(status.started)})")
         return text
@@ -69,19 +74,21 @@ class StatusLine(Static):
     def line(self, width: int) -> Text:
         """The most detailed line that fits `width` cells."""
         now = self.clock()
-        for detail in (DETAIL, SHORT, TINY):
+        for detail in (DETAIL, SHORT, TINY, TINIEST):
             line = self._line(now, detail)
             if line.cell_len <= width:
                 return line
         return line  # even the tiniest is cut at the edge: every source still shows first
 
     def _line(self, now: datetime, detail: int) -> Text:
-        line = Text.assemble(("oncall-tui", "bold"), " · ", clean_line(self.user, 30 if detail == DETAIL else 12))
+        user = clean_line(self.user, 30 if detail == DETAIL else 12)
+        line = Text.assemble(("oncall-tui", "bold"), " · ", user) if detail < TINY else Text(user)
         if self.read_only:
-            line.append(" · READ-ONLY", style="bold reverse")
+            line.append(" · READ-ONLY" if detail < TINY else " RO", style="bold reverse")
+        short = abbreviations([s.name for s in self._statuses], 4 if detail == TINY else 2) if detail >= TINY else {}
         for status in self._statuses:
             line.append(" · " if detail == DETAIL else " ")
-            line.append_text(describe_source(status, now, detail))
+            line.append_text(describe_source(status, now, detail, short.get(status.name, "")))
         if self._storm:
             line.append(" · ")
             line.append(f"⚡ storm {self._storm}" if detail == DETAIL else "⚡ storm", style="bold reverse")
@@ -89,8 +96,8 @@ class StatusLine(Static):
         if pagerduty:
             shown = clean_line(pagerduty, 80) if detail == DETAIL else pagerduty[:1]
             line.append(f" · PagerDuty {shown}", style="bold" if pagerduty.startswith("✗") else "")
-        clock = utc_and_local(now) if detail == DETAIL else now.strftime("%H:%M:%S UTC")
-        line.append(f" · {clock}")
+        clock = utc_and_local(now) if detail == DETAIL else now.strftime("%H:%M:%S UTC" if detail < TINY else "%H:%M")
+        line.append(f" · {clock}" if detail < TINY else f" {clock}")
         return line
 
     def render(self) -> Text:

@@ -1,0 +1,126 @@
+"""The console under ordinary faults: a restart that forgets alerts, a hung source, many
+sources, an alert storm. What it shows, and that it records only what happened."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from oncall_tui.core.tracking import SourceStatus
+from oncall_tui.sim.server import SimServer
+from oncall_tui.sim.store import SimAlertmanager
+from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.widgets.status_line import StatusLine
+from tests.conftest import FROZEN, SteppedClock, alert, make_config, notes, until
+from tests.misbehaving import Misbehaving
+
+CRIT = alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api")
+
+
+async def test_a_restart_that_forgets_alerts_records_nothing_until_the_grace_is_over(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    sim.store.post_alerts([CRIT])
+    config = make_config(sim.url, data_dir=str(tmp_path / "data"), incidents={"auto_declare": ["critical"]})
+    app = OncallApp(config, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: app.desk.open_incidents(), what="the auto-declared incident")
+        [incident] = app.desk.open_incidents()
+        polls = app.board.polls
+        clock.advance(5)
+        sim.store.restart()
+        await until(lambda: app.board.polls >= polls + 3, what="polls after the restart")
+        await until(lambda: "not seen since prod restarted" in str(app.incident_pane.render()), what="the doubt")
+        assert "? HighErrorRate: not seen since prod restarted at 14:32:10 UTC" in str(app.incident_pane.render())
+        assert app.alert_list.alerts[0].held and "unseen 1" in str(app.alerts_title.render())
+        assert "unseen" in app.alert_list.render_line(0).text
+        assert "(restarted 14:32:10 UTC)" in str(app.status_line.render())
+        sim.store.post_alerts([CRIT])  # Prometheus resends it
+        await until(lambda: not app.board.alerts[0].held, what="the alert back")
+        assert [e.kind for e in incident.events] == ["incident.declared"]  # nothing happened: nothing recorded
+        clock.advance(5)
+        sim.store.restart()  # and this time it is never sent again
+        await until(lambda: app.board.alerts and app.board.alerts[0].held, what="held again")
+        clock.advance(121)
+        await until(lambda: incident.events[-1].kind == "alert.resolved", what="the resolution past the grace")
+        event = incident.events[-1]
+        assert event.who == "oncall-tui (alertmanager:prod)"
+        assert event.data["reason"].startswith("not seen in the 2m since prod restarted at 14:32:15 UTC")
+        await pilot.pause()
+        assert any("oncall-tui (alertmanager:prod)" in line.text for line in app.timeline.lines)
+
+
+async def test_a_hung_source_does_not_hold_up_the_others(sim: SimServer, clock: SteppedClock) -> None:
+    sim.store.post_alerts([CRIT])
+    hung = Misbehaving()
+    hung.mode = "hang"
+    try:
+        config = make_config(sim.url, hung.url)
+        config = config.model_copy(
+            update={
+                "alertmanagers": [config.alertmanagers[0], config.alertmanagers[1].model_copy(update={"timeout": 60})]
+            }
+        )
+        app = OncallApp(config, clock=clock)
+        async with app.run_test(size=(160, 45)):
+            prod = app.board.status["prod"]
+            answers = []
+            await until(
+                lambda: (answers.append(prod.last_ok) or True) and app.board.polls >= 5, what="five merged polls"
+            )
+            hung_status = app.board.status["am1"]
+            assert (hung_status.last_ok, hung_status.error) == (None, None)  # still waiting on its first answer
+            assert [a.name for a in app.alert_list.alerts] == ["HighErrorRate"]
+            title = str(app.alerts_title.render())
+            assert "firing 1" in title and "no data from am1" in title
+            assert "AM am1 … connecting" in str(app.status_line.render())
+    finally:
+        hung.close()
+
+
+def test_five_sources_all_show_in_the_header_at_80_and_160_columns() -> None:
+    names = ["prod-eu-west", "prod-us-east", "dr-frankfurt", "staging", "lab"]
+    statuses = [SourceStatus(n, last_ok=FROZEN - timedelta(seconds=1)) for n in names]
+    statuses[2].error, statuses[2].failing_since = "dr-frankfurt: timed out after 5s", FROZEN
+    statuses[3].last_ok, statuses[3].error = None, "staging: unreachable (connection refused)"
+    line = StatusLine("alice", False, lambda: FROZEN)
+    line.show(statuses)
+    for width in (80, 160):
+        text = line.line(width).plain
+        assert text.count("✗") == 2 and len(text) <= width, text
+        for name in ("prod-e", "prod-u", "dr-f", "stag", "lab"):  # cut, but still told apart
+            assert name in text, (name, text)
+    wide = line.line(400).plain
+    assert "AM dr-frankfurt ✗ stale since 14:32:05 UTC: timed out after 5s" in wide
+    assert "AM staging ✗ no data: unreachable (connection refused)" in wide
+
+
+async def test_an_alert_storm_declares_a_bounded_number_of_incidents(clock: SteppedClock, tmp_path: Path) -> None:
+    store = SimAlertmanager(clock=clock)
+    store.post_alerts(
+        [alert("PodDown", "critical", service=f"svc-{i:03d}", pod=f"p{j}") for i in range(40) for j in range(3)]
+    )
+    with SimServer(store) as server:
+        config = make_config(server.url, data_dir=str(tmp_path / "data"), incidents={"auto_declare": ["critical"]})
+        app = OncallApp(config, clock=clock)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await until(lambda: any(i.storm for i in app.desk.open_incidents()), what="the storm incident")
+            incidents = list(app.desk.incidents.values())
+            storm = next(i for i in incidents if i.storm)
+            assert len(incidents) == 4 and len(storm.alerts) == 37 * 3
+            assert storm.title == "Alert storm: 37 group(s), 111 alert(s) past the auto-declare limit (3 per 10m)"
+            assert storm.commander == "" and storm.events[0].who == "oncall-tui (auto_declare)"
+            await until(lambda: notes(app), what="the notice")
+            await pilot.pause()
+            [notice] = [n for n in notes(app) if "storm" in n.lower()]  # one, not a hundred
+            assert notice.startswith(
+                "Auto-declared 3 incidents: INC-20261127-0001, INC-20261127-0002, INC-20261127-0003"
+            )
+            assert len(notes(app)) == 1
+            app._show_status()
+            assert f"⚡ storm {storm.id}: 37 groups · 111 alerts" in str(app.status_line.render())
+            # more alerts of new groups while the storm goes on join it, in one event a poll
+            store.post_alerts([alert("PodDown", "critical", service=f"late-{i}") for i in range(5)])
+            await until(lambda: len(storm.alerts) == 116, what="the late groups to join the storm")
+            assert storm.events[-1].summary == "5 alerts (PodDown ×5) joined (5 groups)"
+            assert len(app.desk.incidents) == 4 and len(notes(app)) == 1
