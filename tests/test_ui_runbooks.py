@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from oncall_tui.core.step_runs import StepRun
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.runbook_keys import run_key
 from oncall_tui.ui.screens.choice import ChoiceScreen
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import TextPrompt
@@ -101,7 +102,7 @@ async def run_selected(app: OncallApp, pilot: Pilot) -> StepRun:
     await pilot.press("r")
     assert isinstance(app.screen, ConfirmScreen)
     await pilot.press("enter")
-    key = (str(app.runbook_pane.runbook.path), step)
+    key = run_key(app.runbook_alert, app.runbook_pane.runbook, step)
     await until(lambda: key in app.step_runs, what="the step to start")
     return app.step_runs[key]
 
@@ -158,8 +159,10 @@ async def test_run_confirm_stream_record_then_the_next_step(console: tuple[Oncal
     await until(lambda: any("Finished step 1" in line.text for line in app.timeline.lines), what="the timeline")
     assert str(app.runbook_pane.steps.get_option_at_index(0).prompt).startswith("✓  1 describe  exit 0 in")
     assert app.runbook_pane.output.border_title.startswith("OUTPUT step 1 · ✓ exit 0")
-    await select(app, pilot, "HighErrorRate")  # no runbook: the latest run's output stays, named
-    assert app.runbook_pane.output.border_title.startswith("OUTPUT pod-crash.md step 1 · ✓ exit 0")
+    await select(app, pilot, "HighErrorRate")  # another alert: none of its steps ran, no output shown
+    assert app.runbook_pane.output.border_title == "OUTPUT" and output_text(app) == ""
+    await select(app, pilot, "PodCrashLooping")  # back: its own run again
+    assert app.runbook_pane.output.border_title.startswith("OUTPUT step 1 · ✓ exit 0")
 
 
 async def test_esc_cancels_and_nothing_runs(console: tuple[OncallApp, Pilot]) -> None:
@@ -264,7 +267,7 @@ async def test_ctrl_c_kills_a_running_step_and_k_does_in_the_pane(console: tuple
     await until(lambda: "started" in output_text(app), what="the step's output")
     assert run.running and "⟳" in str(app.runbook_pane.steps.get_option_at_index(2).prompt)
     await pilot.press("r")
-    assert notes(app)[-1] == "Step 3 is still running: ctrl+c kills it."
+    assert notes(app)[-1] == "Step 3 is still running for this alert: ctrl+c kills it."
     await pilot.press("ctrl+c")
     await until(lambda: not run.running, what="the kill")
     assert run.outcome.killed and run.outcome.signal == 15
@@ -308,7 +311,7 @@ async def test_a_hostile_label_runs_nothing_through_the_console(
         await pilot.press("r")
         assert "\\x1b]0;title\\x07" in app.screen.detail  # shown, never sent to the terminal
         await pilot.press("enter")
-        key = (str(app.runbook_pane.runbook.path), 1)
+        key = run_key(app.runbook_alert, app.runbook_pane.runbook, 1)
         await steps_settled(app)
         assert not marker.exists()
         assert app.step_runs[key].outcome.ok
@@ -340,6 +343,7 @@ async def test_a_hundred_megabytes_of_output_keeps_the_console_responsive(
         assert app.alert_list.current.name == "HighErrorRate"
         await until(lambda: not run.running, timeout=120, what="100 MB")
         assert run.outcome.size == 100_000_000
+        await select(app, pilot, "PodCrashLooping")  # back on the alert it ran for: its output
         assert app.runbook_pane.output.line_count <= 2001  # the pane keeps a bounded tail
         await until(lambda: app.runbook_pane._seen == run.output.total, what="the pane to catch up")
         assert len(output_text(app)) < 200_000 and output_text(app).endswith("a line of output")
@@ -552,3 +556,57 @@ async def test_no_runbook_for_a_hostile_alert_name_shows_it_as_text(
         text = shown()
         assert "No runbook for Evil[bold]" in text and "runbook_url annotation → ].md" in text
         assert "\x1b" not in text and "\x07" not in text
+
+
+async def test_a_step_run_belongs_to_the_alert_it_ran_for(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
+    """Two pods share a runbook: one pod's run is not the other's, in marks, refusals, kills or output."""
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    pods = [
+        alert("PodCrashLooping", "warning", {"summary": "pod restarts"}, pod=f"ml-worker-{i}", namespace="ml")
+        for i in (1, 2)
+    ]
+    async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
+        first, second = (a.labels["pod"] for a in app.alert_list.alerts)
+        await pilot.press("g")
+        await until(lambda: app.runbook_alert and app.runbook_alert.labels["pod"] == first, what="the first pod")
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        forever = await run_selected(app, pilot)  # step 3 waits forever, for the first pod
+        await until(lambda: "started" in output_text(app), what="its output")
+        await pilot.press("j")
+        await until(lambda: app.runbook_alert.labels["pod"] == second, what="the second pod's runbook")
+        await pilot.pause()
+        assert app.runbook_pane.runbook.path == forever.prepared.runbook.path  # the same runbook
+        assert "⟳" not in str(app.runbook_pane.steps.get_option_at_index(2).prompt)  # not its run
+        assert output_text(app) == "" and app.runbook_pane.output.border_title == "OUTPUT"
+        await pilot.press("ctrl+c")
+        assert notes(app)[-1] == "No step is running for this alert (1 running for other alerts: select the alert)."
+        assert forever.running
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        own = await run_selected(app, pilot)  # step 1 for the second pod: not "still running"
+        await until(lambda: not own.running, what="the second pod's step 1")
+        assert own.prepared.alert.labels["pod"] == second and f"describing {second}" in output_text(app)
+        assert "✓" in str(app.runbook_pane.steps.get_option_at_index(0).prompt)
+        await pilot.press("k")
+        await until(lambda: app.runbook_alert.labels["pod"] == first, what="the first pod again")
+        await pilot.pause()
+        assert " " == str(app.runbook_pane.steps.get_option_at_index(0).prompt)[0]  # step 1 never ran for it
+        assert "started" in output_text(app) and forever.running  # its own run, still going
+        await pilot.press("ctrl+c")
+        await until(lambda: not forever.running, what="the kill of its own run")
+
+
+async def test_after_a_success_the_output_stays_on_the_run_just_started(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    await pilot.press("right_square_bracket")
+    await run_selected(app, pilot)  # step 2 first
+    await steps_settled(app)
+    await pilot.press("left_square_bracket", "left_square_bracket")
+    assert app.runbook_pane.selected == 1
+    await run_selected(app, pilot)  # then step 1: on success the selection moves to step 2, which ran before
+    await steps_settled(app)
+    assert app.runbook_pane.selected == 2
+    assert app.runbook_pane.output.border_title.startswith("OUTPUT step 1 · ✓")
+    assert "describing ml-worker-1" in output_text(app)
+    await pilot.press("right_square_bracket", "left_square_bracket")  # moving onto step 2 picks its run
+    assert app.runbook_pane.output.border_title.startswith("OUTPUT step 2 · ✓")

@@ -156,6 +156,11 @@ class StepRun:
     def running(self) -> bool:
         return not self.finished.is_set()
 
+    @property
+    def alert_key(self) -> str:
+        """The fingerprint of the alert it ran for ("" for none): its runs are that alert's."""
+        return self.prepared.alert.fingerprint if self.prepared.alert else ""
+
     def _data(self) -> dict[str, Any]:
         p = self.prepared
         return {

@@ -32,7 +32,7 @@ from oncall_tui.core.step_runs import StepRun
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.ui.incident_keys import INCIDENT_ACTIONS, INCIDENT_BINDINGS, IncidentKeys
-from oncall_tui.ui.runbook_keys import RUNBOOK_ACTIONS, RUNBOOK_BINDINGS, RunbookKeys
+from oncall_tui.ui.runbook_keys import RUNBOOK_ACTIONS, RUNBOOK_BINDINGS, RunbookKeys, RunKey
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.silence_keys import SilenceKeys
@@ -83,10 +83,13 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self._runbook_key: tuple[str, ...] | None = None
         self.runbook_problem: str | None = None
         """Why that alert's runbook could not be read, when it could not."""
-        self.step_runs: dict[tuple[str, int], StepRun] = {}
-        """The latest run of each step, by (runbook path, step number)."""
-        self.starting_steps: set[tuple[str, int]] = set()
+        self.step_runs: dict[RunKey, StepRun] = {}
+        """The latest run of each step for each alert, by (alert fingerprint, runbook path, step number)."""
+        self.starting_steps: set[RunKey] = set()
         self.last_run: StepRun | None = None
+        """The latest run started, whatever its alert."""
+        self.shown_runs: dict[str, StepRun] = {}
+        """By alert fingerprint: the run its output pane shows (the one last started or picked)."""
         self.clock = clock
         self.board = Board(
             [AlertmanagerClient(source) for source in config.alertmanagers],

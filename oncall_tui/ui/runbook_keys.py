@@ -13,7 +13,7 @@ from textual.binding import Binding
 from oncall_tui.core.config import ConfigError
 from oncall_tui.core.incidents import IncidentError, default_title
 from oncall_tui.core.models import Alert
-from oncall_tui.core.runbooks import RunbookError, RunbookLibrary, RunbookMatch
+from oncall_tui.core.runbooks import Runbook, RunbookError, RunbookLibrary, RunbookMatch
 from oncall_tui.core.step_runs import PreparedStep, StepRun, incident_for, prepare
 from oncall_tui.core.text import clean_line, visible_controls
 from oncall_tui.ui.screens.choice import ChoiceScreen
@@ -48,14 +48,22 @@ RUNBOOK_BINDINGS = [
 ]
 RUNBOOK_ACTIONS = frozenset(b.action.split("(")[0] for b in RUNBOOK_BINDINGS)
 
+RunKey = tuple[str, str, int]
+"""A step's runs belong to the alert they ran for: (alert fingerprint, runbook path, step)."""
+
+
+def run_key(alert: Alert | None, runbook: Runbook, number: int) -> RunKey:
+    return (alert.fingerprint if alert else "", str(runbook.path), number)
+
 
 class RunbookKeys:
     """Mixed into OncallApp: the actions behind RUNBOOK_BINDINGS."""
 
     library: RunbookLibrary
-    step_runs: dict[tuple[str, int], StepRun]
-    starting_steps: set[tuple[str, int]]
+    step_runs: dict[RunKey, StepRun]
+    starting_steps: set[RunKey]
     last_run: StepRun | None
+    shown_runs: dict[str, StepRun]
     runbook_problem: str | None
     dry_run: bool
 
@@ -87,12 +95,17 @@ class RunbookKeys:
             return f"No steps to run: {clean_line(self.runbook_problem, 300)}"
         return "This runbook has no steps to run." if self.runbook_pane.runbook else "No runbook for this alert."
 
+    def _alert_runs(self: OncallApp) -> dict[tuple[str, int], StepRun]:
+        """The runs of the alert the runbook pane shows, by (runbook path, step): another alert's
+        runs of the same runbook are its own (another service, other values)."""
+        fingerprint = self.runbook_alert.fingerprint if self.runbook_alert else ""
+        return {(path, number): run for (fp, path, number), run in self.step_runs.items() if fp == fingerprint}
+
     def _show_steps(self: OncallApp) -> None:
         pane = self.runbook_pane
-        pane.show_steps(self.step_runs)
-        step = pane.step
-        run = self.step_runs.get((str(pane.runbook.path), step.number)) if pane.runbook and step else None
-        pane.show_output(run or self.last_run)  # the step's own output, else the latest run's
+        pane.show_steps(self._alert_runs())
+        fingerprint = self.runbook_alert.fingerprint if self.runbook_alert else ""
+        pane.show_output(self.shown_runs.get(fingerprint))  # the run last started or picked for this alert
 
     def action_step(self: OncallApp, delta: int) -> None:
         self.bottom_left.current = "runbook"  # the step keys bring the runbook back from the details
@@ -101,6 +114,9 @@ class RunbookKeys:
             self.notify(self._why_no_steps())
             return
         pane.select(pane.selected + delta)
+        run = self._alert_runs().get((str(pane.runbook.path), pane.selected))
+        if run is not None:  # a step that ran for this alert: its output
+            self.shown_runs = {**self.shown_runs, run.alert_key: run}
         self._show_steps()
 
     def action_toggle_detail(self: OncallApp) -> None:
@@ -167,9 +183,9 @@ class RunbookKeys:
         if pane.runbook is None or step is None:
             self.notify(self._why_no_steps())
             return
-        running = self.step_runs.get((str(pane.runbook.path), step.number))
+        running = self.step_runs.get(run_key(self.runbook_alert, pane.runbook, step.number))
         if running and running.running:
-            self.notify(f"Step {step.number} is still running: ctrl+c kills it.")
+            self.notify(f"Step {step.number} is still running for this alert: ctrl+c kills it.")
             return
         self._prepare_step(pane.runbook, step, self.runbook_alert, {})
 
@@ -232,15 +248,15 @@ class RunbookKeys:
         )
 
     def _start_step(self: OncallApp, prepared: PreparedStep) -> None:
-        key = (str(prepared.runbook.path), prepared.step.number)
+        key = run_key(prepared.alert, prepared.runbook, prepared.step.number)
         if key in self.starting_steps or (key in self.step_runs and self.step_runs[key].running):
-            self.notify(f"Step {prepared.step.number} is still running: not started twice.")
+            self.notify(f"Step {prepared.step.number} is still running for this alert: not started twice.")
             return
         self.starting_steps.add(key)
         self._run_step(prepared, key)
 
     @work(thread=True, group="steps", description="Running a runbook step")
-    def _run_step(self: OncallApp, prepared: PreparedStep, key: tuple[str, int]) -> None:
+    def _run_step(self: OncallApp, prepared: PreparedStep, key: RunKey) -> None:
         try:
             incident = incident_for(self.desk, prepared.alert, self.config.incidents.group_by)
             if incident is None:
@@ -258,7 +274,9 @@ class RunbookKeys:
                 grace=self.config.runbooks.kill_grace,
                 clock=self.clock,
             )
-            self.step_runs = {**self.step_runs, key: run}  # a new dict: the UI thread may be reading the old one
+            # New dicts: the UI thread may be reading the old ones.
+            self.step_runs = {**self.step_runs, key: run}
+            self.shown_runs = {**self.shown_runs, run.alert_key: run}  # the output pane shows the run just started
             self.last_run = run
             self.starting_steps.discard(key)
             self.call_from_thread(self._show_steps)
@@ -282,19 +300,31 @@ class RunbookKeys:
         ok = run.dry_run or (run.outcome is not None and run.outcome.ok)
         self.notify(clean_line(summary, 200), severity="information" if ok else "warning")
         pane = self.runbook_pane
-        if ok and pane.runbook is run.prepared.runbook and pane.selected == run.prepared.step.number:
-            pane.select(pane.selected + 1)  # on to the next step, as runme does
+        here = self.runbook_alert.fingerprint if self.runbook_alert else ""
+        if (
+            ok
+            and here == run.alert_key
+            and pane.runbook is run.prepared.runbook
+            and pane.selected == run.prepared.step.number
+        ):
+            pane.select(pane.selected + 1)  # on to the next step, as runme does (the output stays on this run)
         self._show_steps()
         self.show_incident()
 
     def action_kill_step(self: OncallApp) -> None:
-        """Kill the selected step's run, or the only one running."""
+        """Kill the selected step's run for this alert, or this alert's only running one."""
         pane = self.runbook_pane
-        running = [r for r in self.step_runs.values() if r.running]
-        selected = self.step_runs.get((str(pane.runbook.path), pane.selected)) if pane.runbook else None
+        mine = self._alert_runs()
+        running = [r for r in mine.values() if r.running]
+        selected = mine.get((str(pane.runbook.path), pane.selected)) if pane.runbook else None
         run = selected if selected and selected.running else (running[0] if len(running) == 1 else None)
         if run is None:
-            self.notify("No step is running." if not running else "Several steps are running: select the one to kill.")
+            elsewhere = len(self.running_steps()) - len(running)
+            if running:
+                self.notify("Several steps are running for this alert: select the one to kill.")
+            else:
+                others = f" ({elsewhere} running for other alerts: select the alert)" if elsewhere else ""
+                self.notify(f"No step is running for this alert{others}.")
             return
         run.kill()
         self.notify(f"Killing {run.prepared.label}: SIGTERM to its process group, then SIGKILL.")

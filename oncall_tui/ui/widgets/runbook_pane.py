@@ -120,7 +120,8 @@ class RunbookPane(Vertical):
             self.document.select_step(self.selected)
 
     def show_steps(self, runs: dict[tuple[str, int], StepRun]) -> None:
-        """The steps with the state of their latest run; the selected one highlighted."""
+        """The steps with the state of their latest run (`runs`: one alert's, by (runbook path,
+        step)); the selected one highlighted."""
         runbook = self.runbook
         path = str(runbook.path) if runbook else ""
         states = {number: run_status(run) for (where, number), run in runs.items() if where == path}
