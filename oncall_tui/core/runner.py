@@ -6,6 +6,11 @@ a file (up to a limit), hashes all of it, keeps a bounded tail, and hands decode
 callback. A timeout or `kill()` sends SIGTERM to the whole group, then SIGKILL after a
 grace period; a step that leaves processes behind (a background child holding the pipe)
 has them ended the same way once its shell exits, so a step always finishes.
+
+The group is led by `step_guard.py`, which holds the step until the console has recorded
+its start (with the pid, the process group and the start time, to find it again), and ends
+the group if the console goes away, however it stops: no step outlives its console, and the
+guard notes how the step ended for the next console to record.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 TAIL_BYTES = 4096
 CHUNK = 1 << 20
@@ -30,8 +39,103 @@ few large reads instead of thousands of 64 KiB ones, each of which waits for the
 the console is busy with keys."""
 
 
+GUARD = Path(__file__).with_name("step_guard.py")
+
+
 class StepError(Exception):
     """The step could not be started; `str()` is one line."""
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (field 3 on), or None if gone."""
+    try:
+        stat = Path("/proc", str(pid), "stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rfind(")") + 2 :].split()
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRef:
+    """A process as it can be found again: its pid, plus its start time (clock ticks since
+    boot, field 22 of /proc/PID/stat) and the boot, so a reused pid is never taken for it."""
+
+    pid: int
+    start_ticks: int
+    boot_id: str
+    host: str = ""
+
+    @classmethod
+    def of(cls, pid: int) -> ProcessRef | None:
+        fields = _stat(pid)
+        if fields is None or len(fields) < 20:
+            return None
+        return cls(pid, int(fields[19]), _boot_id(), socket.gethostname())
+
+    @classmethod
+    def from_data(cls, data: Any) -> ProcessRef | None:
+        try:
+            return cls(int(data["pid"]), int(data["start_ticks"]), str(data["boot_id"]), str(data.get("host", "")))
+        except (TypeError, KeyError, ValueError):
+            return None
+
+    def as_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def here(self) -> bool:
+        """On this machine, this boot (else nothing can be said of it from here)."""
+        return self.boot_id == _boot_id() and (not self.host or self.host == socket.gethostname())
+
+    def alive(self) -> bool:
+        """The very same process is still running (not a zombie)."""
+        fields = _stat(self.pid)
+        return self.here and fields is not None and fields[0] != "Z" and int(fields[19]) == self.start_ticks
+
+    def group_members(self) -> list[int]:
+        """Live processes in the process group this one leads (it among them, if alive)."""
+        if not self.here:
+            return []
+        leader = _stat(self.pid)
+        if leader is not None and int(leader[19]) != self.start_ticks:
+            return []  # the pid went to another process: the group it led is gone
+        return group_members(self.pid)
+
+
+def end_group(pgid: int, grace: float, gone: Callable[[float], bool]) -> None:
+    """SIGTERM to a process group, then SIGKILL to whatever is left after `grace` seconds.
+    `gone(wait)` waits up to `wait` seconds, then says whether the group has ended."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if gone(0.05):
+            return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of a process group, read from /proc."""
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return [pgid]  # nothing to read: assume someone is there, never that nobody is
+    members = []
+    for entry in entries:
+        fields = _stat(int(entry))
+        if fields and len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            members.append(int(entry))
+    return members
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +150,23 @@ class StepOutcome:
     tail: bytes
     saved: int
     """Bytes of output saved to the file (less than `size` when over the limit)."""
+    unknown: str = ""
+    """Why the exit status is not known (a step its console left behind), if it is not."""
 
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
 
     def describe(self) -> str:
+        if self.unknown and self.exit_code is None and self.signal is None:
+            how = (
+                "killed, exit unknown"
+                if self.killed
+                else "timed out, exit unknown"
+                if self.timed_out
+                else "ended, exit unknown"
+            )
+            return f"{how} after {self.duration:.1f} s"
         if self.timed_out:
             how = f"timed out, killed by {signal.Signals(self.signal).name}" if self.signal else "timed out"
         elif self.killed:
@@ -83,22 +198,40 @@ class StepProcess:
         self.timeout, self.output, self.on_output = timeout, output, on_output
         self.grace, self.save_limit = grace, save_limit
         self.process: subprocess.Popen[bytes] | None = None
+        self.ref: ProcessRef | None = None
+        """The guard leading the step's group, once started: how a later console finds it."""
+        self._gate: int | None = None
         self._kill = threading.Event()
         self._hash = hashlib.sha256()
         self._size = self._saved = 0
+        self._saving = True
         self._tail = bytearray()
         self._reader: threading.Thread | None = None
         self.started = 0.0
 
-    def start(self) -> None:
+    @property
+    def status_file(self) -> Path:
+        """Where the guard notes how the step ended (for a console that was not there to see)."""
+        return self.output.with_name(self.output.stem + ".status")
+
+    def start(self, before_run: Callable[[ProcessRef], None] | None = None) -> None:
+        """Start the step's guard, then `before_run(ref)` (record the start), then the step.
+
+        If `before_run` raises, the step never runs and the error is raised again."""
+        shell = shutil.which(self.shell, path=self.env.get("PATH", os.defpath))
+        if shell is None:  # said now: the guard could only say it after the start was recorded
+            raise StepError(f"cannot start {self.shell}: not found (PATH={self.env.get('PATH', os.defpath)})")
         try:
             self.output.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.output.open("wb")
+            fd = os.open(self.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._file = os.fdopen(fd, "wb", buffering=0)  # unbuffered: a crash loses nothing read
         except OSError as error:
             raise StepError(f"cannot save the output to {self.output}: {error.strerror or error}") from None
+        gate, self._gate = os.pipe()
+        guard = [sys.executable, "-I", "-S", str(GUARD), str(gate), str(self.status_file), str(self.grace)]
         try:
             self.process = subprocess.Popen(
-                [self.shell, "-c", self.command],
+                [*guard, shell, self.command],
                 cwd=self.cwd,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -106,17 +239,37 @@ class StepProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=(gate,),
             )
         except (OSError, ValueError) as error:
             self._file.close()
+            os.close(self._gate)
             raise StepError(
                 f"cannot start {self.shell} in {self.cwd}: {getattr(error, 'strerror', None) or error}"
             ) from None
-        self.started = time.monotonic()
+        finally:
+            os.close(gate)
         with contextlib.suppress(OSError):  # Linux only, and capped by /proc/sys/fs/pipe-max-size
             fcntl.fcntl(self.process.stdout.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), CHUNK)
         self._reader = threading.Thread(target=self._read, name="step-output", daemon=True)
         self._reader.start()
+        self.ref = ProcessRef.of(self.process.pid) or ProcessRef(self.process.pid, 0, "")
+        try:
+            if before_run is not None:
+                before_run(self.ref)
+        except BaseException:
+            self._close_gate()  # the guard reads the end of the gate and exits: nothing ran
+            self.process.wait()
+            self._reader.join()
+            self._file.close()
+            raise
+        os.write(self._gate, b"run\n")
+        self.started = time.monotonic()
+
+    def _close_gate(self) -> None:
+        if self._gate is not None:
+            os.close(self._gate)
+            self._gate = None
 
     def kill(self) -> None:
         """Ask for the group to end: SIGTERM now, SIGKILL after the grace period (from `wait`)."""
@@ -139,13 +292,14 @@ class StepProcess:
                 break
             self._hash.update(data)
             self._size += len(data)
-            if self._saved < self.save_limit:
+            if self._saving and self._saved < self.save_limit:
                 piece = data[: self.save_limit - self._saved]
                 try:
-                    self._file.write(piece)
-                    self._saved += len(piece)
+                    written = self._file.write(piece) or 0  # unbuffered: less than all means a full disk
                 except OSError:
-                    self._saved = self.save_limit  # a full disk stops the saving, not the step
+                    written = 0
+                self._saved += written
+                self._saving = written == len(piece)  # a full disk stops the saving, not the step
             self._tail += data
             if len(self._tail) > 2 * TAIL_BYTES:
                 del self._tail[:-TAIL_BYTES]
@@ -165,39 +319,24 @@ class StepProcess:
 
     def _group_alive(self) -> bool:
         """Anyone left in the group but zombies (which an init that never reaps keeps around)?"""
-        if not self._signal_group(0):
-            return False
         assert self.process
-        try:
-            entries = os.listdir("/proc")
-        except OSError:
-            return True
-        for entry in entries:
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path("/proc", entry, "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2 :].split()
-            if len(fields) > 2 and fields[2] == str(self.process.pid) and fields[0] != "Z":
-                return True
-        return False
+        return self._signal_group(0) and bool(group_members(self.process.pid))
 
     def _end_group(self) -> None:
-        """SIGTERM, then SIGKILL to whatever is left after the grace period."""
-        if not self._signal_group(signal.SIGTERM):
-            return
-        deadline = time.monotonic() + self.grace
-        while time.monotonic() < deadline:
-            if self.process and self.process.poll() is None:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=0.05)
-                continue
-            if not self._group_alive():
-                return
-            time.sleep(0.05)  # the others are not our children: nothing to wait on but the group
-        self._signal_group(signal.SIGKILL)
+        assert self.process
+        end_group(self.process.pid, self.grace, self._gone)
+
+    def _gone(self, wait: float) -> bool:
+        """Whether the group has ended, after waiting up to `wait` seconds (reaping the guard)."""
+        assert self.process
+        if self.process.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=wait)
+            return False
+        if not self._group_alive():
+            return True
+        time.sleep(wait)  # the others are not our children: nothing to wait on but the group
+        return False
 
     def wait(self) -> StepOutcome:
         """Until the step and everything it started have ended; then the outcome."""
@@ -219,9 +358,9 @@ class StepProcess:
         if self._reader.is_alive() or self._group_alive():  # a child still holds the pipe, or lingers
             self._end_group()
         self._reader.join()
+        self._close_gate()  # after the step's end: its guard must not take this for the console going
         duration = time.monotonic() - self.started
         try:
-            self._file.flush()
             os.fsync(self._file.fileno())
         except OSError:
             pass

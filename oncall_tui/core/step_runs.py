@@ -9,21 +9,24 @@ PagerDuty token) are left out of its environment.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from oncall_tui.core.config import RunbooksConfig
 from oncall_tui.core.incidents import Incident, IncidentDesk
 from oncall_tui.core.models import Alert
 from oncall_tui.core.parameters import FilledCommand, fill
 from oncall_tui.core.runbooks import Runbook, RunbookError, RunbookStep
-from oncall_tui.core.runner import StepError, StepOutcome, StepProcess
+from oncall_tui.core.runner import ProcessRef, StepError, StepOutcome, StepProcess
 from oncall_tui.core.text import clean_block, clean_line
+from oncall_tui.core.timefmt import utc_now
 from oncall_tui.core.timeline import TimelineEvent
 
 KEEP_CHARS = 64 * 1024
@@ -121,6 +124,30 @@ class OutputTail:
             return self._text, new - len(self._text), self.total
 
 
+class Run(Protocol):
+    """A step run as the console shows it: one it started (`StepRun`), or one a stopped console
+    left running (`step_recovery.LeftRunning`)."""
+
+    finished: threading.Event
+    output: OutputTail
+    outcome: StepOutcome | None
+    error: str
+    dry_run: bool
+    note: str
+
+    @property
+    def running(self) -> bool: ...
+    @property
+    def alert_key(self) -> str: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def runbook_path(self) -> Path: ...
+    @property
+    def label(self) -> str: ...
+    def kill(self) -> None: ...
+
+
 class StepRun:
     """One run of a prepared step on an incident's record. `run()` blocks (call it from a
     thread); `kill()` may be called from any thread."""
@@ -161,6 +188,21 @@ class StepRun:
         """The fingerprint of the alert it ran for ("" for none): its runs are that alert's."""
         return self.prepared.alert.fingerprint if self.prepared.alert else ""
 
+    @property
+    def number(self) -> int:
+        return self.prepared.step.number
+
+    @property
+    def runbook_path(self) -> Path:
+        return self.prepared.runbook.path
+
+    @property
+    def label(self) -> str:
+        return self.prepared.label
+
+    note = ""
+    """Said beside its state in the step list (a step another console left running says so)."""
+
     def _data(self) -> dict[str, Any]:
         p = self.prepared
         return {
@@ -186,20 +228,15 @@ class StepRun:
 
     def _run(self) -> TimelineEvent:
         p, data = self.prepared, self._data()
-        where = p.runbook.path.name
-        started = self.desk.record(
-            self.incident_id,
-            "runbook.step_started",
-            f"Started {p.label} of {where}" + (" (dry run: not run)" if self.dry_run else ""),
-            data,
-        )
+        summary = f"Started {p.label} of {p.runbook.path.name}"
         if self.dry_run:
+            started = self.desk.record(self.incident_id, "runbook.step_started", f"{summary} (dry run: not run)", data)
             self.output.feed(f"(dry run) would run in {p.cwd} with {p.shell}, timeout {p.timeout:g} s:\n{p.command}")
-            return self.desk.record(
-                self.incident_id, "runbook.step_finished", f"Not run {p.label} (dry run)", {**data, "exit_code": None}
-            )
-        output_path = self.desk.dir / f"{self.incident_id}.outputs" / f"{started.seq:05d}-step-{p.step.number}.log"
-        self.process = StepProcess(
+            return self._finish(started, f"Not run {p.label} (dry run)", {"exit_code": None})
+        moment = (self.clock or utc_now)()
+        name = f"{moment:%Y%m%dT%H%M%S}-step-{p.step.number}-{uuid.uuid4().hex[:6]}.log"
+        output_path = self.desk.dir / f"{self.incident_id}.outputs" / name
+        process = self.process = StepProcess(
             p.command,
             shell=p.shell,
             cwd=p.cwd,
@@ -210,40 +247,59 @@ class StepRun:
             on_output=self.output.feed,
             grace=self.grace,
         )
+        recorded: list[TimelineEvent] = []
+
+        def record_start(ref: ProcessRef) -> None:
+            """Before the step runs: where to find it again if this console stops before it ends."""
+            found = {
+                "process": ref.as_data(),
+                "console": this_console().as_data(),
+                "output_file": str(output_path),
+                "status_file": str(process.status_file),
+            }
+            recorded.append(self.desk.record(self.incident_id, "runbook.step_started", summary, data | found))
+
         try:
-            self.process.start()
-        except StepError as error:
+            process.start(record_start)
+        except StepError as error:  # nothing ran: its start and why, on the record
             self.error = str(error)
             self.output.feed(f"{error}\n")
-            return self.desk.record(
-                self.incident_id,
-                "runbook.step_finished",
-                f"Could not start {p.label}: {error}",
-                {**data, "exit_code": None, "error": str(error)},
+            started = self.desk.record(self.incident_id, "runbook.step_started", summary, data)
+            return self._finish(
+                started, f"Could not start {p.label}: {error}", {"exit_code": None, "error": str(error)}
             )
         if self._kill_requested.is_set():  # cancelled while it was being recorded
-            self.process.kill()
+            process.kill()
         began = self.clock() if self.clock else None
-        outcome = self.process.wait()
+        outcome = process.wait()
         if began is not None and self.clock:
             outcome = replace(outcome, duration=max(0.0, (self.clock() - began).total_seconds()))
         self.outcome = outcome
         summary = f"Finished {p.label}: {outcome.describe()}, {outcome.size} bytes of output"
-        return self.desk.record(
-            self.incident_id,
-            "runbook.step_finished",
-            summary,
-            {
-                **data,
-                "exit_code": outcome.exit_code,
-                "signal": outcome.signal,
-                "timed_out": outcome.timed_out,
-                "killed": outcome.killed,
-                "duration_s": round(outcome.duration, 3),
-                "output_bytes": outcome.size,
-                "output_sha256": outcome.sha256,
-                "output_tail": clean_block(outcome.tail.decode("utf-8", errors="replace")),
-                "output_file": str(output_path),
-                "output_saved_bytes": outcome.saved,
-            },
-        )
+        return self._finish(recorded[0], summary, outcome_data(outcome) | {"output_file": str(output_path)})
+
+    def _finish(self, started: TimelineEvent, summary: str, outcome: dict[str, Any]) -> TimelineEvent:
+        data = {**self._data(), "started_seq": started.seq, **outcome}
+        return self.desk.record(self.incident_id, "runbook.step_finished", summary, data)
+
+
+def outcome_data(outcome: StepOutcome) -> dict[str, Any]:
+    """How a step ended, as `runbook.step_finished` records it."""
+    return {
+        "exit_code": outcome.exit_code,
+        "signal": outcome.signal,
+        "timed_out": outcome.timed_out,
+        "killed": outcome.killed,
+        "duration_s": round(outcome.duration, 3),
+        "output_bytes": outcome.size,
+        "output_sha256": outcome.sha256,
+        "output_tail": clean_block(outcome.tail.decode("utf-8", errors="replace")),
+        "output_saved_bytes": outcome.saved,
+    }
+
+
+@functools.cache
+def this_console() -> ProcessRef:
+    """This console's process, as a step's record names it: a later console can tell whether
+    the one that ran a step is still there."""
+    return ProcessRef.of(os.getpid()) or ProcessRef(os.getpid(), 0, "")

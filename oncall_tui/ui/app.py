@@ -28,7 +28,8 @@ from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
 from oncall_tui.core.roster import LevelNow, Roster
 from oncall_tui.core.runbooks import RunbookLibrary
-from oncall_tui.core.step_runs import StepRun
+from oncall_tui.core.step_recovery import recover
+from oncall_tui.core.step_runs import Run, StepRun
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.ui.incident_keys import INCIDENT_ACTIONS, INCIDENT_BINDINGS, IncidentKeys
@@ -83,12 +84,12 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self._runbook_key: tuple[str, ...] | None = None
         self.runbook_problem: str | None = None
         """Why that alert's runbook could not be read, when it could not."""
-        self.step_runs: dict[RunKey, StepRun] = {}
+        self.step_runs: dict[RunKey, Run] = {}
         """The latest run of each step for each alert, by (alert fingerprint, runbook path, step number)."""
         self.starting_steps: set[RunKey] = set()
         self.last_run: StepRun | None = None
         """The latest run started, whatever its alert."""
-        self.shown_runs: dict[str, StepRun] = {}
+        self.shown_runs: dict[str, Run] = {}
         """By alert fingerprint: the run its output pane shows (the one last started or picked)."""
         self.clock = clock
         self.board = Board(
@@ -233,7 +234,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         if not running:
             self.exit()
             return
-        names = ", ".join(r.prepared.label for r in running)
+        names = ", ".join(r.label for r in running)
         self.push_screen(
             ConfirmScreen(f"{len(running)} step(s) still running: quit and kill them?", names, yes="Quit"),
             lambda yes: yes and self.exit(),
@@ -246,6 +247,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self.desk.load()
         for problem in self.desk.problems:
             self.call_from_thread(self.notify, problem, severity="warning", timeout=15)
+        if not self.read_only:
+            self.call_from_thread(self._take_in_left_steps, recover(self.desk, self.config.runbooks.kill_grace))
         self.call_from_thread(self.show_incident)
         self.call_from_thread(self.poll_alerts)
         if self.pagerduty:

@@ -14,7 +14,8 @@ from oncall_tui.core.config import ConfigError
 from oncall_tui.core.incidents import IncidentError, default_title
 from oncall_tui.core.models import Alert
 from oncall_tui.core.runbooks import Runbook, RunbookError, RunbookLibrary, RunbookMatch
-from oncall_tui.core.step_runs import PreparedStep, StepRun, incident_for, prepare
+from oncall_tui.core.step_recovery import LeftRunning, Recovered
+from oncall_tui.core.step_runs import PreparedStep, Run, StepRun, incident_for, prepare
 from oncall_tui.core.text import clean_line, visible_controls
 from oncall_tui.ui.screens.choice import ChoiceScreen
 from oncall_tui.ui.screens.confirm import ConfirmScreen
@@ -60,10 +61,10 @@ class RunbookKeys:
     """Mixed into OncallApp: the actions behind RUNBOOK_BINDINGS."""
 
     library: RunbookLibrary
-    step_runs: dict[RunKey, StepRun]
+    step_runs: dict[RunKey, Run]
     starting_steps: set[RunKey]
     last_run: StepRun | None
-    shown_runs: dict[str, StepRun]
+    shown_runs: dict[str, Run]
     runbook_problem: str | None
     dry_run: bool
 
@@ -95,7 +96,7 @@ class RunbookKeys:
             return f"No steps to run: {clean_line(self.runbook_problem, 300)}"
         return "This runbook has no steps to run." if self.runbook_pane.runbook else "No runbook for this alert."
 
-    def _alert_runs(self: OncallApp) -> dict[tuple[str, int], StepRun]:
+    def _alert_runs(self: OncallApp) -> dict[tuple[str, int], Run]:
         """The runs of the alert the runbook pane shows, by (runbook path, step): another alert's
         runs of the same runbook are its own (another service, other values)."""
         fingerprint = self.runbook_alert.fingerprint if self.runbook_alert else ""
@@ -296,7 +297,7 @@ class RunbookKeys:
         except ConfigError:
             return []
 
-    def _step_done(self: OncallApp, run: StepRun, summary: str) -> None:
+    def _step_done(self: OncallApp, run: Run, summary: str) -> None:
         ok = run.dry_run or (run.outcome is not None and run.outcome.ok)
         self.notify(clean_line(summary, 200), severity="information" if ok else "warning")
         pane = self.runbook_pane
@@ -304,8 +305,9 @@ class RunbookKeys:
         if (
             ok
             and here == run.alert_key
-            and pane.runbook is run.prepared.runbook
-            and pane.selected == run.prepared.step.number
+            and pane.runbook is not None
+            and pane.runbook.path == run.runbook_path
+            and pane.selected == run.number
         ):
             pane.select(pane.selected + 1)  # on to the next step, as runme does (the output stays on this run)
         self._show_steps()
@@ -327,7 +329,44 @@ class RunbookKeys:
                 self.notify(f"No step is running for this alert{others}.")
             return
         run.kill()
-        self.notify(f"Killing {run.prepared.label}: SIGTERM to its process group, then SIGKILL.")
+        self.notify(f"Killing {run.label}: SIGTERM to its process group, then SIGKILL.")
 
-    def running_steps(self: OncallApp) -> list[StepRun]:
+    # -- steps a stopped console left -------------------------------------------------------
+    def _take_in_left_steps(self: OncallApp, found: Recovered) -> None:
+        """On the UI thread, at start: steps still running from a console that stopped show as
+        their alert's runs, killable; the ends recorded for the others are said once."""
+        for run in found.running:
+            key = (run.alert_key, str(run.runbook_path), run.number)
+            self.step_runs = {**self.step_runs, key: run}
+            self.shown_runs = {**self.shown_runs, run.alert_key: run}
+            self._watch_left(run)
+        if found.running:
+            names = ", ".join(r.label for r in found.running)
+            self.notify(
+                f"Still running, {found.running[0].note}: {names}. Select its alert; ctrl+c ends it.",
+                severity="warning",
+                timeout=30,
+            )
+        if found.recorded:
+            self.notify(
+                f"Recorded the end of {len(found.recorded)} step(s) a stopped console left: "
+                + "; ".join(clean_line(e.summary, 160) for e in found.recorded[:3]),
+                severity="warning",
+                timeout=30,
+            )
+        for error in found.errors:
+            self.notify(f"Not recorded: {error}", severity="error", timeout=15)
+        self._show_steps()
+
+    @work(thread=True, group="steps", description="Watching a step a stopped console left running")
+    def _watch_left(self: OncallApp, run: LeftRunning) -> None:
+        try:
+            event = run.watch()
+        except IncidentError as error:
+            self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error", timeout=15)
+            return
+        summary = event.summary if event else f"{run.label} ended (recorded by another console)"
+        self.call_from_thread(self._step_done, run, summary)
+
+    def running_steps(self: OncallApp) -> list[Run]:
         return [r for r in self.step_runs.values() if r.running]

@@ -10,7 +10,7 @@ from textual.widgets import Log, OptionList, Static
 from textual.widgets.option_list import Option
 
 from oncall_tui.core.runbooks import Runbook, RunbookMatch, RunbookStep
-from oncall_tui.core.step_runs import StepRun
+from oncall_tui.core.step_runs import Run
 from oncall_tui.core.text import clean_block, clean_line
 from oncall_tui.ui.widgets.runbook_document import RunbookDocument
 
@@ -21,12 +21,12 @@ PER_REFRESH = 16 * 1024
 """Characters added to the output pane per refresh (ten a second) at most."""
 
 
-def run_status(run: StepRun | None) -> tuple[str, str]:
+def run_status(run: Run | None) -> tuple[str, str]:
     """(mark, words) for a step's latest run."""
     if run is None:
         return " ", ""
     if run.running:
-        return "⟳", "running"
+        return "⟳", f"running · {run.note}" if run.note else "running"
     if run.dry_run:
         return "◌", "dry run"
     if run.outcome is None:
@@ -66,7 +66,7 @@ class RunbookPane(Vertical):
         self.runbook: Runbook | None = None
         self.selected = 0
         """The selected step's number (0: none)."""
-        self.shown_run: StepRun | None = None
+        self.shown_run: Run | None = None
         self._steps_shown: tuple = ()
         self._seen = 0
 
@@ -119,7 +119,7 @@ class RunbookPane(Vertical):
             self.selected = max(1, min(number, len(self.runbook.steps)))
             self.document.select_step(self.selected)
 
-    def show_steps(self, runs: dict[tuple[str, int], StepRun]) -> None:
+    def show_steps(self, runs: dict[tuple[str, int], Run]) -> None:
         """The steps with the state of their latest run (`runs`: one alert's, by (runbook path,
         step)); the selected one highlighted."""
         runbook = self.runbook
@@ -156,7 +156,7 @@ class RunbookPane(Vertical):
         """Output the shown run printed that the pane has yet to show (it shows 16 KiB a refresh)."""
         return self.shown_run is not None and self._seen < self.shown_run.output.total
 
-    def show_output(self, run: StepRun | None) -> None:
+    def show_output(self, run: Run | None) -> None:
         """Follow `run`'s output: what is new since the last call (a bounded tail)."""
         if run is not self.shown_run:
             self.shown_run, self._seen = run, 0
@@ -173,7 +173,7 @@ class RunbookPane(Vertical):
             lines = clean_block(text).split("\n")
             self.output.write("\n".join(line[:LONG_LINE] + ("…" if len(line) > LONG_LINE else "") for line in lines))
         mark, words = run_status(run)
-        step = f"step {run.prepared.step.number}"
-        if self.runbook is None or run.prepared.runbook.path != self.runbook.path:  # the latest run, of another runbook
-            step = f"{run.prepared.runbook.path.name} {step}"
+        step = f"step {run.number}"
+        if self.runbook is None or run.runbook_path != self.runbook.path:  # a run of another runbook
+            step = f"{run.runbook_path.name} {step}"
         self.output.border_title = clean_line(f"OUTPUT {step} · {mark} {words}", 120)
