@@ -1,0 +1,106 @@
+"""Everything the console writes is its owner's only: 0600 files in 0700 dirs, whatever the
+umask (0 would make them world-writable, 0o277 would leave the owner unable to write), and a
+data dir that cannot be written is said before anything needs it."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from oncall_tui.core.private import open_private, private_dir, recording_problem, write_private
+
+
+@pytest.fixture(params=[0o000, 0o277], ids=["umask-000", "umask-277"])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    before = os.umask(request.param)
+    try:
+        yield request.param
+    finally:
+        os.umask(before)
+
+
+@pytest.fixture
+def read_only_disk(tiny_disk: Path) -> Path:
+    """A real tmpfs, with a `data` dir made before it is remounted read-only (root ignores chmod)."""
+    (tiny_disk / "data").mkdir()
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    return tiny_disk
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+# -- the helpers ------------------------------------------------------------------------------
+def test_private_dir_makes_it_and_each_missing_parent_0700(tmp_path: Path, umask: int) -> None:
+    private_dir(tmp_path / "a" / "b" / "c")
+    assert [mode(tmp_path / p) for p in ("a", "a/b", "a/b/c")] == [0o700, 0o700, 0o700]
+
+
+def test_private_dir_tightens_a_wide_dir_of_ours_unless_told_not_to(tmp_path: Path) -> None:
+    wide = tmp_path / "incidents"
+    wide.mkdir()
+    wide.chmod(0o755)
+    private_dir(wide, tighten=False)  # the data dir: as the user made it
+    assert mode(wide) == 0o755
+    private_dir(wide)
+    assert mode(wide) == 0o700
+
+
+def test_private_dir_refuses_a_file(tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("")
+    with pytest.raises(NotADirectoryError):
+        private_dir(tmp_path / "file.txt")
+    with pytest.raises(NotADirectoryError):
+        private_dir(tmp_path / "file.txt" / "sub")
+
+
+def test_write_private_is_0600_and_tightens_a_file_it_replaces(tmp_path: Path, umask: int) -> None:
+    path = tmp_path / "postmortem.md"
+    write_private(path, "# Postmortem é\n")
+    assert mode(path) == 0o600 and path.read_text(encoding="utf-8") == "# Postmortem é\n"
+    path.chmod(0o644)
+    write_private(path, b"x")
+    assert mode(path) == 0o600 and path.read_bytes() == b"x"
+
+
+def test_open_private_leaves_what_is_not_a_regular_file_alone(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"  # as `export -o /dev/stdout` would: never chmod a device or a pipe
+    os.mkfifo(fifo)
+    fifo.chmod(0o644)
+    os.close(open_private(fifo, os.O_RDWR))
+    assert mode(fifo) == 0o644
+
+
+# -- recording_problem: `check` and the console's header ----------------------------------------
+def test_a_writable_data_dir_is_made_0700_and_nothing_is_left_in_it(tmp_path: Path, umask: int) -> None:
+    data = tmp_path / "share" / "oncall-tui"
+    assert recording_problem(data) is None
+    assert mode(data) == 0o700 and list(data.iterdir()) == []
+
+
+def test_our_dirs_are_tightened_and_the_data_dir_is_left_as_made(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for path in (data, data / "incidents", data / "exports"):
+        path.mkdir(exist_ok=True)
+        path.chmod(0o755)
+    assert recording_problem(data) is None
+    assert [mode(data), mode(data / "incidents"), mode(data / "exports")] == [0o755, 0o700, 0o700]
+
+
+def test_a_data_dir_under_a_file_cannot_be_created(tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("")
+    data = tmp_path / "file.txt" / "sub"
+    assert recording_problem(data) == f"{data} cannot be created (Not a directory)"
+
+
+def test_a_data_dir_on_a_read_only_mount_is_not_writable(read_only_disk: Path) -> None:
+    data = read_only_disk / "data"
+    assert recording_problem(data) == f"{data} is not writable (Read-only file system)"
+    new = read_only_disk / "new"
+    assert recording_problem(new) == f"{new} cannot be created (Read-only file system)"
