@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from oncall_tui.core.incidents import IncidentDesk
 from oncall_tui.core.private import open_private, private_dir, recording_problem, write_private
+from oncall_tui.core.runner import StepProcess
+from oncall_tui.core.timeline import Journal
+from tests.conftest import SteppedClock
 
 
 @pytest.fixture(params=[0o000, 0o277], ids=["umask-000", "umask-277"])
@@ -104,3 +108,45 @@ def test_a_data_dir_on_a_read_only_mount_is_not_writable(read_only_disk: Path) -
     assert recording_problem(data) == f"{data} is not writable (Read-only file system)"
     new = read_only_disk / "new"
     assert recording_problem(new) == f"{new} cannot be created (Read-only file system)"
+
+
+# -- what the console writes ------------------------------------------------------------------
+def test_a_new_journal_and_the_dirs_made_for_it_are_private(tmp_path: Path, clock: SteppedClock, umask: int) -> None:
+    data = tmp_path / "data"
+    desk = IncidentDesk(data, "alice", clock=clock)
+    incident = desk.declare("disk full on db-1")
+    desk.note(incident.id, "still writable by its owner")
+    journal = desk.journals[incident.id].path
+    assert (mode(data), mode(data / "incidents"), mode(journal)) == (0o700, 0o700, 0o600)
+    assert len(Journal.open(journal).events) == 2
+
+
+def test_a_new_journal_tightens_a_wide_incidents_dir(tmp_path: Path, clock: SteppedClock) -> None:
+    (tmp_path / "data" / "incidents").mkdir(parents=True)
+    (tmp_path / "data" / "incidents").chmod(0o755)
+    IncidentDesk(tmp_path / "data", "alice", clock=clock).declare("x")
+    assert mode(tmp_path / "data" / "incidents") == 0o700
+
+
+def test_a_torn_line_is_saved_private(tmp_path: Path, clock: SteppedClock, umask: int) -> None:
+    path = tmp_path / "INC-20261127-0001.jsonl"
+    Journal.create(path, clock).append("note", "alice", "whole")
+    with path.open("ab") as journal:
+        journal.write(b'{"seq": 2, "id": "to')  # the console died mid-write
+    opened = Journal.open(path, clock)
+    [saved] = tmp_path.glob("*.torn-*")
+    assert mode(path) == 0o600 and mode(saved) == 0o600
+    assert saved.read_bytes() == b'{"seq": 2, "id": "to' and len(opened.events) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="runner.py (being rewritten elsewhere) still opens step outputs with Path.open: use private_dir and open_private there",
+)
+def test_a_step_output_is_private(tmp_path: Path, umask: int) -> None:
+    output = tmp_path / "incidents" / "INC-20261127-0001.outputs" / "00002-step-1.log"
+    step = StepProcess("echo hi", shell="bash", cwd=tmp_path, env=dict(os.environ), timeout=10, output=output)
+    step.start()
+    step.wait()
+    assert output.read_bytes() == b"hi\n"
+    assert (mode(output.parent), mode(output)) == (0o700, 0o600)
