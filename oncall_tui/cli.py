@@ -16,6 +16,7 @@ from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.lint import lint
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.postmortem import render_json, render_markdown, render_timeline
+from oncall_tui.core.private import write_private
 from oncall_tui.core.report import build as build_report
 from oncall_tui.core.report import render as render_report
 from oncall_tui.core.report import since_ago
@@ -282,7 +283,7 @@ def run_export(config: Config, incident_id: str, fmt: str, output: str | None) -
         print(text, end="")
         return EXIT_OK
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        write_private(Path(output), text)  # 0600, as the journal it comes from
     except OSError as error:
         print(f"oncall-tui: cannot write {output}: {error.strerror or error}", file=sys.stderr)
         return EXIT_CHECK_FAILED

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from oncall_tui.cli import main
 from oncall_tui.core.incidents import IncidentDesk
 from oncall_tui.core.private import open_private, private_dir, recording_problem, write_private
 from oncall_tui.core.runner import StepProcess
 from oncall_tui.core.timeline import Journal
-from tests.conftest import SteppedClock
+from oncall_tui.sim.server import SimServer
+from oncall_tui.ui.app import OncallApp
+from tests.conftest import SteppedClock, alert, make_config, notes, until
 
 
 @pytest.fixture(params=[0o000, 0o277], ids=["umask-000", "umask-277"])
@@ -38,6 +41,14 @@ def read_only_disk(tiny_disk: Path) -> Path:
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def config_file(tmp_path: Path, data_dir: Path, url: str = "http://127.0.0.1:9093") -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"user: {{name: alice}}\nalertmanagers: [{{name: prod, url: '{url}', timeout: 1s}}]\ndata_dir: '{data_dir}'\n"
+    )
+    return path
 
 
 # -- the helpers ------------------------------------------------------------------------------
@@ -150,3 +161,33 @@ def test_a_step_output_is_private(tmp_path: Path, umask: int) -> None:
     step.wait()
     assert output.read_bytes() == b"hi\n"
     assert (mode(output.parent), mode(output)) == (0o700, 0o600)
+
+
+async def test_the_export_key_writes_a_private_postmortem(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path, umask: int
+) -> None:
+    data = tmp_path / "data"
+    incident = IncidentDesk(data, "alice", clock=clock).declare("disk full on db-1")
+    (data / "exports").mkdir()
+    (data / "exports").chmod(0o755)  # made wide by an older console: tightened
+    sim.store.post_alerts([alert("DiskWillFill", instance="db-1")])
+    app = OncallApp(make_config(sim.url, data_dir=str(data)), clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: app.active_id == incident.id and app.alert_list.alerts, what="the incident to resume")
+        await pilot.press("x")
+        await until(lambda: any(n.startswith("Postmortem written to") for n in notes(app)), what="the export")
+    path = data / "exports" / f"{incident.id}-postmortem.md"
+    assert path.read_text().startswith("# Postmortem: disk full on db-1")
+    assert (mode(data / "exports"), mode(path)) == (0o700, 0o600)
+
+
+def test_export_to_a_file_from_the_command_line_is_private(tmp_path: Path, clock: SteppedClock, umask: int) -> None:
+    data = tmp_path / "data"
+    incident = IncidentDesk(data, "alice", clock=clock).declare("disk full on db-1")
+    config = config_file(tmp_path, data)
+    fresh, wide = tmp_path / "fresh.md", tmp_path / "wide.md"
+    wide.write_text("an older export")
+    wide.chmod(0o644)
+    for path in (fresh, wide):
+        assert main(["--config", str(config), "export", incident.id, "-o", str(path)]) == 0
+        assert mode(path) == 0o600 and path.read_text().startswith("# Postmortem: disk full on db-1")
