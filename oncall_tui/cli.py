@@ -16,7 +16,7 @@ from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.lint import lint
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.postmortem import render_json, render_markdown, render_timeline
-from oncall_tui.core.private import write_private
+from oncall_tui.core.private import recording_problem, write_private
 from oncall_tui.core.report import build as build_report
 from oncall_tui.core.report import render as render_report
 from oncall_tui.core.report import since_ago
@@ -141,6 +141,9 @@ def run_check(path: Path, config: Config) -> int:
     for source, (_, line) in zip(config.alertmanagers, results, strict=True):
         print(f"alertmanager  {line}  ({source.url})")
     results += _check_runbooks(config)
+    problem = recording_problem(config.data_dir)
+    print(f"data_dir  FAILED {problem}" if problem else f"data_dir  ok {config.data_dir} can be written")
+    results.append((problem is None, ""))
     if config.pagerduty:
         pagerduty = _check_pagerduty(config)
         for ok, line in pagerduty:

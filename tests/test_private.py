@@ -121,6 +121,51 @@ def test_a_data_dir_on_a_read_only_mount_is_not_writable(read_only_disk: Path) -
     assert recording_problem(new) == f"{new} cannot be created (Read-only file system)"
 
 
+def test_check_fails_with_1_and_one_line_naming_the_data_dir(
+    tmp_path: Path, sim: SimServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file.txt").write_text("")
+    data = tmp_path / "file.txt" / "sub"
+    assert main(["--config", str(config_file(tmp_path, data, sim.url)), "check"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if line.startswith("data_dir")] == [
+        f"data_dir  FAILED {data} cannot be created (Not a directory)"
+    ]
+    assert lines[1].startswith("alertmanager  ok prod")  # only the data dir failed
+
+
+def test_check_fails_on_a_read_only_data_dir(
+    tmp_path: Path, sim: SimServer, read_only_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = read_only_disk / "data"
+    assert main(["--config", str(config_file(tmp_path, data, sim.url)), "check"]) == 1
+    assert f"data_dir  FAILED {data} is not writable (Read-only file system)" in capsys.readouterr().out.splitlines()
+
+
+async def test_the_header_says_from_the_start_that_nothing_can_be_recorded(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    (tmp_path / "file.txt").write_text("")
+    data = tmp_path / "file.txt" / "sub"
+    app = OncallApp(make_config(sim.url, data_dir=str(data)), clock=clock)
+    async with app.run_test(size=(200, 45)):
+        await until(lambda: "cannot record" in str(app.status_line.render()), what="the header to say so")
+        assert f" · ✗ cannot record: {data} cannot be created (Not a directory) · " in str(app.status_line.render())
+        assert app.status_line.has_class("-stale")  # shown red
+
+
+async def test_the_console_makes_its_data_dir_0700_at_start(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    app = OncallApp(make_config(sim.url, data_dir=str(data)), clock=clock)
+    async with app.run_test(size=(160, 45)):
+        await until(lambda: all(w.is_finished for w in app.workers if w.group == "data_dir"), what="the check")
+        assert mode(data) == 0o700
+        assert "cannot record" not in str(app.status_line.render())
+        assert not app.status_line.has_class("-stale")
+
+
 # -- what the console writes ------------------------------------------------------------------
 def test_a_new_journal_and_the_dirs_made_for_it_are_private(tmp_path: Path, clock: SteppedClock, umask: int) -> None:
     data = tmp_path / "data"

@@ -33,17 +33,21 @@ class StatusLine(Static):
         self.user = user
         self.read_only = read_only
         self.clock = clock
+        self.cannot_record: str | None = None
+        """Why the data dir cannot be written, when it cannot (the app checks it at start)."""
 
     def show(self, statuses: list[SourceStatus], pagerduty: str | None = None) -> None:
         now = self.clock()
         line = Text.assemble(("oncall-tui", "bold"), " · ", self.user)
         if self.read_only:
             line.append(" · READ-ONLY", style="bold reverse")
+        if self.cannot_record:
+            line.append(f" · ✗ cannot record: {clean_line(self.cannot_record, 120)}", style="bold")
         for status in statuses:
             line.append(" · ")
             line.append_text(describe_source(status, now))
         if pagerduty:
             line.append(f" · PagerDuty {clean_line(pagerduty, 80)}", style="bold" if pagerduty.startswith("✗") else "")
         line.append(f" · {utc_and_local(now)}")
-        self.set_class(any(s.stale for s in statuses), "-stale")
+        self.set_class(bool(self.cannot_record) or any(s.stale for s in statuses), "-stale")
         self.update(line)
