@@ -80,13 +80,20 @@ def default_config_path() -> Path:
     return packaged if packaged.is_file() else here.parent / "config.yaml"
 
 
-def _load(explicit: str | None, fallback: bool = False) -> tuple[Path, Config]:
+def _load(explicit: str | None, fallback: bool = False, keys: bool = False) -> tuple[Path, Config]:
+    """The config; with `keys`, its keymap is checked against the console's bindings too."""
     try:
-        return load_config(explicit)
+        path, config = load_config(explicit)
     except ConfigError as error:
-        if fallback and error.problems[0].startswith("no config found"):
-            return load_config(str(default_config_path()))
-        raise
+        if not (fallback and error.problems[0].startswith("no config found")):
+            raise
+        path, config = load_config(str(default_config_path()))
+    if keys and config.keymap:
+        from oncall_tui.ui.keymap import keymap_problems  # the bindings live in the UI (Textual)
+
+        if problems := keymap_problems(config.keymap):
+            raise ConfigError([f"{path}: {problem}" for problem in problems])
+    return path, config
 
 
 def run_console(config: Config, read_only: bool, dry_run: bool = False, is_demo: bool = False) -> int:
@@ -99,7 +106,7 @@ def run_console(config: Config, read_only: bool, dry_run: bool = False, is_demo:
 def run_demo(explicit: str | None, read_only: bool, dry_run: bool) -> int:
     from oncall_tui.sim.scenario import DEMO_BIN, start_demo
 
-    _, config = _load(explicit, fallback=True)
+    _, config = _load(explicit, fallback=True, keys=True)
     server = start_demo()
     try:
         demo = config.model_copy(
@@ -299,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return run_demo(args.config, args.read_only, args.dry_run)
-        path, config = _load(args.config)
+        path, config = _load(args.config, keys=args.command in (None, "check"))  # the console, and check (all of it)
         if args.command == "check":
             return run_lint(config, args.rules) if args.rules else run_check(path, config)
         if args.command == "incidents":
