@@ -16,6 +16,7 @@ from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.lint import lint
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.postmortem import render_json, render_markdown, render_timeline
+from oncall_tui.core.private import recording_problem, write_private
 from oncall_tui.core.report import build as build_report
 from oncall_tui.core.report import render as render_report
 from oncall_tui.core.report import since_ago
@@ -79,13 +80,20 @@ def default_config_path() -> Path:
     return packaged if packaged.is_file() else here.parent / "config.yaml"
 
 
-def _load(explicit: str | None, fallback: bool = False) -> tuple[Path, Config]:
+def _load(explicit: str | None, fallback: bool = False, keys: bool = False) -> tuple[Path, Config]:
+    """The config; with `keys`, its keymap is checked against the console's bindings too."""
     try:
-        return load_config(explicit)
+        path, config = load_config(explicit)
     except ConfigError as error:
-        if fallback and error.problems[0].startswith("no config found"):
-            return load_config(str(default_config_path()))
-        raise
+        if not (fallback and error.problems[0].startswith("no config found")):
+            raise
+        path, config = load_config(str(default_config_path()))
+    if keys and config.keymap:
+        from oncall_tui.ui.keymap import keymap_problems  # the bindings live in the UI (Textual)
+
+        if problems := keymap_problems(config.keymap):
+            raise ConfigError([f"{path}: {problem}" for problem in problems])
+    return path, config
 
 
 def run_console(config: Config, read_only: bool, dry_run: bool = False, is_demo: bool = False) -> int:
@@ -98,7 +106,7 @@ def run_console(config: Config, read_only: bool, dry_run: bool = False, is_demo:
 def run_demo(explicit: str | None, read_only: bool, dry_run: bool) -> int:
     from oncall_tui.sim.scenario import DEMO_BIN, start_demo
 
-    _, config = _load(explicit, fallback=True)
+    _, config = _load(explicit, fallback=True, keys=True)
     server = start_demo()
     try:
         demo = config.model_copy(
@@ -140,6 +148,9 @@ def run_check(path: Path, config: Config) -> int:
     for source, (_, line) in zip(config.alertmanagers, results, strict=True):
         print(f"alertmanager  {line}  ({source.url})")
     results += _check_runbooks(config)
+    problem = recording_problem(config.data_dir)
+    print(f"data_dir  FAILED {problem}" if problem else f"data_dir  ok {config.data_dir} can be written")
+    results.append((problem is None, ""))
     if config.pagerduty:
         pagerduty = _check_pagerduty(config)
         for ok, line in pagerduty:
@@ -282,7 +293,7 @@ def run_export(config: Config, incident_id: str, fmt: str, output: str | None) -
         print(text, end="")
         return EXIT_OK
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        write_private(Path(output), text)  # 0600, as the journal it comes from
     except OSError as error:
         print(f"oncall-tui: cannot write {output}: {error.strerror or error}", file=sys.stderr)
         return EXIT_CHECK_FAILED
@@ -295,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return run_demo(args.config, args.read_only, args.dry_run)
-        path, config = _load(args.config)
+        path, config = _load(args.config, keys=args.command in (None, "check"))  # the console, and check (all of it)
         if args.command == "check":
             return run_lint(config, args.rules) if args.rules else run_check(path, config)
         if args.command == "incidents":

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.models import Alert, PayloadError, parse_time
+from oncall_tui.core.private import private_dir
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.core.timeline import CONSOLE, Journal, JournalError, TimelineEvent, format_ts
 from oncall_tui.core.tracking import Sightings
@@ -416,7 +417,7 @@ class IncidentDesk:
 
     def _new_journal(self) -> Journal:
         day = self.clock().strftime("%Y%m%d")
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)  # 0700, and so is the data dir when this creates it
         taken = [
             int(m.group(2)) for p in self.dir.iterdir() if (m := INCIDENT_FILE.match(p.name)) and m.group(1) == day
         ]

@@ -5,6 +5,8 @@ exclusive `flock`, then fsynced, before the caller may show it as recorded. The 
 also makes `seq` unique when two consoles write the same incident: the writer first
 reads what others appended since it last looked.
 
+Journals, and the torn lines saved beside them, are 0600 in a 0700 directory (`private`).
+
 Opening a journal never loses what was recorded. A torn last line (a crash mid-write)
 is cut off, saved beside the journal and reported. A corrupt line elsewhere is reported
 with its line number and skipped when reading, and left in the file untouched.
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from oncall_tui.core.models import PayloadError, parse_time
+from oncall_tui.core.private import open_private, private_dir, write_private
 from oncall_tui.core.timefmt import utc_now
 
 CONSOLE = "oncall-tui"
@@ -116,8 +119,8 @@ class Journal:
     @classmethod
     def create(cls, path: Path, clock: Callable[[], datetime] = utc_now) -> Journal:
         """A new, empty journal. Raises FileExistsError if the file exists (another console won)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        private_dir(path.parent)
+        fd = open_private(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         os.fsync(fd)
         os.close(fd)
         _fsync_dir(path.parent)
@@ -162,7 +165,7 @@ class Journal:
             TimelineEvent.from_record(json.loads(torn))
         except (ValueError, PayloadError):
             saved = self.path.with_name(f"{self.path.name}.torn-{self.clock().strftime('%Y%m%dT%H%M%S')}")
-            saved.write_bytes(torn)
+            write_private(saved, torn)
             os.ftruncate(fd, keep)
             os.fsync(fd)
             self.problems.append(

@@ -26,6 +26,7 @@ from oncall_tui.core.matchers import Filter, MatcherError, parse_filter
 from oncall_tui.core.models import Alert
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
+from oncall_tui.core.private import recording_problem
 from oncall_tui.core.roster import LevelNow, Roster
 from oncall_tui.core.runbooks import RunbookLibrary
 from oncall_tui.core.step_recovery import recover
@@ -167,6 +168,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         self.alert_list.focus()
+        if not self.read_only:  # read-only records nothing
+            self._check_data_dir()
         self._show_status()
         self._show_oncall()
         self.show_incident()
@@ -459,6 +462,15 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         if not any(w.group == "runbook" and not w.is_finished for w in self.workers):  # none piles up
             self.find_runbook(detail.alert)  # a runbook edited on disk shows within a second
         self.show_incident()
+
+    @work(thread=True, group="data_dir", description="Checking that the data dir can be written")
+    def _check_data_dir(self) -> None:
+        """Said in the header from the start, rather than at the first incident key."""
+        self.call_from_thread(self._cannot_record, recording_problem(self.config.data_dir))
+
+    def _cannot_record(self, problem: str | None) -> None:
+        self.status_line.cannot_record = problem
+        self._show_status()
 
     def _show_status(self) -> None:
         pagerduty = None

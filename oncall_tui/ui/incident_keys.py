@@ -11,6 +11,7 @@ from textual.binding import Binding
 
 from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError, default_title
 from oncall_tui.core.postmortem import render_markdown
+from oncall_tui.core.private import private_dir, write_private
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timeline import TimelineEvent
 from oncall_tui.ui.screens.confirm import ConfirmScreen
@@ -229,8 +230,8 @@ class IncidentKeys:
     def _export(self: OncallApp, incident: Incident) -> None:
         path = self.config.data_dir / "exports" / f"{incident.id}-postmortem.md"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render_markdown(incident), encoding="utf-8")
+            private_dir(path.parent)  # 0600 in 0700: a postmortem is nobody else's to read
+            write_private(path, render_markdown(incident))
         except OSError as error:
             self.call_from_thread(self.notify, f"Not exported: {error.strerror or error} ({path})", severity="error")
             return

@@ -64,11 +64,13 @@ class StatusLine(Static):
         self._statuses: list[SourceStatus] = []
         self._pagerduty: str | None = None
         self._storm: str | None = None
+        self.cannot_record: str | None = None
+        """Why the data dir cannot be written, when it cannot (the app checks it at start)."""
 
     def show(self, statuses: list[SourceStatus], pagerduty: str | None = None, storm: str | None = None) -> None:
         """`storm`: the storm marker (`INC-… 1,671 groups · 4,997 alerts`), while one rages."""
         self._statuses, self._pagerduty, self._storm = statuses, pagerduty, storm
-        self.set_class(any(s.stale for s in statuses), "-stale")
+        self.set_class(bool(self.cannot_record) or any(s.stale for s in statuses), "-stale")
         self.refresh()
 
     def line(self, width: int) -> Text:
@@ -85,6 +87,9 @@ class StatusLine(Static):
         line = Text.assemble(("oncall-tui", "bold"), " · ", user) if detail < TINY else Text(user)
         if self.read_only:
             line.append(" · READ-ONLY" if detail < TINY else " RO", style="bold reverse")
+        if self.cannot_record:
+            shown = f": {clean_line(self.cannot_record, 120)}" if detail == DETAIL else ""
+            line.append(f" · ✗ cannot record{shown}", style="bold")
         short = abbreviations([s.name for s in self._statuses], 4 if detail == TINY else 2) if detail >= TINY else {}
         for status in self._statuses:
             line.append(" · " if detail == DETAIL else " ")
