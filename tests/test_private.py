@@ -195,10 +195,6 @@ def test_a_torn_line_is_saved_private(tmp_path: Path, clock: SteppedClock, umask
     assert saved.read_bytes() == b'{"seq": 2, "id": "to' and len(opened.events) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner.py (being rewritten elsewhere) still opens step outputs with Path.open: use private_dir and open_private there",
-)
 def test_a_step_output_is_private(tmp_path: Path, umask: int) -> None:
     output = tmp_path / "incidents" / "INC-20261127-0001.outputs" / "00002-step-1.log"
     step = StepProcess("echo hi", shell="bash", cwd=tmp_path, env=dict(os.environ), timeout=10, output=output)

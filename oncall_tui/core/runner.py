@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from oncall_tui.core.private import open_private, private_dir
+
 TAIL_BYTES = 4096
 CHUNK = 1 << 20
 """Read up to this much at a time, from a pipe made as big: a fast step's output then takes a
@@ -222,8 +224,8 @@ class StepProcess:
         if shell is None:  # said now: the guard could only say it after the start was recorded
             raise StepError(f"cannot start {self.shell}: not found (PATH={self.env.get('PATH', os.defpath)})")
         try:
-            self.output.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            private_dir(self.output.parent)
+            fd = open_private(self.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             self._file = os.fdopen(fd, "wb", buffering=0)  # unbuffered: a crash loses nothing read
         except OSError as error:
             raise StepError(f"cannot save the output to {self.output}: {error.strerror or error}") from None

@@ -35,6 +35,7 @@ def _note(path: str, **fields: object) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
+            os.fchmod(fd, 0o600)  # whatever the umask: it sits beside the step's output
             os.write(fd, (json.dumps(record) + "\n").encode())
             os.fsync(fd)
         finally:
