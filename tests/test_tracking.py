@@ -117,10 +117,12 @@ def test_a_restart_is_seen_from_uptime_moving() -> None:
     status = SourceStatus("prod")
     assert not status.saw_start(DAY_AGO, FROZEN)  # the first answer: its life began then
     assert status.epoch == DAY_AGO
-    assert not status.saw_start(DAY_AGO + timedelta(milliseconds=300), FROZEN)  # a rounding, not a restart
+    assert not status.saw_start(DAY_AGO, FROZEN + timedelta(seconds=2))  # the same start: no restart
     later = FROZEN + timedelta(seconds=10)
     assert status.saw_start(FROZEN + timedelta(seconds=5), later)
     assert (status.epoch, status.restarts) == (later, 1)
+    assert status.saw_start(FROZEN + timedelta(seconds=5, milliseconds=300), later)  # a crash loop: again
+    assert status.restarts == 2
 
 
 # -- what it means for incidents ---------------------------------------------------------------

@@ -22,9 +22,6 @@ from typing import Literal
 from oncall_tui.core.durations import format_duration
 
 State = Literal["firing", "resolved", "waiting", "unknown"]
-RESTART_TOLERANCE = timedelta(seconds=1)
-"""Two `uptime`s closer than this are the same start (it is printed to the nanosecond,
-but a proxy or a rounding could shave some off)."""
 
 
 def clock_time(moment: datetime) -> str:
@@ -60,7 +57,7 @@ class SourceStatus:
 
     def saw_start(self, started: datetime, now: datetime) -> bool:
         """Take in the `started` of an answer; True if it is a restart."""
-        restarted = self.started is not None and abs(started - self.started) > RESTART_TOLERANCE
+        restarted = self.started is not None and started != self.started  # a crash loop restarts within a second
         if self.started is None:
             self.epoch = started
         elif restarted:
