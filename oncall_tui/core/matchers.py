@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from oncall_tui.core.models import Alert, SilenceMatcher
+from oncall_tui.core.re2 import RegexError, compile_re2
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _MATCHER = re.compile(rf"\s*({_NAME})\s*(=~|!~|!=|=)\s*")
@@ -46,7 +47,10 @@ def _has_word(alert: Alert, word: str) -> bool:
 
 
 def matches(matcher: SilenceMatcher, labels: dict[str, str]) -> bool:
-    """Whether `labels` satisfy `matcher`; a missing label is the empty string."""
+    """Whether `labels` satisfy `matcher`; a missing label is the empty string.
+
+    A regex is anchored at both ends, as Alertmanager anchors it, and read as RE2.
+    """
     value = labels.get(matcher.name, "")
     if matcher.is_regex:
         hit = _compile(matcher.value).fullmatch(value) is not None
@@ -62,8 +66,8 @@ def _compile(pattern: str) -> re.Pattern[str]:
     compiled = _regex_cache.get(pattern)
     if compiled is None:
         try:
-            compiled = re.compile(pattern)
-        except re.error as error:
+            compiled = compile_re2(pattern)
+        except RegexError as error:
             raise MatcherError(f"bad regex {pattern!r}: {error}") from None
         if len(_regex_cache) > 256:
             _regex_cache.clear()
