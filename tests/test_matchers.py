@@ -6,8 +6,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from oncall_tui.core.matchers import MatcherError, matchers_for, matches, parse_filter, parse_matchers
+from oncall_tui.core.matchers import (
+    MatcherError,
+    format_matchers,
+    matchers_for,
+    matches,
+    parse_filter,
+    parse_matchers,
+)
 from oncall_tui.core.models import Alert, SilenceMatcher
+
+
+def eq(name: str, value: str) -> SilenceMatcher:
+    return SilenceMatcher(name, value)
 
 
 def regex(name: str, value: str, is_equal: bool = True) -> SilenceMatcher:
@@ -65,11 +76,89 @@ def test_silence_matchers_refuse_free_text_and_match_everything() -> None:
         parse_matchers("alertname=~.*")
 
 
-def test_matchers_for_an_alert_round_trip_even_with_hostile_values() -> None:
-    hostile = make(alertname="X", note='say "hi", then \\ and\nnewline', empty="", esc="\x1b]0;t\x07\u202e")
-    text = matchers_for(hostile)
-    assert "\x1b" not in text and "\u202e" not in text and "\\u001b]0;t\\u0007\\u202e" in text
-    assert parse_matchers(text) == tuple(SilenceMatcher(k, v) for k, v in sorted(hostile.labels.items()))
+# -- the form's default text, and editing ----------------------------------------------------
+
+
+HOSTILE = {
+    "alertname": "X",
+    "esc": "\x1b[31mred",
+    "osc": "\x1b]0;t\x07",
+    "rlo": "evil\u202etxt.exe",
+    "marks": "\u200e\u2066\u061c\u2069",
+    "c1": "\x9b2J",
+    "tab": "a\tb",
+    "quotes": 'say "hi"',
+    "backslashes": "C:\\dir\\",
+    "newline": "two\nlines",
+    "mixed": '\x1b"\\\n.*[x]',
+    "empty": "",
+    "comma": "a, b",
+    "braces": "{a=b}",
+}
+
+
+def mutations(value: str) -> list[str]:
+    return [m for m in (value + "x", "x" + value, value[:-1], value.upper(), value + "\n") if m != value]
+
+
+def test_the_default_text_round_trips_even_hostile_values() -> None:
+    alert = make(**HOSTILE)
+    text = matchers_for(alert)
+    for hidden in "\x1b\x07\u202e\u200e\u2066\u061c\u2069\x9b\t\n":
+        assert hidden not in text
+    parsed = parse_matchers(text)
+    assert [m.name for m in parsed] == sorted(HOSTILE)
+    for matcher in parsed:
+        value = HOSTILE[matcher.name]
+        assert matches(matcher, alert.labels)
+        for other in mutations(value):
+            assert not matches(matcher, {**alert.labels, matcher.name: other}), (matcher, other)
+    by_name = {m.name: m for m in parsed}
+    for name in ("quotes", "backslashes", "newline", "empty", "comma", "braces"):
+        assert by_name[name] == eq(name, HOSTILE[name])  # what has an escape stays an equality matcher
+    for name in ("esc", "osc", "rlo", "marks", "c1", "tab", "mixed"):
+        assert by_name[name].is_regex and by_name[name].is_equal
+
+
+def test_the_default_text_is_comma_separated_alertmanager_syntax() -> None:
+    text = matchers_for(make(alertname="DiskWillFill", instance="db-1", path='C:\\ "x"\n'))
+    assert text == 'alertname="DiskWillFill", instance="db-1", path="C:\\\\ \\"x\\"\\n"'
+    assert matchers_for(make(esc="\x1b[1m")) == 'esc=~"\\\\x{1b}\\\\[1m"'
+
+
+@pytest.mark.parametrize(
+    ("matcher", "text"),
+    [
+        (eq("a", 'x\\"\n'), 'a="x\\\\\\"\\n"'),  # only \, " and newline are escaped
+        (eq("a", "日本 🚨 ~*"), 'a="日本 🚨 ~*"'),
+        (SilenceMatcher("a", "\x1b.", is_equal=False), 'a!~"\\\\x{1b}\\\\."'),
+        (regex("a", "x\x1by|\\\x1b"), 'a=~"x\\\\x{1b}y|\\\\x{1b}"'),  # raw or escaped, the same character
+        (regex("a", "\\Q\x1b.\\E"), 'a=~"\\\\Q\\\\E\\\\x{1b}\\\\Q.\\\\E"'),  # \x{…} is no escape inside \Q…\E
+        (regex("a", "x\ny"), 'a=~"x\\ny"'),
+    ],
+)
+def test_str_writes_what_alertmanager_reads_back(matcher: SilenceMatcher, text: str) -> None:
+    assert str(matcher) == text
+    assert parse_filter(text).matchers[0].is_equal == matcher.is_equal
+
+
+def test_editing_a_silence_reads_back_the_same_matching() -> None:
+    silence = (
+        eq("alertname", "DiskWillFill"),
+        regex("instance", "db-.*"),
+        SilenceMatcher("env", "dev", is_equal=False),
+        regex("job", "node|blackbox", is_equal=False),
+        eq("esc", "\x1b[1m"),
+    )
+    text = format_matchers(silence)
+    assert text.count(", ") == 4
+    back = parse_matchers(text)
+    assert back[:4] == silence[:4]
+    labels = {"alertname": "DiskWillFill", "instance": "db-1", "env": "prod", "job": "x", "esc": "\x1b[1m"}
+    for matcher, original in zip(back, silence, strict=True):
+        for value in ("DiskWillFill", "db-1", "dev", "prod", "node", "\x1b[1m", "\x1b[1mx", ""):
+            probe = {**labels, matcher.name: value}
+            assert matches(matcher, probe) == matches(original, probe), (matcher, value)
 
 
 # -- regexes: anchored, and read as RE2 ------------------------------------------------------

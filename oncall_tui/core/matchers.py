@@ -140,6 +140,11 @@ def parse_matchers(text: str) -> tuple[SilenceMatcher, ...]:
     return parsed
 
 
+def format_matchers(matchers: tuple[SilenceMatcher, ...] | list[SilenceMatcher]) -> str:
+    """Matchers as the silence form reads them back: comma-separated, each as `str()` writes it."""
+    return ", ".join(map(str, matchers))
+
+
 def matchers_for(alert: Alert) -> str:
-    """The silence form's default: one equality matcher per label, amtool style."""
-    return " ".join(str(SilenceMatcher(k, v)) for k, v in sorted(alert.labels.items()))
+    """The silence form's default: one matcher per label, matching exactly the alert's value."""
+    return format_matchers([SilenceMatcher(k, v) for k, v in sorted(alert.labels.items())])

@@ -10,7 +10,7 @@ from textual import work
 from oncall_tui.core.alertmanager import AlertmanagerError
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import IncidentError
-from oncall_tui.core.matchers import matchers_for, matches
+from oncall_tui.core.matchers import format_matchers, matchers_for, matches
 from oncall_tui.core.models import Silence, SilenceMatcher, SilenceRequest
 from oncall_tui.core.text import clean_line
 from oncall_tui.ui.screens.confirm import ConfirmScreen
@@ -49,7 +49,7 @@ class SilenceKeys:
         silence = event.silence
         remaining = max(60.0, (silence.ends_at - self.clock()).total_seconds())
         form = SilenceForm(
-            " ".join(map(str, silence.matchers)),
+            format_matchers(silence.matchers),
             remaining,
             self.config.user.name,
             self.clock,
@@ -65,7 +65,7 @@ class SilenceKeys:
         silence = event.silence
         question = f"Expire silence {silence.id}?"
         detail = (
-            clean_line(" ".join(map(str, silence.matchers)), 300)
+            clean_line(format_matchers(silence.matchers), 300)
             + f"\nby {clean_line(silence.created_by, 60)}: {clean_line(silence.comment, 200)}"
         )
         self.push_screen(ConfirmScreen(question, detail, yes="Expire"), lambda yes: yes and self.send_expire(silence))
