@@ -167,6 +167,7 @@ def test_comma_separated_lists(text: str, expected: tuple[SilenceMatcher, ...]) 
         ('a=b, c="d', "matcher 2 of 2, 'c=\"d': unclosed quote"),  # the last one is trimmed
         ("x ,a=b", "matcher 1 of 2, 'x ': not a matcher"),  # the others are as typed
         ('a=\\,"b=x,y"', "matcher 2 of 3, '\"b=x': not a matcher"),  # after \, the quote is escaped
+        ('a="x\\,",b=c', 'matcher 1 of 1, \'a="x\\\\,",b=c\': unescaped "'),  # inside quotes too
         ("a=b, c=~(", "matcher 2 of 2, 'c=~(': bad regex"),
     ],
 )
