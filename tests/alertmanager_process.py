@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+AMTOOL = shutil.which("amtool")  # Debian ships it in the prometheus-alertmanager package
 
 CONFIG = """
 route:

@@ -109,7 +109,7 @@ async def test_silence_form_requires_a_comment_then_creates(
     await pilot.press("j", "s")
     form = app.screen
     assert isinstance(form, SilenceForm)
-    assert form.query_one("#silence-matchers").value == 'alertname="DiskWillFill" instance="db-1" severity="warning"'
+    assert form.query_one("#silence-matchers").value == 'alertname="DiskWillFill", instance="db-1", severity="warning"'
     assert form.query_one("#silence-duration").value == "1h"
     assert form.query_one("#silence-author").value == "alice"
     await pilot.press("ctrl+s")

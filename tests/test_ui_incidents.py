@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from textual.pilot import Pilot
 
 from oncall_tui.core.incidents import Incident, IncidentDesk
+from oncall_tui.core.models import SilenceMatcher
 from oncall_tui.core.timeline import Journal
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import READ_ONLY, OncallApp
@@ -235,6 +237,19 @@ async def test_automatic_events_and_auto_declare(sim: SimServer, clock: SteppedC
         sim.store.resolve(FIRING[0]["labels"])
         await until(lambda: any(e.kind == "alert.resolved" for e in incident.events), what="the resolution")
         assert [e.kind for e in incident.events].count("alert.resolved") == 1
+
+
+async def test_a_silence_with_a_regex_the_console_cannot_read_is_recorded_where_mentioned(
+    console: tuple[OncallApp, Pilot],
+) -> None:
+    app, pilot = console
+    incident = await declared(app, pilot)
+    unreadable = (SilenceMatcher("service", r"\pL+-api", is_regex=True),)  # RE2 reads it; Python cannot
+    await asyncio.to_thread(app._record_silence, "silence.expired", "made-elsewhere", unreadable, "expired")
+    assert [e.kind for e in incident.events] == ["incident.declared"]  # no crash, and nothing claimed
+    app.desk.record(incident.id, "silence.created", "created", {"silence_id": "made-elsewhere"})
+    await asyncio.to_thread(app._record_silence, "silence.expired", "made-elsewhere", unreadable, "expired")
+    assert [e.kind for e in incident.events][-1] == "silence.expired"
 
 
 async def test_a_restart_resumes_the_open_incident(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:

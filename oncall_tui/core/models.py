@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from oncall_tui.core.re2 import quote_meta
+
 SEVERITY_RANK = {"critical": 0, "page": 0, "error": 1, "warning": 2, "info": 3}
 """Lower sorts first. Unknown or missing severities sort after `info`."""
 
@@ -134,21 +136,52 @@ class SilenceMatcher:
         return {"name": self.name, "value": self.value, "isRegex": self.is_regex, "isEqual": self.is_equal}
 
     def __str__(self) -> str:
-        """Matcher syntax; control characters are written as \\uXXXX so the text is safe to edit."""
-        return f'{self.name}{self.operator}"{_escape(self.value)}"'
+        """The matcher in Alertmanager's syntax, which `parse_matcher` reads back to the same matching.
+
+        The value is quoted and escaped as Alertmanager's own `Matcher.String()` writes it:
+        only `\\`, `"` and newline. That syntax has no escape for the other control
+        characters, nor for the invisible ones that reorder text (U+202E, U+200E, U+2066–2069,
+        U+061C), and they must never be put raw in an input box. So a value holding one is
+        written as a regex matcher instead (`=` becomes `=~`, `!=` becomes `!~`) that matches
+        exactly that one value: regex characters escaped as Go's `regexp.QuoteMeta` does and
+        those characters, newline too, as RE2's `\\x{1b}`. A regex value holding one has it
+        rewritten the same way. The console's own matching reads `\\x{…}` too (`core.re2`).
+        """
+        value, operator = self.value, self.operator
+        if _UNTYPABLE.search(value):
+            if self.is_regex:
+                value = _hex_escape_regex(value)
+            else:
+                value, operator = _hex_escape_regex(quote_meta(value)), "=~" if self.is_equal else "!~"
+        return f'{self.name}{operator}"{_open_metrics_escape(value)}"'
 
 
-_UNSAFE = re.compile(r'[\\"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]')
+# What a matcher's text must not hold raw: C0 and C1 controls, DEL, and the bidirectional and
+# invisible marks. Newline alone has an escape in the syntax (`\n`); the others have none.
+_HIDDEN = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_HIDDEN_CHAR = re.compile(f"[{_HIDDEN}]")
+_UNTYPABLE = re.compile(f"(?!\n)[{_HIDDEN}]")
+_IN_REGEX = re.compile(rf"(\\Q.*?(?:\\E|\Z))|\\?([{_HIDDEN}])|\\.", re.DOTALL)
 
 
-def _escape(value: str) -> str:
+def _open_metrics_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _hex_escape_regex(pattern: str) -> str:
+    """`pattern` with each hidden character, raw or after a backslash, as RE2's `\\x{…}`."""
+
+    def hex_escape(char: str) -> str:
+        return f"\\x{{{ord(char):x}}}"
+
     def one(found: re.Match[str]) -> str:
-        char = found.group(0)
-        if char in '\\"':
-            return "\\" + char
-        return {"\n": "\\n", "\t": "\\t"}.get(char, f"\\u{ord(char):04x}")
+        if found.group(1):  # in \Q…\E, \x{…} would be text: step out of the quoting for it
+            return _HIDDEN_CHAR.sub(lambda c: rf"\E{hex_escape(c.group(0))}\Q", found.group(1))
+        if found.group(2):
+            return hex_escape(found.group(2))
+        return found.group(0)
 
-    return _UNSAFE.sub(one, value)
+    return _IN_REGEX.sub(one, pattern)
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from textual import work
 from oncall_tui.core.alertmanager import AlertmanagerError
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import IncidentError
-from oncall_tui.core.matchers import matchers_for, matches
+from oncall_tui.core.matchers import MatcherError, format_matchers, matchers_for, matches
 from oncall_tui.core.models import Silence, SilenceMatcher, SilenceRequest
 from oncall_tui.core.text import clean_line
 from oncall_tui.ui.screens.confirm import ConfirmScreen
@@ -49,7 +49,7 @@ class SilenceKeys:
         silence = event.silence
         remaining = max(60.0, (silence.ends_at - self.clock()).total_seconds())
         form = SilenceForm(
-            " ".join(map(str, silence.matchers)),
+            format_matchers(silence.matchers),
             remaining,
             self.config.user.name,
             self.clock,
@@ -65,7 +65,7 @@ class SilenceKeys:
         silence = event.silence
         question = f"Expire silence {silence.id}?"
         detail = (
-            clean_line(" ".join(map(str, silence.matchers)), 300)
+            clean_line(format_matchers(silence.matchers), 300)
             + f"\nby {clean_line(silence.created_by, 60)}: {clean_line(silence.comment, 200)}"
         )
         self.push_screen(ConfirmScreen(question, detail, yes="Expire"), lambda yes: yes and self.send_expire(silence))
@@ -108,11 +108,7 @@ class SilenceKeys:
     ) -> None:
         """A silence on an incident's alerts goes into that incident's timeline."""
         for incident in self.desk.open_incidents():
-            hit = [
-                a
-                for a in self.board.alerts
-                if a.fingerprint in incident.alerts and all(matches(m, a.labels) for m in matchers)
-            ]
+            hit = [a for a in self.board.alerts if a.fingerprint in incident.alerts and _catches(matchers, a.labels)]
             mentioned = any(e.data.get("silence_id") == silence_id for e in incident.events)
             if hit or mentioned:
                 data = {"silence_id": silence_id, "matchers": [str(m) for m in matchers]}
@@ -120,3 +116,13 @@ class SilenceKeys:
                     self.desk.record(incident.id, kind, summary, data)
                 except IncidentError as error:
                     self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error")
+
+
+def _catches(matchers: tuple[SilenceMatcher, ...], labels: dict[str, str]) -> bool:
+    """Whether the matchers catch these labels. A regex the console cannot read (a silence made
+    elsewhere with RE2's `\\pL`, say) catches nothing here: such a silence is recorded only in
+    an incident that already mentions it."""
+    try:
+        return all(matches(m, labels) for m in matchers)
+    except MatcherError:
+        return False

@@ -8,16 +8,27 @@ from pathlib import Path
 
 import pytest
 
-from tests.alertmanager_process import BINARY, RealAlertmanager
+from tests.alertmanager_process import AMTOOL, BINARY, RealAlertmanager
+
+
+def _require(binary: str | None, name: str) -> str:
+    if binary is None:
+        reason = f"{name} is not installed: apt-get install prometheus-alertmanager"
+        if os.environ.get("CI"):
+            pytest.fail(reason)  # CI installs it: missing there is a broken setup, not a skip
+        pytest.skip(reason)
+    return binary
 
 
 @pytest.fixture
 def alertmanager(tmp_path: Path) -> Iterator[RealAlertmanager]:
-    if BINARY is None:
-        reason = "prometheus-alertmanager is not installed: apt-get install prometheus-alertmanager"
-        if os.environ.get("CI"):
-            pytest.fail(reason)  # CI installs it: missing there is a broken setup, not a skip
-        pytest.skip(reason)
+    _require(BINARY, "prometheus-alertmanager")
     am = RealAlertmanager(tmp_path).start()
     yield am
     am.stop()
+
+
+@pytest.fixture
+def amtool() -> str:
+    """The real amtool 0.25, Alertmanager's own command line, as the judge of matcher syntax."""
+    return _require(AMTOOL, "amtool")

@@ -50,7 +50,7 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
         title = f"Edit silence {self.silence_id}" if self.silence_id else "New silence"
         with Vertical(id="silence-dialog", classes="dialog"):
             yield Static(title, classes="title")
-            yield Label("Matchers (name=value, name=~regex, name!=value, name!~regex)")
+            yield Label('Matchers (Alertmanager\'s syntax, comma-separated: a="b", c=~"d.*", e!="f")')
             yield Input(self.initial["matchers"], id="silence-matchers")
             yield Label("Duration (e.g. 30m, 1h, 2h30m)")
             yield Input(self.initial["duration"], id="silence-duration")
@@ -77,8 +77,8 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
         return self.query_one(f"#silence-{name}", Input).value.strip()
 
     def _matchers_and_duration(self) -> tuple[tuple[SilenceMatcher, ...], float]:
-        try:
-            matchers = parse_matchers(self._value("matchers"))
+        try:  # as typed, not stripped: Alertmanager's parser decides what surrounding space means
+            matchers = parse_matchers(self.query_one("#silence-matchers", Input).value)
         except MatcherError as error:
             raise ValueError(f"matchers: {error}") from None
         try:

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 from oncall_tui.core.alertmanager import AlertmanagerError
 from oncall_tui.core.board import Board
 from oncall_tui.core.durations import format_age
+from oncall_tui.core.matchers import format_matchers
 from oncall_tui.core.models import Silence
 from oncall_tui.core.text import clean_line
 
@@ -74,7 +75,7 @@ class SilencesScreen(Screen[None]):
             table.add_row(
                 silence.state,
                 format_age(left) if silence.state != "expired" else "-",
-                Text(clean_line(" ".join(map(str, silence.matchers)), 64)),
+                Text(clean_line(format_matchers(silence.matchers), 64)),
                 Text(clean_line(silence.created_by, 30)),
                 Text(clean_line(silence.comment, 60)),
                 silence.id,
