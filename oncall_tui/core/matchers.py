@@ -126,6 +126,16 @@ def parse_matcher(text: str) -> SilenceMatcher:
     return _read(text, _show(text)).matcher
 
 
+def _quoting(c: str, inside_quotes: bool, escaped: bool) -> tuple[bool, bool]:
+    """ParseMatchers' view of quoting after character `c`: an unescaped `"` opens or closes a
+    quoted part, `\\` escapes the next character, and a comma leaves `escaped` as it was."""
+    if c == '"':
+        return (inside_quotes, False) if escaped else (not inside_quotes, False)
+    if c == "\\":
+        return inside_quotes, not escaped
+    return inside_quotes, escaped if c == "," else False
+
+
 def _split_list(text: str) -> list[str]:
     """ParseMatchers' tokens: one `{` and one `}` trimmed, commas outside quotes split."""
     if text.startswith("{"):
@@ -140,15 +150,7 @@ def _split_list(text: str) -> list[str]:
             tokens.append("".join(token))  # earlier tokens are kept as they are, even empty
             token = []
             continue
-        if c == '"':
-            if escaped:
-                escaped = False
-            else:
-                inside_quotes = not inside_quotes
-        elif c == "\\":
-            escaped = not escaped
-        elif c != ",":  # a comma leaves `escaped` as it was
-            escaped = False
+        inside_quotes, escaped = _quoting(c, inside_quotes, escaped)
         token.append(c)
     last = go_trim_space("".join(token))
     if last:
@@ -254,15 +256,7 @@ def _filter_terms(text: str) -> Iterator[tuple[int, int, bool]]:
             continue
         if start is None:
             start = i
-        if c == '"':
-            if escaped:
-                escaped = False
-            else:
-                inside_quotes = not inside_quotes
-        elif c == "\\":
-            escaped = not escaped
-        elif c != ",":
-            escaped = False
+        inside_quotes, escaped = _quoting(c, inside_quotes, escaped)
     if start is not None:
         yield start, len(text), comma
 
