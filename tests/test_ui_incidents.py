@@ -321,6 +321,7 @@ async def test_on_call_pane_and_handoffs_during_an_incident(
         await until(lambda: any(e.kind == "oncall.handoff" for e in incident.events), what="the handoff event")
         [handoff] = [e for e in incident.events if e.kind == "oncall.handoff"]
         assert handoff.summary == "On-call handoff L1: bob → alice"
+        assert handoff.who == "oncall-tui (schedule)"  # the schedule did it, not the person at the keyboard
         assert "L1 alice" in str(app.oncall_pane.render())
         app._tick()  # no second record for the same handoff
         await pilot.pause()
