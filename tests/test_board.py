@@ -128,5 +128,47 @@ async def test_a_source_that_never_answered_is_not_an_empty_list(clock: SteppedC
     assert await board.poll_once() == []
     assert board.silent_sources() == ["prod"]
     presence = board.sightings.presence("anything", ["prod"], clock.now)
-    assert presence.state == "unknown" and presence.reason.startswith("no data from prod (unreachable")
+    assert presence.state == "unknown" and presence.reason.startswith("no data from prod: unreachable")
     await board.aclose()
+
+
+async def test_a_status_that_cannot_be_read_keeps_the_alerts_and_makes_absent_ones_unknown(
+    clock: SteppedClock,
+) -> None:
+    from oncall_tui.sim.store import SimError
+
+    class NoStatus(SimAlertmanager):  # a proxy that lets only /api/v2/alerts and silences through
+        def status(self) -> dict:
+            raise SimError(403, "forbidden by the proxy")
+
+    store = NoStatus(clock=clock)
+    with SimServer(store) as server:
+        store.post_alerts([alert("X", "critical"), alert("Y", "warning")])
+        board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
+        assert [a.name for a in await board.poll_once()] == ["X", "Y"]  # good alerts, shown fresh
+        status = board.status["prod"]
+        assert status.answered and status.uptime_error == "prod: HTTP 403 from /api/v2/status: forbidden by the proxy"
+        store.resolve(alert("X", "critical")["labels"])
+        clock.advance(1)
+        [held, shown] = await board.poll_once()  # X is gone, but a restart cannot be told from a resolution
+        assert (
+            shown.name == "Y"
+            and held.name == "X"
+            and held.held.startswith("absent from prod, which may have restarted")
+        )
+        await board.aclose()
+
+
+async def test_a_source_clock_behind_the_console_does_not_shorten_the_grace(clock: SteppedClock) -> None:
+    """Alertmanager and the console restart together; its clock is 3 minutes behind."""
+    from datetime import timedelta
+
+    store = SimAlertmanager(clock=lambda: clock.now - timedelta(minutes=3))
+    with SimServer(store) as server:
+        board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
+        await board.poll_once()
+        linked_an_hour_ago = clock.now - timedelta(hours=1)
+        presence = board.sightings.presence("fp", ["prod"], linked_an_hour_ago)
+        assert presence.state == "waiting", presence  # its start read on our clock: it just started
+        assert abs((board.status["prod"].started - clock.now).total_seconds()) <= 1
+        await board.aclose()

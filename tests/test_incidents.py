@@ -320,3 +320,66 @@ def test_older_journals_stay_readable(tmp_path: Path, clock: SteppedClock) -> No
     assert incident.commander == "alice" and incident.declared_by == "alice"
     assert {k: v.firing for k, v in incident.alerts.items()} == {"a": False, "b": True}
     assert incident.alerts["b"].sources == ()  # unknown: every source must vouch for it
+
+
+def pod(service: str, clock: SteppedClock, fp: str = "") -> Alert:
+    alert = firing("PodDown", "critical", 5, clock, fp=fp or f"pod-{service}")
+    alert.labels = {**alert.labels, "service": service}
+    return alert
+
+
+def test_a_storm_declares_at_most_the_limit_then_one_storm_incident(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    group_by = ["alertname", "service"]
+    events = d.auto_declare([pod(f"s{i}", clock) for i in range(10)], ["critical"], group_by, limit=3, window=600)
+    assert [e.kind for e in events] == ["incident.declared"] * 4
+    storm = d.incidents[events[-1].incident]
+    assert storm.storm and len(storm.alerts) == 7 and storm.commander == ""
+    assert storm.title == "Alert storm: 7 group(s), 7 alert(s) past the auto-declare limit (3 per 10m)"
+    clock.advance(60)
+    [joined] = d.auto_declare([pod("late", clock)], ["critical"], group_by, limit=3, window=600)
+    assert (joined.incident, joined.data["new_groups"], joined.data["revived"]) == (storm.id, 1, False)
+    assert d.raging_storm(600) is storm
+
+
+def test_a_storm_stops_raging_when_no_new_group_joins_within_the_window(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    group_by = ["alertname", "service"]
+    d.auto_declare([pod(f"s{i}", clock) for i in range(5)], ["critical"], group_by, limit=3, window=600)
+    storm = d.storm_incident()
+    for minute in range(1, 30):  # a crash-looping pod of a group the storm holds, a new name every minute
+        clock.advance(60)
+        [again] = d.auto_declare([pod("s4", clock, fp=f"s4-{minute}")], ["critical"], group_by, limit=3, window=600)
+        assert again.incident == storm.id and "new_groups" not in again.data
+    assert d.raging_storm(600) is None  # same-group joins do not keep it going
+    [own] = d.auto_declare([pod("payments-db", clock)], ["critical"], group_by, limit=3, window=600)
+    assert own.kind == "incident.declared" and not d.incidents[own.incident].storm  # its own incident, as it should
+
+
+def test_a_quiet_storm_joined_again_past_the_limit_says_so(tmp_path: Path, clock: SteppedClock) -> None:
+    from oncall_tui.core.following import Followed
+
+    d = desk(tmp_path, clock)
+    group_by = ["alertname", "service"]
+    d.auto_declare([pod(f"s{i}", clock) for i in range(5)], ["critical"], group_by, limit=3, window=600)
+    clock.advance(700)  # quiet: past the window
+    events = d.auto_declare([pod(f"n{i}", clock) for i in range(5)], ["critical"], group_by, limit=3, window=600)
+    kinds = [(e.kind, e.data.get("revived")) for e in events]
+    assert kinds == [("incident.declared", None)] * 3 + [("alert.linked", True)]
+    notice = Followed(events).notice()
+    assert (
+        notice.startswith("Auto-declared 3 incidents")
+        and "(alert storm): 2 alerts (PodDown ×2) joined (2 groups)" in notice
+    )
+
+
+def test_an_alert_joins_the_incident_that_holds_its_group(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    group_by = ["alertname", "service"]
+    first = d.declare("by hand", [pod("a", clock), pod("b", clock)])  # two groups linked by hand
+    assert d.of_group(pod("b", clock, fp="b2").labels, group_by) is first  # any linked alert's group
+    assert d.of_group(pod("c", clock).labels, group_by) is None
+    later = d.declare("later", [pod("b", clock, fp="b3")])
+    assert d.of_group(pod("b", clock, fp="b4").labels, group_by) is later  # the latest open one
+    d.resolve(later.id, "done")
+    assert d.of_group(pod("b", clock, fp="b4").labels, group_by) is first

@@ -232,3 +232,10 @@ def test_export_to_a_file_from_the_command_line_is_private(tmp_path: Path, clock
     for path in (fresh, wide):
         assert main(["--config", str(config), "export", incident.id, "-o", str(path)]) == 0
         assert mode(path) == 0o600 and path.read_text().startswith("# Postmortem: disk full on db-1")
+
+
+def test_a_data_dir_whose_incidents_cannot_be_used_cannot_record(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "incidents").write_text("left by something else")  # the first i would fail
+    assert recording_problem(data) == f"{data / 'incidents'} is not a directory (the console keeps its incidents there)"

@@ -203,3 +203,37 @@ async def test_the_console_shows_a_step_left_running_and_ctrl_c_ends_it(
         assert str(app.runbook_pane.steps.get_option_at_index(0).prompt).startswith(
             "✗  1 stubborn  killed, exit unknown"
         )
+
+
+ESCAPE = (
+    "---\nalerts: [PodCrashLooping]\n---\n# Pods\n\n## Escape\n\n"
+    "```bash {name=escape}\n(trap '' TERM; exec sleep 600) & echo started; sleep 600\n```\n"
+)
+
+
+async def test_a_child_that_ignores_sigterm_is_killed_by_the_guard_after_the_grace(tmp_path: Path) -> None:
+    console = DyingConsole(tmp_path, ESCAPE, grace=1)
+    group = group_of(console.start())
+    console.kill()
+    await until(lambda: not group.group_members(), timeout=15, what="the guard's SIGKILL after its grace")
+    notes = (Path(console.start()["status_file"])).read_text()
+    assert '"console_gone": true' in notes and '"killing": "SIGKILL"' in notes
+
+
+def test_a_group_whose_leader_is_gone_is_the_steps_only_if_it_carries_its_id(tmp_path: Path) -> None:
+    """The guard's pid may lead another group after it is gone: only the step's own count."""
+    for env, expected in (({}, 0), ({"ONCALL_STEP_ID": "abc"}, 1)):
+        leader = subprocess.Popen(
+            ["bash", "-c", "sleep 30 & echo $!"],
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **env},
+        )
+        child = int(leader.stdout.readline())
+        leader.wait()
+        try:
+            ref = ProcessRef(leader.pid, 1, ProcessRef.of(os.getpid()).boot_id, step_id="abc")
+            assert len(ref.group_members()) == expected
+        finally:
+            os.kill(child, signal.SIGKILL)

@@ -21,7 +21,9 @@ DAY_AGO = FROZEN - timedelta(days=1)
 
 def up(name: str, since: datetime = DAY_AGO, at: datetime = FROZEN, cluster: str = "") -> SourceStatus:
     """A source that answered at `at`, up since `since` (as the console first saw it)."""
-    return SourceStatus(name, cluster or name, last_ok=at, started=since, epoch=since)
+    status = SourceStatus(name, cluster or name, last_ok=at)
+    status.saw_start(since, since, at)
+    return status
 
 
 def down(name: str, answered: datetime | None = DAY_AGO) -> SourceStatus:
@@ -84,15 +86,15 @@ def test_a_dead_source_holds_back_only_the_alerts_it_owns() -> None:
     assert now.presence("a", ["prod"]).state == "resolved"
     unknown = now.presence("b")  # its owners come from the board's last sighting
     assert unknown.state == "unknown"
-    assert unknown.reason == "dr not answering since 14:32:05 UTC (unreachable (connection refused))"
+    assert unknown.reason == "dr not answering since 14:32:05 UTC: unreachable (connection refused)"
 
 
 def test_a_source_that_never_answered_is_no_data_never_resolved() -> None:
     never = SourceStatus("dr", "dr", error="dr: timed out after 5s", failing_since=FROZEN)
     presence = board(FROZEN, up("prod"), never).presence("fp", ["dr"], DAY_AGO)
-    assert (presence.state, presence.reason) == ("unknown", "no data from dr (timed out after 5s)")
+    assert (presence.state, presence.reason) == ("unknown", "no data from dr: timed out after 5s")
     assert board(FROZEN, SourceStatus("dr", "dr")).presence("fp", ["dr"]).reason == (
-        "no data from dr (it has not answered yet)"
+        "no data from dr: it has not answered yet"
     )
 
 
@@ -115,14 +117,46 @@ def test_separate_clusters_each_must_say_so() -> None:
 
 def test_a_restart_is_seen_from_uptime_moving() -> None:
     status = SourceStatus("prod")
-    assert not status.saw_start(DAY_AGO, FROZEN)  # the first answer: its life began then
+    assert not status.saw_start(DAY_AGO, DAY_AGO, FROZEN)  # the first answer: its life began then
     assert status.epoch == DAY_AGO
-    assert not status.saw_start(DAY_AGO, FROZEN + timedelta(seconds=2))  # the same start: no restart
+    assert not status.saw_start(DAY_AGO, DAY_AGO + timedelta(seconds=1), FROZEN + timedelta(seconds=2))  # same start
     later = FROZEN + timedelta(seconds=10)
-    assert status.saw_start(FROZEN + timedelta(seconds=5), later)
+    assert status.saw_start(FROZEN + timedelta(seconds=5), FROZEN + timedelta(seconds=5), later)
     assert (status.epoch, status.restarts) == (later, 1)
-    assert status.saw_start(FROZEN + timedelta(seconds=5, milliseconds=300), later)  # a crash loop: again
+    again = later + timedelta(seconds=1)  # a crash loop: another process within a second
+    assert status.saw_start(later + timedelta(milliseconds=300), later + timedelta(milliseconds=300), again)
     assert status.restarts == 2
+
+
+def test_replicas_behind_one_url_are_no_restart() -> None:
+    """A Kubernetes Service in front of two Alertmanagers: each answer may come from either."""
+    status = SourceStatus("prod")
+    one, two = DAY_AGO, DAY_AGO + timedelta(hours=3)  # each replica's own start, long ago
+    for i in range(20):
+        start = (one, two)[i % 2]
+        assert not status.saw_start(start, start, FROZEN + timedelta(seconds=2 * i))
+    assert (status.restarts, status.epoch) == (0, one)
+    restarted = FROZEN + timedelta(seconds=45)  # now one of them really restarts
+    assert status.saw_start(restarted, restarted, restarted + timedelta(seconds=1))
+    assert not status.saw_start(one, one, restarted + timedelta(seconds=3))  # the other one, again
+    assert not status.saw_start(restarted, restarted, restarted + timedelta(seconds=5))  # the new one, again
+    assert status.restarts == 1
+
+
+def test_an_unreadable_uptime_makes_absent_alerts_unknown() -> None:
+    blind = up("prod")
+    blind.uptime_error = "prod: HTTP 403 from /api/v2/status: forbidden"
+    presence = board(FROZEN, blind).presence("fp", ["prod"], DAY_AGO)
+    assert presence.state == "unknown"
+    assert (
+        presence.reason
+        == "absent from prod, which may have restarted: its uptime is unreadable (HTTP 403 from /api/v2/status: forbidden)"
+    )
+
+
+def test_an_alert_whose_source_left_the_config_is_unknown() -> None:
+    presence = board(FROZEN, up("prod")).presence("fp", ["old-dc"], DAY_AGO)
+    assert (presence.state, presence.reason) == ("unknown", "its source old-dc is no longer in the config")
 
 
 # -- what it means for incidents ---------------------------------------------------------------
@@ -153,7 +187,7 @@ class World:
         return [(e.kind, e.summary) for e in self.desk.track_alerts(sightings)]
 
     def restart(self, name: str) -> None:
-        self.sources[name].saw_start(self.clock(), self.clock())
+        self.sources[name].saw_start(self.clock(), self.clock(), self.clock())
 
 
 def test_a_restart_then_the_resend_records_nothing(tmp_path: Path, clock: SteppedClock) -> None:
@@ -229,8 +263,8 @@ def test_the_follower_tracks_and_declares_as_the_console(tmp_path: Path, clock: 
     desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
     follower = PollFollower(desk, IncidentsConfig(auto_declare=["critical"]))
     firing = [alert("a")]
-    sightings = Sightings(clock.now, 120.0, {"prod": up("prod")}, {"a": ("prod",)}, {}, {"a": clock.now}, {})
-    followed = follower.follow(sightings, firing)
+    sightings = Sightings(clock.now, 120.0, {"prod": up("prod")}, {"a": ("prod",)}, {}, {"a": clock.now}, {}, firing)
+    followed = follower.follow(sightings)
     [declared] = followed.declared
     assert (declared.actor, declared.data["agent"], declared.data["commander"]) == ("oncall-tui", "auto_declare", "")
     assert followed.notice() == f"{declared.incident}: Declared SEV-2: HighErrorRate"

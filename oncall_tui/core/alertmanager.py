@@ -10,7 +10,9 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -71,6 +73,25 @@ def _parse_alerts(body: bytes, source: str) -> list[Alert]:
 
 def _parse_silences(body: bytes, source: str) -> list[Silence]:
     return [Silence.from_api(item, source) for item in _json_items(body, "silences")]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one Alertmanager said in one poll."""
+
+    alerts: list[Alert]
+    started: datetime | None
+    """When its process started, on its own clock (None: its status could not be read)."""
+    server_now: datetime | None = None
+    """Its clock when it answered (the HTTP Date header, to the second), to read its times on ours."""
+    status_error: str | None = None
+
+
+def _server_time(response: httpx.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers["date"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
 
 
 class AlertmanagerClient:
@@ -137,8 +158,8 @@ class AlertmanagerClient:
         return data
 
     async def started(self) -> datetime:
-        """When the Alertmanager process started (`uptime` in its status): a later one means it
-        restarted, and forgot its alerts until Prometheus sends them again."""
+        """When the Alertmanager process started (`uptime` in its status), on its clock: a new
+        one means it restarted, and forgot its alerts until Prometheus sends them again."""
         status = await self.status()
         try:
             return parse_time(status.get("uptime"), "uptime")
@@ -147,8 +168,28 @@ class AlertmanagerClient:
 
     async def alerts(self) -> list[Alert]:
         """Every alert not yet resolved: active, silenced, inhibited and unprocessed."""
+        return (await self._alerts())[0]
+
+    async def _alerts(self) -> tuple[list[Alert], datetime | None]:
         response = await self._request("GET", "/api/v2/alerts")
-        return await self._parsed(response, _parse_alerts)
+        return await self._parsed(response, _parse_alerts), _server_time(response)
+
+    async def answer(self) -> Answer:
+        """One poll: the alerts and the start, asked at once. Raises AlertmanagerError if the
+        alerts could not be read; if only the status could not, `started` is None and
+        `status_error` says why (the alerts are good, but a restart cannot be told)."""
+        alerts, started = await asyncio.gather(self._alerts(), self.started(), return_exceptions=True)
+        for result in (alerts, started):
+            if isinstance(result, BaseException) and not isinstance(result, AlertmanagerError):
+                raise result
+        if isinstance(alerts, AlertmanagerError):
+            raise alerts
+        assert isinstance(alerts, tuple)
+        items, server_now = alerts
+        if isinstance(started, AlertmanagerError):
+            return Answer(items, None, server_now, str(started))
+        assert isinstance(started, datetime)
+        return Answer(items, started, server_now)
 
     async def silences(self) -> list[Silence]:
         response = await self._request("GET", "/api/v2/silences")

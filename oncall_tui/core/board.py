@@ -1,7 +1,8 @@
 """The merged view of every configured Alertmanager: deduplicated alerts and source health.
 
 Polling, merging and staleness live here so they can be tested without a terminal. The
-UI owns a `Board`, runs `poll_once` in a worker and renders what the board holds.
+UI owns a `Board`, polls each source on its own loop (`poll_source`), merges (`merge`) and
+renders what the board holds; `sightings` is the latest moment, whole, for the follower.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
@@ -77,25 +78,27 @@ class Board:
         self.first_seen: dict[str, datetime] = {}
         self.sightings = Sightings(clock(), resend_grace, {n: s.copy() for n, s in self.status.items()})
         self._last_seen: dict[str, datetime] = {}
+        self._clocks: dict[str, datetime] = {}
+        """Each source's own clock at its last answer: `endsAt` is read on it."""
         self._merging = asyncio.Lock()
         self.polls = 0
 
     async def poll_source(self, client: AlertmanagerClient) -> None:
         """Ask one source for its alerts and its start; on failure keep its last alerts, stale."""
         status = self.status[client.name]
-        alerts, started = await asyncio.gather(client.alerts(), client.started(), return_exceptions=True)
-        now = self.clock()
-        for result in (alerts, started):
-            if isinstance(result, BaseException) and not isinstance(result, AlertmanagerError):
-                raise result
-        failure = next((r for r in (alerts, started) if isinstance(r, AlertmanagerError)), None)
-        if failure is not None:
+        try:
+            answer = await client.answer()
+        except AlertmanagerError as failure:
             status.error = str(failure)
-            status.failing_since = status.failing_since or now
+            status.failing_since = status.failing_since or self.clock()
             return
-        assert isinstance(alerts, list) and isinstance(started, datetime)
-        status.saw_start(started, now)
-        self._by_source[client.name] = alerts
+        now = self.clock()
+        skew = now - answer.server_now if answer.server_now else timedelta(0)  # its clock onto ours
+        started = answer.started + skew if answer.started else None
+        status.saw_start(answer.started, started, now)
+        status.uptime_error = answer.status_error
+        self._by_source[client.name] = answer.alerts
+        self._clocks[client.name] = answer.server_now or now
         status.last_ok, status.error, status.failing_since = now, None, None
 
     async def merge(self) -> list[Alert]:
@@ -103,9 +106,11 @@ class Board:
         async with self._merging:
             now = self.clock()
             inputs = [(name, alerts, self.status[name].stale) for name, alerts in self._by_source.items()]
+            clocks = dict(self._clocks)
             statuses = {name: status.copy() for name, status in self.status.items()}
             # Merging and sorting 10,000 alerts is pure Python: in a thread, keys stay responsive.
-            self.alerts, self.first_seen, self.sightings = await asyncio.to_thread(self._merged, inputs, statuses, now)
+            self.sightings, self.first_seen = await asyncio.to_thread(self._merged, inputs, statuses, clocks, now)
+            self.alerts = self.sightings.alerts
             self.polls += 1
         return self.alerts
 
@@ -115,9 +120,14 @@ class Board:
         return await self.merge()
 
     def _merged(
-        self, inputs: list[tuple[str, list[Alert], bool]], statuses: dict[str, SourceStatus], now: datetime
-    ) -> tuple[list[Alert], dict[str, datetime], Sightings]:
-        """The merged, sorted alerts, when each was first seen, and the sightings (runs in a thread)."""
+        self,
+        inputs: list[tuple[str, list[Alert], bool]],
+        statuses: dict[str, SourceStatus],
+        clocks: dict[str, datetime],
+        now: datetime,
+    ) -> tuple[Sightings, dict[str, datetime]]:
+        """The sightings of this moment, with the merged, sorted alerts, and when each alert was
+        first seen (runs in a thread)."""
         firing: dict[str, tuple[str, ...]] = {}
         ended: dict[str, tuple[str, ...]] = {}
         shown = []
@@ -125,11 +135,11 @@ class Board:
             if stale:  # its last answer is shown, but is no word on anything now
                 shown.append((name, alerts, True))
                 continue
-            answered = statuses[name].last_ok or now
+            answered, its_now = statuses[name].last_ok or now, clocks.get(name, now)
             current = []
             for alert in alerts:
                 fingerprint = alert.fingerprint
-                if alert.ends_at is not None and alert.ends_at <= now:  # its source says it resolved
+                if alert.ends_at is not None and alert.ends_at <= its_now:  # resolved, by its own clock
                     ended[fingerprint] = (*ended.get(fingerprint, ()), name)
                     continue
                 current.append(alert)
@@ -139,23 +149,25 @@ class Board:
             shown.append((name, current if len(current) < len(alerts) else alerts, False))
         merged = merge(shown)
         owners = {a.fingerprint: a.sources for a in merged}
-        sightings = Sightings(now, self.resend_grace, statuses, firing, ended, dict(self._last_seen), owners)
+        seen = dict(self._last_seen)
+        judge = Sightings(now, self.resend_grace, statuses, firing, ended, seen, owners)
         # An alert that was on the screen and is in no answer now stays while its sources
         # have not said it resolved (a restart forgot it, or its source stopped answering).
         held = []
         for previous in self.alerts:
             if previous.fingerprint in owners:
                 continue
-            presence = sightings.presence(previous.fingerprint, previous.sources)
+            presence = judge.presence(previous.fingerprint, previous.sources)
             if presence.state in ("waiting", "unknown"):
-                owners[previous.fingerprint] = previous.sources
                 held.append(previous if previous.held == presence.reason else replace(previous, held=presence.reason))
         if self.polls % 500 == 0:  # forget what was last seen a day ago: the memory stays bounded
             self._last_seen = {fp: t for fp, t in self._last_seen.items() if (now - t).total_seconds() < 86400}
         alerts = sort_alerts([*merged, *held]) if held else merged
         # On the first poll nothing is "new": everything was already firing.
         when = now if self.polls else datetime.min.replace(tzinfo=UTC)
-        return alerts, {a.fingerprint: self.first_seen.get(a.fingerprint, when) for a in alerts}, sightings
+        first_seen = {a.fingerprint: self.first_seen.get(a.fingerprint, when) for a in alerts}
+        owners |= {a.fingerprint: a.sources for a in held}
+        return Sightings(now, self.resend_grace, statuses, firing, ended, seen, owners, alerts), first_seen
 
     def is_new(self, alert: Alert, within: float) -> bool:
         seen = self.first_seen.get(alert.fingerprint)

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 
 from oncall_tui.core.config import IncidentsConfig
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
-from oncall_tui.core.models import Alert
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timeline import TimelineEvent
-from oncall_tui.core.tracking import Sightings
+from oncall_tui.core.tracking import Presence, Sightings
 
 
 @dataclass
@@ -23,15 +22,19 @@ class Followed:
 
     events: list[TimelineEvent] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    doubts: dict[str, dict[str, Presence]] = field(default_factory=dict)
+    """By incident and fingerprint: the linked alerts whose sources cannot vouch for them now."""
 
     @property
     def declared(self) -> list[TimelineEvent]:
         return [e for e in self.events if e.kind == "incident.declared"]
 
     def notice(self) -> str | None:
-        """One line for every incident this poll declared (a storm's included), or None."""
+        """One line for every incident this poll declared (a storm's included), and for a quiet
+        storm that new groups joined again; or None."""
         declared = self.declared
-        if not declared:
+        revived = [e for e in self.events if e.kind == "alert.linked" and e.data.get("revived")]
+        if not declared and not revived:
             return None
         own = [e for e in declared if not e.data.get("storm")]
         parts = []
@@ -40,6 +43,7 @@ class Followed:
         elif own:
             parts.append(f"Auto-declared {len(own)} incidents: {', '.join(e.incident for e in own)}")
         parts += [f"{e.incident}: {clean_line(e.summary, 200)}" for e in declared if e.data.get("storm")]
+        parts += [f"{e.incident} (alert storm): {clean_line(e.summary, 200)}" for e in revived]
         return "; ".join(parts)
 
 
@@ -50,16 +54,18 @@ class PollFollower:
         self.desk = desk
         self.config = config
 
-    def follow(self, sightings: Sightings, alerts: list[Alert]) -> Followed:
-        """Record what changed since the last poll. Each part is tried even if another failed."""
+    def follow(self, sightings: Sightings, record: bool = True) -> Followed:
+        """Record what changed since the last poll (`sightings`: one moment of the board, its
+        alerts included). Each part is tried even if another failed. `record=False` (read-only)
+        records nothing and only finds the doubts."""
         followed = Followed()
         try:
-            followed.events += self.desk.track_alerts(sightings)
+            followed.events += self.desk.track_alerts(sightings, followed.doubts, record)
         except IncidentError as error:
             followed.errors.append(str(error))
-        if self.config.auto_declare:
+        if self.config.auto_declare and record:
             # Only what a source says now: stale alerts and alerts a restart forgot declare nothing.
-            fresh = [a for a in alerts if not a.stale and not a.held]
+            fresh = [a for a in sightings.alerts if not a.stale and not a.held]
             try:
                 followed.events += self.desk.auto_declare(
                     fresh,

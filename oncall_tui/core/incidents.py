@@ -24,7 +24,7 @@ from oncall_tui.core.models import Alert, PayloadError, parse_time
 from oncall_tui.core.private import private_dir
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.core.timeline import CONSOLE, Journal, JournalError, TimelineEvent, format_ts
-from oncall_tui.core.tracking import Sightings
+from oncall_tui.core.tracking import Presence, Sightings
 
 SEVERITIES = {
     "SEV-1": "total outage, data loss or security breach: respond now, 24/7",
@@ -89,8 +89,8 @@ class Incident:
     """Who declared it: a person, or `oncall-tui (auto_declare)` for the console itself."""
     storm: bool = False
     """Declared for an alert storm: alerts past the auto-declare limit join it."""
-    last_linked_at: datetime | None = None
-    """When alerts last joined it (or it was declared with them)."""
+    grew_at: datetime | None = None
+    """For a storm: when groups of their own last joined it (or it was declared)."""
     escalation_level: int = 1
     alerts: dict[str, LinkedAlert] = field(default_factory=dict)
     declared_at: datetime | None = None
@@ -143,6 +143,7 @@ class Incident:
             self.commander = data.get("commander", event.actor)
             self.declared_by = event.who
             self.storm = bool(data.get("storm"))
+            self.grew_at = event.ts if self.storm else None
             self.declared_at = _happened(self.pagerduty.get("created_at"), event)  # adopted: when PagerDuty opened it
             self._link(data.get("alerts", []), event.ts)
             impact = data.get("impact_start")
@@ -170,6 +171,8 @@ class Incident:
             self._advance_to("Document")
         elif kind == "alert.linked":
             self._link(data["alerts"] if "alerts" in data else [data], event.ts)  # one alert, in older journals
+            if data.get("new_groups"):
+                self.grew_at = event.ts
         elif kind in ("alert.fired", "alert.resolved"):
             firing = kind == "alert.fired"
             for fingerprint in _fingerprints(data):
@@ -198,7 +201,6 @@ class Incident:
             )
             alerts[link.fingerprint] = link
         self.alerts = alerts
-        self.last_linked_at = at
 
     def _advance_to(self, stage: str) -> None:
         if STAGES.index(self.stage) < STAGES.index(stage):
@@ -398,14 +400,16 @@ class IncidentDesk:
             self._catch_up(incident)  # anything another console wrote first, then this event
             return event
 
-    def merge(self, incident_id: str, key: str, kind: str, summary: str, data: dict[str, Any], actor: str) -> bool:
+    def merge(
+        self, incident_id: str, key: str, kind: str, summary: str, data: dict[str, Any], actor: str
+    ) -> TimelineEvent | None:
         """Record what happened outside (a PagerDuty log entry, a note), once per `key` ever:
         the check runs under the journal's lock, so restarts and other consoles never double it.
-        The provider is not asked: it already knows. True if it was recorded now."""
+        The provider is not asked: it already knows. The event, if it was recorded now."""
         incident = self.get(incident_id)
         if key in incident.merged:
-            return False
-        event = self._write(
+            return None
+        return self._write(
             incident,
             kind,
             summary,
@@ -413,7 +417,6 @@ class IncidentDesk:
             actor=actor,
             unless=lambda events: any(e.data.get("merged") == key for e in events),
         )
-        return event is not None
 
     def _new_journal(self) -> Journal:
         day = self.clock().strftime("%Y%m%d")
@@ -550,15 +553,24 @@ class IncidentDesk:
         console records by itself (a handoff: `schedule`)."""
         return self._record(self.get(incident_id), kind, summary, data, agent)
 
-    def track_alerts(self, sightings: Sightings) -> list[TimelineEvent]:
+    def track_alerts(
+        self, sightings: Sightings, doubts: dict[str, dict[str, Presence]] | None = None, record: bool = True
+    ) -> list[TimelineEvent]:
         """Record linked alerts resolving and firing again, by their sources' word (`sightings`),
         once each: one event per incident, change and reason. Unknown and waiting alerts (a
-        source down, a restart's grace) are not recorded."""
+        source down, a restart's grace) are not recorded; with `doubts`, they are put there, by
+        incident and fingerprint, for the screen to say why. `record=False` only looks."""
         recorded = []
         for incident in self.open_incidents():
             changes: dict[tuple[str, str, str], list[LinkedAlert]] = {}
             for link in incident.alerts.values():
                 presence = sightings.presence(link.fingerprint, link.sources, link.seen_at)
+                if presence.state in ("waiting", "unknown"):
+                    if doubts is not None:
+                        doubts.setdefault(incident.id, {})[link.fingerprint] = presence
+                    continue
+                if not record:
+                    continue
                 if presence.state == "firing" and not link.firing:
                     kind = "alert.fired"
                 elif presence.state == "resolved" and link.firing:
@@ -622,11 +634,8 @@ class IncidentDesk:
                     joins.setdefault(home.id, (home, []))[1].append(alert)
                 elif key not in self._declaring:  # being declared by another call: joins it next poll
                     new_groups.setdefault(key, []).append(alert)
-            storms = [i for i in self.open_incidents() if i.storm]
-            storm = storms[-1] if storms else None
-            raging = (
-                storm is not None and storm.last_linked_at is not None and self._within(storm.last_linked_at, window)
-            )
+            storm = self.storm_incident()
+            raging = self.raging_storm(window) is not None
             room = 0 if raging else max(0, limit - self._declared_lately(window))
             own = dict(list(new_groups.items())[:room])
             overflow = [a for key, group in new_groups.items() if key not in own for a in group]
@@ -640,8 +649,8 @@ class IncidentDesk:
                 recorded.append(self._join(incident, group, group_by))
             for group in own.values():  # the provider (PagerDuty) is asked without holding the lock
                 recorded.append(self.declare(default_title(group[0]), group, agent=AUTO_DECLARE).events[0])
-            if overflow and storm is not None:
-                recorded.append(self._join(storm, overflow, group_by))
+            if overflow and storm is not None:  # new groups: the storm grows (and says so if it was quiet)
+                recorded.append(self._join(storm, overflow, group_by, grows=True, revived=not raging))
             elif overflow:
                 groups = len({group_key(a.labels, group_by) for a in overflow})
                 title = (
@@ -654,12 +663,28 @@ class IncidentDesk:
                 self._declaring -= set(claimed)
         return recorded
 
-    def _join(self, incident: Incident, alerts: list[Alert], group_by: list[str]) -> TimelineEvent:
+    def _join(
+        self, incident: Incident, alerts: list[Alert], group_by: list[str], grows: bool = False, revived: bool = False
+    ) -> TimelineEvent:
+        """Link alerts in one event. `grows`: groups of their own, past the limit, joining a storm."""
         groups = len({group_key(a.labels, group_by) for a in alerts})
         what = named(len(alerts), (a.name for a in alerts))
         summary = f"{what} joined" + (f" ({groups:,} groups)" if groups > 1 else "")
-        data = {"alerts": [linked(a) for a in alerts]}
+        data: dict[str, Any] = {"alerts": [linked(a) for a in alerts]}
+        if grows:
+            data |= {"new_groups": groups, "revived": revived}
         return self._record(incident, "alert.linked", summary, data, AUTO_DECLARE)
+
+    def storm_incident(self) -> Incident | None:
+        """The latest open storm incident."""
+        storms = [i for i in self.open_incidents() if i.storm]
+        return storms[-1] if storms else None
+
+    def raging_storm(self, window: float) -> Incident | None:
+        """The open storm incident, while it goes on: groups of their own joined it within `window`
+        (new alerts of groups it already holds do not keep it going)."""
+        storm = self.storm_incident()
+        return storm if storm and storm.grew_at and self._within(storm.grew_at, window) else None
 
     def _within(self, moment: datetime, window: float) -> bool:
         return (self.clock() - moment).total_seconds() <= window

@@ -87,7 +87,20 @@ def recording_problem(data_dir: Path) -> str | None:
         with suppress(OSError):  # best effort: whether it can be written is asked next
             if (data_dir / name).is_dir():
                 private_dir(data_dir / name)
-    probe = data_dir / f".oncall-tui-write-check-{uuid.uuid4().hex[:12]}"
+    for where in (data_dir, *(data_dir / name for name in OWN_DIRS)):
+        if where != data_dir and not os.path.lexists(where):
+            continue  # made when first needed, in a data dir that can be written
+        if not where.is_dir():
+            return f"{where} is not a directory (the console keeps its {where.name} there)"
+        problem = _cannot_write_in(where)
+        if problem:
+            return f"{where} is not writable ({problem})"
+    return None
+
+
+def _cannot_write_in(directory: Path) -> str | None:
+    """Why a file cannot be created, written and removed in `directory`, or None."""
+    probe = directory / f".oncall-tui-write-check-{uuid.uuid4().hex[:12]}"
     try:
         fd = open_private(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
         try:
@@ -96,5 +109,5 @@ def recording_problem(data_dir: Path) -> str | None:
             os.close(fd)
             os.unlink(probe)
     except OSError as error:
-        return f"{data_dir} is not writable ({error.strerror or error})"
+        return str(error.strerror or error)
     return None

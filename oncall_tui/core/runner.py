@@ -27,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -73,18 +74,27 @@ class ProcessRef:
     start_ticks: int
     boot_id: str
     host: str = ""
+    step_id: str = ""
+    """The `ONCALL_STEP_ID` in the environment of everything the step started: with its
+    guard gone, what is left of its group is told by it (a pid reused is not the step)."""
 
     @classmethod
-    def of(cls, pid: int) -> ProcessRef | None:
+    def of(cls, pid: int, step_id: str = "") -> ProcessRef | None:
         fields = _stat(pid)
         if fields is None or len(fields) < 20:
             return None
-        return cls(pid, int(fields[19]), _boot_id(), socket.gethostname())
+        return cls(pid, int(fields[19]), _boot_id(), socket.gethostname(), step_id)
 
     @classmethod
     def from_data(cls, data: Any) -> ProcessRef | None:
         try:
-            return cls(int(data["pid"]), int(data["start_ticks"]), str(data["boot_id"]), str(data.get("host", "")))
+            return cls(
+                int(data["pid"]),
+                int(data["start_ticks"]),
+                str(data["boot_id"]),
+                str(data.get("host", "")),
+                str(data.get("step_id", "")),
+            )
         except (TypeError, KeyError, ValueError):
             return None
 
@@ -102,13 +112,25 @@ class ProcessRef:
         return self.here and fields is not None and fields[0] != "Z" and int(fields[19]) == self.start_ticks
 
     def group_members(self) -> list[int]:
-        """Live processes in the process group this one leads (it among them, if alive)."""
+        """Live processes in the process group this one leads (it among them, if alive). With
+        the leader gone, only those carrying its `step_id`: the pid may lead another group now."""
         if not self.here:
             return []
         leader = _stat(self.pid)
         if leader is not None and int(leader[19]) != self.start_ticks:
             return []  # the pid went to another process: the group it led is gone
-        return group_members(self.pid)
+        members = group_members(self.pid)
+        if self.alive():
+            return members
+        mark = f"ONCALL_STEP_ID={self.step_id}".encode()
+        return [pid for pid in members if self.step_id and mark in _environ(pid)] if members else []
+
+
+def _environ(pid: int) -> list[bytes]:
+    try:
+        return Path("/proc", str(pid), "environ").read_bytes().split(b"\0")
+    except OSError:
+        return []
 
 
 def end_group(pgid: int, grace: float, gone: Callable[[float], bool]) -> None:
@@ -159,16 +181,12 @@ class StepOutcome:
     def ok(self) -> bool:
         return self.exit_code == 0
 
-    def describe(self) -> str:
+    def describe(self, timed: bool = True) -> str:
+        """`exit 0 in 1.2 s`, `killed by SIGTERM in 3.0 s`, `ended, exit unknown after 40.0 s`
+        (without the time when not `timed`)."""
         if self.unknown and self.exit_code is None and self.signal is None:
-            how = (
-                "killed, exit unknown"
-                if self.killed
-                else "timed out, exit unknown"
-                if self.timed_out
-                else "ended, exit unknown"
-            )
-            return f"{how} after {self.duration:.1f} s"
+            how = "killed" if self.killed else "timed out" if self.timed_out else "ended"
+            return f"{how}, exit unknown" + (f" after {self.duration:.1f} s" if timed else "")
         if self.timed_out:
             how = f"timed out, killed by {signal.Signals(self.signal).name}" if self.signal else "timed out"
         elif self.killed:
@@ -177,7 +195,7 @@ class StepOutcome:
             how = f"ended by {signal.Signals(self.signal).name}"
         else:
             how = f"exit {self.exit_code}"
-        return f"{how} in {self.duration:.1f} s"
+        return f"{how} in {self.duration:.1f} s" if timed else how
 
 
 class StepProcess:
@@ -200,6 +218,7 @@ class StepProcess:
         self.timeout, self.output, self.on_output = timeout, output, on_output
         self.grace, self.save_limit = grace, save_limit
         self.process: subprocess.Popen[bytes] | None = None
+        self.step_id = uuid.uuid4().hex
         self.ref: ProcessRef | None = None
         """The guard leading the step's group, once started: how a later console finds it."""
         self._gate: int | None = None
@@ -235,7 +254,7 @@ class StepProcess:
             self.process = subprocess.Popen(
                 [*guard, shell, self.command],
                 cwd=self.cwd,
-                env=self.env,
+                env=self.env | {"ONCALL_STEP_ID": self.step_id},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -255,7 +274,9 @@ class StepProcess:
             fcntl.fcntl(self.process.stdout.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), CHUNK)
         self._reader = threading.Thread(target=self._read, name="step-output", daemon=True)
         self._reader.start()
-        self.ref = ProcessRef.of(self.process.pid) or ProcessRef(self.process.pid, 0, "")
+        self.ref = ProcessRef.of(self.process.pid, self.step_id) or ProcessRef(
+            self.process.pid, 0, "", "", self.step_id
+        )
         try:
             if before_run is not None:
                 before_run(self.ref)

@@ -44,23 +44,42 @@ def _note(path: str, **fields: object) -> None:
         pass  # a full disk must not keep the step from being ended
 
 
-def _watch_console(gate: int, status: str, grace: float, child: subprocess.Popen[bytes]) -> None:
-    """Block until the console's end of the gate closes; then end the group."""
+def _others() -> list[int]:
+    """The live processes of this group but the guard: the step and what it started."""
+    me, group = os.getpid(), str(os.getpgrp())
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        fields = text[text.rfind(")") + 2 :].split()
+        if len(fields) > 2 and fields[2] == group and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def _watch_console(gate: int, status: str, grace: float, gone: threading.Event) -> None:
+    """Block until the console's end of the gate closes; then end the whole group."""
     try:
         while os.read(gate, 4096):
             pass
     except OSError:
         pass
-    if child.poll() is not None:
+    if not _others():
         return  # the step ended first: nothing to do
+    gone.set()
     _note(status, console_gone=True)
     os.killpg(0, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while child.poll() is None and time.monotonic() < deadline:
+    while _others() and time.monotonic() < deadline:
         time.sleep(0.05)
-    if child.poll() is None:
+    if _others():  # what ignored SIGTERM (the shell, or anything it started)
         _note(status, killing="SIGKILL")
-        os.killpg(0, signal.SIGKILL)  # the guard too: its step's end is in STATUS already
+        os.killpg(0, signal.SIGKILL)  # the guard too: the step's end, if it came, is in STATUS
 
 
 def main(argv: list[str]) -> int:
@@ -81,9 +100,13 @@ def main(argv: list[str]) -> int:
         print(f"cannot start {shell}: {error.strerror or error}", file=sys.stderr, flush=True)
         _note(status, exit_code=127)
         return 127
-    threading.Thread(target=_watch_console, args=(gate, status, grace, child), daemon=True).start()
+    gone = threading.Event()
+    watcher = threading.Thread(target=_watch_console, args=(gate, status, grace, gone), daemon=True)
+    watcher.start()
     code = child.wait()
     _note(status, exit_code=code if code >= 0 else None, signal=-code if code < 0 else None)
+    if gone.is_set():  # its console is gone: stay until everything the step started has ended
+        watcher.join()
     if code < 0:  # die of the same signal, so the console reads the step's own end
         with contextlib.suppress(OSError, ValueError):
             signal.signal(-code, signal.SIG_DFL)

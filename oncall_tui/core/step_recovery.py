@@ -81,6 +81,8 @@ class GuardNotes:
                 continue  # a torn last line: the guard was killed mid-write
             if note.get("console_gone"):
                 found["console_gone"] = at
+            if note.get("killing") == "SIGKILL" and "ended" not in found:
+                found |= {"signal": 9, "ended": at}  # the guard killed the whole group, itself too
             if "exit_code" in note or "signal" in note:
                 found |= {"exit_code": note.get("exit_code"), "signal": note.get("signal"), "ended": at}
         return cls(**found)
@@ -116,7 +118,9 @@ def _saved_output(path: str | None) -> dict[str, Any]:
     }
 
 
-def _finish(desk: IncidentDesk, incident_id: str, start: TimelineEvent, summary: str, end: dict[str, Any]) -> bool:
+def _finish(
+    desk: IncidentDesk, incident_id: str, start: TimelineEvent, summary: str, end: dict[str, Any]
+) -> TimelineEvent | None:
     """Record the end of a step another console started, once (consoles that look at the same
     time record it once between them)."""
     data = {**start.data, "started_seq": start.seq, "agent": AGENT, **end}
@@ -147,6 +151,7 @@ class LeftRunning:
         self.dry_run = False
         self.finished = threading.Event()
         self._kill = threading.Event()
+        self._next_look = 0.0
 
     @property
     def running(self) -> bool:
@@ -155,6 +160,10 @@ class LeftRunning:
     @property
     def alert_key(self) -> str:
         return str(self.start.data.get("alert") or "")
+
+    @property
+    def alert_name(self) -> str:
+        return str(self.start.data.get("alert_name") or "")
 
     @property
     def number(self) -> int:
@@ -172,8 +181,19 @@ class LeftRunning:
         self._kill.set()
 
     def _gone(self, wait: float) -> bool:
-        if not self.process.group_members():
+        """Whether the step's group has ended, after waiting up to `wait` seconds: a signal 0 to
+        the group each time, the full look through /proc about once a second."""
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
             return True
+        except PermissionError:
+            pass  # someone else's group has that id now: /proc says whether any of it is ours
+        now = time.monotonic()
+        if now >= self._next_look:
+            self._next_look = now + 1.0
+            if not self.process.group_members():
+                return True
         time.sleep(wait)
         return False
 
@@ -205,9 +225,7 @@ class LeftRunning:
             end = outcome_data(self.outcome) | saved
             end |= {"outcome": "console_stopped" if notes.known else "unknown", "reason": f"{self.note}; {self._how()}"}
             summary = f"Finished {self.label}: {self.outcome.describe()} ({self.note})"
-            if not _finish(self.desk, self.incident_id, self.start, summary, end):
-                return None
-            return self.desk.incidents[self.incident_id].events[-1]
+            return _finish(self.desk, self.incident_id, self.start, summary, end)
         finally:
             self.finished.set()
 
@@ -235,6 +253,8 @@ def recover(desk: IncidentDesk, grace: float) -> Recovered:
     found = Recovered([], [], [])
     for incident in list(desk.incidents.values()):
         for start in unfinished(incident):
+            if not incident.is_open and "process" not in start.data:
+                continue  # a closed incident of an older console: its postmortem stays as it was
             try:
                 left = _recover(desk, incident, start, grace)
             except IncidentError as error:
@@ -242,16 +262,18 @@ def recover(desk: IncidentDesk, grace: float) -> Recovered:
                 continue
             if isinstance(left, LeftRunning):
                 found.running.append(left)
-            elif left:  # recorded now (not by another console first)
-                found.recorded.append(incident.events[-1])
+            elif left is not None:  # recorded now (not by another console first)
+                found.recorded.append(left)
     return found
 
 
-def _recover(desk: IncidentDesk, incident: Incident, start: TimelineEvent, grace: float) -> LeftRunning | bool:
+def _recover(
+    desk: IncidentDesk, incident: Incident, start: TimelineEvent, grace: float
+) -> LeftRunning | TimelineEvent | None:
     data = start.data
     console = ProcessRef.from_data(data.get("console"))
     if console is not None and console.alive() and console.pid != os.getpid():
-        return False  # another console runs it, and will record its end
+        return None  # another console runs it, and will record its end
     label = _label(start)
     if data.get("dry_run"):
         reason = "a dry run, never run; its console stopped before recording that"
@@ -270,7 +292,7 @@ def _recover(desk: IncidentDesk, incident: Incident, start: TimelineEvent, grace
     saved = _saved_output(data.get("output_file"))
     if notes.known:
         outcome = StepOutcome(notes.exit_code, notes.signal, False, False, 0.0, 0, "", b"", 0)
-        how = outcome.describe().rsplit(" in ", 1)[0]
+        how = outcome.describe(timed=False)
         end = {"exit_code": notes.exit_code, "signal": notes.signal, "outcome": "console_stopped", "reason": reason}
         if notes.console_gone and notes.signal:
             end["reason"] = f"{reason}; its guard ended it when the console stopped"

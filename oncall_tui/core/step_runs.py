@@ -215,6 +215,7 @@ class StepRun:
             "timeout": p.timeout,
             "shell": p.shell,
             "alert": p.alert.fingerprint if p.alert else None,
+            "alert_name": p.alert.name if p.alert else "",
             "dry_run": self.dry_run,
         }
 

@@ -15,17 +15,23 @@ cluster. Everything here is plain data and a clock: no I/O, no UI.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
 from oncall_tui.core.durations import format_duration
+from oncall_tui.core.models import Alert
 
 State = Literal["firing", "resolved", "waiting", "unknown"]
 
 
 def clock_time(moment: datetime) -> str:
     return moment.strftime("%H:%M:%S UTC")
+
+
+START_SLACK = timedelta(seconds=1)
+"""A source's clock is read from its Date header, to the second: a start this close before
+the previous answer may still be a new process."""
 
 
 @dataclass(slots=True)
@@ -39,12 +45,17 @@ class SourceStatus:
     error: str | None = None
     failing_since: datetime | None = None
     started: datetime | None = None
-    """When the Alertmanager process started, from `GET /api/v2/status` (`uptime`), at its last answer."""
+    """When the Alertmanager process started, on the console's clock (its `uptime`, read
+    through its Date header), at the last answer that said."""
     epoch: datetime | None = None
-    """Since when its answers are one life: the first `started` this console saw, or (on the
-    console's clock) the first answer after a restart it saw happen. An alert seen before the
+    """Since when its answers are one life, on the console's clock: the start the console
+    first saw, or the first answer after a restart it saw. An alert last seen before the
     epoch may simply have been forgotten by the restart."""
     restarts: int = 0
+    uptime_error: str | None = None
+    """Why its last answer's start is unknown (its status could not be read), when it is."""
+    _start_as_said: datetime | None = None
+    _start_seen_at: datetime | None = None
 
     @property
     def stale(self) -> bool:
@@ -55,27 +66,27 @@ class SourceStatus:
         """It has answered at least once, and its last poll succeeded."""
         return self.last_ok is not None and self.error is None
 
-    def saw_start(self, started: datetime, now: datetime) -> bool:
-        """Take in the `started` of an answer; True if it is a restart."""
-        restarted = self.started is not None and started != self.started  # a crash loop restarts within a second
-        if self.started is None:
+    def saw_start(self, as_said: datetime | None, started: datetime | None, now: datetime) -> bool:
+        """Take in the start of an answer: `as_said` by the source, `started` on our clock
+        (None: unknown). True if it is a restart: another process than last time, started
+        after the last answer that said (replicas behind one URL each have their own start,
+        but each started long before: those are no restart)."""
+        if as_said is None or started is None:
+            return False
+        restarted = (
+            self._start_seen_at is not None
+            and as_said != self._start_as_said
+            and started > self._start_seen_at - START_SLACK
+        )
+        if self.epoch is None:
             self.epoch = started
         elif restarted:
             self.epoch, self.restarts = now, self.restarts + 1
-        self.started = started
+        self.started, self._start_as_said, self._start_seen_at = started, as_said, now
         return restarted
 
     def copy(self) -> SourceStatus:
-        return SourceStatus(
-            self.name,
-            self.cluster,
-            self.last_ok,
-            self.error,
-            self.failing_since,
-            self.started,
-            self.epoch,
-            self.restarts,
-        )
+        return replace(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +107,10 @@ class Presence:
 def _no_answer(status: SourceStatus) -> str:
     if status.last_ok is None:
         reason = status.error.removeprefix(f"{status.name}: ") if status.error else "it has not answered yet"
-        return f"no data from {status.name} ({reason})"
+        return f"no data from {status.name}: {reason}"
     since = clock_time(status.failing_since) if status.failing_since else "?"
     reason = (status.error or "").removeprefix(f"{status.name}: ")
-    return f"{status.name} not answering since {since} ({reason})"
+    return f"{status.name} not answering since {since}: {reason}"
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,8 @@ class Sightings:
     last_seen: Mapping[str, datetime] = field(default_factory=dict)
     owners: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The sources that reported each alert when it was last seen."""
+    alerts: list[Alert] = field(default_factory=list)
+    """The merged alerts of this moment (what the screen shows), held ones included."""
 
     def presence(self, fingerprint: str, owners: Iterable[str] = (), seen_at: datetime | None = None) -> Presence:
         """The alert's state. `owners` and `seen_at` are what the record knows (the sources it
@@ -126,8 +139,12 @@ class Sightings:
         showing = self.firing.get(fingerprint)
         if showing:
             return Presence("firing", "", showing)
-        known = [s for s in (*owners, *self.owners.get(fingerprint, ())) if s in self.sources]
-        owned = list(dict.fromkeys(known)) or list(self.sources)
+        recorded = list(dict.fromkeys((*owners, *self.owners.get(fingerprint, ()))))
+        owned = [s for s in recorded if s in self.sources]
+        if recorded and not owned:  # its sources are no longer configured: nobody here can say
+            gone = ", ".join(recorded)
+            return Presence("unknown", f"its source {gone} is no longer in the config", tuple(recorded))
+        owned = owned or list(self.sources)  # not recorded (older journals): every source must say
         seen = [t for t in (self.last_seen.get(fingerprint), seen_at) if t is not None]
         last = max(seen) if seen else None
         clusters: dict[str, list[SourceStatus]] = {}
@@ -155,6 +172,11 @@ class Sightings:
         name, started = status.name, status.started
         if name in self.ended.get(fingerprint, ()):
             return Presence("resolved", f"{name} returned it with endsAt in the past", (name,))
+        if status.uptime_error:
+            reason = status.uptime_error.removeprefix(f"{name}: ")
+            return Presence(
+                "unknown", f"absent from {name}, which may have restarted: its uptime is unreadable ({reason})", (name,)
+            )
         up_since = f"{name} up since {started:%Y-%m-%d %H:%M:%S} UTC" if started else f"{name} answering"
         if last is None or status.epoch is None or last >= status.epoch:
             return Presence("resolved", f"absent from {name}'s answer ({up_since})", (name,))

@@ -8,6 +8,8 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
+from datetime import UTC
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +33,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the console owns the terminal: the simulator stays quiet
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header on the simulator's clock, as a real Alertmanager's is on its own."""
+        return format_datetime(self.server.store.clock().astimezone(UTC), usegmt=True)
 
     def _send(self, status: int, payload: Any, content_type: str = "application/json") -> None:
         body = (

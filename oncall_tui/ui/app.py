@@ -33,6 +33,7 @@ from oncall_tui.core.step_recovery import recover
 from oncall_tui.core.step_runs import Run, StepRun
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
+from oncall_tui.core.tracking import Presence
 from oncall_tui.ui.incident_keys import INCIDENT_ACTIONS, INCIDENT_BINDINGS, IncidentKeys
 from oncall_tui.ui.runbook_keys import RUNBOOK_ACTIONS, RUNBOOK_BINDINGS, RunbookKeys, RunKey
 from oncall_tui.ui.screens.confirm import ConfirmScreen
@@ -119,6 +120,9 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         )
         self.desk = IncidentDesk(config.data_dir, config.user.name, provider=provider, clock=clock)
         self.follower = PollFollower(self.desk, config.incidents)
+        self._storm_counted: tuple[tuple[str, int] | None, str] = (None, "")
+        self.doubts: dict[str, dict[str, Presence]] = {}
+        """By incident and fingerprint, after each poll: linked alerts their sources cannot vouch for."""
         self.roster = Roster(config.oncall)
         self._levels: list[LevelNow] = []
         self._levels_checked: datetime | None = None
@@ -262,10 +266,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         open_ids = [i.id for i in self.desk.open_incidents()]
         position = (open_ids.index(incident.id) + 1 if incident and incident.id in open_ids else 0, len(open_ids))
         doing = next((f"{what}…" for (iid, _), what in self.pending.items() if incident and iid == incident.id), None)
-        sightings = self.board.sightings
-        self.incident_pane.show(
-            incident, position, doing, lambda link: sightings.presence(link.fingerprint, link.sources, link.seen_at)
-        )
+        self.incident_pane.show(incident, position, doing, self.doubts.get(incident.id, {}) if incident else {})
         self.timeline.show(incident)
 
     @property
@@ -370,14 +371,13 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
 
     def _record_alert_changes(self) -> None:
         """After a merged poll, in a thread: what it means for the incidents (core decides)."""
-        if self.read_only:
-            return
         try:
             if self.active_id:
                 self.desk.get(self.active_id)  # pick up what other consoles recorded
         except IncidentError as error:
             self._say_once(str(error))
-        followed = self.follower.follow(self.board.sightings, self.board.alerts)
+        followed = self.follower.follow(self.board.sightings, record=not self.read_only)  # one moment, whole
+        self.doubts = followed.doubts  # replaced whole: the UI thread reads it
         for error in followed.errors:
             self._say_once(error)
         if followed.declared:
@@ -447,7 +447,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         for name, status in self.board.status.items():
             before = self._source_errors.get(name)
             if status.error and status.error != before:
-                self.notify(f"{status.error} — showing the last known alerts as stale.", severity="warning")
+                kept = "showing its last known alerts as stale" if status.last_ok else "no data from it yet"
+                self.notify(f"{status.error} — {kept}.", severity="warning")
             elif before and not status.error:
                 self.notify(f"{name}: reachable again.")
             self._source_errors[name] = status.error
@@ -484,13 +485,15 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self.status_line.show(list(self.board.status.values()), pagerduty, self._storm_marker())
 
     def _storm_marker(self) -> str | None:
-        """The open storm incident and what it holds, for the header."""
-        storms = [i for i in self.desk.open_incidents() if i.storm]
-        if not storms:
+        """The storm incident and what it holds, for the header, while the storm goes on."""
+        storm = self.desk.raging_storm(self.config.incidents.auto_declare_window)
+        if storm is None:
             return None
-        storm = storms[-1]
-        groups = len({group_key(a.labels, self.config.incidents.group_by) for a in storm.alerts.values()})
-        return f"{storm.id}: {groups:,} groups · {len(storm.alerts):,} alerts"
+        key = (storm.id, len(storm.alerts))
+        if self._storm_counted[0] != key:  # counted again only when it grew: it may hold thousands
+            groups = len({group_key(a.labels, self.config.incidents.group_by) for a in storm.alerts.values()})
+            self._storm_counted = (key, f"{storm.id}: {groups:,} groups · {len(storm.alerts):,} alerts")
+        return self._storm_counted[1]
 
     def _show_alerts(self) -> None:
         shown = [a for a in self.board.alerts if self.filter.matches(a)] if self.filter else self.board.alerts

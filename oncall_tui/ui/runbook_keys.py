@@ -54,6 +54,7 @@ RunKey = tuple[str, str, int]
 
 
 def run_key(alert: Alert | None, runbook: Runbook, number: int) -> RunKey:
+    """The key of a run of `runbook`'s step `number` for `alert` (as `_take_run` files it)."""
     return (alert.fingerprint if alert else "", str(runbook.path), number)
 
 
@@ -275,12 +276,7 @@ class RunbookKeys:
                 grace=self.config.runbooks.kill_grace,
                 clock=self.clock,
             )
-            # New dicts: the UI thread may be reading the old ones.
-            self.step_runs = {**self.step_runs, key: run}
-            self.shown_runs = {**self.shown_runs, run.alert_key: run}  # the output pane shows the run just started
-            self.last_run = run
-            self.starting_steps.discard(key)
-            self.call_from_thread(self._show_steps)
+            self.call_from_thread(self._take_run, run)  # written on the UI thread, which reads them
             event = run.run()
         except IncidentError as error:
             self.starting_steps.discard(key)
@@ -288,6 +284,16 @@ class RunbookKeys:
             self.call_from_thread(self._show_steps)
             return
         self.call_from_thread(self._step_done, run, event.summary)
+
+    def _take_run(self: OncallApp, run: Run) -> None:
+        """A run starting (or one a stopped console left): its alert's, shown in the output pane."""
+        key = (run.alert_key, str(run.runbook_path), run.number)
+        self.step_runs = {**self.step_runs, key: run}  # new dicts: a worker may hold the old ones
+        self.shown_runs = {**self.shown_runs, run.alert_key: run}
+        self.starting_steps.discard(key)
+        if isinstance(run, StepRun):
+            self.last_run = run
+        self._show_steps()
 
     def _secrets(self: OncallApp) -> list[str]:
         if self.config.pagerduty is None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from itertools import islice
 
 from rich.text import Text
 from textual.widgets import Static
 
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.incidents import SEVERITIES, STAGES, Incident, LinkedAlert
+from oncall_tui.core.incidents import SEVERITIES, STAGES, Incident
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.tracking import Presence
 
@@ -33,19 +34,19 @@ class IncidentPane(Static):
         incident: Incident | None,
         position: tuple[int, int],
         pending: str | None = None,
-        presence: Callable[[LinkedAlert], Presence] | None = None,
+        doubts: Mapping[str, Presence] | None = None,
     ) -> None:
-        """`presence`: what the sources say of a linked alert now (unknown and why, for one)."""
+        """`doubts`: by fingerprint, the linked alerts its sources cannot vouch for now, and why."""
         for sev in SEVERITIES:
             self.set_class(incident is not None and incident.severity == sev, f"-{sev.lower()}")
-        self.update(self.describe(incident, position, pending, presence))
+        self.update(self.describe(incident, position, pending, doubts))
 
     def describe(
         self,
         incident: Incident | None,
         position: tuple[int, int],
         pending: str | None = None,
-        presence: Callable[[LinkedAlert], Presence] | None = None,
+        doubts: Mapping[str, Presence] | None = None,
     ) -> Text:
         if incident is None:
             return Text.assemble(
@@ -79,7 +80,7 @@ class IncidentPane(Static):
         elif incident.assignee:
             text.append(f"\nassigned to {clean_line(incident.assignee, 40)}")
         if incident.alerts:
-            self._alerts(text, incident, presence)
+            self._alerts(text, incident, doubts or {})
         metrics = []
         for metric in incident.metrics():
             if metric.name in SHORT_METRICS:
@@ -93,21 +94,19 @@ class IncidentPane(Static):
         return text
 
     @staticmethod
-    def _alerts(text: Text, incident: Incident, presence: Callable[[LinkedAlert], Presence] | None) -> None:
-        """Each linked alert as the record has it, and, for those its sources cannot vouch for
-        now, why: `? DiskWillFill: no data from dr`, `? X: not seen since prod restarted`."""
-        links = list(incident.alerts.values())
-        doubts: dict[str, list[str]] = {}
+    def _alerts(text: Text, incident: Incident, doubts: Mapping[str, Presence]) -> None:
+        """The first linked alerts as the record has them, and, for those its sources cannot
+        vouch for now, why: `? DiskWillFill: no data from dr`, `? X: not seen since prod restarted`."""
         shown = []
-        for link in links:
-            now = presence(link) if presence else None
-            if now is not None and now.state in ("waiting", "unknown"):
-                doubts.setdefault(now.reason, []).append(clean_line(link.name, 40))
-                state = "unknown"
-            else:
-                state = "firing" if link.firing else "resolved"
+        for link in islice(incident.alerts.values(), 6):  # a storm holds thousands: only what is shown
+            state = "unknown" if link.fingerprint in doubts else "firing" if link.firing else "resolved"
             shown.append(f"{clean_line(link.name, 40)} ({state})")
-        text.append("\nalerts " + ", ".join(shown[:6]) + (f" +{len(shown) - 6} more" if len(shown) > 6 else ""))
-        for reason, names in doubts.items():
-            who = names[0] if len(names) == 1 else f"{len(names)} alerts"
+        more = len(incident.alerts) - len(shown)
+        text.append("\nalerts " + ", ".join(shown) + (f" +{more} more" if more > 0 else ""))
+        why: dict[str, list[str]] = {}
+        for fingerprint, presence in doubts.items():
+            link = incident.alerts.get(fingerprint)
+            why.setdefault(presence.reason, []).append(clean_line(link.name, 40) if link else "?")
+        for reason, names in why.items():
+            who = names[0] if len(names) == 1 else f"{len(names):,} alerts"
             text.append(f"\n? {who}: {clean_line(reason, 200)}", style="bold")

@@ -7,7 +7,7 @@ and the `AM` prefixes, then long names are shortened; every source always shows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual.widgets import Static
@@ -19,6 +19,8 @@ from oncall_tui.core.timefmt import utc_and_local
 from oncall_tui.core.tracking import clock_time
 
 DETAIL, SHORT, TINY, TINIEST = 0, 1, 2, 3
+RECENT = timedelta(minutes=10)
+"""A restart is said in the header this long: while the alerts it forgot may be coming back."""
 
 
 def abbreviations(names: list[str], shortest: int) -> dict[str, str]:
@@ -44,7 +46,7 @@ def describe_source(status: SourceStatus, now: datetime, detail: int = DETAIL, s
         return Text(f"{prefix}{name} ✗ no data" + (f": {reason}" if detail == DETAIL else ""), style="bold")
     if status.error is None:
         text = Text(f"{prefix}{name} ✓ {format_age((now - status.last_ok).total_seconds())}")
-        if status.restarts and detail == DETAIL and status.started:
+        if status.restarts and detail == DETAIL and status.started and status.epoch and now - status.epoch < RECENT:
             text.append(f" (restarted {clock_time(status.started)})")
         return text
     if detail > DETAIL:
