@@ -57,7 +57,7 @@ def test_kill_9_of_the_console_keeps_every_action_it_showed_as_recorded(tmp_path
         for keys, shown in [
             (b"i", b"Declare an incident"),
             (b"\r", b"Recorded: Declared"),
-            (b"a", b"Acknowledge the incident?"),
+            (b"a", b"Acknowledge the incident"),
             (b"y", b"Recorded: Acknowledged"),
             (b"n", b"Note (start with TODO:"),
             (b"TODO: last words\r", b"Recorded: Action item: last words"),

@@ -282,7 +282,7 @@ def test_the_console_declares_as_itself_and_nobody_commands_until_someone_does(
     )
     assert incident.commander == "" and incident.declared_by == "oncall-tui (auto_declare)"
     took = d.take_command(incident.id)
-    assert (took.actor, took.summary, "agent" in took.data) == ("alice", "alice took command from nobody", False)
+    assert (took.actor, took.summary, "agent" in took.data) == ("alice", "Took command from nobody", False)
     assert d.get(incident.id).commander == "alice"
     text = render_markdown(d.get(incident.id))
     assert "- Incident declared 2026-11-27 14:32:05 UTC by oncall-tui (auto_declare)." in text

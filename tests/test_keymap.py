@@ -74,12 +74,12 @@ def test_comma_lists_are_checked_key_by_key() -> None:
 
 def test_textual_keys_that_always_act_are_taken() -> None:
     assert keymap_problems({"filter": "tab", "silence": "ctrl+q"}) == [
-        "keymap.filter: tab is Textual's key for focus_next (pick another)",
+        "keymap.filter: tab is Textual's key for focus next (pick another)",
         "keymap.silence: ctrl+q is Textual's key for quit (pick another)",
     ]
     assert keymap_problems({"kill_step": "ctrl+c"}) == []  # shares it with Textual's copy by default
     assert keymap_problems({"kill_step": "ctrl+k", "filter": "ctrl+c"}) == [
-        "keymap.filter: ctrl+c is Textual's key for copy_text (pick another)"
+        "keymap.filter: ctrl+c is Textual's key for copy text (pick another)"
     ]
 
 
@@ -161,3 +161,28 @@ async def test_a_keymap_the_check_accepts_does_what_it_says(sim: SimServer, cloc
         assert isinstance(app.screen, SilenceForm)
         await pilot.press("escape", "ctrl+x")
         assert app._exit
+
+
+@pytest.mark.parametrize(
+    ("keys", "why"),
+    [
+        ("Ctrl+S", "'Ctrl' is not a modifier (write them in lower case"),
+        ("ctrl+S", "write ctrl+shift+s for a capital letter with ctrl"),
+        ("ctrl-s", "'ctrl-s' is no key Textual knows"),
+        ("F2", "'F2' is no key Textual knows"),
+        ("notakey!!", "'notakey!!' is no key Textual knows"),
+    ],
+)
+def test_a_key_textual_would_never_deliver_is_refused(keys: str, why: str) -> None:
+    [problem] = keymap_problems({"silence": keys})
+    assert problem.startswith(f"keymap.silence: {keys}: that key would never reach the console: {why}")
+
+
+def test_the_command_palette_key_is_textuals_and_quit_may_take_textuals_quit_key() -> None:
+    assert keymap_problems({"silences": "ctrl+p"}) == [
+        "keymap.silences: ctrl+p is Textual's key for command palette (pick another)"
+    ]
+    assert keymap_problems({"quit": "ctrl+q"}) == []  # the same action: no clash
+    assert keymap_problems({"silence": "f2, ctrl+shift+s, S"}) == [
+        "keymap.silence: S is already the key of silences (give silences another key too, or pick another)"
+    ]

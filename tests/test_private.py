@@ -239,3 +239,11 @@ def test_a_data_dir_whose_incidents_cannot_be_used_cannot_record(tmp_path: Path)
     data.mkdir()
     (data / "incidents").write_text("left by something else")  # the first i would fail
     assert recording_problem(data) == f"{data / 'incidents'} is not a directory (the console keeps its incidents there)"
+
+
+def test_a_data_dir_the_kernel_will_not_create_is_one_line(tmp_path: Path) -> None:
+    """/proc answers mkdir with ENOENT though its parent exists: no endless retry."""
+    assert (
+        recording_problem(Path("/proc/oncall-tui-x"))
+        == "/proc/oncall-tui-x cannot be created (No such file or directory)"
+    )

@@ -109,7 +109,7 @@ async def test_a_step_that_outlives_the_sigterm_is_found_running_and_killable(
     [end] = events
     assert not group.group_members() and not left.running
     assert end.data["killed"] is True and end.data["outcome"] == "unknown"  # the guard died with it: no note
-    assert "ended with ctrl+c by the console that found it" in end.data["reason"]
+    assert "ended with ctrl+c by bob" in end.data["reason"] and end.who == "bob"  # his key, his record
     assert end.summary.startswith("Finished step 1 “stubborn” of pods.md: killed, exit unknown after")
 
 

@@ -53,7 +53,9 @@ def test_a_step_is_recorded_before_and_after_with_its_output_saved(tmp_path: Pat
 
     started = desk.get(incident.id).events[-2]
     assert started.kind == "runbook.step_started" and finished.kind == "runbook.step_finished"
-    assert started.summary == "Started step 1 “describe” of pod-crash-looping.md"
+    assert (
+        started.summary == "Started step 1 “describe” of pod-crash-looping.md for PodCrashLooping ml-worker-1; rm -rf /"
+    )
     assert started.data["command"] == prepared.command and "'ml-worker-1; rm -rf /'" in prepared.command
     assert started.data["params"] == {"labels.pod": "ml-worker-1; rm -rf /"}
     assert (started.data["runbook"], started.data["step"], started.data["name"]) == (str(runbook.path), 1, "describe")
@@ -68,7 +70,9 @@ def test_a_step_is_recorded_before_and_after_with_its_output_saved(tmp_path: Pat
     saved = Path(data["output_file"])
     assert saved.read_bytes() == expected
     assert saved.parent == desk.dir / f"{incident.id}.outputs"  # beside the journal
-    assert finished.summary.startswith("Finished step 1 “describe”: exit 0 in ")
+    assert finished.summary.startswith(
+        "Finished step 1 “describe” for PodCrashLooping ml-worker-1; rm -rf /: exit 0 in "
+    )
 
     journal = (desk.dir / f"{incident.id}.jsonl").read_text().splitlines()
     assert [json.loads(line)["kind"] for line in journal][-2:] == ["runbook.step_started", "runbook.step_finished"]

@@ -203,7 +203,7 @@ async def test_stale_source_is_shown_with_since_and_reason(console: tuple[Oncall
     assert "AM prod ✗ stale since 14:32:05 UTC: unreachable" in status
     assert len(alerts.alerts) == 4
     assert "stale 4" in str(app.query_one("#alerts-title").render())
-    await until(lambda: any("showing the last known alerts as stale" in n for n in notes(app)), what="the notice")
+    await until(lambda: any("showing its last known alerts as stale" in n for n in notes(app)), what="the notice")
 
 
 async def test_edit_a_silence_keeps_the_new_id_the_server_returns(sim: SimServer, clock: SteppedClock) -> None:

@@ -610,3 +610,31 @@ async def test_after_a_success_the_output_stays_on_the_run_just_started(console:
     assert "describing ml-worker-1" in output_text(app)
     await pilot.press("right_square_bracket", "left_square_bracket")  # moving onto step 2 picks its run
     assert app.runbook_pane.output.border_title.startswith("OUTPUT step 2 · ✓")
+
+
+async def test_after_a_restart_each_alerts_runs_are_as_the_record_has_them(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    pods = [
+        alert("PodCrashLooping", "warning", {"summary": "pod restarts"}, pod=f"ml-worker-{i}", namespace="ml")
+        for i in (1, 2)
+    ]
+    async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
+        await pilot.press("g")
+        await until(lambda: app.runbook_alert and app.runbook_alert.labels["pod"] == "ml-worker-1", what="pod 1")
+        await run_selected(app, pilot)
+        await steps_settled(app)
+        started = app.active_incident().events[-2]
+        assert started.summary == "Started step 1 “describe” of pod-crash.md for PodCrashLooping ml ml-worker-1"
+    async with open_console(sim, clock, tmp_path, pods) as (app, pilot):  # the console again
+        await pilot.press("g")
+        await until(lambda: app.runbook_alert and app.runbook_alert.labels["pod"] == "ml-worker-1", what="pod 1")
+        await until(lambda: app.step_runs, what="the recorded runs")
+        await pilot.pause()
+        assert str(app.runbook_pane.steps.get_option_at_index(0).prompt).startswith("✓  1 describe  exit 0 in")
+        assert "(from the record: Finished step 1" in output_text(app) and "describing ml-worker-1" in output_text(app)
+        await pilot.press("j")
+        await until(lambda: app.runbook_alert.labels["pod"] == "ml-worker-2", what="pod 2")
+        await pilot.pause()
+        assert str(app.runbook_pane.steps.get_option_at_index(0).prompt).startswith("   1 describe")  # never ran for it

@@ -141,3 +141,16 @@ async def test_all_clear_only_when_every_source_answered(clock: SteppedClock) ->
             await until(lambda: app.board.status["am1"].error, what="the dead source's error")
             await until(lambda: "no data from am1" in str(app.alerts_title.render()), what="no data")
             assert "all clear" not in str(app.alerts_title.render())
+
+
+def test_the_header_keeps_why_sources_fail_before_their_decoration() -> None:
+    statuses = [SourceStatus(n, last_ok=FROZEN - timedelta(seconds=1)) for n in ("am1", "am2", "dead", "hang")]
+    statuses[1].error, statuses[1].failing_since = "am2: timed out after 3s", FROZEN
+    statuses[2].last_ok, statuses[2].error = None, "dead: unreachable (connection refused)"
+    statuses[3].last_ok, statuses[3].error = None, "hang: timed out after 3s"
+    line = StatusLine("tester", False, lambda: FROZEN)
+    line.show(statuses)
+    text = line.line(160).plain
+    assert len(text) <= 160 and "am1 ✓ 1s" in text
+    assert "am2 ✗ stale: timed out after 3s" in text and "hang ✗ no data: timed out after 3s" in text
+    assert "dead ✗ no data: unreachable (conn" in text

@@ -541,7 +541,7 @@ class IncidentDesk:
         incident = self._open(incident_id)
         if incident.commander == self.actor:
             raise IncidentError(f"you are already the commander of {incident_id}")
-        summary = f"{self.actor} took command from {incident.commander or 'nobody'}"
+        summary = f"Took command from {incident.commander or 'nobody'}"  # the actor beside it says who
         return self._record(
             incident, "incident.commander_changed", summary, {"from": incident.commander, "to": self.actor}
         )

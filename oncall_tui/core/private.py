@@ -31,8 +31,8 @@ def private_dir(path: Path, tighten: bool = True) -> Path:
     try:
         os.mkdir(path, DIR_MODE)
     except FileNotFoundError:
-        if path.parent == path:
-            raise
+        if path.parent == path or os.path.isdir(path.parent):
+            raise  # its parent is there and still no such file (/proc refuses so): no retry
         private_dir(path.parent, tighten=False)
         return private_dir(path, tighten)
     except FileExistsError:

@@ -119,14 +119,15 @@ def _saved_output(path: str | None) -> dict[str, Any]:
 
 
 def _finish(
-    desk: IncidentDesk, incident_id: str, start: TimelineEvent, summary: str, end: dict[str, Any]
+    desk: IncidentDesk, incident_id: str, start: TimelineEvent, summary: str, end: dict[str, Any], by: str = ""
 ) -> TimelineEvent | None:
     """Record the end of a step another console started, once (consoles that look at the same
-    time record it once between them)."""
-    data = {**start.data, "started_seq": start.seq, "agent": AGENT, **end}
-    for key in ("process", "console", "status_file"):
-        data.pop(key, None)
-    return desk.merge(incident_id, f"step_finished:{start.seq}", "runbook.step_finished", summary, data, CONSOLE)
+    time record it once between them): the console's own, or `by` the person who ended it."""
+    data = {**start.data, "started_seq": start.seq, **({} if by else {"agent": AGENT}), **end}
+    for name in ("process", "console", "status_file"):
+        data.pop(name, None)
+    key = f"step_finished:{start.seq}"
+    return desk.merge(incident_id, key, "runbook.step_finished", summary, data, by or CONSOLE)
 
 
 def _label(start: TimelineEvent) -> str:
@@ -225,13 +226,14 @@ class LeftRunning:
             end = outcome_data(self.outcome) | saved
             end |= {"outcome": "console_stopped" if notes.known else "unknown", "reason": f"{self.note}; {self._how()}"}
             summary = f"Finished {self.label}: {self.outcome.describe()} ({self.note})"
-            return _finish(self.desk, self.incident_id, self.start, summary, end)
+            by = self.desk.actor if killed else ""  # ctrl+c was a person's; the rest the console saw
+            return _finish(self.desk, self.incident_id, self.start, summary, end, by)
         finally:
             self.finished.set()
 
     def _how(self) -> str:
         if self.outcome and self.outcome.killed:
-            return "ended with ctrl+c by the console that found it"
+            return f"ended with ctrl+c by {self.desk.actor}"
         if self.outcome and self.outcome.timed_out:
             return "past its timeout, ended by the console that found it"
         return (

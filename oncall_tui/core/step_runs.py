@@ -99,6 +99,85 @@ def step_environment(
     return env | prepared.filled.env
 
 
+def for_alert(alert: Alert | None) -> str:
+    """` for PodDown shop-a`: which alert a step ran for, as the timeline says it (two alerts
+    that share a runbook differ by their labels)."""
+    if alert is None:
+        return ""
+    values = [v for k, v in sorted(alert.labels.items()) if k not in ("alertname", "severity") and v][:2]
+    return clean_line(" ".join([" for", alert.name, *values]), 120)
+
+
+class RecordedRun:
+    """A step's last run as the journal has it, from before this console started: its mark in
+    the step list and its recorded tail in the output pane (it is not running)."""
+
+    def __init__(self, finished: TimelineEvent) -> None:
+        data = finished.data
+        self.data = data
+        self.finished = threading.Event()
+        self.finished.set()
+        self.output = OutputTail()
+        saved = data.get("output_file")
+        self.output.feed(
+            f"(from the record: {finished.summary} at {finished.ts:%H:%M:%S} UTC"
+            + (f"; all of its output is in {saved}" if saved else "")
+            + ")\n"
+            + str(data.get("output_tail") or "")
+        )
+        self.dry_run = bool(data.get("dry_run"))
+        self.error = str(data.get("error") or "")
+        self.note = ""
+        self.outcome: StepOutcome | None = None
+        if not self.dry_run and not self.error:
+            self.outcome = StepOutcome(
+                data.get("exit_code"),
+                data.get("signal"),
+                bool(data.get("timed_out")),
+                bool(data.get("killed")),
+                float(data.get("duration_s") or 0.0),
+                int(data.get("output_bytes") or data.get("output_saved_bytes") or 0),
+                str(data.get("output_sha256") or ""),
+                b"",
+                int(data.get("output_saved_bytes") or 0),
+                unknown=str(data.get("reason") or "") if data.get("outcome") == "unknown" else "",
+            )
+
+    running = False
+
+    @property
+    def alert_key(self) -> str:
+        return str(self.data.get("alert") or "")
+
+    @property
+    def number(self) -> int:
+        return int(self.data.get("step") or 0)
+
+    @property
+    def runbook_path(self) -> Path:
+        return Path(str(self.data.get("runbook", "")))
+
+    @property
+    def label(self) -> str:
+        return f"step {self.number} “{clean_line(str(self.data.get('name', '')), 80)}”"
+
+    def kill(self) -> None:
+        """It has ended already."""
+
+
+def recorded_runs(incidents: Iterable[Incident]) -> list[RecordedRun]:
+    """The last recorded run of each step for each alert, in the open incidents."""
+    last: dict[tuple[str, str, int], TimelineEvent] = {}
+    for incident in incidents:
+        if not incident.is_open:
+            continue
+        for event in incident.events:
+            if event.kind == "runbook.step_finished":
+                data = event.data
+                last[(str(data.get("alert") or ""), str(data.get("runbook", "")), int(data.get("step") or 0))] = event
+    return [RecordedRun(event) for event in last.values()]
+
+
 class OutputTail:
     """The last `keep` characters of a step's output, for the screen, and how many came in all."""
 
@@ -229,7 +308,7 @@ class StepRun:
 
     def _run(self) -> TimelineEvent:
         p, data = self.prepared, self._data()
-        summary = f"Started {p.label} of {p.runbook.path.name}"
+        summary = f"Started {p.label} of {p.runbook.path.name}{for_alert(p.alert)}"
         if self.dry_run:
             started = self.desk.record(self.incident_id, "runbook.step_started", f"{summary} (dry run: not run)", data)
             self.output.feed(f"(dry run) would run in {p.cwd} with {p.shell}, timeout {p.timeout:g} s:\n{p.command}")
@@ -276,7 +355,7 @@ class StepRun:
         if began is not None and self.clock:
             outcome = replace(outcome, duration=max(0.0, (self.clock() - began).total_seconds()))
         self.outcome = outcome
-        summary = f"Finished {p.label}: {outcome.describe()}, {outcome.size} bytes of output"
+        summary = f"Finished {p.label}{for_alert(p.alert)}: {outcome.describe()}, {outcome.size} bytes of output"
         return self._finish(recorded[0], summary, outcome_data(outcome) | {"output_file": str(output_path)})
 
     def _finish(self, started: TimelineEvent, summary: str, outcome: dict[str, Any]) -> TimelineEvent:

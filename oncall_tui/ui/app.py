@@ -30,7 +30,7 @@ from oncall_tui.core.private import recording_problem
 from oncall_tui.core.roster import LevelNow, Roster
 from oncall_tui.core.runbooks import RunbookLibrary
 from oncall_tui.core.step_recovery import recover
-from oncall_tui.core.step_runs import Run, StepRun
+from oncall_tui.core.step_runs import Run, StepRun, recorded_runs
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.core.tracking import Presence
@@ -254,8 +254,10 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self.desk.load()
         for problem in self.desk.problems:
             self.call_from_thread(self.notify, problem, severity="warning", timeout=15)
-        if not self.read_only:
-            self.call_from_thread(self._take_in_left_steps, recover(self.desk, self.config.runbooks.kill_grace))
+        found = None if self.read_only else recover(self.desk, self.config.runbooks.kill_grace)
+        self.call_from_thread(self._take_recorded, recorded_runs(self.desk.incidents.values()))
+        if found is not None:  # after the recorded runs: a step still running wins its place
+            self.call_from_thread(self._take_in_left_steps, found)
         self.call_from_thread(self.show_incident)
         self.call_from_thread(self.poll_alerts)
         if self.pagerduty:
@@ -438,6 +440,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             except Exception as error:
                 self.notify(f"Following the alerts failed: {clean_line(str(error), 200)}", severity="error")
             self.show_incident()
+            self.alerts_title.update(self._alerts_title(len(self.alert_list.alerts)))  # with the doubts found
 
     def action_refresh_now(self) -> None:
         for wake in self._wake:
@@ -519,11 +522,14 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         if counts["unseen"]:
             title.append(f" · unseen {counts['unseen']}", style="bold")
         quiet = [name for name, status in board.status.items() if not status.answered]
+        doubted = sum(len(d) for d in self.doubts.values())  # linked alerts no source vouches for
+        if doubted:
+            title.append(f" · {doubted} linked alert(s) unknown (see the incident)", style="bold")
         if silent:
             title.append(f" · no data from {', '.join(silent)}", style="bold")
         elif quiet and not counts["active"]:
             title.append(f" · {', '.join(quiet)} not answering: no all-clear", style="bold")
-        elif not any(counts[k] for k in ("active", "stale", "unseen")):
+        elif not doubted and not any(counts[k] for k in ("active", "stale", "unseen")):
             title.append(" · all clear")
         if self.filter:
             filter_text = clean_line(self.filter_box.value, 60)

@@ -89,8 +89,9 @@ class IncidentKeys:
             self.show_incident()
             self._run_action(key, lambda: run(incident))
 
-        if ask:
-            self.push_screen(ConfirmScreen(ask, detail, yes=verb.capitalize()), lambda yes: yes and go())
+        if ask:  # the question names the incident: with several open, which one is never a guess
+            question = f"{ask.removesuffix('?')} · {incident.id}?"
+            self.push_screen(ConfirmScreen(question, detail, yes=verb.capitalize()), lambda yes: yes and go())
         else:
             go()
 

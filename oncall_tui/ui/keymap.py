@@ -30,6 +30,7 @@ from collections import defaultdict
 
 from textual.app import App
 from textual.binding import Binding, BindingType, InvalidBinding
+from textual.keys import Keys, key_to_character
 from textual.screen import Screen
 
 from oncall_tui.ui.app import OncallApp
@@ -57,7 +58,10 @@ def _merged(*layers: list[BindingType]) -> list[Binding]:
     return [binding for bindings in merged.values() for binding in bindings]
 
 
-_APP = _merged(App.BINDINGS, OncallApp.BINDINGS)
+_APP = [
+    *_merged(App.BINDINGS, OncallApp.BINDINGS),
+    Binding(App.COMMAND_PALETTE_BINDING, "command_palette"),  # added by Textual at run time
+]
 _PRIORITY = [binding for binding in _APP if binding.priority]
 SCOPES: dict[str, list[Binding]] = {
     "main screen, alert list focused": [*_APP, *_merged(Screen.BINDINGS), *_merged(AlertList.BINDINGS)],
@@ -83,9 +87,11 @@ class _Scope:
 
     def __init__(self, bindings: list[Binding], keymap: dict[str, list[str]]) -> None:
         self.defaults: dict[Holder, set[str]] = defaultdict(set)
+        self.actions: dict[Holder, str] = {}
         for binding in bindings:  # one per key, "?" spelt question_mark
             holder = ("id", binding.id) if binding.id else ("textual", binding.action)
             self.defaults[holder].add(binding.key)
+            self.actions[holder] = binding.action
         self.holders: dict[str, list[Holder]] = defaultdict(list)
         for holder, keys in self.defaults.items():
             moved = keymap.get(holder[1]) if holder[0] == "id" else None
@@ -100,13 +106,35 @@ class _Scope:
         return [
             other
             for other in self.holders[key]
-            if other != me and not (key in self.defaults[me] and key in self.defaults[other])
+            if other != me
+            and not (key in self.defaults[me] and key in self.defaults[other])
+            and not (other[0] == "textual" and self.actions[other] == self.actions[me])  # ctrl+q for quit
         ]
 
 
 def known_ids() -> set[str]:
     """Every binding id a keymap can name."""
     return {binding.id for bindings in SCOPES.values() for binding in bindings if binding.id}
+
+
+MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
+NAMED_KEYS = {key.value.rpartition("+")[2] for key in Keys if not key.value.startswith("<")}
+"""Keys Textual has names for: escape, f2, pageup, … (and the letters and digits)."""
+
+
+def _never_fires(key: str) -> str | None:
+    """Why Textual would never deliver `key` (as it spells it), or None if it can."""
+    *modifiers, name = key.split("+") if key != "+" else ["+"]
+    wrong = [m for m in modifiers if m not in MODIFIERS]
+    if wrong:
+        return f"{wrong[0]!r} is not a modifier (write them in lower case: {', '.join(MODIFIERS)})"
+    if len(name) == 1:
+        if modifiers and name != name.lower():
+            return f"write {'+'.join([*modifiers, 'shift', name.lower()])} for a capital letter with {modifiers[0]}"
+        return None if name.isprintable() else "it is not a printable character"
+    if name in NAMED_KEYS or key_to_character(name) is not None:
+        return None
+    return f"{name!r} is no key Textual knows (keys are like s, S, ctrl+s, f2, escape, pageup, question_mark)"
 
 
 def _split(keys: str) -> list[tuple[str, str]]:
@@ -122,6 +150,10 @@ def _split(keys: str) -> list[tuple[str, str]]:
             if keys.strip()
             else "no key given (to keep the default, leave it out)"
         ) from None
+    for key, as_written in zip(spelt, written, strict=True):
+        why = _never_fires(key)
+        if why:
+            raise ValueError(f"{as_written}: that key would never reach the console: {why}")
     return list(dict.fromkeys(zip(spelt, written, strict=True)))
 
 
@@ -134,7 +166,7 @@ def _unknown(binding_id: str, known: set[str]) -> str:
 def _clash(written: str, other: Holder, remapped: set[str]) -> str:
     kind, name = other
     if kind == "textual":
-        return f"{written} is Textual's key for {name.rpartition('.')[2]} (pick another)"
+        return f"{written} is Textual's key for {name.rpartition('.')[2].replace('_', ' ')} (pick another)"
     if name in remapped:
         return f"{written} is also given to {name} (keymap.{name}); one key can do one thing, pick another"
     return f"{written} is already the key of {name} (give {name} another key too, or pick another)"

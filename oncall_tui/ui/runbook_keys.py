@@ -15,7 +15,7 @@ from oncall_tui.core.incidents import IncidentError, default_title
 from oncall_tui.core.models import Alert
 from oncall_tui.core.runbooks import Runbook, RunbookError, RunbookLibrary, RunbookMatch
 from oncall_tui.core.step_recovery import LeftRunning, Recovered
-from oncall_tui.core.step_runs import PreparedStep, Run, StepRun, incident_for, prepare
+from oncall_tui.core.step_runs import PreparedStep, RecordedRun, Run, StepRun, incident_for, prepare
 from oncall_tui.core.text import clean_line, visible_controls
 from oncall_tui.ui.screens.choice import ChoiceScreen
 from oncall_tui.ui.screens.confirm import ConfirmScreen
@@ -337,7 +337,16 @@ class RunbookKeys:
         run.kill()
         self.notify(f"Killing {run.label}: SIGTERM to its process group, then SIGKILL.")
 
-    # -- steps a stopped console left -------------------------------------------------------
+    # -- steps of earlier consoles ----------------------------------------------------------
+    def _take_recorded(self: OncallApp, runs: list[RecordedRun]) -> None:
+        """At start: each step's last recorded run for its alert, as the record has it (a run of
+        this console, or one a stopped console left running, comes after and wins)."""
+        taken = {(r.alert_key, str(r.runbook_path), r.number): r for r in runs}
+        self.step_runs = {**taken, **self.step_runs}
+        latest = {r.alert_key: r for r in runs}
+        self.shown_runs = {**latest, **self.shown_runs}
+        self._show_steps()
+
     def _take_in_left_steps(self: OncallApp, found: Recovered) -> None:
         """On the UI thread, at start: steps still running from a console that stopped show as
         their alert's runs, killable; the ends recorded for the others are said once."""

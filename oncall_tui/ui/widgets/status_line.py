@@ -18,7 +18,8 @@ from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_and_local
 from oncall_tui.core.tracking import clock_time
 
-DETAIL, SHORT, TINY, TINIEST = 0, 1, 2, 3
+DETAIL, FAILING, SHORT, TINY, TINIEST = 0, 1, 2, 3, 4
+"""How much the header says: all; why failing sources fail, the others short; all short; ..."""
 RECENT = timedelta(minutes=10)
 """A restart is said in the header this long: while the alerts it forgot may be coming back."""
 
@@ -32,26 +33,32 @@ def abbreviations(names: list[str], shortest: int) -> dict[str, str]:
     return {n: n for n in names}
 
 
-def describe_source(status: SourceStatus, now: datetime, detail: int = DETAIL, short: str = "") -> Text:
-    """`AM prod ✓ 1s` when healthy; `AM prod ✗ stale since 14:32:05 UTC: <reason>` when not;
-    shorter at `SHORT` (`prod ✓ 1s`, `prod ✗ stale`) and `TINY` (`prod✓`, with its `short` name)."""
+def describe_source(
+    status: SourceStatus, now: datetime, detail: int = DETAIL, short: str = "", room: int = 200
+) -> Text:
+    """`AM prod ✓ 1s` when healthy; `AM prod ✗ stale since 14:32:05 UTC: <reason>` when not.
+    At `FAILING` a failing source keeps its reason (cut to `room`) and the `AM` goes; at
+    `SHORT` reasons go too (`prod ✓ 1s`, `prod ✗ stale`); at `TINY`, `prod✓` with its `short` name."""
     if detail >= TINY:
         mark = "…" if status.last_ok is None and status.error is None else "✗" if status.error else "✓"
         return Text(f"{short or status.name}{mark}", style="bold" if status.error else "")
     name, prefix = status.name, "AM " if detail == DETAIL else ""
-    reason = (status.error or "").removeprefix(f"{status.name}: ")
+    reason = clean_line((status.error or "").removeprefix(f"{status.name}: "), room)
     if status.last_ok is None:
         if status.error is None:
             return Text(f"{prefix}{name} … connecting")
-        return Text(f"{prefix}{name} ✗ no data" + (f": {reason}" if detail == DETAIL else ""), style="bold")
+        return Text(f"{prefix}{name} ✗ no data" + (f": {reason}" if detail <= FAILING else ""), style="bold")
     if status.error is None:
         text = Text(f"{prefix}{name} ✓ {format_age((now - status.last_ok).total_seconds())}")
         if status.restarts and detail == DETAIL and status.started and status.epoch and now - status.epoch < RECENT:
             text.append(f" (restarted {clock_time(status.started)})")
         return text
-    if detail > DETAIL:
+    if detail > FAILING:
         return Text(f"{prefix}{name} ✗ stale", style="bold")
+    if detail == FAILING and room < 32:  # the reason matters more than since when
+        return Text(f"{name} ✗ stale: {reason}", style="bold")
     since = clock_time(status.failing_since) if status.failing_since else "?"
+    since = since if detail == DETAIL else since.removesuffix(" UTC")  # the clock beside says UTC
     return Text(f"{prefix}{name} ✗ stale since {since}: {reason}", style="bold")
 
 
@@ -78,30 +85,38 @@ class StatusLine(Static):
     def line(self, width: int) -> Text:
         """The most detailed line that fits `width` cells."""
         now = self.clock()
-        for detail in (DETAIL, SHORT, TINY, TINIEST):
-            line = self._line(now, detail)
+        tries = [
+            (DETAIL, 200),
+            *((FAILING, room) for room in (80, 48, 32, 20, 14)),
+            (SHORT, 0),
+            (TINY, 0),
+            (TINIEST, 0),
+        ]
+        for detail, room in tries:  # why a source fails is the last thing to go, after the decoration
+            line = self._line(now, detail, room)
             if line.cell_len <= width:
                 return line
         return line  # even the tiniest is cut at the edge: every source still shows first
 
-    def _line(self, now: datetime, detail: int) -> Text:
-        user = clean_line(self.user, 30 if detail == DETAIL else 12)
+    def _line(self, now: datetime, detail: int, room: int = 200) -> Text:
+        user = clean_line(self.user, 30 if detail <= FAILING else 12)
         line = Text.assemble(("oncall-tui", "bold"), " · ", user) if detail < TINY else Text(user)
         if self.read_only:
             line.append(" · READ-ONLY" if detail < TINY else " RO", style="bold reverse")
         if self.cannot_record:
-            shown = f": {clean_line(self.cannot_record, 120)}" if detail == DETAIL else ""
+            shown = f": {clean_line(self.cannot_record, 120)}" if detail <= FAILING else ""
             line.append(f" · ✗ cannot record{shown}", style="bold")
         short = abbreviations([s.name for s in self._statuses], 4 if detail == TINY else 2) if detail >= TINY else {}
         for status in self._statuses:
-            line.append(" · " if detail == DETAIL else " ")
-            line.append_text(describe_source(status, now, detail, short.get(status.name, "")))
+            line.append(" · " if detail <= FAILING or line.plain.endswith(("record", "RO")) else " ")
+            shown = SHORT if detail == FAILING and not status.error else detail
+            line.append_text(describe_source(status, now, shown, short.get(status.name, ""), room))
         if self._storm:
             line.append(" · ")
-            line.append(f"⚡ storm {self._storm}" if detail == DETAIL else "⚡ storm", style="bold reverse")
+            line.append(f"⚡ storm {self._storm}" if detail <= FAILING else "⚡ storm", style="bold reverse")
         pagerduty = self._pagerduty
         if pagerduty:
-            shown = clean_line(pagerduty, 80) if detail == DETAIL else pagerduty[:1]
+            shown = clean_line(pagerduty, 80) if detail <= FAILING else pagerduty[:1]
             line.append(f" · PagerDuty {shown}", style="bold" if pagerduty.startswith("✗") else "")
         clock = utc_and_local(now) if detail == DETAIL else now.strftime("%H:%M:%S UTC" if detail < TINY else "%H:%M")
         line.append(f" · {clock}" if detail < TINY else f" {clock}")
