@@ -127,7 +127,7 @@ async def test_a_source_that_never_answered_is_not_an_empty_list(clock: SteppedC
     board = Board([AlertmanagerClient(s) for s in config.alertmanagers], clock=clock)
     assert await board.poll_once() == []
     assert board.silent_sources() == ["prod"]
-    presence = board.sightings.presence("anything", ["prod"], clock.now)
+    presence = board.sightings.presence("anything", ["prod"])
     assert presence.state == "unknown" and presence.reason.startswith("no data from prod: unreachable")
     await board.aclose()
 
@@ -167,8 +167,20 @@ async def test_a_source_clock_behind_the_console_does_not_shorten_the_grace(cloc
     with SimServer(store) as server:
         board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
         await board.poll_once()
-        linked_an_hour_ago = clock.now - timedelta(hours=1)
-        presence = board.sightings.presence("fp", ["prod"], linked_an_hour_ago)
+        presence = board.sightings.presence("fp", ["prod"])  # linked before: this process never showed it
         assert presence.state == "waiting", presence  # its start read on our clock: it just started
         assert abs((board.status["prod"].started - clock.now).total_seconds()) <= 1
+        await board.aclose()
+
+
+async def test_ends_at_is_read_on_the_sources_own_clock(clock: SteppedClock) -> None:
+    """Its clock 10 minutes behind ours: an alert it says ends in 5 minutes still fires."""
+    from datetime import timedelta
+
+    store = SimAlertmanager(clock=lambda: clock.now - timedelta(minutes=10))
+    with SimServer(store) as server:
+        store.post_alerts([alert("X", "critical")])  # endsAt: its now + 5m, 5 minutes ago on our clock
+        board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
+        [firing] = await board.poll_once()
+        assert firing.name == "X" and board.sightings.firing.get(firing.fingerprint) == ("prod",)
         await board.aclose()

@@ -186,3 +186,21 @@ def test_the_command_palette_key_is_textuals_and_quit_may_take_textuals_quit_key
     assert keymap_problems({"silence": "f2, ctrl+shift+s, S"}) == [
         "keymap.silence: S is already the key of silences (give silences another key too, or pick another)"
     ]
+
+
+@pytest.mark.parametrize("keys", ["/", "-", "+", "@", "ctrl+minus", "comma", "full_stop", "é", "f13", "ctrl+shift+s"])
+def test_keys_textual_delivers_are_taken(keys: str) -> None:
+    assert keymap_problems({"filter": keys}) == []
+
+
+@pytest.mark.parametrize(
+    ("keys", "why"),
+    [
+        ("esc", "'esc' is no key"),
+        ("null", "'null' is no key"),
+        ("shift+A", "a capital letter is shift already: write A"),
+    ],
+)
+def test_names_textual_never_sends_are_refused(keys: str, why: str) -> None:
+    [problem] = keymap_problems({"silence": keys})
+    assert why in problem

@@ -221,10 +221,16 @@ async def test_a_child_that_ignores_sigterm_is_killed_by_the_guard_after_the_gra
 
 
 def test_a_group_whose_leader_is_gone_is_the_steps_only_if_it_carries_its_id(tmp_path: Path) -> None:
-    """The guard's pid may lead another group after it is gone: only the step's own count."""
-    for env, expected in (({}, 0), ({"ONCALL_STEP_ID": "abc"}, 1)):
+    """The guard's pid may lead another group after it is gone (a pid reused once the group was
+    empty): a process whose environment says it is not the step does not count; one carrying the
+    step's id does, and so does one whose environment was cleared (env -i): never left unseen."""
+    for command, env, expected in (
+        ("sleep 30 & echo $!", {}, 0),
+        ("sleep 30 & echo $!", {"ONCALL_STEP_ID": "abc"}, 1),
+        ("env -i /bin/sleep 30 & echo $!", {}, 1),
+    ):
         leader = subprocess.Popen(
-            ["bash", "-c", "sleep 30 & echo $!"],
+            ["bash", "-c", command],
             start_new_session=True,
             stdout=subprocess.PIPE,
             text=True,
@@ -237,3 +243,26 @@ def test_a_group_whose_leader_is_gone_is_the_steps_only_if_it_carries_its_id(tmp
             assert len(ref.group_members()) == expected
         finally:
             os.kill(child, signal.SIGKILL)
+
+
+def test_a_closed_incident_of_an_older_console_is_left_as_it_was(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    incident = desk.declare("x")
+    desk.record(incident.id, "runbook.step_started", "Started step 1", {"runbook": "/r/a.md", "step": 1})
+    desk.resolve(incident.id, "done")
+    assert recover(desk, grace=1).recorded == []  # its postmortem, exported long ago, stays true
+    assert desk.get(incident.id).events[-1].kind == "incident.resolved"
+
+
+def test_the_guards_sigkill_note_is_how_the_step_ended(tmp_path: Path) -> None:
+    from oncall_tui.core.step_recovery import GuardNotes
+
+    notes = tmp_path / "step.status"
+    notes.write_text(
+        '{"at": "2026-11-27T14:32:05.000+00:00", "console_gone": true}\n'
+        '{"at": "2026-11-27T14:32:10.000+00:00", "killing": "SIGKILL"}\n'
+        '{"at": "2026-11-27T14:32:1'  # torn: the guard died writing, of its own SIGKILL
+    )
+    read = GuardNotes.read(str(notes))
+    assert (read.signal, read.exit_code, read.known) == (signal.SIGKILL, None, True)
+    assert read.console_gone is not None and read.console_gone.second == 5

@@ -163,3 +163,21 @@ def test_the_output_tail_for_the_screen_is_bounded() -> None:
     text, skipped, total = tail.since(3)
     assert (text, skipped, total) == ("3456789XYZ", 3, 16)
     assert tail.since(16) == ("", 0, 16)
+
+
+def test_recorded_runs_are_the_last_of_each_step_in_open_incidents(tmp_path: Path, desk: IncidentDesk) -> None:
+    from oncall_tui.core.step_runs import recorded_runs
+
+    step = {"runbook": "/r/a.md", "alert": "fp", "exit_code": 0, "duration_s": 1.0}
+    one, closed = desk.declare("open"), desk.declare("closed")
+    desk.record(closed.id, "runbook.step_finished", "f", step | {"step": 3})
+    desk.resolve(closed.id, "done")
+    desk.record(one.id, "runbook.step_finished", "old", step | {"step": 1, "exit_code": 4})
+    desk.record(one.id, "runbook.step_finished", "f", step | {"step": 2})
+    desk.record(one.id, "runbook.step_finished", "new", step | {"step": 1})
+    runs = recorded_runs(desk.incidents.values())
+    assert [(r.number, r.outcome.exit_code) for r in runs] == [
+        (2, 0),
+        (1, 0),
+    ]  # latest last; step 3's incident is closed
+    assert not runs[-1].running and "(from the record: new at 2026-11-27 14:32:05 UTC" in runs[-1].output.since(0)[0]

@@ -22,7 +22,7 @@ DAY_AGO = FROZEN - timedelta(days=1)
 def up(name: str, since: datetime = DAY_AGO, at: datetime = FROZEN, cluster: str = "") -> SourceStatus:
     """A source that answered at `at`, up since `since` (as the console first saw it)."""
     status = SourceStatus(name, cluster or name, last_ok=at)
-    status.saw_start(since, since, at)
+    status.saw_start(since, since, at, at)
     return status
 
 
@@ -31,8 +31,14 @@ def down(name: str, answered: datetime | None = DAY_AGO) -> SourceStatus:
     return SourceStatus(name, name, last_ok=answered, error=reason, failing_since=FROZEN, started=DAY_AGO)
 
 
-def board(now: datetime, *sources: SourceStatus, firing=None, ended=None, seen=None, owners=None) -> Sightings:
-    return Sightings(now, 120.0, {s.name: s for s in sources}, firing or {}, ended or {}, seen or {}, owners or {})
+def board(now: datetime, *sources: SourceStatus, firing=None, ended=None, shown=None, owners=None) -> Sightings:
+    """`shown`: by fingerprint, the sources whose current process has shown it."""
+    starts = {
+        fp: {n: frozenset({next(x for x in sources if x.name == n).start_said}) for n in by}
+        for fp, by in (shown or {}).items()
+    }
+    statuses = {s.name: s for s in sources}
+    return Sightings(now, 120.0, statuses, firing or {}, ended or {}, {}, owners or {}, shown_by=starts)
 
 
 def test_firing_in_any_answer_is_firing() -> None:
@@ -40,9 +46,8 @@ def test_firing_in_any_answer_is_firing() -> None:
     assert (presence.state, presence.sources, presence.agent) == ("firing", ("dr",), "alertmanager:dr")
 
 
-def test_absent_from_a_source_up_all_along_is_resolved_by_its_word() -> None:
-    seen = {"fp": FROZEN - timedelta(seconds=2)}
-    presence = board(FROZEN, up("prod"), seen=seen).presence("fp", ["prod"])
+def test_absent_from_the_process_that_showed_it_is_resolved_by_its_word() -> None:
+    presence = board(FROZEN, up("prod"), shown={"fp": ["prod"]}).presence("fp", ["prod"])
     assert presence.state == "resolved"
     assert presence.reason == "absent from prod's answer (prod up since 2026-11-26 14:32:05 UTC)"
 
@@ -52,37 +57,37 @@ def test_returned_with_ends_at_in_the_past_is_resolved() -> None:
     assert (presence.state, presence.reason) == ("resolved", "prod returned it with endsAt in the past")
 
 
-def test_a_restart_within_the_grace_is_waiting_not_resolved() -> None:
-    restarted = up("prod", since=FROZEN - timedelta(seconds=30))  # the console saw it start 30 s ago
-    seen = {"fp": FROZEN - timedelta(seconds=40)}  # last seen before the restart
-    presence = board(FROZEN, restarted, seen=seen).presence("fp", ["prod"])
+def test_a_process_that_never_showed_it_waits_out_the_grace() -> None:
+    restarted = up("prod", since=FROZEN - timedelta(seconds=30))  # a new process, 30 s ago
+    presence = board(FROZEN, restarted).presence("fp", ["prod"])  # the old one showed it; this one not yet
     assert (presence.state, presence.reason) == ("waiting", "not seen since prod restarted at 14:31:35 UTC")
 
 
-def test_a_restart_past_the_grace_is_resolved_saying_so() -> None:
+def test_past_the_grace_a_process_that_never_showed_it_is_its_word() -> None:
     restarted = up("prod", since=FROZEN - timedelta(seconds=121))
-    seen = {"fp": FROZEN - timedelta(seconds=130)}
-    presence = board(FROZEN, restarted, seen=seen).presence("fp", ["prod"])
+    presence = board(FROZEN, restarted).presence("fp", ["prod"])
     assert presence.state == "resolved"
-    assert presence.reason.startswith("not seen in the 2m since prod restarted at 14:30:04 UTC")
+    assert presence.reason.startswith("not seen in the 2m since prod restarted at 2026-11-27 14:30:04 UTC")
 
 
-def test_seen_again_after_the_restart_then_gone_is_resolved_at_once() -> None:
-    restarted = up("prod", since=FROZEN - timedelta(seconds=30))
-    seen = {"fp": FROZEN - timedelta(seconds=10)}  # resent by Prometheus after the restart, then gone
-    assert board(FROZEN, restarted, seen=seen).presence("fp", ["prod"]).state == "resolved"
+def test_shown_again_after_the_restart_then_gone_is_resolved_at_once() -> None:
+    restarted = up("prod", since=FROZEN - timedelta(seconds=30))  # resent by Prometheus to the new process
+    assert board(FROZEN, restarted, shown={"fp": ["prod"]}).presence("fp", ["prod"]).state == "resolved"
 
 
-def test_the_record_alone_knows_when_it_was_last_firing() -> None:
-    """After the console restarts it knows a linked alert only from the journal."""
-    started_since = up("prod", since=FROZEN - timedelta(seconds=60))
-    recorded = FROZEN - timedelta(hours=1)  # linked an hour ago; the source restarted since
-    assert board(FROZEN, started_since).presence("fp", ["prod"], recorded).state == "waiting"
-    assert board(FROZEN, up("prod")).presence("fp", ["prod"], recorded).state == "resolved"
+def test_replicas_behind_one_url_are_judged_each_by_its_own_process() -> None:
+    """One Service in front of A and B: A restarted and has not been resent the alert; B has it."""
+    a_new = up("prod", since=FROZEN - timedelta(seconds=20))
+    b_old = up("prod", since=DAY_AGO)
+    shown_by_b = {"fp": {"prod": frozenset({b_old.start_said})}}
+    from_a = Sightings(FROZEN, 120.0, {"prod": a_new}, shown_by=shown_by_b)
+    assert from_a.presence("fp", ["prod"]).state == "waiting"  # A's answer: not its word yet
+    from_b = Sightings(FROZEN, 120.0, {"prod": b_old}, shown_by=shown_by_b)
+    assert from_b.presence("fp", ["prod"]).state == "resolved"  # B's answer without it: B's word
 
 
 def test_a_dead_source_holds_back_only_the_alerts_it_owns() -> None:
-    now = board(FROZEN, up("prod"), down("dr"), seen={"a": DAY_AGO, "b": DAY_AGO}, owners={"b": ("dr",)})
+    now = board(FROZEN, up("prod"), down("dr"), shown={"a": ["prod"]}, owners={"b": ("dr",)})
     assert now.presence("a", ["prod"]).state == "resolved"
     unknown = now.presence("b")  # its owners come from the board's last sighting
     assert unknown.state == "unknown"
@@ -91,7 +96,7 @@ def test_a_dead_source_holds_back_only_the_alerts_it_owns() -> None:
 
 def test_a_source_that_never_answered_is_no_data_never_resolved() -> None:
     never = SourceStatus("dr", "dr", error="dr: timed out after 5s", failing_since=FROZEN)
-    presence = board(FROZEN, up("prod"), never).presence("fp", ["dr"], DAY_AGO)
+    presence = board(FROZEN, up("prod"), never).presence("fp", ["dr"])
     assert (presence.state, presence.reason) == ("unknown", "no data from dr: timed out after 5s")
     assert board(FROZEN, SourceStatus("dr", "dr")).presence("fp", ["dr"]).reason == (
         "no data from dr: it has not answered yet"
@@ -100,31 +105,35 @@ def test_a_source_that_never_answered_is_no_data_never_resolved() -> None:
 
 def test_an_alert_of_unknown_owners_needs_every_source() -> None:
     """Older journals did not record which source an alert came from: every one must say so."""
-    assert board(FROZEN, up("prod"), down("dr")).presence("fp", [], DAY_AGO).state == "unknown"
-    assert board(FROZEN, up("prod"), up("dr")).presence("fp", [], DAY_AGO).state == "resolved"
+    assert board(FROZEN, up("prod"), down("dr")).presence("fp", []).state == "unknown"
+    assert board(FROZEN, up("prod"), up("dr")).presence("fp", []).state == "resolved"
 
 
 def test_one_member_of_an_ha_cluster_speaks_for_it() -> None:
     members = (up("eu-1", cluster="eu"), down("eu-2"))
     members[1].cluster = "eu"
-    presence = board(FROZEN, *members).presence("fp", ["eu-1", "eu-2"], DAY_AGO)
+    presence = board(FROZEN, *members, shown={"fp": ["eu-1"]}).presence("fp", ["eu-1", "eu-2"])
     assert (presence.state, presence.sources) == ("resolved", ("eu-1",))
+    blind = up("eu-2", cluster="eu")
+    blind.uptime_error = "eu-2: HTTP 403 from /api/v2/status: forbidden"  # one member cannot tell: the other can
+    assert board(FROZEN, members[0], blind, shown={"fp": ["eu-1"]}).presence("fp", ["eu-1", "eu-2"]).state == "resolved"
 
 
 def test_separate_clusters_each_must_say_so() -> None:
-    assert board(FROZEN, up("eu"), down("us")).presence("fp", ["eu", "us"], DAY_AGO).state == "unknown"
+    assert board(FROZEN, up("eu"), down("us")).presence("fp", ["eu", "us"]).state == "unknown"
 
 
 def test_a_restart_is_seen_from_uptime_moving() -> None:
     status = SourceStatus("prod")
-    assert not status.saw_start(DAY_AGO, DAY_AGO, FROZEN)  # the first answer: its life began then
+    assert not status.saw_start(DAY_AGO, DAY_AGO, FROZEN, FROZEN)  # the first answer: its life began then
     assert status.epoch == DAY_AGO
-    assert not status.saw_start(DAY_AGO, DAY_AGO + timedelta(seconds=1), FROZEN + timedelta(seconds=2))  # same start
+    two = FROZEN + timedelta(seconds=2)
+    assert not status.saw_start(DAY_AGO, DAY_AGO + timedelta(seconds=1), two, two)  # the same start
     later = FROZEN + timedelta(seconds=10)
-    assert status.saw_start(FROZEN + timedelta(seconds=5), FROZEN + timedelta(seconds=5), later)
+    assert status.saw_start(FROZEN + timedelta(seconds=5), FROZEN + timedelta(seconds=5), later, later)
     assert (status.epoch, status.restarts) == (later, 1)
     again = later + timedelta(seconds=1)  # a crash loop: another process within a second
-    assert status.saw_start(later + timedelta(milliseconds=300), later + timedelta(milliseconds=300), again)
+    assert status.saw_start(later + timedelta(milliseconds=300), later + timedelta(milliseconds=300), again, again)
     assert status.restarts == 2
 
 
@@ -134,19 +143,24 @@ def test_replicas_behind_one_url_are_no_restart() -> None:
     one, two = DAY_AGO, DAY_AGO + timedelta(hours=3)  # each replica's own start, long ago
     for i in range(20):
         start = (one, two)[i % 2]
-        assert not status.saw_start(start, start, FROZEN + timedelta(seconds=2 * i))
+        at = FROZEN + timedelta(seconds=2 * i)
+        assert not status.saw_start(start, start, at, at)
     assert (status.restarts, status.epoch) == (0, one)
     restarted = FROZEN + timedelta(seconds=45)  # now one of them really restarts
-    assert status.saw_start(restarted, restarted, restarted + timedelta(seconds=1))
-    assert not status.saw_start(one, one, restarted + timedelta(seconds=3))  # the other one, again
-    assert not status.saw_start(restarted, restarted, restarted + timedelta(seconds=5))  # the new one, again
+    assert status.saw_start(restarted, restarted, restarted + timedelta(seconds=1), restarted + timedelta(seconds=1))
+    assert not status.saw_start(
+        one, one, restarted + timedelta(seconds=3), restarted + timedelta(seconds=3)
+    )  # the other, again
+    assert not status.saw_start(
+        restarted, restarted, restarted + timedelta(seconds=5), restarted + timedelta(seconds=5)
+    )  # the new one
     assert status.restarts == 1
 
 
 def test_an_unreadable_uptime_makes_absent_alerts_unknown() -> None:
     blind = up("prod")
     blind.uptime_error = "prod: HTTP 403 from /api/v2/status: forbidden"
-    presence = board(FROZEN, blind).presence("fp", ["prod"], DAY_AGO)
+    presence = board(FROZEN, blind).presence("fp", ["prod"])
     assert presence.state == "unknown"
     assert (
         presence.reason
@@ -155,7 +169,7 @@ def test_an_unreadable_uptime_makes_absent_alerts_unknown() -> None:
 
 
 def test_an_alert_whose_source_left_the_config_is_unknown() -> None:
-    presence = board(FROZEN, up("prod")).presence("fp", ["old-dc"], DAY_AGO)
+    presence = board(FROZEN, up("prod")).presence("fp", ["old-dc"])
     assert (presence.state, presence.reason) == ("unknown", "its source old-dc is no longer in the config")
 
 
@@ -174,7 +188,7 @@ class World:
         self.clock = clock
         self.desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
         self.sources = {n: up(n) for n in names}
-        self.seen: dict[str, datetime] = {}
+        self.shown: dict[str, dict[str, frozenset[datetime]]] = {}
 
     def poll(self, firing: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
         """The sources answer with `firing`; what the desk records, as (kind, summary)."""
@@ -182,12 +196,16 @@ class World:
         for status in self.sources.values():
             if status.error is None:
                 status.last_ok = now
-        self.seen |= dict.fromkeys(firing, now)
-        sightings = Sightings(now, 120.0, self.sources, firing, {}, dict(self.seen), {})
+        for fp, names in firing.items():
+            by = self.shown.setdefault(fp, {})
+            for name in names:
+                by[name] = by.get(name, frozenset()) | {self.sources[name].start_said}
+        sightings = Sightings(now, 120.0, self.sources, firing, shown_by={k: dict(v) for k, v in self.shown.items()})
         return [(e.kind, e.summary) for e in self.desk.track_alerts(sightings)]
 
     def restart(self, name: str) -> None:
-        self.sources[name].saw_start(self.clock(), self.clock(), self.clock())
+        now = self.clock()
+        self.sources[name].saw_start(now, now, now, now)
 
 
 def test_a_restart_then_the_resend_records_nothing(tmp_path: Path, clock: SteppedClock) -> None:
@@ -214,7 +232,9 @@ def test_a_restart_past_the_grace_resolves_with_the_reason(tmp_path: Path, clock
     clock.advance(2)
     [(kind, summary)] = world.poll({"b": ("prod",)})
     assert kind == "alert.resolved"
-    assert summary.startswith("Alert HighErrorRate resolved: not seen in the 2m since prod restarted at 14:32:07 UTC")
+    assert summary.startswith(
+        "Alert HighErrorRate resolved: not seen in the 2m since prod restarted at 2026-11-27 14:32:07 UTC"
+    )
     event = incident.events[-1]
     assert (event.actor, event.data["agent"]) == ("oncall-tui", "alertmanager:prod")
     assert event.data["alerts"] == [{"fingerprint": "a", "name": "HighErrorRate"}]
@@ -263,7 +283,7 @@ def test_the_follower_tracks_and_declares_as_the_console(tmp_path: Path, clock: 
     desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
     follower = PollFollower(desk, IncidentsConfig(auto_declare=["critical"]))
     firing = [alert("a")]
-    sightings = Sightings(clock.now, 120.0, {"prod": up("prod")}, {"a": ("prod",)}, {}, {"a": clock.now}, {}, firing)
+    sightings = Sightings(clock.now, 120.0, {"prod": up("prod")}, {"a": ("prod",)}, alerts=firing)
     followed = follower.follow(sightings)
     [declared] = followed.declared
     assert (declared.actor, declared.data["agent"], declared.data["commander"]) == ("oncall-tui", "auto_declare", "")

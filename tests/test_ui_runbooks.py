@@ -626,7 +626,7 @@ async def test_after_a_restart_each_alerts_runs_are_as_the_record_has_them(
         await run_selected(app, pilot)
         await steps_settled(app)
         started = app.active_incident().events[-2]
-        assert started.summary == "Started step 1 “describe” of pod-crash.md for PodCrashLooping ml ml-worker-1"
+        assert started.summary == "Started step 1 “describe” of pod-crash.md for PodCrashLooping ml-worker-1 ml"
     async with open_console(sim, clock, tmp_path, pods) as (app, pilot):  # the console again
         await pilot.press("g")
         await until(lambda: app.runbook_alert and app.runbook_alert.labels["pod"] == "ml-worker-1", what="pod 1")

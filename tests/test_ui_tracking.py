@@ -45,7 +45,7 @@ async def test_a_restart_that_forgets_alerts_records_nothing_until_the_grace_is_
         await until(lambda: incident.events[-1].kind == "alert.resolved", what="the resolution past the grace")
         event = incident.events[-1]
         assert event.who == "oncall-tui (alertmanager:prod)"
-        assert event.data["reason"].startswith("not seen in the 2m since prod restarted at 14:32:15 UTC")
+        assert event.data["reason"].startswith("not seen in the 2m since prod restarted at 2026-11-27 14:32:15 UTC")
         await pilot.pause()
         assert any("oncall-tui (alertmanager:prod)" in line.text for line in app.timeline.lines)
 
@@ -154,3 +154,22 @@ def test_the_header_keeps_why_sources_fail_before_their_decoration() -> None:
     assert len(text) <= 160 and "am1 ✓ 1s" in text
     assert "am2 ✗ stale: timed out after 3s" in text and "hang ✗ no data: timed out after 3s" in text
     assert "dead ✗ no data: unreachable (conn" in text
+
+
+async def test_no_all_clear_beside_a_linked_alert_no_source_vouches_for(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    """The console starts just after its Alertmanager restarted: the list is empty, but the
+    incident's alert may only be waiting to be resent."""
+    from oncall_tui.core.incidents import IncidentDesk
+    from tests.runbook_world import model_alert
+
+    desk = IncidentDesk(tmp_path / "data", "alice", clock=clock)
+    desk.declare("errors", [model_alert("HighErrorRate", service="ml-api")])
+    app = OncallApp(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    async with app.run_test(size=(160, 45)):
+        await until(lambda: app.doubts, what="the doubt")
+        await until(lambda: "unknown" in str(app.alerts_title.render()), what="the title")
+        title = str(app.alerts_title.render())
+        assert "1 linked alert(s) unknown (see the incident)" in title and "all clear" not in title
+        assert "? HighErrorRate: not seen since prod restarted at 14:32:05 UTC" in str(app.incident_pane.render())

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -89,9 +89,10 @@ class Answer:
 
 def _server_time(response: httpx.Response) -> datetime | None:
     try:
-        return parsedate_to_datetime(response.headers["date"])
+        moment = parsedate_to_datetime(response.headers["date"])
     except (KeyError, TypeError, ValueError, IndexError):
         return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # "-0000": UTC, of unknown origin
 
 
 class AlertmanagerClient:

@@ -78,14 +78,17 @@ class Board:
         self.first_seen: dict[str, datetime] = {}
         self.sightings = Sightings(clock(), resend_grace, {n: s.copy() for n, s in self.status.items()})
         self._last_seen: dict[str, datetime] = {}
-        self._clocks: dict[str, datetime] = {}
-        """Each source's own clock at its last answer: `endsAt` is read on it."""
+        self._shown_by: dict[str, dict[str, frozenset[datetime]]] = {}
+        """By fingerprint and source, the processes (their starts) that showed the alert (replaced, never changed)."""
+        self._asked: dict[str, datetime] = {}
+        """When the console asked each source for its last answer (before it came: a sighting's time)."""
         self._merging = asyncio.Lock()
         self.polls = 0
 
     async def poll_source(self, client: AlertmanagerClient) -> None:
         """Ask one source for its alerts and its start; on failure keep its last alerts, stale."""
         status = self.status[client.name]
+        asked = self.clock()
         try:
             answer = await client.answer()
         except AlertmanagerError as failure:
@@ -93,12 +96,12 @@ class Board:
             status.failing_since = status.failing_since or self.clock()
             return
         now = self.clock()
-        skew = now - answer.server_now if answer.server_now else timedelta(0)  # its clock onto ours
-        started = answer.started + skew if answer.started else None
-        status.saw_start(answer.started, started, now)
+        said_at = answer.server_now or asked  # its clock when it answered (ours, if it did not say)
+        skew = asked + (now - asked) / 2 - said_at if answer.server_now else timedelta(0)  # its clock onto ours
+        status.saw_start(answer.started, answer.started + skew if answer.started else None, now, said_at)
         status.uptime_error = answer.status_error
         self._by_source[client.name] = answer.alerts
-        self._clocks[client.name] = answer.server_now or now
+        self._asked[client.name] = asked
         status.last_ok, status.error, status.failing_since = now, None, None
 
     async def merge(self) -> list[Alert]:
@@ -106,7 +109,7 @@ class Board:
         async with self._merging:
             now = self.clock()
             inputs = [(name, alerts, self.status[name].stale) for name, alerts in self._by_source.items()]
-            clocks = dict(self._clocks)
+            clocks = {n: (st.said_at, st.start_said, self._asked.get(n)) for n, st in self.status.items()}
             statuses = {name: status.copy() for name, status in self.status.items()}
             # Merging and sorting 10,000 alerts is pure Python: in a thread, keys stay responsive.
             self.sightings, self.first_seen = await asyncio.to_thread(self._merged, inputs, statuses, clocks, now)
@@ -123,7 +126,7 @@ class Board:
         self,
         inputs: list[tuple[str, list[Alert], bool]],
         statuses: dict[str, SourceStatus],
-        clocks: dict[str, datetime],
+        clocks: dict[str, tuple[datetime | None, datetime | None, datetime | None]],
         now: datetime,
     ) -> tuple[Sightings, dict[str, datetime]]:
         """The sightings of this moment, with the merged, sorted alerts, and when each alert was
@@ -135,7 +138,8 @@ class Board:
             if stale:  # its last answer is shown, but is no word on anything now
                 shown.append((name, alerts, True))
                 continue
-            answered, its_now = statuses[name].last_ok or now, clocks.get(name, now)
+            its_now, process, asked = clocks.get(name, (None, None, None))
+            its_now, asked = its_now or now, asked or now
             current = []
             for alert in alerts:
                 fingerprint = alert.fingerprint
@@ -144,13 +148,17 @@ class Board:
                     continue
                 current.append(alert)
                 firing[fingerprint] = (*firing.get(fingerprint, ()), name)
-                if self._last_seen.get(fingerprint, answered) <= answered:
-                    self._last_seen[fingerprint] = answered
+                if self._last_seen.get(fingerprint, asked) <= asked:
+                    self._last_seen[fingerprint] = asked
+                by = self._shown_by.get(fingerprint, {})
+                if process is not None and process not in by.get(name, ()):  # a few, for replicas
+                    starts = frozenset(sorted({*by.get(name, ()), process})[-4:])
+                    self._shown_by[fingerprint] = {**by, name: starts}
             shown.append((name, current if len(current) < len(alerts) else alerts, False))
         merged = merge(shown)
         owners = {a.fingerprint: a.sources for a in merged}
-        seen = dict(self._last_seen)
-        judge = Sightings(now, self.resend_grace, statuses, firing, ended, seen, owners)
+        seen, shown_by = dict(self._last_seen), dict(self._shown_by)
+        judge = Sightings(now, self.resend_grace, statuses, firing, ended, seen, owners, shown_by=shown_by)
         # An alert that was on the screen and is in no answer now stays while its sources
         # have not said it resolved (a restart forgot it, or its source stopped answering).
         held = []
@@ -162,12 +170,13 @@ class Board:
                 held.append(previous if previous.held == presence.reason else replace(previous, held=presence.reason))
         if self.polls % 500 == 0:  # forget what was last seen a day ago: the memory stays bounded
             self._last_seen = {fp: t for fp, t in self._last_seen.items() if (now - t).total_seconds() < 86400}
+            self._shown_by = {fp: by for fp, by in self._shown_by.items() if fp in self._last_seen}
         alerts = sort_alerts([*merged, *held]) if held else merged
         # On the first poll nothing is "new": everything was already firing.
         when = now if self.polls else datetime.min.replace(tzinfo=UTC)
         first_seen = {a.fingerprint: self.first_seen.get(a.fingerprint, when) for a in alerts}
         owners |= {a.fingerprint: a.sources for a in held}
-        return Sightings(now, self.resend_grace, statuses, firing, ended, seen, owners, alerts), first_seen
+        return Sightings(now, self.resend_grace, statuses, firing, ended, seen, owners, alerts, shown_by), first_seen
 
     def is_new(self, alert: Alert, within: float) -> bool:
         seen = self.first_seen.get(alert.fingerprint)

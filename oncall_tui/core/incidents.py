@@ -564,7 +564,7 @@ class IncidentDesk:
         for incident in self.open_incidents():
             changes: dict[tuple[str, str, str], list[LinkedAlert]] = {}
             for link in incident.alerts.values():
-                presence = sightings.presence(link.fingerprint, link.sources, link.seen_at)
+                presence = sightings.presence(link.fingerprint, link.sources)
                 if presence.state in ("waiting", "unknown"):
                     if doubts is not None:
                         doubts.setdefault(incident.id, {})[link.fingerprint] = presence

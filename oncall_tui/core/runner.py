@@ -122,8 +122,12 @@ class ProcessRef:
         members = group_members(self.pid)
         if self.alive():
             return members
+        if not self.step_id:
+            return members  # recorded before steps carried their id: the group is all there is
         mark = f"ONCALL_STEP_ID={self.step_id}".encode()
-        return [pid for pid in members if self.step_id and mark in _environ(pid)] if members else []
+        # Not the step only when its environment says so: one it cannot read (root's, after sudo)
+        # or one cleared (env -i) may well be the step's, and is counted, never left unseen.
+        return [pid for pid in members if not (env := _environ(pid)) or env == [b""] or mark in env]
 
 
 def _environ(pid: int) -> list[bytes]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -48,7 +49,11 @@ def _others() -> list[int]:
     """The live processes of this group but the guard: the step and what it started."""
     me, group = os.getpid(), str(os.getpgrp())
     found = []
-    for entry in os.listdir("/proc"):
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return [-1]  # nothing to read: assume someone is there, never that nobody is
+    for entry in entries:
         if not entry.isdigit() or int(entry) == me:
             continue
         try:
@@ -62,7 +67,7 @@ def _others() -> list[int]:
     return found
 
 
-def _watch_console(gate: int, status: str, grace: float, gone: threading.Event) -> None:
+def _watch_console(gate: int, status: str, grace: float, gone: threading.Event, decided: threading.Event) -> None:
     """Block until the console's end of the gate closes; then end the whole group."""
     try:
         while os.read(gate, 4096):
@@ -70,8 +75,10 @@ def _watch_console(gate: int, status: str, grace: float, gone: threading.Event) 
     except OSError:
         pass
     if not _others():
+        decided.set()
         return  # the step ended first: nothing to do
     gone.set()
+    decided.set()
     _note(status, console_gone=True)
     os.killpg(0, signal.SIGTERM)
     deadline = time.monotonic() + grace
@@ -100,11 +107,13 @@ def main(argv: list[str]) -> int:
         print(f"cannot start {shell}: {error.strerror or error}", file=sys.stderr, flush=True)
         _note(status, exit_code=127)
         return 127
-    gone = threading.Event()
-    watcher = threading.Thread(target=_watch_console, args=(gate, status, grace, gone), daemon=True)
+    gone, decided = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=_watch_console, args=(gate, status, grace, gone, decided), daemon=True)
     watcher.start()
     code = child.wait()
     _note(status, exit_code=code if code >= 0 else None, signal=-code if code < 0 else None)
+    if select.select([gate], [], [], 0)[0]:  # the console went as the step ended: let the watcher decide
+        decided.wait()
     if gone.is_set():  # its console is gone: stay until everything the step started has ended
         watcher.join()
     if code < 0:  # die of the same signal, so the console reads the step's own end

@@ -99,12 +99,17 @@ def step_environment(
     return env | prepared.filled.env
 
 
+IDENTIFYING = ("pod", "instance", "service", "container", "job", "namespace")
+"""Labels that tell one alert of a rule from another, most telling first."""
+
+
 def for_alert(alert: Alert | None) -> str:
     """` for PodDown shop-a`: which alert a step ran for, as the timeline says it (two alerts
     that share a runbook differ by their labels)."""
     if alert is None:
         return ""
-    values = [v for k, v in sorted(alert.labels.items()) if k not in ("alertname", "severity") and v][:2]
+    rest = sorted(k for k in alert.labels if k not in IDENTIFYING and k not in ("alertname", "severity"))
+    values = list(dict.fromkeys(alert.labels[k] for k in (*IDENTIFYING, *rest) if alert.labels.get(k)))[:2]
     return clean_line(" ".join([" for", alert.name, *values]), 120)
 
 
@@ -120,7 +125,7 @@ class RecordedRun:
         self.output = OutputTail()
         saved = data.get("output_file")
         self.output.feed(
-            f"(from the record: {finished.summary} at {finished.ts:%H:%M:%S} UTC"
+            f"(from the record: {finished.summary} at {finished.ts:%Y-%m-%d %H:%M:%S} UTC"
             + (f"; all of its output is in {saved}" if saved else "")
             + ")\n"
             + str(data.get("output_tail") or "")
@@ -166,7 +171,7 @@ class RecordedRun:
 
 
 def recorded_runs(incidents: Iterable[Incident]) -> list[RecordedRun]:
-    """The last recorded run of each step for each alert, in the open incidents."""
+    """The last recorded run of each step for each alert, in the open incidents, oldest first."""
     last: dict[tuple[str, str, int], TimelineEvent] = {}
     for incident in incidents:
         if not incident.is_open:
@@ -175,7 +180,7 @@ def recorded_runs(incidents: Iterable[Incident]) -> list[RecordedRun]:
             if event.kind == "runbook.step_finished":
                 data = event.data
                 last[(str(data.get("alert") or ""), str(data.get("runbook", "")), int(data.get("step") or 0))] = event
-    return [RecordedRun(event) for event in last.values()]
+    return [RecordedRun(event) for event in sorted(last.values(), key=lambda e: (e.ts, e.seq))]  # the latest last
 
 
 class OutputTail:

@@ -1,11 +1,13 @@
 """Whether an alert still fires, by the word of the Alertmanagers that own it.
 
 An alert leaves the set only when its own source says so: the source returned it with
-`endsAt` in the past, or answered without it while it has been up continuously since it
-last showed the alert. Alertmanager keeps silences on disk but forgets alerts when it
-restarts, until Prometheus sends them again (within its resend interval, a minute by
-default), so for `resend_grace` after a restart an absent alert is "not seen since NAME
-restarted", not resolved. A source that is down, or has never answered, says nothing: the
+`endsAt` in the past, or the very process that showed it (known by its start, `uptime` in
+`GET /api/v2/status`) answers without it. Alertmanager keeps silences on disk but forgets
+alerts when it restarts, until Prometheus sends them again (within its resend interval, a
+minute by default): a process that never showed the alert is no word on it until it has been
+up for `resend_grace`, and meanwhile the alert is "not seen since NAME restarted". This holds
+answer by answer, so replicas behind one URL, each its own process, are judged each by its
+own. A source that is down, or has never answered, says nothing: the
 alerts it owns are unknown, and the alerts of every other source are tracked as usual.
 
 Members of one HA cluster share their alerts, so any member that answers speaks for the
@@ -36,7 +38,7 @@ the previous answer may still be a new process."""
 
 @dataclass(slots=True)
 class SourceStatus:
-    """How one Alertmanager answered lately, and since when it has been up."""
+    """How one Alertmanager answered lately, and since when its answering process is up."""
 
     name: str
     cluster: str = ""
@@ -45,17 +47,17 @@ class SourceStatus:
     error: str | None = None
     failing_since: datetime | None = None
     started: datetime | None = None
-    """When the Alertmanager process started, on the console's clock (its `uptime`, read
-    through its Date header), at the last answer that said."""
+    """When the process of its last answer started, on the console's clock (its `uptime`,
+    read through its Date header), if that answer said."""
+    start_said: datetime | None = None
+    """The same, as the source said it, on its own clock."""
+    said_at: datetime | None = None
+    """Its own clock when it gave its last answer (its Date header; the console's without one)."""
     epoch: datetime | None = None
-    """Since when its answers are one life, on the console's clock: the start the console
-    first saw, or the first answer after a restart it saw. An alert last seen before the
-    epoch may simply have been forgotten by the restart."""
+    """When the console saw its latest restart (or its start, at the first answer): for the header."""
     restarts: int = 0
     uptime_error: str | None = None
     """Why its last answer's start is unknown (its status could not be read), when it is."""
-    _start_as_said: datetime | None = None
-    _start_seen_at: datetime | None = None
 
     @property
     def stale(self) -> bool:
@@ -66,23 +68,21 @@ class SourceStatus:
         """It has answered at least once, and its last poll succeeded."""
         return self.last_ok is not None and self.error is None
 
-    def saw_start(self, as_said: datetime | None, started: datetime | None, now: datetime) -> bool:
-        """Take in the start of an answer: `as_said` by the source, `started` on our clock
-        (None: unknown). True if it is a restart: another process than last time, started
-        after the last answer that said (replicas behind one URL each have their own start,
-        but each started long before: those are no restart)."""
-        if as_said is None or started is None:
+    def saw_start(self, said: datetime | None, started: datetime | None, now: datetime, said_at: datetime) -> bool:
+        """Take in an answer given at `said_at` (its clock) by a process started at `said` (its
+        clock; `started` on ours; None: unknown). True if it looks like a restart (for the
+        header: what is recorded is decided alert by alert, see `Sightings`): another process
+        than last time, started after the previous answer (replicas behind one URL each have
+        their own start, but started long before)."""
+        previous, self.said_at = self.said_at, said_at
+        if said is None or started is None:
             return False
-        restarted = (
-            self._start_seen_at is not None
-            and as_said != self._start_as_said
-            and started > self._start_seen_at - START_SLACK
-        )
+        restarted = previous is not None and said != self.start_said and said > previous - START_SLACK
         if self.epoch is None:
             self.epoch = started
         elif restarted:
             self.epoch, self.restarts = now, self.restarts + 1
-        self.started, self._start_as_said, self._start_seen_at = started, as_said, now
+        self.started, self.start_said = started, said
         return restarted
 
     def copy(self) -> SourceStatus:
@@ -119,7 +119,8 @@ class Sightings:
 
     `firing` and `ended` hold, by fingerprint, the sources whose latest answer (only of
     sources whose last poll succeeded) showed the alert firing, or returned it ended.
-    `last_seen` is when the console last saw each alert firing in a fresh answer.
+    `shown_by` holds, by fingerprint and source, the processes (their starts, as each said
+    them) that have shown the alert; `last_seen`, when the console last saw it firing.
     """
 
     now: datetime
@@ -132,10 +133,11 @@ class Sightings:
     """The sources that reported each alert when it was last seen."""
     alerts: list[Alert] = field(default_factory=list)
     """The merged alerts of this moment (what the screen shows), held ones included."""
+    shown_by: Mapping[str, Mapping[str, frozenset[datetime]]] = field(default_factory=dict)
 
-    def presence(self, fingerprint: str, owners: Iterable[str] = (), seen_at: datetime | None = None) -> Presence:
-        """The alert's state. `owners` and `seen_at` are what the record knows (the sources it
-        was linked from, and when it was last known firing), for alerts this board has not seen."""
+    def presence(self, fingerprint: str, owners: Iterable[str] = ()) -> Presence:
+        """The alert's state. `owners`: the sources the record says it came from, for alerts
+        this board has not seen (none: every source must say)."""
         showing = self.firing.get(fingerprint)
         if showing:
             return Presence("firing", "", showing)
@@ -145,50 +147,57 @@ class Sightings:
             gone = ", ".join(recorded)
             return Presence("unknown", f"its source {gone} is no longer in the config", tuple(recorded))
         owned = owned or list(self.sources)  # not recorded (older journals): every source must say
-        seen = [t for t in (self.last_seen.get(fingerprint), seen_at) if t is not None]
-        last = max(seen) if seen else None
         clusters: dict[str, list[SourceStatus]] = {}
         for name in owned:
             status = self.sources[name]
             clusters.setdefault(status.cluster or name, []).append(status)
-        verdicts = [self._cluster(fingerprint, members, last) for members in clusters.values()]
+        shown = self.shown_by.get(fingerprint, {})
+        verdicts = [self._cluster(members, shown, fingerprint) for members in clusters.values()]
         for state in ("unknown", "waiting"):
             chosen = [v for v in verdicts if v.state == state]
             if chosen:
                 return _joined(state, chosen)
         return _joined("resolved", verdicts)
 
-    def _cluster(self, fingerprint: str, members: list[SourceStatus], last: datetime | None) -> Presence:
-        """The word of one cluster: of its members that answered, else unknown."""
-        answering = [m for m in members if m.answered]
-        if not answering:
-            return Presence("unknown", "; ".join(_no_answer(m) for m in members), tuple(m.name for m in members))
-        verdicts = [self._source(fingerprint, m, last) for m in answering]
-        waiting = [v for v in verdicts if v.state == "waiting"]
-        return _joined("waiting", waiting) if waiting else verdicts[0]
+    def _cluster(
+        self, members: list[SourceStatus], shown: Mapping[str, frozenset[datetime]], fingerprint: str
+    ) -> Presence:
+        """The word of one cluster: a member that answered and says it resolved speaks for all
+        (they share their alerts); else a member waiting out a restart; else unknown, and why."""
+        verdicts = [self._source(fingerprint, m, shown.get(m.name, frozenset())) for m in members if m.answered]
+        verdicts += [Presence("unknown", _no_answer(m), (m.name,)) for m in members if not m.answered]
+        for state in ("resolved", "waiting", "unknown"):
+            chosen = [v for v in verdicts if v.state == state]
+            if chosen:
+                return chosen[0] if state == "resolved" else _joined(state, chosen)
+        raise AssertionError("a cluster has members")
 
-    def _source(self, fingerprint: str, status: SourceStatus, last: datetime | None) -> Presence:
-        """The word of one source that answered and does not show the alert firing."""
+    def _source(self, fingerprint: str, status: SourceStatus, starts: frozenset[datetime]) -> Presence:
+        """The word of one source that answered and does not show the alert firing. `starts`:
+        the processes of this source that have shown it."""
         name, started = status.name, status.started
         if name in self.ended.get(fingerprint, ()):
             return Presence("resolved", f"{name} returned it with endsAt in the past", (name,))
-        if status.uptime_error:
-            reason = status.uptime_error.removeprefix(f"{name}: ")
+        if status.uptime_error or started is None or status.start_said is None:
+            reason = (status.uptime_error or "it did not say").removeprefix(f"{name}: ")
             return Presence(
                 "unknown", f"absent from {name}, which may have restarted: its uptime is unreadable ({reason})", (name,)
             )
-        up_since = f"{name} up since {started:%Y-%m-%d %H:%M:%S} UTC" if started else f"{name} answering"
-        if last is None or status.epoch is None or last >= status.epoch:
-            return Presence("resolved", f"absent from {name}'s answer ({up_since})", (name,))
-        restart = clock_time(started) if started else "?"
-        if self.now < status.epoch + timedelta(seconds=self.grace):
-            return Presence("waiting", f"not seen since {name} restarted at {restart}", (name,))
+        if status.start_said in starts:  # the process that showed it says it is gone
+            return Presence("resolved", f"absent from {name}'s answer ({name} up since {_when(started)})", (name,))
+        if self.now < started + timedelta(seconds=self.grace):  # it may not have been sent it yet
+            return Presence("waiting", f"not seen since {name} restarted at {clock_time(started)}", (name,))
         grace = format_duration(self.grace)
         return Presence(
             "resolved",
-            f"not seen in the {grace} since {name} restarted at {restart} (Prometheus resends firing alerts within that)",
+            f"not seen in the {grace} since {name} restarted at {_when(started)}"
+            " (Prometheus resends firing alerts within that)",
             (name,),
         )
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _joined(state: State, verdicts: list[Presence]) -> Presence:

@@ -30,7 +30,7 @@ from collections import defaultdict
 
 from textual.app import App
 from textual.binding import Binding, BindingType, InvalidBinding
-from textual.keys import Keys, key_to_character
+from textual.keys import KEY_NAME_REPLACEMENTS, Keys, _character_to_key, key_to_character
 from textual.screen import Screen
 
 from oncall_tui.ui.app import OncallApp
@@ -118,8 +118,10 @@ def known_ids() -> set[str]:
 
 
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
-NAMED_KEYS = {key.value.rpartition("+")[2] for key in Keys if not key.value.startswith("<")}
-"""Keys Textual has names for: escape, f2, pageup, … (and the letters and digits)."""
+NAMED_KEYS = {key.value.rpartition("+")[2] for key in Keys if not key.value.startswith("<")} | set(
+    KEY_NAME_REPLACEMENTS.values()
+)
+"""Keys Textual has names for: escape, f2, pageup, slash, minus, … (and the letters and digits)."""
 
 
 def _never_fires(key: str) -> str | None:
@@ -130,10 +132,16 @@ def _never_fires(key: str) -> str | None:
         return f"{wrong[0]!r} is not a modifier (write them in lower case: {', '.join(MODIFIERS)})"
     if len(name) == 1:
         if modifiers and name != name.lower():
-            return f"write {'+'.join([*modifiers, 'shift', name.lower()])} for a capital letter with {modifiers[0]}"
+            plain = [m for m in modifiers if m != "shift"]
+            if not plain:
+                return f"a capital letter is shift already: write {name}"
+            return f"write {'+'.join([*plain, 'shift', name.lower()])} for a capital letter with {plain[0]}"
         return None if name.isprintable() else "it is not a printable character"
-    if name in NAMED_KEYS or key_to_character(name) is not None:
-        return None
+    character = key_to_character(name)
+    if name in NAMED_KEYS or (
+        character is not None and character.isprintable() and _character_to_key(character) == name
+    ):
+        return None  # Textual's own name for it (question_mark, comma), not one it never sends (esc, null)
     return f"{name!r} is no key Textual knows (keys are like s, S, ctrl+s, f2, escape, pageup, question_mark)"
 
 

@@ -52,6 +52,8 @@ def describe_source(
         text = Text(f"{prefix}{name} ✓ {format_age((now - status.last_ok).total_seconds())}")
         if status.restarts and detail == DETAIL and status.started and status.epoch and now - status.epoch < RECENT:
             text.append(f" (restarted {clock_time(status.started)})")
+        if status.uptime_error and detail <= FAILING:  # its alerts are good; whether one resolved, unknown
+            text.append(" (uptime unreadable)", style="bold")
         return text
     if detail > FAILING:
         return Text(f"{prefix}{name} ✗ stale", style="bold")
