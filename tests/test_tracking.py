@@ -38,7 +38,7 @@ def board(now: datetime, *sources: SourceStatus, firing=None, ended=None, shown=
         for fp, by in (shown or {}).items()
     }
     statuses = {s.name: s for s in sources}
-    return Sightings(now, 120.0, statuses, firing or {}, ended or {}, {}, owners or {}, shown_by=starts)
+    return Sightings(now, 120.0, statuses, firing or {}, ended or {}, owners or {}, shown_by=starts)
 
 
 def test_firing_in_any_answer_is_firing() -> None:

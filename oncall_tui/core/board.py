@@ -157,8 +157,8 @@ class Board:
             shown.append((name, current if len(current) < len(alerts) else alerts, False))
         merged = merge(shown)
         owners = {a.fingerprint: a.sources for a in merged}
-        seen, shown_by = dict(self._last_seen), dict(self._shown_by)
-        judge = Sightings(now, self.resend_grace, statuses, firing, ended, seen, owners, shown_by=shown_by)
+        shown_by = dict(self._shown_by)
+        judge = Sightings(now, self.resend_grace, statuses, firing, ended, owners, shown_by=shown_by)
         # An alert that was on the screen and is in no answer now stays while its sources
         # have not said it resolved (a restart forgot it, or its source stopped answering).
         held = []
@@ -176,7 +176,7 @@ class Board:
         when = now if self.polls else datetime.min.replace(tzinfo=UTC)
         first_seen = {a.fingerprint: self.first_seen.get(a.fingerprint, when) for a in alerts}
         owners |= {a.fingerprint: a.sources for a in held}
-        return Sightings(now, self.resend_grace, statuses, firing, ended, seen, owners, alerts, shown_by), first_seen
+        return Sightings(now, self.resend_grace, statuses, firing, ended, owners, alerts, shown_by), first_seen
 
     def is_new(self, alert: Alert, within: float) -> bool:
         seen = self.first_seen.get(alert.fingerprint)

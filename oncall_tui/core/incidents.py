@@ -65,8 +65,6 @@ class LinkedAlert:
     """Its runbook_url (or runbook) annotation when it was linked: how its runbook is found."""
     sources: tuple[str, ...] = ()
     """The Alertmanagers that reported it when it was linked (none in older journals: any)."""
-    seen_at: datetime | None = None
-    """When the record last knew it firing: linked, or fired again."""
 
     def as_alert(self) -> Alert:
         """Enough of the alert to match its runbook again."""
@@ -145,7 +143,7 @@ class Incident:
             self.storm = bool(data.get("storm"))
             self.grew_at = event.ts if self.storm else None
             self.declared_at = _happened(self.pagerduty.get("created_at"), event)  # adopted: when PagerDuty opened it
-            self._link(data.get("alerts", []), event.ts)
+            self._link(data.get("alerts", []))
             impact = data.get("impact_start")
             self.impact_start = parse_time(impact, "impact_start") if impact else self.first_fired
         elif kind == "incident.acknowledged":
@@ -170,7 +168,7 @@ class Incident:
             self.mitigated_at = self.mitigated_at or self.resolved_at
             self._advance_to("Document")
         elif kind == "alert.linked":
-            self._link(data["alerts"] if "alerts" in data else [data], event.ts)  # one alert, in older journals
+            self._link(data["alerts"] if "alerts" in data else [data])  # one alert, in older journals
             if data.get("new_groups"):
                 self.grew_at = event.ts
         elif kind in ("alert.fired", "alert.resolved"):
@@ -179,9 +177,8 @@ class Incident:
                 link = self.alerts.get(fingerprint)
                 if link is not None:
                     link.firing = firing
-                    link.seen_at = event.ts if firing else link.seen_at
 
-    def _link(self, raws: list[dict[str, Any]], at: datetime) -> None:
+    def _link(self, raws: list[dict[str, Any]]) -> None:
         """Link alerts as the journal recorded them (`linked()`), in one new dict: the UI may be
         reading the old one, and a storm links thousands at once."""
         if not raws:
@@ -197,7 +194,6 @@ class Incident:
                 labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
                 runbook=str(raw.get("runbook") or ""),
                 sources=tuple(str(s) for s in raw.get("sources") or ()),
-                seen_at=at,
             )
             alerts[link.fingerprint] = link
         self.alerts = alerts

@@ -120,7 +120,7 @@ class Sightings:
     `firing` and `ended` hold, by fingerprint, the sources whose latest answer (only of
     sources whose last poll succeeded) showed the alert firing, or returned it ended.
     `shown_by` holds, by fingerprint and source, the processes (their starts, as each said
-    them) that have shown the alert; `last_seen`, when the console last saw it firing.
+    them) that have shown the alert.
     """
 
     now: datetime
@@ -128,7 +128,6 @@ class Sightings:
     sources: Mapping[str, SourceStatus]
     firing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     ended: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    last_seen: Mapping[str, datetime] = field(default_factory=dict)
     owners: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The sources that reported each alert when it was last seen."""
     alerts: list[Alert] = field(default_factory=list)
