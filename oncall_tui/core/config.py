@@ -295,6 +295,55 @@ class PagerDuty(Section):
         return token
 
 
+class PagerDutyEvents(Section):
+    """Pages sent to a PagerDuty service's Events API v2 integration: no REST API token needed."""
+
+    routing_key: SecretStr = Field(description="Write ${PD_ROUTING_KEY}: the integration key never goes in the file.")
+    url: str = Field(
+        "https://events.pagerduty.com/v2/enqueue",
+        description="The enqueue endpoint; https://events.eu.pagerduty.com/v2/enqueue for the EU region.",
+    )
+    ca_bundle: Path | None = Field(None, description="PEM file of CAs to trust; TLS is always verified.")
+    timeout: Seconds = Field(10.0, gt=0, description="Per-request timeout.")
+    retries: int = Field(3, ge=0, le=10, description="Attempts after a 429, a 5xx or a network error.")
+
+    @field_validator("url")
+    @classmethod
+    def _https_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(f"{url!r} is not an https URL like https://events.pagerduty.com/v2/enqueue")
+        return url
+
+    @field_validator("routing_key")
+    @classmethod
+    def _not_empty(cls, key: SecretStr) -> SecretStr:
+        if not key.get_secret_value().strip():
+            raise ValueError("routing_key is empty (is $PD_ROUTING_KEY set to something?)")
+        return key
+
+
+class Paging(Section):
+    """How escalating pages the next level: through the team's Alertmanager routes, or a
+    PagerDuty service's Events API. Without it, an escalation is recorded and nobody is paged."""
+
+    alertmanager: str | None = Field(
+        None,
+        description="The name of one of `alertmanagers`: a page is an alert (alertname OncallPage) posted to it, "
+        "delivered by its routes.",
+    )
+    pagerduty_events: PagerDutyEvents | None = None
+    repost_interval: Seconds = Field(
+        60.0, gt=0, description="Alertmanager: a standing page is posted again this often (it ends 5 intervals on)."
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Paging:
+        if (self.alertmanager is None) == (self.pagerduty_events is None):
+            raise ValueError("give paging either alertmanager: NAME or pagerduty_events: {routing_key: ...}")
+        return self
+
+
 class Config(Section):
     """The whole of config.yaml."""
 
@@ -311,6 +360,7 @@ class Config(Section):
     oncall: OnCall = Field(default_factory=OnCall)
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
     pagerduty: PagerDuty | None = None
+    paging: Paging | None = Field(None, description="How an escalation pages someone; absent: nobody is paged.")
     theme: str = Field("textual-dark", description="Any Textual theme name.")
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Binding id -> keys, e.g. {silence: ctrl+s}; see `?` for ids."
@@ -327,6 +377,17 @@ class Config(Section):
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"alertmanager name {name!r} is used twice")
+        return self
+
+    @model_validator(mode="after")
+    def _paging_known(self) -> Config:
+        if self.paging is None:
+            return self
+        if self.incidents.provider == "pagerduty":
+            raise ValueError("paging: with incidents.provider pagerduty, PagerDuty escalates by itself: remove paging:")
+        names = [am.name for am in self.alertmanagers]
+        if self.paging.alertmanager is not None and self.paging.alertmanager not in names:
+            raise ValueError(f"paging.alertmanager {self.paging.alertmanager!r} is not one of alertmanagers ({', '.join(names)})")
         return self
 
     @model_validator(mode="after")
@@ -388,7 +449,7 @@ def _explain(error: dict[str, Any]) -> str:
     if kind == "missing":
         return f"{_location(loc)}: required key is missing"
     message = error["msg"].removeprefix("Value error, ")
-    secret = any("token" in str(part) for part in loc)  # never echo what was given for a secret
+    secret = any(word in str(part) for part in loc for word in ("token", "routing_key"))  # never echo what was given for a secret
     if kind not in ("value_error", "assertion_error") and "input" in error and not secret:
         got = error["input"]
         shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__

@@ -65,6 +65,10 @@ class LinkedAlert:
     """Its runbook_url (or runbook) annotation when it was linked: how its runbook is found."""
     sources: tuple[str, ...] = ()
     """The Alertmanagers that reported it when it was linked (none in older journals: any)."""
+    generator_url: str = ""
+    summary: str = ""
+    resolved_at: datetime | None = None
+    """When its source last said it resolved (None while it fires)."""
 
     def as_alert(self) -> Alert:
         """Enough of the alert to match its runbook again."""
@@ -177,6 +181,7 @@ class Incident:
                 link = self.alerts.get(fingerprint)
                 if link is not None:
                     link.firing = firing
+                    link.resolved_at = None if firing else event.ts
 
     def _link(self, raws: list[dict[str, Any]]) -> None:
         """Link alerts as the journal recorded them (`linked()`), in one new dict: the UI may be
@@ -194,6 +199,8 @@ class Incident:
                 labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
                 runbook=str(raw.get("runbook") or ""),
                 sources=tuple(str(s) for s in raw.get("sources") or ()),
+                generator_url=str(raw.get("generator_url") or ""),
+                summary=str(raw.get("summary") or ""),
             )
             alerts[link.fingerprint] = link
         self.alerts = alerts
@@ -254,6 +261,8 @@ def linked(alert: Alert) -> dict[str, Any]:
         "labels": alert.labels,
         "runbook": alert.annotations.get("runbook_url") or alert.annotations.get("runbook") or "",
         "sources": list(alert.sources),
+        "generator_url": alert.generator_url,
+        "summary": alert.annotations.get("summary", ""),
     }
 
 
@@ -307,6 +316,8 @@ class IncidentDesk:
         # Writers hold the lock; the UI reads without it, so a dict it may be iterating is
         # replaced, never changed in place (`incidents` here, `alerts` of an incident).
         self.lock = threading.RLock()
+        self.oncall: Callable[[], list[dict[str, Any]]] | None = None
+        """Who is on call at each level now, recorded with each declaration (set by the console)."""
         self._declaring: set[tuple[str, ...]] = set()
         """Groups auto_declare is declaring right now (outside the lock, the provider may be slow)."""
 
@@ -435,13 +446,15 @@ class IncidentDesk:
         pagerduty: dict[str, Any] | None = None,
         agent: str | None = None,
         storm: bool = False,
+        oncall: list[dict[str, Any]] | None = None,
     ) -> Incident:
         """A new incident, optionally from alerts (its severity then follows the worst of them).
 
         With `pagerduty` (a reference), the incident already exists there: it is adopted, and
         the provider is not asked to create it again. With `agent`, the console declares it by
         itself (auto_declare, adopting from PagerDuty): nobody is its commander until someone
-        takes command.
+        takes command. `oncall`: who was on call at each level as it was declared
+        (`[{"level": 1, "users": ["alice"], "source": "ML Platform On-Call"}]`), for the postmortem.
         """
         alerts = list(alerts)
         if not title.strip():
@@ -462,6 +475,10 @@ class IncidentDesk:
         data = {"title": title, "severity": severity, "commander": commander, "alerts": [linked(a) for a in alerts]}
         if storm:
             data["storm"] = True
+        if oncall is None and self.oncall is not None:
+            oncall = self.oncall()
+        if oncall is not None:
+            data["oncall"] = oncall
         summary = f"Declared {severity}: {title}"
         try:
             if pagerduty:  # adopted: PagerDuty has it already
