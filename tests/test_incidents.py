@@ -108,7 +108,9 @@ def test_notes_todo_action_items_escalation_and_command(tmp_path: Path, clock: S
         "Note: db looks fine",
     ]
     event = d.escalate(incident.id, ["dana"])
-    assert incident.escalation_level == 2 and event.summary == "Escalated to level 2: dana"
+    assert incident.escalation_level == 2 and event.summary == (
+        "Escalated to level 2 (dana): nobody was paged: no paging is configured"
+    )
     d.set_severity(incident.id, "SEV-1")
     assert incident.severity == "SEV-1"
     bob = desk(tmp_path, clock, actor="bob")

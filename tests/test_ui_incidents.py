@@ -75,7 +75,8 @@ async def test_every_key_is_recorded(console: tuple[OncallApp, Pilot]) -> None:
     await pilot.press("y")
     await recorded(2)
     await pilot.press("e")
-    assert "Pages next: dana, erin" in str(app.screen.query_one("#confirm-detail").render())
+    assert "Escalate to level 2 (dana, erin)" in str(app.screen.query_one("#confirm-question").render())
+    assert "Nobody will be paged: no paging is configured" in str(app.screen.query_one("#confirm-detail").render())
     await pilot.press("y")
     await recorded(3)
     await pilot.press("v")
@@ -314,7 +315,12 @@ async def test_on_call_pane_and_handoffs_during_an_incident(
         assert "L1 bob  Primary" in pane and "until Fri 14:33 UTC (in 0m 55s)" in pane and "next alice" in pane
         assert "L2 dana" in pane
         await pilot.press("e")
-        assert "Pages next: dana" in str(app.screen.query_one("#confirm-detail").render())
+        assert "Escalate to level 2 (dana)" in str(app.screen.query_one("#confirm-question").render())
+        # who was on call at each level as it was declared is on the record, for the postmortem
+        assert incident.events[0].data["oncall"] == [
+            {"level": 1, "users": ["bob"], "source": "Primary"},
+            {"level": 2, "users": ["dana"], "source": "users"},
+        ]
         await pilot.press("escape")
         clock.advance(60)  # past the handoff
         app._tick()

@@ -210,5 +210,9 @@ class AlertmanagerClient:
             raise AlertmanagerError(f"{self.name}: silence response has no silenceID")
         return silence_id
 
+    async def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """`POST /api/v2/alerts`: send alerts, as Prometheus does (the console's pages)."""
+        await self._request("POST", "/api/v2/alerts", json=alerts)
+
     async def expire_silence(self, silence_id: str) -> None:
         await self._request("DELETE", f"/api/v2/silence/{silence_id}")

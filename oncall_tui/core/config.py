@@ -387,7 +387,9 @@ class Config(Section):
             raise ValueError("paging: with incidents.provider pagerduty, PagerDuty escalates by itself: remove paging:")
         names = [am.name for am in self.alertmanagers]
         if self.paging.alertmanager is not None and self.paging.alertmanager not in names:
-            raise ValueError(f"paging.alertmanager {self.paging.alertmanager!r} is not one of alertmanagers ({', '.join(names)})")
+            raise ValueError(
+                f"paging.alertmanager {self.paging.alertmanager!r} is not one of alertmanagers ({', '.join(names)})"
+            )
         return self
 
     @model_validator(mode="after")
@@ -449,7 +451,9 @@ def _explain(error: dict[str, Any]) -> str:
     if kind == "missing":
         return f"{_location(loc)}: required key is missing"
     message = error["msg"].removeprefix("Value error, ")
-    secret = any(word in str(part) for part in loc for word in ("token", "routing_key"))  # never echo what was given for a secret
+    secret = any(
+        word in str(part) for part in loc for word in ("token", "routing_key")
+    )  # never echo what was given for a secret
     if kind not in ("value_error", "assertion_error") and "input" in error and not secret:
         got = error["input"]
         shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__

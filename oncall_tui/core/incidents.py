@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.models import Alert, PayloadError, parse_time
+from oncall_tui.core.paging import AGENT as PAGING
+from oncall_tui.core.paging import Page, Pager, PageRequest, PagingError, closing
 from oncall_tui.core.private import private_dir
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.core.timeline import CONSOLE, Journal, JournalError, TimelineEvent, format_ts
@@ -43,6 +45,10 @@ INCIDENT_FILE = re.compile(r"^INC-(\d{8})-(\d{4})\.jsonl$")
 
 class IncidentError(Exception):
     """An action was refused or failed; `str()` is one line for the user."""
+
+
+class NotPagedError(IncidentError):
+    """No page of an escalation was accepted: recorded as failed, and `str()` says all of it."""
 
 
 def _happened(at: Any, event: TimelineEvent) -> datetime:
@@ -106,6 +112,10 @@ class Incident:
     """The PagerDuty incident this one is (id, number, url), if any."""
     merged: set[str] = field(default_factory=set)
     """Keys of what was merged in from outside (PagerDuty log entries and notes)."""
+    pages: dict[str, Page] = field(default_factory=dict)
+    """Every page an escalation delivered, by key, standing until it was ended at its service."""
+    page_failure: TimelineEvent | None = None
+    """The latest escalation whose page could not be sent, until an escalation goes through."""
     events: list[TimelineEvent] = field(default_factory=list)
 
     @classmethod
@@ -154,8 +164,23 @@ class Incident:
             self.status = "acknowledged"
             self.acknowledged_at = self.acknowledged_at or _happened(data.get("at"), event)
             self._advance_to("Assess")
+            for key in data.get("pages") or ():
+                if key in self.pages:
+                    self.pages[key].acked_by = event.actor
         elif kind == "incident.escalated":
             self.escalation_level = int(data.get("level", self.escalation_level + 1))
+            self.page_failure = None
+            for raw in data.get("paged") or ():
+                page = Page.from_data(raw, _happened(raw.get("at"), event), event.actor)
+                self.pages = {**self.pages, page.key: page}  # the UI may be reading the old dict
+        elif kind == "incident.action_failed" and data.get("action") == "incident.escalated":
+            self.page_failure = event
+        elif kind in ("page.acknowledged", "page.resolved"):
+            page = self.pages.get(data.get("key", ""))
+            if page is not None and kind == "page.acknowledged":
+                page.service_acked = True
+            elif page is not None:
+                page.resolved_at = event.ts
         elif kind == "incident.severity_changed":
             self.severity = data.get("to", self.severity)
         elif kind == "incident.stage_changed":
@@ -304,8 +329,11 @@ class IncidentDesk:
         actor: str,
         provider: IncidentProvider | None = None,
         clock: Callable[[], datetime] = utc_now,
+        pager: Pager | None = None,
     ) -> None:
         self.dir = data_dir / "incidents"
+        self.pager = pager
+        """How escalations page (None: they page nobody, and say so)."""
         self.actor = actor
         self.provider = provider or LocalProvider()
         self.clock = clock
@@ -456,7 +484,7 @@ class IncidentDesk:
         takes command. `oncall`: who was on call at each level as it was declared
         (`[{"level": 1, "users": ["alice"], "source": "ML Platform On-Call"}]`), for the postmortem.
         """
-        alerts = list(alerts)
+        alerts = [a for a in alerts if not a.is_page]  # a page belongs to its incident already
         if not title.strip():
             raise IncidentError("an incident needs a title")
         if severity is None:
@@ -497,18 +525,184 @@ class IncidentDesk:
         return incident
 
     def acknowledge(self, incident_id: str) -> TimelineEvent:
+        """The incident, and the standing pages of the levels that paged this person: once
+        recorded, those pages are ended at their service. A second responder acknowledges their
+        own page this way on an incident someone else already acknowledged."""
         incident = self._open(incident_id)
-        if incident.acknowledged_at:
+        mine = {p.level for p in incident.pages.values() if p.standing and self.actor in p.who}
+        keys = [p.key for p in incident.pages.values() if p.standing and not p.acked_by and p.level in mine]
+        if incident.acknowledged_at and not keys:
             raise IncidentError(f"{incident_id} is already acknowledged")
-        return self._record(incident, "incident.acknowledged", "Acknowledged", {})
+        levels = ", ".join(str(level) for level in sorted(mine))
+        summary = "Acknowledged" + (f" (the level {levels} page)" if keys else "")
+        event = self._record(incident, "incident.acknowledged", summary, {"pages": keys} if keys else {})
+        self.end_pages(incident)
+        return event
 
-    def escalate(self, incident_id: str, targets: list[str]) -> TimelineEvent:
+    def escalate(self, incident_id: str, targets: list[str], last_level: int | None = None) -> TimelineEvent:
+        """The next level, paged through `pager` when there is one: sent first, recorded as paged
+        only for the pages the service accepted. If none was accepted, the failure is recorded
+        (`incident.action_failed`), the level stays where it was, and NotPagedError says why.
+        `last_level`: the highest level configured; escalating past it is refused."""
         incident = self._open(incident_id)
         level = incident.escalation_level + 1
-        who = ", ".join(targets) or "nobody configured"
-        return self._record(
-            incident, "incident.escalated", f"Escalated to level {level}: {who}", {"level": level, "targets": targets}
+        if last_level is not None and level > last_level:
+            raise IncidentError(
+                f"level {incident.escalation_level} is the last escalation level: there is nobody further to page"
+            )
+        who = ", ".join(targets) or "nobody"
+        data: dict[str, Any] = {"level": level, "targets": targets}
+        if self.provider.name == "pagerduty" and incident.pagerduty.get("id"):  # PagerDuty's policy pages
+            summary = f"Escalated to level {level} in PagerDuty (on call there: {who})"
+            return self._record(incident, "incident.escalated", summary, data | {"escalated_in": "pagerduty"})
+        if self.pager is None or not targets:
+            data["unpaged"] = "no paging is configured" if self.pager is None else f"nobody is on call at level {level}"
+            return self._record(
+                incident,
+                "incident.escalated",
+                f"Escalated to level {level} ({who}): nobody was paged: {data['unpaged']}",
+                data,
+            )
+        pager = self.pager
+        request = PageRequest(
+            incident.id, incident.title, incident.severity, level, tuple(targets), self.actor, self._runbook(incident)
         )
+        paged, errors = [], {}
+        for page in pager.plan(request):  # outside the lock: a slow service must not hold up other writes
+            now = self.clock()
+            try:
+                detail = pager.send(page, now)
+            except PagingError as error:
+                errors[", ".join(page.who)] = str(error)
+                continue
+            paged.append(
+                {
+                    "key": page.key,
+                    "who": list(page.who),
+                    "level": level,
+                    "via": pager.via,
+                    "how": pager.how,
+                    "at": format_ts(now),
+                    "detail": detail,
+                    "body": page.body,
+                }
+            )
+        failed = {"via": pager.via, "how": pager.how, "page_error": errors} if errors else {}
+        if not paged:
+            reason = "; ".join(errors.values())
+            data |= failed | {"action": "incident.escalated", "error": reason}
+            with suppress(IncidentError):
+                self._write(
+                    incident, "incident.action_failed", f"Not paged: {who} through {pager.how} ({reason})", data
+                )
+            raise NotPagedError(f"Not paged: {who} through {pager.how}: {reason}. Level {level} was not escalated.")
+        names = ", ".join(n for p in paged for n in p["who"])
+        summary = f"Escalated to level {level}: paged {names} through {pager.how}"
+        if errors:
+            summary += "; not paged: " + ", ".join(f"{n} ({e})" for n, e in errors.items())
+        event = self._record(incident, "incident.escalated", summary, data | {"paged": paged} | failed)
+        self.end_pages(incident)  # the level below stands down
+        return event
+
+    @staticmethod
+    def _runbook(incident: Incident) -> str:
+        return next((a.runbook for a in incident.alerts.values() if a.runbook), "")
+
+    def end_pages(self, incident: Incident) -> list[str]:
+        """End, at their service, the pages the incident's state says are due to end, and record
+        each end (`page.resolved`, `page.acknowledged`: the console's, `agent: paging`) once.
+        A failure is recorded once per page and retried by `keep_pages`; returned, one line each."""
+        if self.pager is None:
+            return []
+        problems = []
+        for page, action, reason in closing(incident.pages, incident.is_open, incident.escalation_level):
+            if page.via != self.pager.via:
+                problems.append(
+                    f"{incident.id}: the page to {page.describe()} cannot be ended: paging is now {self.pager.how}"
+                )
+                continue
+            kind = (
+                "page.acknowledged" if action == "acknowledge" and self.pager.repost_every is None else "page.resolved"
+            )
+            action = "acknowledge" if kind == "page.acknowledged" else "resolve"
+            data = {
+                "key": page.key,
+                "who": list(page.who),
+                "level": page.level,
+                "via": page.via,
+                "how": page.how,
+                "reason": reason,
+            }
+            try:
+                self.pager.close(page, action, self.clock())
+            except PagingError as error:
+                failed = data | {"action": kind, "error": str(error)}
+                self._write_once(
+                    incident,
+                    "incident.action_failed",
+                    f"Failed to end the page to {page.describe()} ({error}); retrying",
+                    failed | {"agent": PAGING},
+                    lambda e, k=page.key, a=kind: (
+                        e.kind == "incident.action_failed" and e.data.get("key") == k and e.data.get("action") == a
+                    ),
+                )
+                problems.append(f"{incident.id}: the page to {page.describe()} is still standing: {error}")
+                continue
+            verb = "Acknowledged" if kind == "page.acknowledged" else "Ended"
+            self._write_once(
+                incident,
+                kind,
+                f"{verb} the page to {page.describe()}: {reason}",
+                data | {"agent": PAGING},
+                lambda e, k=page.key, kd=kind: e.kind == kd and e.data.get("key") == k,
+            )
+        return problems
+
+    def _write_once(
+        self, incident: Incident, kind: str, summary: str, data: dict[str, Any], same: Callable[[TimelineEvent], bool]
+    ) -> None:
+        """The console's own event, unless the journal (any console's) already has one like it."""
+        try:
+            self._write(incident, kind, summary, data, CONSOLE, unless=lambda events: any(same(e) for e in events))
+        except IncidentError:
+            pass  # the journal cannot be written: the console says so elsewhere, and retries
+
+    def keep_pages(self, posted: dict[str, datetime]) -> list[str]:
+        """Keep every page true at its service: end those due to end, and post standing ones again
+        before Alertmanager lets them lapse. `posted`: when this console last posted each page
+        (kept by the caller between rounds). A page another console ended after this one posted
+        it is ended again, so a late post cannot bring it back. Lines for the user, one a problem."""
+        pager = self.pager
+        if pager is None:
+            return []
+        problems = []
+        for incident in list(self.incidents.values()):
+            if not incident.pages:
+                continue
+            try:
+                incident = self.get(incident.id)
+            except IncidentError as error:
+                problems.append(str(error))
+                continue
+            problems += self.end_pages(incident)
+            now = self.clock()
+            for page in incident.pages.values():
+                if page.via != pager.via or pager.repost_every is None:
+                    continue
+                last = posted.get(page.key)
+                try:
+                    if page.standing and not page.service_acked:
+                        if last is None or (now - last).total_seconds() >= pager.repost_every:
+                            pager.repost(page, now)
+                            posted[page.key] = now
+                    elif last is not None and page.resolved_at is not None and last >= page.resolved_at:
+                        pager.close(page, "resolve", now)
+                        del posted[page.key]
+                    else:
+                        posted.pop(page.key, None)
+                except PagingError as error:
+                    problems.append(f"{incident.id}: the page to {page.describe()} was not posted again: {error}")
+        return problems
 
     def set_severity(self, incident_id: str, severity: str) -> TimelineEvent:
         incident = self._open(incident_id)
@@ -533,7 +727,9 @@ class IncidentDesk:
         incident = self._open(incident_id)
         if not resolution.strip():
             raise IncidentError("say in one line how it was resolved")
-        return self._record(incident, "incident.resolved", f"Resolved: {resolution}", {"resolution": resolution})
+        event = self._record(incident, "incident.resolved", f"Resolved: {resolution}", {"resolution": resolution})
+        self.end_pages(incident)
+        return event
 
     def note(self, incident_id: str, text: str) -> TimelineEvent:
         incident = self.get(incident_id)
@@ -637,6 +833,8 @@ class IncidentDesk:
             homes = self._homes(group_by)
             linked_now = {fp for i in self.open_incidents() for fp in i.alerts}
             for alert in alerts:
+                if alert.is_page:  # the console's own page: declaring from it would open a second incident
+                    continue
                 if alert.severity.lower() not in wanted or alert.state != "active" or alert.stale or alert.held:
                     continue
                 if alert.fingerprint in linked_now:

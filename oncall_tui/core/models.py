@@ -11,6 +11,8 @@ from oncall_tui.core.re2 import quote_meta
 
 SEVERITY_RANK = {"critical": 0, "page": 0, "error": 1, "warning": 2, "info": 3}
 """Lower sorts first. Unknown or missing severities sort after `info`."""
+PAGE_ALERTNAME = "OncallPage"
+"""The alertname of the console's own pages (core/paging.py), posted to Alertmanager."""
 
 
 class PayloadError(ValueError):
@@ -70,6 +72,11 @@ class Alert:
     @property
     def severity(self) -> str:
         return self.labels.get("severity", "")
+
+    @property
+    def is_page(self) -> bool:
+        """One of the console's own pages: shown as a page, never declared from, never paged about."""
+        return self.name == PAGE_ALERTNAME and bool(self.labels.get("incident"))
 
     @property
     def severity_rank(self) -> int:

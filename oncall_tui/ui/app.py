@@ -26,6 +26,7 @@ from oncall_tui.core.matchers import Filter, MatcherError, parse_filter
 from oncall_tui.core.models import Alert
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
+from oncall_tui.core.paging import build_pager
 from oncall_tui.core.private import recording_problem
 from oncall_tui.core.roster import LevelNow, Roster
 from oncall_tui.core.runbooks import RunbookLibrary
@@ -118,7 +119,9 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         provider = (
             PagerDutyProvider(self.pagerduty) if self.pagerduty and config.incidents.provider == "pagerduty" else None
         )
-        self.desk = IncidentDesk(config.data_dir, config.user.name, provider=provider, clock=clock)
+        pager = build_pager(config, self._pagerduty_waiting)
+        self.desk = IncidentDesk(config.data_dir, config.user.name, provider=provider, clock=clock, pager=pager)
+        self.desk.oncall = self.oncall_now
         self.follower = PollFollower(self.desk, config.incidents)
         self._storm_counted: tuple[tuple[str, int] | None, str] = (None, "")
         self.doubts: dict[str, dict[str, Presence]] = {}
@@ -262,6 +265,28 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self.call_from_thread(self.poll_alerts)
         if self.pagerduty:
             self.call_from_thread(self.poll_pagerduty)
+        if self.desk.pager and not self.read_only:
+            self.call_from_thread(self.keep_pages)
+
+    @work(thread=True, exclusive=True, group="pages", description="Keeping pages standing")
+    def keep_pages(self) -> None:
+        """Standing pages are posted again before Alertmanager lets them lapse, and pages due to
+        end (acknowledged, escalated past, resolved) are ended, retried until their service
+        accepts; each new problem is said once."""
+        posted: dict[str, datetime] = {}
+        told: set[str] = set()
+        pager, worker = self.desk.pager, get_current_worker()
+        assert pager is not None
+        every = min(5.0, pager.repost_every or 5.0)
+        while not worker.is_cancelled and not self._stopping.is_set():
+            problems = set(self.desk.keep_pages(posted))
+            for problem in sorted(problems - told):
+                self.call_from_thread(self.notify, problem, severity="error", timeout=15)
+            if told and not problems:
+                self.call_from_thread(self.notify, "Pages: every standing page is posted again.")
+            told = problems
+            self.call_from_thread(self.show_incident)
+            self._stopping.wait(every)
 
     def show_incident(self) -> None:
         incident = self.active_incident()
@@ -317,11 +342,28 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
                     self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error")
         self.call_from_thread(self.show_incident)
 
-    def escalation_targets(self, level: int) -> list[str]:
-        """Who escalating to `level` pages now: that level's schedule's on-call person, or its users."""
+    def escalation_plan(self, level: int) -> tuple[list[str], int | None] | str:
+        """Who escalating to `level` pages now (that level's schedule's on-call person, or its
+        users) and the last level there is; or why there is no such level to escalate to."""
         if self.oncall_from_pagerduty:
-            return next((list(lv.users) for lv in self._levels if lv.level == level), [])
-        return self.roster.paged_at(level, self.clock())
+            levels = [lv.level for lv in self._levels]
+            if not levels:
+                return "PagerDuty's on-call levels are not loaded yet (see the header); try again in a moment"
+            last = max(levels)
+            targets = next((list(lv.users) for lv in self._levels if lv.level == level), [])
+        else:
+            levels = [lv.level for lv in self.roster.escalation]
+            if not levels:
+                return "no escalation levels are configured (oncall.escalation in config.yaml)"
+            last = max(levels)
+            targets = self.roster.paged_at(level, self.clock())
+        if level > last:
+            return f"level {level - 1} is the last escalation level: there is nobody further to page"
+        return targets, last
+
+    def oncall_now(self) -> list[dict[str, object]]:
+        """Who is on call at each level now, as a declaration records it."""
+        return [{"level": lv.level, "users": list(lv.users), "source": lv.source} for lv in self._levels]
 
     # -- PagerDuty ------------------------------------------------------------------------
     def _pagerduty_waiting(self, message: str) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.binding import Binding
 
-from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError, default_title
+from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError, NotPagedError, default_title
 from oncall_tui.core.postmortem import render_markdown
 from oncall_tui.core.private import private_dir, write_private
 from oncall_tui.core.text import clean_line
@@ -118,6 +118,8 @@ class IncidentKeys:
     def _run_action(self: OncallApp, key: tuple[str, str], run: Callable[[], TimelineEvent]) -> None:
         try:
             event = run()
+        except NotPagedError as error:  # recorded as failed; the incident pane keeps the red line
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=30)
         except IncidentError as error:
             self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error", timeout=10)
         else:
@@ -166,16 +168,48 @@ class IncidentKeys:
         )
 
     def action_escalate(self: OncallApp) -> None:
+        if self._refuse_if_read_only():
+            return
         incident = self.active_incident()
         level = (incident.escalation_level if incident else 1) + 1
-        targets = self.escalation_targets(level)
-        who = ", ".join(targets) if targets else "nobody: no level configured in oncall.escalation"
+        plan = self.escalation_plan(level)
+        if isinstance(plan, str):  # refused before anything is asked: nothing to confirm
+            self.notify(f"Not escalated: {plan}", severity="error", timeout=10)
+            return
+        targets, last_level = plan
+        ask, detail = self._escalation_question(level, targets)
         self._act(
             "escalate",
-            "escalating",
-            lambda i: self.desk.escalate(i.id, targets),
-            ask=f"Escalate to level {level}?",
-            detail=f"Pages next: {who}",
+            "paging" if self.desk.pager and targets else "escalating",
+            lambda i: self.desk.escalate(i.id, targets, last_level),
+            ask=ask,
+            detail=detail,
+        )
+
+    def _escalation_question(self: OncallApp, level: int, targets: list[str]) -> tuple[str, str]:
+        """The confirmation says how the page will go, or plainly that nobody will be paged."""
+        who = ", ".join(clean_line(t, 40) for t in targets)
+        pager = self.desk.pager
+        if self.config.incidents.provider == "pagerduty":
+            return (
+                f"Escalate to level {level} in PagerDuty?",
+                f"PagerDuty's escalation policy pages level {level} (on call there now: {who or 'nobody'}).",
+            )
+        if pager is None:
+            return (
+                f"Escalate to level {level} ({who or 'nobody on call'})?",
+                "Nobody will be paged: no paging is configured (paging: in config.yaml). Only the escalation is recorded.",
+            )
+        if not targets:
+            return f"Escalate to level {level}?", f"Nobody will be paged: nobody is on call at level {level} now."
+        route = (
+            "PagerDuty's service routes it: its escalation policy decides who is notified."
+            if pager.repost_every is None
+            else f"Posted as alert OncallPage; the routes of {pager.how} deliver it."
+        )
+        return (
+            f"Page {who} through {pager.how} (level {level})?",
+            f"{route} It counts as paged only once {pager.how} accepts it.",
         )
 
     def action_advance_stage(self: OncallApp) -> None:

@@ -186,7 +186,8 @@ class AlertList(ScrollView, can_focus=True):
             right += f" {','.join(alert.sources)}"
         # On a narrow pane the name gives way first: age and state must always show.
         name_width = max(8, min(self._name_width, width - len(right) - 9 - 6))
-        name = Text(clean_line(alert.name, 300), style=text_style + Style(bold=True))
+        shown = f"page {alert.labels.get('oncall', '')}" if alert.is_page else alert.name
+        name = Text(clean_line(shown, 300), style=text_style + Style(bold=True))
         name.truncate(name_width, overflow="ellipsis", pad=True)  # by cells: wide characters line up too
         left = Text.assemble(
             ("✚" if alert.fingerprint in self.marked else " ", "bold"),
@@ -195,7 +196,12 @@ class AlertList(ScrollView, can_focus=True):
             name,
             " ",
         )
-        labels = Text(self._labels(alert), style=self.get_component_rich_style("alert-list--muted"))
+        described = (
+            f"{alert.labels['incident']} level {alert.labels.get('level', '?')}"
+            if alert.is_page
+            else self._labels(alert)
+        )
+        labels = Text(clean_line(described, 200), style=self.get_component_rich_style("alert-list--muted"))
         room = max(0, width - left.cell_len - len(right))
         labels.truncate(room, overflow="ellipsis", pad=True)
         line = Text.assemble(left, labels, (right, text_style))

@@ -79,6 +79,7 @@ class IncidentPane(Static):
                 text.append(f" · assigned to {clean_line(incident.assignee, 40)}")
         elif incident.assignee:
             text.append(f"\nassigned to {clean_line(incident.assignee, 40)}")
+        self._pages(text, incident)
         if incident.alerts:
             self._alerts(text, incident, doubts or {})
         metrics = []
@@ -92,6 +93,22 @@ class IncidentPane(Static):
         if pending:
             text.append(f"\n{pending}", style="bold italic")
         return text
+
+    @staticmethod
+    def _pages(text: Text, incident: Incident) -> None:
+        """Standing pages, as their services accepted them, and an escalation whose page failed."""
+        standing = [p for p in incident.pages.values() if p.standing]
+        if standing:
+            shown = ", ".join(
+                f"{clean_line(', '.join(p.who), 40)} L{p.level}" + (" (acked)" if p.acked_by else "")
+                for p in standing[:3]
+            )
+            text.append(f"\npaged {shown} through {clean_line(standing[0].how, 40)}")
+        failure = incident.page_failure
+        if failure is not None:
+            error = clean_line(str(failure.data.get("error", "")), 200)
+            who = clean_line(", ".join(failure.data.get("targets") or ()), 40)
+            text.append(f"\n✗ {who} NOT paged {failure.ts:%H:%M:%S}: {error} (e tries again)", style="bold red")
 
     @staticmethod
     def _alerts(text: Text, incident: Incident, doubts: Mapping[str, Presence]) -> None:
