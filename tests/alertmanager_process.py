@@ -36,14 +36,14 @@ def free_port() -> int:
 class RealAlertmanager:
     """One Alertmanager process with its own storage dir; `stop()` and `start()` again keep its data."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, config: str = CONFIG) -> None:
         if BINARY is None:
             raise RuntimeError("prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager)")
         self.workdir = workdir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
-        (workdir / "alertmanager.yml").write_text(CONFIG)
+        (workdir / "alertmanager.yml").write_text(config)
 
     def start(self, timeout: float = 30.0) -> RealAlertmanager:
         log = open(self.workdir / "alertmanager.log", "ab")

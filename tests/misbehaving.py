@@ -20,6 +20,10 @@ class Misbehaving:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
+
             def do_GET(self) -> None:
                 mode = outer.mode
                 if mode == "hang":

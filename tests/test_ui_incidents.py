@@ -394,3 +394,17 @@ async def test_an_event_recorded_while_the_timeline_draws_is_shown_next_time(clo
         pane.show(incident)
         await pilot.pause()
         assert [line.text.split(" ", 3)[-1] for line in pane.lines] == ["Note: first", "Note: second"]
+
+
+async def test_an_unpaged_escalation_says_so_and_the_last_level_is_refused(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    incident = await declared(app, pilot)
+    await pilot.press("e", "y")
+    await until(lambda: incident.escalation_level == 2 and not app.pending, what="the escalation")
+    event = incident.events[-1]
+    assert event.summary == "Escalated to level 2 (dana, erin): nobody was paged: no paging is configured"
+    assert event.data["unpaged"] == "no paging is configured" and "paged" not in event.data
+    await pilot.press("e")  # level 2 is the last: refused before anything is asked or recorded
+    assert not isinstance(app.screen, ConfirmScreen)
+    assert "Not escalated: level 2 is the last escalation level: there is nobody further to page" in notes(app)
+    assert [e.kind for e in incident.events] == ["incident.declared", "incident.escalated"]

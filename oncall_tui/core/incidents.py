@@ -685,13 +685,14 @@ class IncidentDesk:
                 problems.append(str(error))
                 continue
             problems += self.end_pages(incident)
+            due = {page.key for page, _, _ in closing(incident.pages, incident.is_open, incident.escalation_level)}
             now = self.clock()
             for page in incident.pages.values():
                 if page.via != pager.via or pager.repost_every is None:
                     continue
                 last = posted.get(page.key)
                 try:
-                    if page.standing and not page.service_acked:
+                    if page.standing and not page.service_acked and page.key not in due:
                         if last is None or (now - last).total_seconds() >= pager.repost_every:
                             pager.repost(page, now)
                             posted[page.key] = now

@@ -1,0 +1,246 @@
+"""Escalation pages for real: the console posts its page to the real Alertmanager 0.25, whose
+route delivers it to a webhook (what Slack or PagerDuty would be sent); acknowledging or
+resolving delivers its resolution. A page Alertmanager did not accept is never "paged"."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from oncall_tui.core.incidents import IncidentDesk, IncidentError, NotPagedError
+from oncall_tui.core.models import parse_time
+from oncall_tui.core.paging import AlertmanagerPager
+from oncall_tui.core.timefmt import utc_now
+from oncall_tui.core.timeline import format_ts
+from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.screens.confirm import ConfirmScreen
+from tests.alertmanager_process import BINARY, RealAlertmanager
+from tests.conftest import alert, make_config, until
+from tests.integration.conftest import _require
+from tests.misbehaving import Misbehaving
+from tests.webhook import WebhookReceiver, paging_config
+
+CRIT = alert(
+    "HighErrorRate", "critical", {"summary": "ml-api errors", "runbook_url": "high-error-rate.md"}, service="ml-api"
+)
+ESCALATION = {"escalation": [{"level": 1, "users": ["alice"]}, {"level": 2, "users": ["dana"]}]}
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def routed(tmp_path: Path, hook: WebhookReceiver) -> Iterator[RealAlertmanager]:
+    """The real Alertmanager, routing OncallPage to the webhook."""
+    _require(BINARY, "prometheus-alertmanager")
+    am = (
+        RealAlertmanager(tmp_path / "am", config=paging_config(hook.url)) if (tmp_path / "am").mkdir() is None else None
+    )
+    assert am is not None
+    am.start()
+    yield am
+    am.stop()
+
+
+def _config(url: str, tmp_path: Path, **overrides: object):
+    return make_config(
+        url, data_dir=str(tmp_path / "data"), oncall=ESCALATION, paging={"alertmanager": "prod"}, **overrides
+    )
+
+
+def _desk(config, actor: str, tmp_path: Path) -> IncidentDesk:
+    pager = AlertmanagerPager(config.alertmanagers, "prod", config.paging.repost_interval)
+    return IncidentDesk(tmp_path / "data", actor, pager=pager).load()
+
+
+def test_a_page_is_delivered_and_its_acknowledgement_resolves_it(
+    routed: RealAlertmanager, hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    config = _config(routed.url, tmp_path)
+    alice = _desk(config, "alice", tmp_path)
+    incident = alice.declare("ml-api returns 5xx", severity="SEV-2")
+    event = alice.escalate(incident.id, ["dana"], last_level=2)
+
+    firing = hook.wait_for("firing", alertname="OncallPage", oncall="dana")
+    assert firing["labels"] == {
+        "alertname": "OncallPage",
+        "incident": incident.id,
+        "level": "2",
+        "oncall": "dana",
+        "severity": "critical",
+    }
+    assert "Escalated to level 2 by alice" in firing["annotations"]["description"]
+    assert event.summary == "Escalated to level 2: paged dana through Alertmanager prod"
+    [paged] = event.data["paged"]
+    assert (paged["who"], paged["via"], paged["detail"]) == (["dana"], "alertmanager:prod", "accepted by prod")
+
+    dana = _desk(config, "dana", tmp_path)  # dana's console, on the same journals
+    ack = dana.acknowledge(incident.id)
+    assert ack.summary == "Acknowledged (the level 2 page)" and ack.who == "dana"
+    resolved = hook.wait_for("resolved", alertname="OncallPage", oncall="dana")
+    assert resolved["labels"]["incident"] == incident.id
+    ended = dana.get(incident.id).events[-1]
+    assert (ended.kind, ended.who) == ("page.resolved", "oncall-tui (paging)")
+    assert ended.summary == "Ended the page to dana (level 2) through Alertmanager prod: acknowledged by dana"
+    assert not dana.get(incident.id).pages[paged["key"]].standing
+
+
+def test_resolving_the_incident_resolves_its_page(
+    routed: RealAlertmanager, hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    desk = _desk(_config(routed.url, tmp_path), "alice", tmp_path)
+    incident = desk.declare("ml-api returns 5xx", severity="SEV-3")
+    desk.escalate(incident.id, ["dana"], last_level=2)
+    assert hook.wait_for("firing", oncall="dana")["labels"]["severity"] == "warning"  # SEV-3 pages as a warning
+    desk.resolve(incident.id, "rolled back")
+    hook.wait_for("resolved", oncall="dana")
+    assert [e.kind for e in incident.events][-2:] == ["incident.resolved", "page.resolved"]
+
+
+def test_a_stopped_alertmanager_is_a_failure_on_the_record_and_no_page(
+    routed: RealAlertmanager, tmp_path: Path
+) -> None:
+    desk = _desk(_config(routed.url, tmp_path), "alice", tmp_path)
+    incident = desk.declare("ml-api returns 5xx")
+    routed.stop()
+    with pytest.raises(NotPagedError, match=r"^Not paged: dana through Alertmanager prod: prod: unreachable"):
+        desk.escalate(incident.id, ["dana"], last_level=2)
+    assert incident.escalation_level == 1 and not incident.pages  # the level is not claimed
+    failed = incident.events[-1]
+    assert (failed.kind, failed.who, failed.data["action"]) == ("incident.action_failed", "alice", "incident.escalated")
+    assert "dana" in failed.data["page_error"] and "paged" not in failed.data
+    assert incident.page_failure is failed
+
+
+def test_a_400_is_a_failure_with_its_reason(tmp_path: Path) -> None:
+    broken = Misbehaving()
+    broken.mode = "status:400"
+    try:
+        desk = _desk(_config(broken.url, tmp_path), "alice", tmp_path)
+        incident = desk.declare("ml-api returns 5xx")
+        with pytest.raises(NotPagedError, match="HTTP 400 from /api/v2/alerts"):
+            desk.escalate(incident.id, ["dana"], last_level=2)
+        assert incident.escalation_level == 1 and incident.events[-1].kind == "incident.action_failed"
+    finally:
+        broken.close()
+
+
+def test_escalating_past_the_last_level_is_refused(routed: RealAlertmanager, tmp_path: Path) -> None:
+    desk = _desk(_config(routed.url, tmp_path), "alice", tmp_path)
+    incident = desk.declare("ml-api returns 5xx")
+    desk.escalate(incident.id, ["dana"], last_level=2)
+    with pytest.raises(IncidentError, match="level 2 is the last escalation level: there is nobody further to page"):
+        desk.escalate(incident.id, [], last_level=2)
+    assert [e.kind for e in incident.events] == ["incident.declared", "incident.escalated"]
+
+
+async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
+    routed: RealAlertmanager, hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    routed.post_alerts([CRIT])
+    config = _config(routed.url, tmp_path, incidents={"auto_declare": ["critical"]})
+    app = OncallApp(config)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: app.desk.open_incidents(), what="the auto-declared incident")
+        [incident] = app.desk.open_incidents()
+        await pilot.press("e")
+        assert isinstance(app.screen, ConfirmScreen)
+        question = str(app.screen.query_one("#confirm-question").render())
+        assert question == f"Page dana through Alertmanager prod (level 2) · {incident.id}?"
+        await pilot.press("y")
+        firing = await asyncio.to_thread(hook.wait_for, "firing", oncall="dana")
+        assert firing["labels"]["incident"] == incident.id
+        assert "Runbook: high-error-rate.md" in firing["annotations"]["description"]
+        await until(lambda: incident.escalation_level == 2 and not app.pending, what="the escalation recorded")
+        assert "paged dana L2 through Alertmanager prod" in str(app.incident_pane.render())
+
+        # the page comes back in the alert list: shown as a page of its incident, and nothing declared from it
+        await until(lambda: any(a.is_page for a in app.alert_list.alerts), what="the page in the alert list")
+        [page] = [a for a in app.alert_list.alerts if a.is_page]
+        row = app.alert_list.render_alert(page, 120).plain
+        assert "page dana" in row and f"{incident.id} level 2" in row
+        await until(lambda: app.follower is not None and len(app.board.alerts) == 2, what="both alerts merged")
+        app.action_refresh_now()
+        await pilot.pause()
+        assert len(app.desk.incidents) == 1  # a critical page declared no second incident
+        assert page.fingerprint not in incident.alerts
+
+        await pilot.press("R", *"rolled back", "enter")
+        await asyncio.to_thread(hook.wait_for, "resolved", oncall="dana")
+        await until(lambda: incident.events[-1].kind == "page.resolved", what="the page's end recorded")
+
+
+def test_a_standing_page_is_posted_again_and_a_late_post_is_ended_again(
+    routed: RealAlertmanager, tmp_path: Path
+) -> None:
+    offset = [0.0]
+
+    def clock() -> datetime:  # Alertmanager reads endsAt on its own (real) clock: step from now
+        return utc_now() + timedelta(seconds=offset[0])
+
+    config = _config(routed.url, tmp_path)
+    pager = AlertmanagerPager(config.alertmanagers, "prod", 60.0)
+    desk = IncidentDesk(tmp_path / "data", "alice", pager=pager, clock=clock).load()
+    incident = desk.declare("ml-api returns 5xx")
+    desk.escalate(incident.id, ["dana"], last_level=2)
+
+    def ends_at() -> datetime | None:
+        found = [
+            a for a in httpx.get(f"{routed.url}/api/v2/alerts", timeout=5).json() if a["labels"].get("oncall") == "dana"
+        ]
+        return parse_time(found[0]["endsAt"], "endsAt") if found else None
+
+    first = ends_at()
+    assert first is not None and 290 <= (first - utc_now()).total_seconds() <= 300  # five repost intervals
+    posted: dict[str, datetime] = {}
+    assert desk.keep_pages(posted) == []  # a console that just started posts every standing page at once
+    offset[0] = 30.0
+    desk.keep_pages(posted)
+    assert abs((ends_at() - first).total_seconds()) < 2  # not due yet: not posted again
+    offset[0] = 61.0
+    desk.keep_pages(posted)
+    assert 59 <= (ends_at() - first).total_seconds() <= 63  # posted again: it ends a minute later
+
+    other = IncidentDesk(tmp_path / "data", "dana", pager=pager, clock=lambda: utc_now()).load()
+    other.acknowledge(incident.id)  # dana's console ends the page...
+    assert ends_at() is None
+    [key] = incident.pages
+    posted[key] = clock()  # ...just before this console's late re-post brought it back
+    routed.post_alerts([{**incident.pages[key].body, "endsAt": format_ts(clock() + timedelta(minutes=5))}])
+    assert ends_at() is not None
+    offset[0] = 0.0  # the console's clock agrees with Alertmanager's again (the end is posted as "now")
+    assert desk.keep_pages(posted) == []
+    assert ends_at() is None and key not in posted  # ended again, and no longer posted
+    assert [e.kind for e in desk.get(incident.id).events].count("page.resolved") == 1
+
+
+def test_a_page_that_cannot_be_ended_is_said_once_and_ended_when_alertmanager_is_back(
+    routed: RealAlertmanager, tmp_path: Path
+) -> None:
+    desk = _desk(_config(routed.url, tmp_path), "dana", tmp_path)
+    incident = desk.declare("ml-api returns 5xx")
+    desk.escalate(incident.id, ["dana"], last_level=2)
+    routed.stop()
+    desk.acknowledge(incident.id)  # recorded: dana did acknowledge; the page's end is what failed
+    kinds = [e.kind for e in incident.events]
+    assert kinds[-2:] == ["incident.acknowledged", "incident.action_failed"]
+    failed = incident.events[-1]
+    assert failed.who == "oncall-tui (paging)" and failed.summary.startswith("Failed to end the page to dana (level 2)")
+    posted: dict[str, datetime] = {}
+    [problem] = desk.keep_pages(posted)
+    assert problem.startswith(
+        f"{incident.id}: the page to dana (level 2) through Alertmanager prod is still standing: "
+    )
+    assert [e.kind for e in incident.events] == kinds  # retried, not recorded again
+    routed.start()
+    assert desk.keep_pages(posted) == []
+    assert incident.events[-1].kind == "page.resolved" and not any(p.standing for p in incident.pages.values())
