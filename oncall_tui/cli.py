@@ -10,7 +10,7 @@ from pathlib import Path
 
 from oncall_tui import __version__
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
-from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, load_config
+from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, Paging, load_config
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.lint import lint
@@ -112,6 +112,8 @@ def run_demo(explicit: str | None, read_only: bool, dry_run: bool) -> int:
         demo = config.model_copy(
             update={
                 "alertmanagers": [AlertmanagerSource(name="demo", url=server.url)],
+                # escalations page through the simulator, so a page comes back in the alert list
+                "paging": Paging(alertmanager="demo"),
                 "data_dir": config.data_dir / "demo",  # demo incidents never mix with real ones
                 # runbook steps find harmless stand-ins for kubectl, curl and ssh first
                 "runbooks": config.runbooks.model_copy(update={"path": [DEMO_BIN, *config.runbooks.path]}),
