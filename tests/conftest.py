@@ -18,6 +18,7 @@ from oncall_tui.core.config import Config
 if TYPE_CHECKING:
     from oncall_tui.ui.app import OncallApp
 from oncall_tui.sim.pagerduty import PagerDutyServer, guide_account
+from oncall_tui.sim.pagerduty_events import EventsServer, SimEventsService
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
 
@@ -111,6 +112,18 @@ def pagerduty(clock: SteppedClock, tmp_path: Path) -> Iterator[PagerDutyServer]:
     certs = tmp_path / "certs"
     certs.mkdir()
     with PagerDutyServer(guide_account(TOKEN, clock), certs) as server:
+        yield server
+
+
+ROUTING_KEY = "R0utingKeySECRET7f3a9c5e1d2b4a60"  # 32 alphanumerics, as PagerDuty's are; grep-able like TOKEN
+
+
+@pytest.fixture
+def pagerduty_events(clock: SteppedClock, tmp_path: Path) -> Iterator[EventsServer]:
+    """The local HTTPS Events API v2 server, with one integration (ROUTING_KEY), on the stepped clock."""
+    certs = tmp_path / "events-certs"
+    certs.mkdir()
+    with EventsServer(SimEventsService([ROUTING_KEY], clock), certs) as server:
         yield server
 
 

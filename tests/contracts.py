@@ -81,17 +81,52 @@ def _pointer(*parts: str) -> str:
     return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-def validate_pagerduty(instance: Any, path: str, method: str, status: str | None = None) -> None:
-    """Raise jsonschema.ValidationError unless `instance` fits the request body of
-    `method path` (status None) or its response with `status`."""
-    doc = _pagerduty()
+def _validate_openapi(doc: dict[str, Any], instance: Any, path: str, method: str, status: str | None) -> None:
     where: tuple[str, ...] = ("paths", path, method, "requestBody")
     if status is not None:
+        responses = doc["paths"][path][method]["responses"]
+        if status not in responses and f"{status[0]}XX" in responses:
+            status = f"{status[0]}XX"  # OpenAPI's status ranges, e.g. 5XX
         where = ("paths", path, method, "responses", status)
-        ref = doc["paths"][path][method]["responses"][status].get("$ref")  # shared responses
+        ref = responses[status].get("$ref")  # shared responses
         if ref:
             where = tuple(part.replace("~1", "/").replace("~0", "~") for part in ref.removeprefix("#/").split("/"))
     where += ("content", "application/json", "schema")
     schema = {"$ref": _pointer(*where), "paths": doc["paths"], "components": doc["components"]}
     validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
     validator.validate(instance)
+
+
+def validate_pagerduty(instance: Any, path: str, method: str, status: str | None = None) -> None:
+    """Raise jsonschema.ValidationError unless `instance` fits the request body of
+    `method path` (status None) or its response with `status`."""
+    _validate_openapi(_pagerduty(), instance, path, method, status)
+
+
+# -- PagerDuty Events API v2 (OpenAPI 3.0) ------------------------------------------------------
+PAGERDUTY_EVENTS = CONTRACTS / "pagerduty-events-v2-openapiv3.json"
+
+
+def require_events_contract() -> None:
+    if not PAGERDUTY_EVENTS.is_file():
+        pytest.skip(f"contract file {PAGERDUTY_EVENTS} is absent (it lives in ../shared/contracts, beside the repo)")
+
+
+@cache
+def _events() -> dict[str, Any]:
+    doc = json.loads(PAGERDUTY_EVENTS.read_text())
+    # One place where the file says less than it means, patched here and nowhere else: its
+    # 400 and 429 responses name their shape only in a `description`
+    # ("#/components/responses/ArgumentError", "…/TooManyRequests"), which it never defines.
+    # The real API's 400 body ({"status", "message", "errors"}) is the file's own Error
+    # response, so both are checked against Error.
+    responses = doc["paths"]["/enqueue"]["post"]["responses"]
+    for status in ("400", "429"):
+        responses[status] = {"$ref": "#/components/responses/Error"}
+    return doc
+
+
+def validate_events(instance: Any, status: int | None = None) -> None:
+    """Raise jsonschema.ValidationError unless `instance` fits the request body of
+    `POST /enqueue` (status None) or its answer with `status` (a 5xx is the file's 5XX)."""
+    _validate_openapi(_events(), instance, "/enqueue", "post", None if status is None else str(status))

@@ -1,13 +1,16 @@
-"""The local HTTPS PagerDuty server, on the guide's team, and configs that point at it."""
+"""The local HTTPS PagerDuty servers (REST on the guide's team, and Events API v2), and configs
+and clients that point at them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from oncall_tui.core.config import PagerDuty
+from oncall_tui.core.config import PagerDuty, PagerDutyEvents
 from oncall_tui.core.pagerduty import PagerDutyApi
+from oncall_tui.core.pagerduty_events import EventsApi
 from oncall_tui.sim.pagerduty import PagerDutyServer
-from tests.conftest import TOKEN, SteppedClock
+from oncall_tui.sim.pagerduty_events import EventsServer
+from tests.conftest import ROUTING_KEY, TOKEN, SteppedClock
 
 
 def pd_section(server: PagerDutyServer, **overrides: Any) -> dict[str, Any]:
@@ -32,3 +35,25 @@ def api_for(
     api = PagerDutyApi(PagerDuty.model_validate(pd_section(server, **overrides)), email, waits.append, clock)
     api.backoff = 0.01
     return api, waits
+
+
+def events_config(server: EventsServer, **overrides: Any) -> PagerDutyEvents:
+    """`paging.pagerduty_events` pointing at the local Events API server, trusting its CA."""
+    raw: dict[str, Any] = {
+        "routing_key": ROUTING_KEY,
+        "url": server.enqueue_url,
+        "ca_bundle": str(server.ca_path),
+        "timeout": "5s",
+        "retries": 3,
+    }
+    raw.update(overrides)
+    return PagerDutyEvents.model_validate(raw)
+
+
+def events_api_for(server: EventsServer, **overrides: Any) -> tuple[EventsApi, list[str], list[float]]:
+    """A client, the list its "retrying" messages go to, and the pauses it asked for (recorded,
+    not slept: the pauses are checked, and the tests stay fast)."""
+    waits: list[str] = []
+    pauses: list[float] = []
+    api = EventsApi(events_config(server, **overrides), waits.append, pauses.append)
+    return api, waits, pauses

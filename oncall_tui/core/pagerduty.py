@@ -82,20 +82,27 @@ def _error_detail(response: Any) -> str:
     return clean_line(text, 200)
 
 
+def header_seconds(value: str | None, now: datetime) -> float | None:
+    """The wait a header such as `Retry-After` asks for: seconds, or an HTTP date (`now` is
+    what it is measured from). None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - now).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return seconds if math.isfinite(seconds) else None
+
+
 def wait_seconds(headers: Any, now: datetime, attempt: int) -> float:
     """How long a 429 asks us to wait: `ratelimit-reset` (seconds), else `Retry-After`, else back off."""
     for name in ("ratelimit-reset", "retry-after"):
-        value = headers.get(name)
-        if not value:
-            continue
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                seconds = (parsedate_to_datetime(value) - now).total_seconds()
-            except (TypeError, ValueError):
-                continue
-        return min(max(seconds, 0.5), MAX_WAIT)
+        seconds = header_seconds(headers.get(name), now)
+        if seconds is not None:
+            return min(max(seconds, 0.5), MAX_WAIT)
     return min(2.0**attempt, MAX_WAIT)
 
 

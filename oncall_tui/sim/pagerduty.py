@@ -6,19 +6,17 @@ header naming a known user on incident writes (400, code 2016), limit/offset/mor
 the `{"error": {"message", "code", "errors"}}` body, `incident_key` deduplication, and 429
 with rate-limit headers on demand (`fail`). `/oncalls` is computed by the console's own
 rotation engine from real schedules, never canned. Certificates come from `trustme` (a
-test dependency), so clients trust it only through a CA bundle.
+test dependency, see `loopback_https`), so clients trust it only through a CA bundle.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +26,7 @@ from oncall_tui.core.models import parse_time
 from oncall_tui.core.roster import build_schedule
 from oncall_tui.core.rotation import Schedule
 from oncall_tui.core.timefmt import utc_now
+from oncall_tui.sim.loopback_https import LoopbackHttpsServer, send_json
 
 BASE = "https://api.pagerduty.invalid"
 
@@ -433,6 +432,7 @@ class SimPagerDuty:
 class _Handler(BaseHTTPRequestHandler):
     server: PagerDutyServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait between them
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -451,14 +451,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload, extra = self.server.account.handle(method, url.path, parse_qs(url.query), headers, body)
         except PDError as error:
             status, payload = error.status, error.body
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, payload, extra)
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -470,42 +463,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("PUT")
 
 
-@functools.cache
-def _certificates() -> tuple[Any, Any]:
-    """A CA and a certificate for 127.0.0.1, made once per process (key generation is slow)."""
-    import trustme  # a test dependency: the server exists for tests and benches
-
-    ca = trustme.CA()
-    return ca, ca.issue_cert("127.0.0.1", "localhost")
-
-
-class PagerDutyServer(ThreadingHTTPServer):
+class PagerDutyServer(LoopbackHttpsServer):
     """Serves a SimPagerDuty over HTTPS on a free loopback port, from a daemon thread."""
 
-    daemon_threads = True
-
     def __init__(self, account: SimPagerDuty, cert_dir: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
         self.account = account
-        ca, leaf = _certificates()
-        self.ca_path = cert_dir / "pagerduty-test-ca.pem"
-        ca.cert_pem.write_to_path(str(self.ca_path))
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        leaf.configure_cert(context)
-        self.socket = context.wrap_socket(self.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.server_address[1]}"
-        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True, name="pagerduty-sim")
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that hung up or refused the certificate (the TLS tests do): not news
-
-    def __enter__(self) -> PagerDutyServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(_Handler, cert_dir, "pagerduty-test-ca.pem", "pagerduty-sim")
 
 
 def guide_account(token: str, clock: Callable[[], datetime] = utc_now) -> SimPagerDuty:
