@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.config import AlertmanagerSource, Config
 from oncall_tui.core.models import PAGE_ALERTNAME
+from oncall_tui.core.pagerduty_events import EventsApi, EventsError
 from oncall_tui.core.timeline import format_ts
 
 AGENT = "paging"
@@ -213,7 +214,7 @@ class PagerDutyEventsPager:
 
     via, how, repost_every = "pagerduty_events", "PagerDuty Events", None
 
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: EventsApi) -> None:
         self.api = api
 
     def plan(self, request: PageRequest) -> list[Outgoing]:
@@ -235,8 +236,6 @@ class PagerDutyEventsPager:
         return [Outgoing(f"{request.incident_id}-L{request.level}", request.targets, body)]
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        from oncall_tui.core.pagerduty_events import EventsError
-
         try:
             return getattr(self.api, method)(*args, **kwargs)
         except EventsError as error:
@@ -261,7 +260,5 @@ def build_pager(config: Config, on_wait: Any = None) -> Pager | None:
         return None
     if paging.alertmanager is not None:
         return AlertmanagerPager(config.alertmanagers, paging.alertmanager, paging.repost_interval)
-    from oncall_tui.core.pagerduty_events import EventsApi
-
     assert paging.pagerduty_events is not None
     return PagerDutyEventsPager(EventsApi(paging.pagerduty_events, on_wait))
