@@ -45,7 +45,7 @@ class IncidentError(Exception):
     """An action was refused or failed; `str()` is one line for the user."""
 
 
-def _happened(at: Any, event: TimelineEvent) -> datetime:
+def happened(at: Any, event: TimelineEvent) -> datetime:
     """When it happened: `at` for what was done elsewhere (PagerDuty says when), else when it was recorded."""
     if at:
         with suppress(PayloadError):
@@ -146,13 +146,13 @@ class Incident:
             self.declared_by = event.who
             self.storm = bool(data.get("storm"))
             self.grew_at = event.ts if self.storm else None
-            self.declared_at = _happened(self.pagerduty.get("created_at"), event)  # adopted: when PagerDuty opened it
+            self.declared_at = happened(self.pagerduty.get("created_at"), event)  # adopted: when PagerDuty opened it
             self._link(data.get("alerts", []))
             impact = data.get("impact_start")
             self.impact_start = parse_time(impact, "impact_start") if impact else self.first_fired
         elif kind == "incident.acknowledged":
             self.status = "acknowledged"
-            self.acknowledged_at = self.acknowledged_at or _happened(data.get("at"), event)
+            self.acknowledged_at = self.acknowledged_at or happened(data.get("at"), event)
             self._advance_to("Assess")
         elif kind == "incident.escalated":
             self.escalation_level = int(data.get("level", self.escalation_level + 1))
@@ -168,7 +168,7 @@ class Incident:
             self.assignee = data.get("to", "")
         elif kind == "incident.resolved":
             self.status, self.resolution = "resolved", data.get("resolution", "")
-            self.resolved_at = _happened(data.get("at"), event)
+            self.resolved_at = happened(data.get("at"), event)
             self.mitigated_at = self.mitigated_at or self.resolved_at
             self._advance_to("Document")
         elif kind == "alert.linked":
