@@ -545,3 +545,9 @@ def test_each_way_a_step_can_end(tmp_path: Path, clock: SteppedClock) -> None:
         " stopped before recording it",
     ]
     assert response.count("  ```sh\n  run ") == 5 and "  and check\n  ```" in response  # each command, two lines
+
+
+def test_the_readme_shows_the_golden_postmortem() -> None:
+    excerpt = (ROOT / "README.md").read_text().split("`````markdown\n")[1].split("\n`````")[0]
+    golden = GOLDEN.read_text().splitlines()
+    assert [line for line in excerpt.splitlines() if line != "…" and line not in golden] == []
