@@ -85,8 +85,9 @@ def test_failure_and_the_postmortem_response(tmp_path: Path, desk: IncidentDesk)
     finished = desk.get(incident.id).events[-1]
     assert finished.data["exit_code"] == 4 and finished.data["output_tail"] == "failing\n"
     response = render_markdown(desk.get(incident.id)).split("## Response")[1].split("## Resolution")[0]
-    assert "Finished step 2 “Fail”: exit 4 in " in response
-    assert "`echo failing >&2; exit 4`" in response
+    assert "- 14:32:05 alice: step 2 “Fail” of pod-crash-looping.md: exit 4 in " in response
+    assert "  ```sh\n  echo failing >&2; exit 4\n  ```" in response  # the command as it ran, in a block
+    assert "  ```text\n  failing\n  ```" in response  # and what it printed
 
 
 def test_backticks_in_a_label_cannot_break_the_postmortems_code(tmp_path: Path, desk: IncidentDesk) -> None:
@@ -96,9 +97,9 @@ def test_backticks_in_a_label_cannot_break_the_postmortems_code(tmp_path: Path, 
     prepared = prepare(runbook, runbook.steps[0], model_alert("PodCrashLooping", pod=hostile), RunbooksConfig())
     StepRun(desk, incident.id, prepared, dry_run=True).run()
     response = render_markdown(desk.get(incident.id)).split("## Response")[1].split("## Resolution")[0]
-    tokens = MarkdownIt().parseInline(response.strip().splitlines()[-1])[0].children
-    codes = [t.content for t in tokens if t.type == "code_inline"]
-    assert codes == [prepared.command.strip()]  # one code span, holding the whole command
+    blocks = [t.content for t in MarkdownIt("commonmark").parse(response) if t.type == "fence"]
+    assert blocks == [prepared.command.removesuffix("\n") + "\n"]  # one block, holding the whole command
+    assert "`" * 4 + "sh\n" in response  # fenced by more backticks than any run inside
 
 
 def test_dry_run_records_the_command_and_runs_nothing(tmp_path: Path, desk: IncidentDesk) -> None:

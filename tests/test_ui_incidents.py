@@ -235,6 +235,9 @@ async def test_automatic_events_and_auto_declare(sim: SimServer, clock: SteppedC
         assert len(app.desk.incidents) == 1 and len(incident.events) == 1  # once, not once a poll
         await pilot.press("s", *"fixing", "enter")  # silence the linked alert
         await until(lambda: any(e.kind == "silence.created" for e in incident.events), what="the silence event")
+        [silenced] = [e for e in incident.events if e.kind == "silence.created"]  # as the form sent it
+        assert (silenced.data["created_by"], silenced.data["comment"]) == ("alice", "fixing")
+        assert silenced.data["starts_at"] < silenced.data["ends_at"] and silenced.data["ends_at"].endswith("Z")
         sim.store.resolve(FIRING[0]["labels"])
         await until(lambda: any(e.kind == "alert.resolved" for e in incident.events), what="the resolution")
         assert [e.kind for e in incident.events].count("alert.resolved") == 1

@@ -51,7 +51,7 @@ class NotPagedError(IncidentError):
     """No page of an escalation was accepted: recorded as failed, and `str()` says all of it."""
 
 
-def _happened(at: Any, event: TimelineEvent) -> datetime:
+def happened(at: Any, event: TimelineEvent) -> datetime:
     """When it happened: `at` for what was done elsewhere (PagerDuty says when), else when it was recorded."""
     if at:
         with suppress(PayloadError):
@@ -156,13 +156,13 @@ class Incident:
             self.declared_by = event.who
             self.storm = bool(data.get("storm"))
             self.grew_at = event.ts if self.storm else None
-            self.declared_at = _happened(self.pagerduty.get("created_at"), event)  # adopted: when PagerDuty opened it
+            self.declared_at = happened(self.pagerduty.get("created_at"), event)  # adopted: when PagerDuty opened it
             self._link(data.get("alerts", []))
             impact = data.get("impact_start")
             self.impact_start = parse_time(impact, "impact_start") if impact else self.first_fired
         elif kind == "incident.acknowledged":
             self.status = "acknowledged"
-            self.acknowledged_at = self.acknowledged_at or _happened(data.get("at"), event)
+            self.acknowledged_at = self.acknowledged_at or happened(data.get("at"), event)
             self._advance_to("Assess")
             for key in data.get("pages") or ():
                 if key in self.pages:
@@ -171,7 +171,7 @@ class Incident:
             self.escalation_level = int(data.get("level", self.escalation_level + 1))
             self.page_failure = None
             for raw in data.get("paged") or ():
-                page = Page.from_data(raw, _happened(raw.get("at"), event), event.actor)
+                page = Page.from_data(raw, happened(raw.get("at"), event), event.actor)
                 self.pages = {**self.pages, page.key: page}  # the UI may be reading the old dict
         elif kind == "incident.action_failed" and data.get("action") == "incident.escalated":
             self.page_failure = event
@@ -193,7 +193,7 @@ class Incident:
             self.assignee = data.get("to", "")
         elif kind == "incident.resolved":
             self.status, self.resolution = "resolved", data.get("resolution", "")
-            self.resolved_at = _happened(data.get("at"), event)
+            self.resolved_at = happened(data.get("at"), event)
             self.mitigated_at = self.mitigated_at or self.resolved_at
             self._advance_to("Document")
         elif kind == "alert.linked":

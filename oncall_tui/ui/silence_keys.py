@@ -13,6 +13,7 @@ from oncall_tui.core.incidents import IncidentError
 from oncall_tui.core.matchers import MatcherError, format_matchers, matchers_for, matches
 from oncall_tui.core.models import Silence, SilenceMatcher, SilenceRequest
 from oncall_tui.core.text import clean_line
+from oncall_tui.core.timeline import format_ts
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
@@ -82,7 +83,9 @@ class SilenceKeys:
         self.notify(f"Silence {verb}: " + ", ".join(f"{i} on {s}" for s, i in created))
         for _, silence_id in created:
             summary = f"Silence {silence_id} {verb} for {format_duration((request.ends_at - request.starts_at).total_seconds())}"
-            await asyncio.to_thread(self._record_silence, "silence.created", silence_id, request.matchers, summary)
+            await asyncio.to_thread(
+                self._record_silence, "silence.created", silence_id, request.matchers, summary, request
+            )
         self._after_silence_change()
 
     @work(group="writes", description="Expiring a silence")
@@ -104,14 +107,27 @@ class SilenceKeys:
             self.screen.action_reload()
 
     def _record_silence(
-        self: OncallApp, kind: str, silence_id: str, matchers: tuple[SilenceMatcher, ...], summary: str
+        self: OncallApp,
+        kind: str,
+        silence_id: str,
+        matchers: tuple[SilenceMatcher, ...],
+        summary: str,
+        request: SilenceRequest | None = None,
     ) -> None:
-        """A silence on an incident's alerts goes into that incident's timeline."""
+        """A silence on an incident's alerts goes into that incident's timeline; with the
+        `request` that made it, its window, author and comment too, for the postmortem."""
         for incident in self.desk.open_incidents():
             hit = [a for a in self.board.alerts if a.fingerprint in incident.alerts and _catches(matchers, a.labels)]
             mentioned = any(e.data.get("silence_id") == silence_id for e in incident.events)
             if hit or mentioned:
-                data = {"silence_id": silence_id, "matchers": [str(m) for m in matchers]}
+                data: dict[str, object] = {"silence_id": silence_id, "matchers": [str(m) for m in matchers]}
+                if request is not None:
+                    data |= {
+                        "starts_at": format_ts(request.starts_at),
+                        "ends_at": format_ts(request.ends_at),
+                        "created_by": request.created_by,
+                        "comment": request.comment,
+                    }
                 try:
                     self.desk.record(incident.id, kind, summary, data)
                 except IncidentError as error:
