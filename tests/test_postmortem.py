@@ -13,9 +13,10 @@ import pytest
 from markdown_it import MarkdownIt
 
 from oncall_tui.cli import main
-from oncall_tui.core.config import RunbooksConfig
+from oncall_tui.core.config import AlertmanagerSource, RunbooksConfig
 from oncall_tui.core.incidents import Incident, IncidentDesk, default_title
 from oncall_tui.core.models import Alert
+from oncall_tui.core.paging import AlertmanagerPager
 from oncall_tui.core.postmortem import render_json, render_markdown
 from oncall_tui.core.postmortem_text import visible
 from oncall_tui.core.report import build as build_report
@@ -24,6 +25,8 @@ from oncall_tui.core.runbooks import parse_runbook
 from oncall_tui.core.step_runs import StepRun, prepare
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timeline import format_ts
+from oncall_tui.sim.server import SimServer
+from oncall_tui.sim.store import SimAlertmanager
 from tests.conftest import ROOT, SteppedClock
 from tests.runbook_world import write
 
@@ -94,7 +97,14 @@ def fixed_incident(data_dir: Path, clock: SteppedClock) -> Incident:
     minutes. alice, on call, acknowledges, silences the alert and pages dana (level 2), who
     acknowledges her page; bob takes command; alice rolls back with a runbook step; the
     schedule hands level 1 to carol; the alert resolves; bob resolves the incident."""
-    desk = IncidentDesk(data_dir, "alice", clock=clock).load()
+    with SimServer(SimAlertmanager(clock=clock)) as prod:
+        return _fixed_incident(
+            data_dir, clock, AlertmanagerPager([AlertmanagerSource(name="prod", url=prod.url)], "prod", 60)
+        )
+
+
+def _fixed_incident(data_dir: Path, clock: SteppedClock, pager: AlertmanagerPager) -> Incident:
+    desk = IncidentDesk(data_dir, "alice", clock=clock, pager=pager).load()
     alert = Alert(
         "63027957d6031f6a",
         {"alertname": "HighErrorRate", "severity": "critical", "service": "ml-api", "namespace": "ml"},
@@ -106,8 +116,8 @@ def fixed_incident(data_dir: Path, clock: SteppedClock) -> Incident:
         sources=("prod",),
     )
     incident = desk.declare("ml-api returns 5xx", [alert], oncall=ONCALL)
-    bob = IncidentDesk(data_dir, "bob", clock=clock).load()
-    dana = IncidentDesk(data_dir, "dana", clock=clock).load()
+    bob = IncidentDesk(data_dir, "bob", clock=clock, pager=pager).load()
+    dana = IncidentDesk(data_dir, "dana", clock=clock, pager=pager).load()
     silenced = {
         "silence_id": SILENCE_ID,
         "matchers": ['alertname="HighErrorRate"', 'service="ml-api"'],
@@ -127,36 +137,9 @@ def fixed_incident(data_dir: Path, clock: SteppedClock) -> Incident:
                 silenced | {"starts_at": format_ts(clock.now), "ends_at": format_ts(clock.now + timedelta(hours=1))},
             ),
         ),
-        (
-            80,
-            lambda: desk.record(
-                incident.id,
-                "incident.escalated",
-                "Escalated to level 2: dana",
-                {
-                    "level": 2,
-                    "targets": ["dana"],
-                    "paged": [PAGE | {"at": format_ts(clock.now), "detail": "accepted by prod"}],
-                },
-            ),
-        ),
-        (
-            70,
-            lambda: dana.record(
-                incident.id, "incident.acknowledged", "Acknowledged (the level 2 page)", {"pages": [PAGE["key"]]}
-            ),
-        ),
-        (
-            1,
-            lambda: desk.record(
-                incident.id,
-                "page.acknowledged",
-                f"Page {PAGE['key']} acknowledged at Alertmanager prod: acknowledged by dana",
-                PAGE | {"reason": "acknowledged by dana"},
-                agent="paging",
-            ),
-        ),
-        (29, lambda: bob.take_command(incident.id)),
+        (80, lambda: desk.escalate(incident.id, ["dana"], last_level=2)),  # through the simulator's API
+        (70, lambda: dana.acknowledge(incident.id)),  # her page: Alertmanager resolves it
+        (30, lambda: bob.take_command(incident.id)),
         (40, lambda: run_rollback(desk, incident.id, alert, clock)),  # 14:38:40, 9 s on the step's clock
         (
             71,
@@ -184,16 +167,6 @@ def fixed_incident(data_dir: Path, clock: SteppedClock) -> Incident:
             ),
         ),
         (91, lambda: bob.resolve(incident.id, "rolled back deploy 42")),
-        (
-            1,
-            lambda: desk.record(
-                incident.id,
-                "page.resolved",
-                f"Page {PAGE['key']} resolved at Alertmanager prod: the incident was resolved",
-                PAGE | {"reason": "the incident was resolved"},
-                agent="paging",
-            ),
-        ),
     ]
     for seconds, action in steps:
         clock.advance(seconds)
@@ -483,7 +456,7 @@ def test_pages_say_what_was_delivered_what_was_not_and_why_nobody_was_paged(
     ]
     response = section(rendered, "## Response", "## Resolution")
     assert response[0] == (
-        "- 14:32:05 alice: Escalated to level 2: dana, erin — page to dana via Alertmanager prod: delivered; page to"
+        "- 14:32:05 alice: Escalated to level 2 — page to dana via Alertmanager prod: delivered; page to"
         " erin: not delivered: Alertmanager prod: unreachable (connection refused)"
     )
     assert response[1].startswith("- 14:33:05 alice: escalation to level 3 failed — page to frank via Alertmanager")

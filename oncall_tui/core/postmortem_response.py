@@ -150,8 +150,13 @@ def _line(event: TimelineEvent, day: datetime | None) -> str:
     if is_page_attempt(event):
         pages, note = paging(event)
         outcomes = [p.short() for p in pages] + ([note] if note else [])
-        if event.kind == "incident.action_failed":
-            text = f"escalation to level {cell(str(data.get('level', '?')))} failed"
+        level = cell(str(data.get("level", "?")))
+        # the outcomes say who was paged and how: the summary would say it twice
+        text = (
+            f"escalation to level {level} failed"
+            if event.kind == "incident.action_failed"
+            else f"Escalated to level {level}"
+        )
         text += " — " + "; ".join(outcomes)
     elif event.kind in PAGE_ENDS:
         verb = "acknowledged" if event.kind == "page.acknowledged" else "ended"
