@@ -153,12 +153,26 @@ def run_check(path: Path, config: Config) -> int:
     problem = recording_problem(config.data_dir)
     print(f"data_dir  FAILED {problem}" if problem else f"data_dir  ok {config.data_dir} can be written")
     results.append((problem is None, ""))
+    print(f"paging  {_paging_line(config)}")
     if config.pagerduty:
         pagerduty = _check_pagerduty(config)
         for ok, line in pagerduty:
             print(f"pagerduty  {'ok' if ok else 'FAILED'} {line}")
         results += pagerduty
     return EXIT_OK if all(ok for ok, _ in results) else EXIT_CHECK_FAILED
+
+
+def _paging_line(config: Config) -> str:
+    """How `e` pages, said without sending anything: a test page would page someone."""
+    paging = config.paging
+    if paging is None:
+        if config.incidents.provider == "pagerduty":
+            return "PagerDuty's escalation policy pages (incidents.provider: pagerduty)"
+        return "none: escalations are recorded and nobody is paged (add paging: to page)"
+    if paging.alertmanager:
+        return f"through Alertmanager {paging.alertmanager} (reached above): route alertname=\"OncallPage\" there"
+    assert paging.pagerduty_events is not None
+    return f"through PagerDuty Events at {paging.pagerduty_events.url} (not sent: a test event would page someone)"
 
 
 def _check_runbooks(config: Config) -> list[tuple[bool, str]]:

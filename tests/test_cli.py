@@ -47,7 +47,14 @@ def test_check_reaches_every_alertmanager(tmp_path: Path, sim: SimServer) -> Non
         f"alertmanager  ok am0: ready, version 0.25.0-oncall-tui-sim, cluster disabled  ({sim.url})",
         f"runbooks  none: {tmp_path / 'runbooks'} is not a directory (runbooks.dir)",
         f"data_dir  ok {tmp_path / 'xdg-data' / 'oncall-tui'} can be written",
+        "paging  none: escalations are recorded and nobody is paged (add paging: to page)",
     ]
+    path.write_text(path.read_text() + "paging: {alertmanager: am0}\n")
+    done = oncall_tui("check", env={"ONCALL_TUI_CONFIG": str(path)})
+    assert (
+        done.returncode == 0
+        and 'paging  through Alertmanager am0 (reached above): route alertname="OncallPage" there' in done.stdout
+    )
 
 
 def test_check_reads_every_runbook(tmp_path: Path, sim: SimServer) -> None:

@@ -146,3 +146,38 @@ def test_data_dir_expands_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("HOME", str(tmp_path))
     config = parse_config(GOOD + "data_dir: ~/oncall\n", "cfg.yaml", {})
     assert config.data_dir == tmp_path / "oncall"
+
+
+@pytest.mark.parametrize(
+    ("paging", "expected"),
+    [
+        ("paging: {alertmanager: dr}", "paging.alertmanager 'dr' is not one of alertmanagers (prod)"),
+        ("paging: {}", "give paging either alertmanager: NAME or pagerduty_events: {routing_key: ...}"),
+        (
+            "paging: {alertmanager: prod, pagerduty_events: {routing_key: abc}}",
+            "give paging either alertmanager: NAME or pagerduty_events",
+        ),
+        (
+            "paging: {alertmanager: prod}\nincidents: {provider: pagerduty}\npagerduty: {token: t, service_ids: [P]}",
+            "with incidents.provider pagerduty, PagerDuty escalates by itself: remove paging:",
+        ),
+        ("paging: {pagerduty_events: {routing_key: '  '}}", "routing_key is empty"),
+        (
+            "paging: {pagerduty_events: {routing_key: k, url: 'http://events.example'}}",
+            "is not an https URL like https://events.pagerduty.com/v2/enqueue",
+        ),
+    ],
+)
+def test_paging_problems_are_named(paging: str, expected: str) -> None:
+    found = problems(GOOD + paging + "\nuser: {name: alice, email: a@example.com}\n")
+    assert any(expected in line for line in found), found
+
+
+def test_a_routing_key_is_never_echoed() -> None:
+    found = problems(GOOD + "paging: {pagerduty_events: {routing_key: [SECRET-KEY-123]}}\n")
+    assert found and not any("SECRET-KEY-123" in line for line in found)
+
+
+def test_paging_through_an_alertmanager_and_its_route_example_parse() -> None:
+    config = parse_config(GOOD + "paging: {alertmanager: prod, repost_interval: 30s}\n", "cfg.yaml", {})
+    assert config.paging is not None and config.paging.alertmanager == "prod" and config.paging.repost_interval == 30

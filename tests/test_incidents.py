@@ -385,3 +385,26 @@ def test_an_alert_joins_the_incident_that_holds_its_group(tmp_path: Path, clock:
     assert d.of_group(pod("b", clock, fp="b4").labels, group_by) is later  # the latest open one
     d.resolve(later.id, "done")
     assert d.of_group(pod("b", clock, fp="b4").labels, group_by) is first
+
+
+def test_the_consoles_own_page_is_never_declared_from_nor_linked(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    page = Alert(
+        "p1",
+        {
+            "alertname": "OncallPage",
+            "incident": "INC-20261127-0001",
+            "level": "2",
+            "oncall": "dana",
+            "severity": "critical",
+        },
+        {"summary": "Page for dana"},
+        clock.now,
+        None,
+        "",
+        "active",
+    )
+    assert page.is_page
+    assert d.auto_declare([page], ["critical"], ["alertname", "service"]) == []  # no second incident from a page
+    incident = d.declare("by hand", [page])
+    assert incident.alerts == {}  # never linked, so never counted as an alert in reports
