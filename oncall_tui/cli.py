@@ -170,7 +170,7 @@ def _paging_line(config: Config) -> str:
             return "PagerDuty's escalation policy pages (incidents.provider: pagerduty)"
         return "none: escalations are recorded and nobody is paged (add paging: to page)"
     if paging.alertmanager:
-        return f"through Alertmanager {paging.alertmanager} (reached above): route alertname=\"OncallPage\" there"
+        return f'through Alertmanager {paging.alertmanager} (reached above): route alertname="OncallPage" there'
     assert paging.pagerduty_events is not None
     return f"through PagerDuty Events at {paging.pagerduty_events.url} (not sent: a test event would page someone)"
 
