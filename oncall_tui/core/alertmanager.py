@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -101,7 +102,7 @@ class AlertmanagerClient:
     def __init__(self, source: AlertmanagerSource, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.source = source
         self.name = source.name
-        verify: Any = str(source.ca_bundle) if source.ca_bundle else True
+        verify: Any = ssl.create_default_context(cafile=str(source.ca_bundle)) if source.ca_bundle else True
         self._http = httpx.AsyncClient(
             base_url=source.url,
             timeout=source.timeout,

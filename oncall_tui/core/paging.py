@@ -26,6 +26,7 @@ from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.config import AlertmanagerSource, Config
 from oncall_tui.core.models import PAGE_ALERTNAME
 from oncall_tui.core.pagerduty_events import EventsApi, EventsError
+from oncall_tui.core.text import clean_line
 from oncall_tui.core.timeline import format_ts
 
 AGENT = "paging"
@@ -179,11 +180,13 @@ class AlertmanagerPager:
         alert = {**body, "startsAt": format_ts(starts), "endsAt": format_ts(ends)}
 
         async def post_to(source: AlertmanagerSource) -> str | None:
-            async with AlertmanagerClient(source) as client:
-                try:
+            try:
+                async with AlertmanagerClient(source) as client:
                     await client.post_alerts([alert])
-                except AlertmanagerError as error:
-                    return str(error)
+            except AlertmanagerError as error:
+                return str(error)
+            except (OSError, ValueError) as error:  # a CA bundle that cannot be read, say
+                return f"{source.name}: cannot connect ({clean_line(str(error), 100) or type(error).__name__})"
             return None
 
         async def post_all() -> list[str | None]:

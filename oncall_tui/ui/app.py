@@ -279,7 +279,10 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         assert pager is not None
         every = min(5.0, pager.repost_every or 5.0)
         while not worker.is_cancelled and not self._stopping.is_set():
-            problems = set(self.desk.keep_pages(posted))
+            try:
+                problems = set(self.desk.keep_pages(posted))
+            except Exception as error:  # a worker that dies would leave pages to lapse unsaid
+                problems = {f"Pages could not be kept: {type(error).__name__}: {error}"}
             for problem in sorted(problems - told):
                 self.call_from_thread(self.notify, problem, severity="error", timeout=15)
             if told and not problems:
