@@ -184,9 +184,13 @@ class Board:
 
     def counts(self) -> dict[str, int]:
         """How many alerts are firing, silenced, inhibited; stale (any state, from a source not
-        answering); and unseen (in no answer now, not known to have resolved)."""
-        counts = {"active": 0, "silenced": 0, "inhibited": 0, "stale": 0, "unseen": 0}
+        answering); unseen (in no answer now, not known to have resolved); and the console's own
+        pages, counted apart: a page is no alert about the system."""
+        counts = {"active": 0, "silenced": 0, "inhibited": 0, "stale": 0, "unseen": 0, "pages": 0}
         for alert in self.alerts:
+            if alert.is_page and not alert.held:
+                counts["pages"] += 1
+                continue
             if alert.held:
                 counts["unseen"] += 1
                 continue

@@ -562,6 +562,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             title.append(f"  no data from {', '.join(silent)} yet", style="bold")
             return title
         title.append(f"  firing {counts['active']} · silenced {counts['silenced']} · inhibited {counts['inhibited']}")
+        if counts["pages"]:
+            title.append(f" · pages {counts['pages']}")
         if counts["stale"]:
             title.append(f" · stale {counts['stale']}", style="bold")
         if counts["unseen"]:

@@ -167,7 +167,8 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
         await until(lambda: any(a.is_page for a in app.alert_list.alerts), what="the page in the alert list")
         [page] = [a for a in app.alert_list.alerts if a.is_page]
         row = app.alert_list.render_alert(page, 120).plain
-        assert "page dana" in row and f"{incident.id} level 2" in row
+        assert "page L2 dana" in row and incident.id in row
+        assert " · pages 1" in str(app.alerts_title.render())  # counted apart from the firing alerts
         await until(lambda: app.follower is not None and len(app.board.alerts) == 2, what="both alerts merged")
         app.action_refresh_now()
         await pilot.pause()

@@ -186,7 +186,8 @@ class AlertList(ScrollView, can_focus=True):
             right += f" {','.join(alert.sources)}"
         # On a narrow pane the name gives way first: age and state must always show.
         name_width = max(8, min(self._name_width, width - len(right) - 9 - 6))
-        shown = f"page {alert.labels.get('oncall', '')}" if alert.is_page else alert.name
+        page = f"page L{alert.labels.get('level', '?')} {alert.labels.get('oncall', '')}"
+        shown = page if alert.is_page else alert.name
         name = Text(clean_line(shown, 300), style=text_style + Style(bold=True))
         name.truncate(name_width, overflow="ellipsis", pad=True)  # by cells: wide characters line up too
         left = Text.assemble(
