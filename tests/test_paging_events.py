@@ -15,6 +15,7 @@ from oncall_tui.sim.pagerduty_events import EventsServer
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.widgets.incident_pane import IncidentPane
 from tests.conftest import ROUTING_KEY, SteppedClock, make_config, notes, until
 from tests.pagerduty_world import events_api_for
 
@@ -122,3 +123,26 @@ async def _declare(app: OncallApp, pilot: Pilot) -> Incident:
     await pilot.press("i", *"ml-api down", "enter")
     await until(lambda: app.desk.open_incidents() and not app.pending, what="the incident")
     return app.active_incident()
+
+
+def test_part_of_a_level_not_paged_stays_a_red_line(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    incident = desk.declare("ml-api returns 5xx")
+    paged = {
+        "key": "k",
+        "who": ["dana"],
+        "level": 2,
+        "via": "alertmanager:prod",
+        "how": "Alertmanager prod",
+        "at": None,
+    }
+    erin = {"erin": "prod: unreachable (connection refused)"}
+    desk.record(
+        incident.id,
+        "incident.escalated",
+        "Escalated to level 2: paged dana",
+        {"level": 2, "targets": ["dana", "erin"], "paged": [paged], "page_error": erin},
+    )
+    shown = IncidentPane(clock).describe(desk.get(incident.id), (1, 1)).plain
+    assert "paged dana L2 through Alertmanager prod" in shown
+    assert "✗ erin NOT paged 14:32:05: prod: unreachable (connection refused) (reach them another way)" in shown

@@ -169,7 +169,7 @@ class Incident:
                     self.pages[key].acked_by = event.actor
         elif kind == "incident.escalated":
             self.escalation_level = int(data.get("level", self.escalation_level + 1))
-            self.page_failure = None
+            self.page_failure = event if data.get("page_error") else None  # some of the level not paged
             for raw in data.get("paged") or ():
                 page = Page.from_data(raw, happened(raw.get("at"), event), event.actor)
                 self.pages = {**self.pages, page.key: page}  # the UI may be reading the old dict

@@ -106,9 +106,12 @@ class IncidentPane(Static):
             text.append(f"\npaged {shown} through {clean_line(standing[0].how, 40)}")
         failure = incident.page_failure
         if failure is not None:
-            error = clean_line(str(failure.data.get("error", "")), 200)
-            who = clean_line(", ".join(failure.data.get("targets") or ()), 40)
-            text.append(f"\n✗ {who} NOT paged {failure.ts:%H:%M:%S}: {error} (e tries again)", style="bold red")
+            errors = failure.data.get("page_error") or {}
+            who = clean_line(", ".join(errors) or ", ".join(failure.data.get("targets") or ()), 40)
+            error = clean_line("; ".join(str(e) for e in errors.values()) or str(failure.data.get("error", "")), 200)
+            # a failed escalation can be tried again; part of a level that was paged cannot
+            hint = "e tries again" if failure.kind == "incident.action_failed" else "reach them another way"
+            text.append(f"\n✗ {who} NOT paged {failure.ts:%H:%M:%S}: {error} ({hint})", style="bold red")
 
     @staticmethod
     def _alerts(text: Text, incident: Incident, doubts: Mapping[str, Presence]) -> None:
