@@ -135,7 +135,11 @@ class IncidentKeys:
     def action_declare(self: OncallApp) -> None:
         if self._refuse_if_read_only():
             return
-        alerts = self.alert_list.marked_alerts()
+        marked = self.alert_list.marked_alerts()
+        alerts = [a for a in marked if not a.is_page]  # a page already belongs to its incident
+        if marked and not alerts:
+            self.notify("That is a page of the console's own, for its incident: it declares nothing.", severity="warning")
+            return
         first = alerts[0] if alerts else None
         title = clean_line(default_title(first), 200) if first else ""
         names = ", ".join(sorted({clean_line(a.name, 40) for a in alerts}))
