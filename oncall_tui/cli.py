@@ -14,7 +14,9 @@ from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, Pagi
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents import IncidentDesk, IncidentError
 from oncall_tui.core.lint import lint
+from oncall_tui.core.models import PAGE_ALERTNAME
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
+from oncall_tui.core.pagerduty_events import EventsError
 from oncall_tui.core.postmortem import render_json, render_markdown, render_timeline
 from oncall_tui.core.private import recording_problem, write_private
 from oncall_tui.core.report import build as build_report
@@ -124,18 +126,21 @@ def run_demo(explicit: str | None, read_only: bool, dry_run: bool) -> int:
         server.stop()
 
 
-async def _check_alertmanager(source: AlertmanagerSource) -> tuple[bool, str]:
-    async with AlertmanagerClient(source) as client:
-        try:
+async def _check_alertmanager(source: AlertmanagerSource) -> tuple[bool, str, str | None]:
+    """Whether it answers, the line that says so, and its config as its status gives it."""
+    try:
+        async with AlertmanagerClient(source) as client:
             await client.ready()
             status = await client.status()
-        except AlertmanagerError as error:
-            return False, f"FAILED {error}"
+    except AlertmanagerError as error:
+        return False, f"FAILED {error}", None
     version = clean_line(str(status["versionInfo"].get("version", "?")), 40)
     cluster = status.get("cluster") if isinstance(status.get("cluster"), dict) else {}
     peers = len(cluster.get("peers") or [])
     state = clean_line(str(cluster.get("status", "?")), 20)
-    return True, f"ok {source.name}: ready, version {version}, cluster {state}" + (f" ({peers} peers)" if peers else "")
+    line = f"ok {source.name}: ready, version {version}, cluster {state}" + (f" ({peers} peers)" if peers else "")
+    original = (status.get("config") or {}).get("original") if isinstance(status.get("config"), dict) else None
+    return True, line, str(original or "")
 
 
 def run_check(path: Path, config: Config) -> int:
@@ -143,17 +148,21 @@ def run_check(path: Path, config: Config) -> int:
         f"config  ok {path}: {len(config.alertmanagers)} alertmanager(s), poll every {format_duration(config.poll_interval)}"
     )
 
-    async def check_all() -> list[tuple[bool, str]]:
+    async def check_all() -> list[tuple[bool, str, str | None]]:
         return await asyncio.gather(*(_check_alertmanager(s) for s in config.alertmanagers))
 
-    results = asyncio.run(check_all())
+    answers = asyncio.run(check_all())
+    routes = {s.name: original for s, (_, _, original) in zip(config.alertmanagers, answers, strict=True)}
+    results = [(ok, line) for ok, line, _ in answers]
     for source, (_, line) in zip(config.alertmanagers, results, strict=True):
         print(f"alertmanager  {line}  ({source.url})")
     results += _check_runbooks(config)
     problem = recording_problem(config.data_dir)
     print(f"data_dir  FAILED {problem}" if problem else f"data_dir  ok {config.data_dir} can be written")
     results.append((problem is None, ""))
-    print(f"paging  {_paging_line(config)}")
+    paging_ok, paging_line = _check_paging(config, routes)
+    print(f"paging  {paging_line}")
+    results.append((paging_ok, ""))
     if config.pagerduty:
         pagerduty = _check_pagerduty(config)
         for ok, line in pagerduty:
@@ -162,17 +171,29 @@ def run_check(path: Path, config: Config) -> int:
     return EXIT_OK if all(ok for ok, _ in results) else EXIT_CHECK_FAILED
 
 
-def _paging_line(config: Config) -> str:
-    """How `e` pages, said without sending anything: a test page would page someone."""
+def _check_paging(config: Config, routes: dict[str, str | None]) -> tuple[bool, str]:
+    """How `e` pages, checked without sending anything (a test page would page someone).
+    `routes`: each reachable Alertmanager's config, as its status gives it (None: not reached)."""
     paging = config.paging
     if paging is None:
         if config.incidents.provider == "pagerduty":
-            return "PagerDuty's escalation policy pages (incidents.provider: pagerduty)"
-        return "none: escalations are recorded and nobody is paged (add paging: to page)"
+            return True, "PagerDuty's escalation policy pages (incidents.provider: pagerduty)"
+        return True, "none: escalations are recorded and nobody is paged (add paging: to page)"
     if paging.alertmanager:
-        return f'through Alertmanager {paging.alertmanager} (reached above): route alertname="OncallPage" there'
+        name, original = paging.alertmanager, routes.get(paging.alertmanager)
+        if original is None:
+            return False, f"FAILED through Alertmanager {name}, which did not answer: nobody could be paged now"
+        if PAGE_ALERTNAME not in original:  # a page would go to its default route: often nowhere
+            return (
+                True,
+                f"warning: the config of Alertmanager {name} never names {PAGE_ALERTNAME}: add its route (README)",
+            )
+        return True, f"ok through Alertmanager {name}, whose config names {PAGE_ALERTNAME} (its route is not tried)"
     assert paging.pagerduty_events is not None
-    return f"through PagerDuty Events at {paging.pagerduty_events.url} (not sent: a test event would page someone)"
+    return (
+        True,
+        f"through PagerDuty Events at {paging.pagerduty_events.url} (not sent: a test event would page someone)",
+    )
 
 
 def _check_runbooks(config: Config) -> list[tuple[bool, str]]:
@@ -340,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in error.problems:
             print(f"oncall-tui: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    except (IncidentError, PagerDutyError) as error:
+    except (IncidentError, PagerDutyError, AlertmanagerError, EventsError) as error:  # a CA bundle, say
         print(f"oncall-tui: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -53,7 +53,8 @@ def test_check_reaches_every_alertmanager(tmp_path: Path, sim: SimServer) -> Non
     done = oncall_tui("check", env={"ONCALL_TUI_CONFIG": str(path)})
     assert (
         done.returncode == 0
-        and 'paging  through Alertmanager am0 (reached above): route alertname="OncallPage" there' in done.stdout
+        and "paging  warning: the config of Alertmanager am0 never names OncallPage: add its route (README)"
+        in done.stdout
     )
 
 
@@ -62,7 +63,7 @@ def test_check_reads_every_runbook(tmp_path: Path, sim: SimServer) -> None:
     (tmp_path / "runbooks").mkdir()
     (tmp_path / "runbooks" / "ok.md").write_text("# Ok\n\n```bash\necho ok\n```\n")
     done = oncall_tui("check", env={"ONCALL_TUI_CONFIG": str(path)})
-    assert done.returncode == 0 and done.stdout.splitlines()[-2].startswith(
+    assert done.returncode == 0 and done.stdout.splitlines()[-3].startswith(
         f"runbooks  ok 1 runbook(s), 1 step(s) in {tmp_path / 'runbooks'}"
     )
     (tmp_path / "runbooks" / "bad.md").write_text("---\ntitle: [x\n---\n# Bad\n")
@@ -120,7 +121,8 @@ def test_check_verifies_the_pagerduty_token_and_every_id(
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[2].startswith("runbooks  none: ")  # none in this test's config dir
     assert done.stdout.splitlines()[3].startswith("data_dir  ok ")
-    assert done.stdout.splitlines()[4:] == [
+    assert done.stdout.splitlines()[4] == "paging  PagerDuty's escalation policy pages (incidents.provider: pagerduty)"
+    assert done.stdout.splitlines()[5:] == [
         "pagerduty  ok PagerDuty 127.0.0.1: token accepted; From user alice@example.com found",
         "pagerduty  ok pagerduty.escalation_policy_ids: PPOL1 is 'ML Platform'",
         "pagerduty  ok pagerduty.schedule_ids: PSCHED1 is 'ML Platform On-Call'",
@@ -139,7 +141,7 @@ def test_check_fails_on_a_wrong_token_or_a_missing_id(
     )
     done = oncall_tui("--config", str(path), "check", env={"PAGERDUTY_API_KEY": "wrong-" + TOKEN})
     assert done.returncode == 1
-    assert done.stdout.splitlines()[4].startswith("pagerduty  FAILED PagerDuty token rejected (HTTP 401")
+    assert done.stdout.splitlines()[5].startswith("pagerduty  FAILED PagerDuty token rejected (HTTP 401")
     assert TOKEN not in done.stdout + done.stderr
     unset = oncall_tui("--config", str(path), "check", env={"PAGERDUTY_API_KEY": ""})
     assert unset.returncode == 2

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from oncall_tui.core.config import AlertmanagerSource
+from oncall_tui.core.config import AlertmanagerSource, tls_verify
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.models import Alert, PayloadError, Silence, SilenceRequest, parse_time
 from oncall_tui.core.text import clean_line
@@ -102,7 +101,10 @@ class AlertmanagerClient:
     def __init__(self, source: AlertmanagerSource, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.source = source
         self.name = source.name
-        verify: Any = ssl.create_default_context(cafile=str(source.ca_bundle)) if source.ca_bundle else True
+        try:
+            verify = tls_verify(source.ca_bundle, f"alertmanagers {source.name}: ca_bundle")
+        except ValueError as error:
+            raise AlertmanagerError(str(error)) from None
         self._http = httpx.AsyncClient(
             base_url=source.url,
             timeout=source.timeout,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -46,6 +47,25 @@ def _seconds(value: Any) -> float:
 
 
 Seconds = Annotated[float, BeforeValidator(_seconds)]
+
+
+def tls_verify(ca_bundle: Path | None, where: str) -> ssl.SSLContext | bool:
+    """What a client verifies TLS with: the system's CAs, or `ca_bundle`'s. Raises ValueError,
+    one line naming the config key `where`, when the file cannot be used."""
+    if ca_bundle is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(ca_bundle))
+    except (OSError, ssl.SSLError) as error:
+        reason = getattr(error, "strerror", None) or "not a PEM file of certificates"
+        raise ValueError(f"{where}: cannot use {ca_bundle}: {reason}") from None
+
+
+def _https(url: str, example: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"{url!r} is not an https URL like {example} (TLS is always used)")
+    return url
 
 
 class Section(BaseModel):
@@ -259,10 +279,7 @@ class PagerDuty(Section):
     @field_validator("base_url")
     @classmethod
     def _https_url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.hostname:
-            raise ValueError(f"{url!r} is not an https URL like https://api.pagerduty.com (TLS is always used)")
-        return url.rstrip("/")
+        return _https(url, "https://api.pagerduty.com").rstrip("/")
 
     @field_validator("token_file")
     @classmethod
@@ -310,10 +327,7 @@ class PagerDutyEvents(Section):
     @field_validator("url")
     @classmethod
     def _https_url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.hostname:
-            raise ValueError(f"{url!r} is not an https URL like https://events.pagerduty.com/v2/enqueue")
-        return url
+        return _https(url, "https://events.pagerduty.com/v2/enqueue")
 
     @field_validator("routing_key")
     @classmethod

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import math
-import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import pagerduty
 
-from oncall_tui.core.config import PagerDuty
+from oncall_tui.core.config import PagerDuty, tls_verify
 from oncall_tui.core.models import parse_time
 from oncall_tui.core.roster import LevelNow
 from oncall_tui.core.text import clean_line
@@ -125,13 +124,10 @@ class PagerDutyApi:
         self.host = urlsplit(config.base_url).hostname or config.base_url
         self._closed = threading.Event()
         self._me: dict[str, Any] | None = None
-        verify: ssl.SSLContext | bool = True
-        if config.ca_bundle:
-            try:
-                verify = ssl.create_default_context(cafile=str(config.ca_bundle))
-            except (OSError, ssl.SSLError) as error:
-                reason = getattr(error, "strerror", None) or "not a PEM file of certificates"
-                raise PagerDutyError(f"pagerduty.ca_bundle: cannot use {config.ca_bundle}: {reason}") from None
+        try:
+            verify = tls_verify(config.ca_bundle, "pagerduty.ca_bundle")
+        except ValueError as error:
+            raise PagerDutyError(str(error)) from None
         self._client = _Client(config.read_token(), base_url=config.base_url, default_from=email, verify=verify)
         self._client.timeout = config.timeout
         self.email = email

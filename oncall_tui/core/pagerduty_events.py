@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from oncall_tui import __version__
-from oncall_tui.core.config import PagerDutyEvents
+from oncall_tui.core.config import PagerDutyEvents, tls_verify
 from oncall_tui.core.pagerduty import header_seconds
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
@@ -107,15 +107,10 @@ class EventsApi:
         self._hide = re.compile(re.escape(self._key), re.IGNORECASE)
         self.host = urlsplit(config.url).netloc
         self._closed = False
-        verify: ssl.SSLContext | bool = True
-        if config.ca_bundle:
-            try:
-                verify = ssl.create_default_context(cafile=str(config.ca_bundle))
-            except (OSError, ssl.SSLError) as error:
-                reason = getattr(error, "strerror", None) or "not a PEM file of certificates"
-                raise EventsError(
-                    self._line(f"paging.pagerduty_events.ca_bundle: cannot use {config.ca_bundle}: {reason}", False)
-                ) from None
+        try:
+            verify = tls_verify(config.ca_bundle, "paging.pagerduty_events.ca_bundle")
+        except ValueError as error:
+            raise EventsError(self._line(str(error), False)) from None
         self._client = httpx.Client(
             verify=verify,
             timeout=config.timeout,

@@ -26,7 +26,6 @@ from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.config import AlertmanagerSource, Config
 from oncall_tui.core.models import PAGE_ALERTNAME
 from oncall_tui.core.pagerduty_events import EventsApi, EventsError
-from oncall_tui.core.text import clean_line
 from oncall_tui.core.timeline import format_ts
 
 AGENT = "paging"
@@ -185,8 +184,6 @@ class AlertmanagerPager:
                     await client.post_alerts([alert])
             except AlertmanagerError as error:
                 return str(error)
-            except (OSError, ValueError) as error:  # a CA bundle that cannot be read, say
-                return f"{source.name}: cannot connect ({clean_line(str(error), 100) or type(error).__name__})"
             return None
 
         async def post_all() -> list[str | None]:

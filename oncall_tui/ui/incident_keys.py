@@ -138,7 +138,9 @@ class IncidentKeys:
         marked = self.alert_list.marked_alerts()
         alerts = [a for a in marked if not a.is_page]  # a page already belongs to its incident
         if marked and not alerts:
-            self.notify("That is a page of the console's own, for its incident: it declares nothing.", severity="warning")
+            self.notify(
+                "That is a page of the console's own, for its incident: it declares nothing.", severity="warning"
+            )
             return
         first = alerts[0] if alerts else None
         title = clean_line(default_title(first), 200) if first else ""

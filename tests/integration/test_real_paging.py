@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from oncall_tui.cli import run_check
 from oncall_tui.core.incidents import IncidentDesk, IncidentError, NotPagedError
 from oncall_tui.core.models import parse_time
 from oncall_tui.core.paging import AlertmanagerPager
@@ -245,3 +246,18 @@ def test_a_page_that_cannot_be_ended_is_said_once_and_ended_when_alertmanager_is
     routed.start()
     assert desk.keep_pages(posted) == []
     assert incident.events[-1].kind == "page.resolved" and not any(p.standing for p in incident.pages.values())
+
+
+def test_check_says_whether_pages_have_a_route(routed: RealAlertmanager, tmp_path: Path, capsys) -> None:
+    config = _config(routed.url, tmp_path)
+    run_check(tmp_path / "config.yaml", config)
+    assert (
+        "paging  ok through Alertmanager prod, whose config names OncallPage (its route is not tried)"
+        in capsys.readouterr().out
+    )
+    routed.stop()
+    assert run_check(tmp_path / "config.yaml", config) == 1
+    assert (
+        "paging  FAILED through Alertmanager prod, which did not answer: nobody could be paged now"
+        in capsys.readouterr().out
+    )
