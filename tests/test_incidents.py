@@ -408,3 +408,15 @@ def test_the_consoles_own_page_is_never_declared_from_nor_linked(tmp_path: Path,
     assert d.auto_declare([page], ["critical"], ["alertname", "service"]) == []  # no second incident from a page
     incident = d.declare("by hand", [page])
     assert incident.alerts == {}  # never linked, so never counted as an alert in reports
+
+
+def test_an_escalation_confirmed_for_a_level_another_console_took_sends_nothing(
+    tmp_path: Path, clock: SteppedClock
+) -> None:
+    alice, bob = desk(tmp_path, clock), desk(tmp_path, clock, "bob")
+    incident = alice.declare("ml-api returns 5xx")
+    bob.load()
+    bob.escalate(incident.id, ["dana"], to_level=2)  # bob's console, first
+    with pytest.raises(IncidentError, match=r"is at level 2 now \(escalated meanwhile\): nothing was sent"):
+        alice.escalate(incident.id, ["dana"], to_level=2)  # alice confirmed "level 2: dana" a moment ago
+    assert [e.kind for e in alice.get(incident.id).events] == ["incident.declared", "incident.escalated"]

@@ -32,7 +32,7 @@ def test_trigger_acknowledge_and_resolve(pagerduty_events: EventsServer, tmp_pat
     incident = alice.declare("ml-api returns 5xx", severity="SEV-1")
     event = alice.escalate(incident.id, ["dana"], last_level=3)
     key = f"{incident.id}-L2"
-    assert event.summary == "Escalated to level 2: paged dana through PagerDuty Events"
+    assert event.summary == "Escalated to level 2: page for dana accepted by PagerDuty Events"
     assert event.data["paged"][0]["detail"] == f"accepted, dedup_key {key}"
     page = pagerduty_events.service.alert(key)
     assert page is not None and page.status == "triggered" and page.severity == "critical"

@@ -419,9 +419,7 @@ def section(rendered: str, start: str, end: str) -> list[str]:
     return [line for line in rendered.split(f"\n{start}\n")[1].split(f"\n{end}\n")[0].splitlines() if line]
 
 
-def test_pages_say_what_was_delivered_what_was_not_and_why_nobody_was_paged(
-    tmp_path: Path, clock: SteppedClock
-) -> None:
+def test_pages_say_what_was_accepted_what_was_not_and_why_nobody_was_paged(tmp_path: Path, clock: SteppedClock) -> None:
     desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
     incident = desk.declare("paging", oncall=ONCALL)
     now = format_ts(clock.now)
@@ -443,12 +441,12 @@ def test_pages_say_what_was_delivered_what_was_not_and_why_nobody_was_paged(
     desk.record(incident.id, "incident.action_failed", "Failed to end the page to dana", stuck, agent="paging")
     rendered = render_markdown(desk.get(incident.id))
     assert section(rendered, "### Pages", "### Acknowledged") == [
-        "- 14:32:05 page to dana (level 2) via Alertmanager prod, on alice's escalation: delivered",
+        "- 14:32:05 page to dana (level 2) via Alertmanager prod, on alice's escalation: accepted",
         "  - 14:33:05 could not be ended at Alertmanager prod by oncall-tui (paging): Alertmanager prod: unreachable",
-        "- 14:32:05 page to erin (level 2), on alice's escalation: not delivered: Alertmanager prod: unreachable"
+        "- 14:32:05 page to erin (level 2), on alice's escalation: not sent: Alertmanager prod: unreachable"
         " (connection refused)",
-        "- 14:33:05 page to frank (level 3) via Alertmanager prod, on alice's escalation: not delivered: Alertmanager"
-        " prod: 503 Service Unavailable; level 3 was not escalated",
+        "- 14:33:05 page to frank (level 3) via Alertmanager prod, on alice's escalation: not sent: Alertmanager"
+        " prod: 503 Service Unavailable; not escalated to level 3",
         "- 14:33:05 level 3 (nobody), escalated by alice: nobody was paged: no paging is configured",
         "- 14:33:05 level 4 (gus), escalated by alice: paging not recorded",
         "- 14:33:05 level 5 (hal), escalated by alice: escalated in PagerDuty, whose escalation policy pages (its log"
@@ -456,8 +454,8 @@ def test_pages_say_what_was_delivered_what_was_not_and_why_nobody_was_paged(
     ]
     response = section(rendered, "## Response", "## Resolution")
     assert response[0] == (
-        "- 14:32:05 alice: Escalated to level 2 — page to dana via Alertmanager prod: delivered; page to"
-        " erin: not delivered: Alertmanager prod: unreachable (connection refused)"
+        "- 14:32:05 alice: Escalated to level 2 — page to dana via Alertmanager prod: accepted; page to"
+        " erin: not sent: Alertmanager prod: unreachable (connection refused)"
     )
     assert response[1].startswith("- 14:33:05 alice: escalation to level 3 failed — page to frank via Alertmanager")
 

@@ -334,6 +334,8 @@ class IncidentDesk:
         self.dir = data_dir / "incidents"
         self.pager = pager
         """How escalations page (None: they page nobody, and say so)."""
+        self._paging = threading.RLock()
+        """Held while a page's state is read and posted (re-posts and ends), one thread at a time."""
         self.actor = actor
         self.provider = provider or LocalProvider()
         self.clock = clock
@@ -539,13 +541,22 @@ class IncidentDesk:
         self.end_pages(incident)
         return event
 
-    def escalate(self, incident_id: str, targets: list[str], last_level: int | None = None) -> TimelineEvent:
+    def escalate(
+        self, incident_id: str, targets: list[str], last_level: int | None = None, to_level: int | None = None
+    ) -> TimelineEvent:
         """The next level, paged through `pager` when there is one: sent first, recorded as paged
         only for the pages the service accepted. If none was accepted, the failure is recorded
         (`incident.action_failed`), the level stays where it was, and NotPagedError says why.
-        `last_level`: the highest level configured; escalating past it is refused."""
+        `last_level`: the highest level configured; escalating past it is refused. `to_level`: the
+        level the user confirmed (and `targets` are of); if another console escalated meanwhile,
+        nothing is sent."""
         incident = self._open(incident_id)
         level = incident.escalation_level + 1
+        if to_level is not None and level != to_level:
+            raise IncidentError(
+                f"{incident_id} is at level {incident.escalation_level} now (escalated meanwhile): nothing was sent; "
+                "look again, then press e"
+            )
         if last_level is not None and level > last_level:
             raise IncidentError(
                 f"level {incident.escalation_level} is the last escalation level: there is nobody further to page"
@@ -595,12 +606,20 @@ class IncidentDesk:
                 self._write(
                     incident, "incident.action_failed", f"Not paged: {who} through {pager.how} ({reason})", data
                 )
-            raise NotPagedError(f"Not paged: {who} through {pager.how}: {reason}. Level {level} was not escalated.")
+            raise NotPagedError(
+                f"Not paged: {who} through {pager.how}: {reason}. Still at level {level - 1}: e tries again."
+            )
         names = ", ".join(n for p in paged for n in p["who"])
-        summary = f"Escalated to level {level}: paged {names} through {pager.how}"
+        summary = f"Escalated to level {level}: page for {names} accepted by {pager.how}"
         if errors:
             summary += "; not paged: " + ", ".join(f"{n} ({e})" for n, e in errors.items())
-        event = self._record(incident, "incident.escalated", summary, data | {"paged": paged} | failed)
+        try:
+            event = self._record(incident, "incident.escalated", summary, data | {"paged": paged} | failed)
+        except IncidentError as error:  # the service has the page: say so, not only that the record failed
+            raise IncidentError(
+                f"Page for {names} accepted by {pager.how}, but not recorded: {error}. It stands there until it "
+                "lapses; this console does not post it again."
+            ) from None
         self.end_pages(incident)  # the level below stands down
         return event
 
@@ -614,6 +633,11 @@ class IncidentDesk:
         A failure is recorded once per page and retried by `keep_pages`; returned, one line each."""
         if self.pager is None:
             return []
+        with self._paging:  # never beside a re-post of the same page: it could land after the end
+            return self._end_due(incident)
+
+    def _end_due(self, incident: Incident) -> list[str]:
+        assert self.pager is not None
         problems = []
         for page, action, reason in closing(incident.pages, incident.is_open, incident.escalation_level):
             if page.via != self.pager.via:
@@ -637,7 +661,7 @@ class IncidentDesk:
                 self.pager.close(page, action, self.clock())
             except PagingError as error:
                 failed = data | {"action": kind, "error": str(error)}
-                self._write_once(
+                problems += self._write_once(
                     incident,
                     "incident.action_failed",
                     f"Failed to end the page to {page.describe()} ({error}); retrying",
@@ -649,7 +673,7 @@ class IncidentDesk:
                 problems.append(f"{incident.id}: the page to {page.describe()} is still standing: {error}")
                 continue
             verb = "Acknowledged" if kind == "page.acknowledged" else "Ended"
-            self._write_once(
+            problems += self._write_once(
                 incident,
                 kind,
                 f"{verb} the page to {page.describe()}: {reason}",
@@ -660,49 +684,62 @@ class IncidentDesk:
 
     def _write_once(
         self, incident: Incident, kind: str, summary: str, data: dict[str, Any], same: Callable[[TimelineEvent], bool]
-    ) -> None:
-        """The console's own event, unless the journal (any console's) already has one like it."""
+    ) -> list[str]:
+        """The console's own event, unless the journal (any console's) already has one like it;
+        the problem, if it could not be written."""
         try:
             self._write(incident, kind, summary, data, CONSOLE, unless=lambda events: any(same(e) for e in events))
-        except IncidentError:
-            pass  # the journal cannot be written: the console says so elsewhere, and retries
+        except IncidentError as error:
+            return [f"{incident.id}: not recorded: {summary} ({error})"]
+        return []
 
     def keep_pages(self, posted: dict[str, datetime]) -> list[str]:
         """Keep every page true at its service: end those due to end, and post standing ones again
         before Alertmanager lets them lapse. `posted`: when this console last posted each page
-        (kept by the caller between rounds). A page another console ended after this one posted
-        it is ended again, so a late post cannot bring it back. Lines for the user, one a problem."""
+        (kept by the caller between rounds). A page this console posted is ended once more when
+        it is seen ended (here or by another console), so a post that crossed the end cannot bring
+        it back. Lines for the user, one a problem."""
         pager = self.pager
         if pager is None:
             return []
         problems = []
         for incident in list(self.incidents.values()):
-            if not incident.pages:
+            if not any(p.standing or p.key in posted for p in incident.pages.values()):
                 continue
-            try:
-                incident = self.get(incident.id)
-            except IncidentError as error:
-                problems.append(str(error))
-                continue
-            problems += self.end_pages(incident)
-            due = {page.key for page, _, _ in closing(incident.pages, incident.is_open, incident.escalation_level)}
-            now = self.clock()
-            for page in incident.pages.values():
-                if page.via != pager.via or pager.repost_every is None:
-                    continue
-                last = posted.get(page.key)
+            with self._paging:
                 try:
-                    if page.standing and not page.service_acked and page.key not in due:
-                        if last is None or (now - last).total_seconds() >= pager.repost_every:
-                            pager.repost(page, now)
-                            posted[page.key] = now
-                    elif last is not None and page.resolved_at is not None and last >= page.resolved_at:
-                        pager.close(page, "resolve", now)
-                        del posted[page.key]
-                    else:
-                        posted.pop(page.key, None)
+                    incident = self.get(incident.id)
+                except IncidentError as error:
+                    problems.append(str(error))
+                    continue
+                problems += self._end_due(incident)
+                problems += self._repost(incident, posted)
+        return problems
+
+    def _repost(self, incident: Incident, posted: dict[str, datetime]) -> list[str]:
+        pager, problems = self.pager, []
+        assert pager is not None
+        due = {page.key for page, _, _ in closing(incident.pages, incident.is_open, incident.escalation_level)}
+        now = self.clock()
+        for page in incident.pages.values():
+            if page.via != pager.via or pager.repost_every is None:
+                continue
+            if page.standing and not page.service_acked and page.key not in due:
+                last = posted.get(page.key)
+                if last is None or (now - last).total_seconds() >= pager.repost_every:
+                    try:
+                        pager.repost(page, now)
+                    except PagingError as error:
+                        problems.append(f"{incident.id}: the page to {page.describe()} was not posted again: {error}")
+                        continue
+                    posted[page.key] = now
+            elif not page.standing and page.key in posted:
+                try:
+                    pager.close(page, "resolve", now)  # ends are idempotent: once more, after any post of ours
                 except PagingError as error:
-                    problems.append(f"{incident.id}: the page to {page.describe()} was not posted again: {error}")
+                    problems.append(f"{incident.id}: the ended page to {page.describe()} may be back: {error}")
+                    continue
+                del posted[page.key]
         return problems
 
     def set_severity(self, incident_id: str, severity: str) -> TimelineEvent:

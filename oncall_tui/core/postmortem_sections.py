@@ -44,14 +44,16 @@ class Page:
     how: str
     outcome: str
     key: str = ""
+    accepted: bool = False
+    """Its service accepted it: what happened after (routes, notifications) is the service's."""
 
     @property
     def via(self) -> str:
         return f" via {cell(self.how)}" if self.how else ""
 
     def short(self) -> str:
-        """`page to dana via Alertmanager prod: delivered (accepted by prod)` ("paged dana"
-        would claim a delivery that may not have happened)."""
+        """`page to dana via Alertmanager prod: accepted by prod` ("paged dana", or "delivered",
+        would claim a notification only the service knows of)."""
         return f"page to {self.who}{self.via}: {self.outcome}"
 
     def line(self, day: datetime | None) -> str:
@@ -69,7 +71,7 @@ def paging(event: TimelineEvent) -> tuple[list[Page], str]:
     pages = []
     for sent in data.get("paged") or []:
         if isinstance(sent, dict):
-            detail = f" ({cell(str(sent['detail']))})" if sent.get("detail") else ""
+            accepted = cell(str(sent["detail"])) if sent.get("detail") else "accepted"
             pages.append(
                 Page(
                     happened(sent.get("at"), event),
@@ -77,18 +79,19 @@ def paging(event: TimelineEvent) -> tuple[list[Page], str]:
                     sent.get("level", level),
                     _names(sent.get("who")),
                     str(sent.get("how") or sent.get("via") or how),
-                    f"delivered{detail}",
+                    accepted,
                     str(sent.get("key") or ""),
+                    accepted=True,
                 )
             )
     failed = event.kind == "incident.action_failed"
-    so = f"; level {cell(str(level))} was not escalated" if failed else ""
+    so = f"; not escalated to level {cell(str(level))}" if failed else ""
     errors = data.get("page_error") if isinstance(data.get("page_error"), dict) else {}
     for person, error in errors.items():
-        pages.append(Page(event.ts, by, level, _names([person]), how, f"not delivered: {cell(str(error))}{so}"))
+        pages.append(Page(event.ts, by, level, _names([person]), how, f"not sent: {cell(str(error))}{so}"))
     if failed and not errors:
         error = cell(str(data.get("error") or "no reason recorded"))
-        pages.append(Page(event.ts, by, level, _names(data.get("targets")), how, f"not delivered: {error}{so}"))
+        pages.append(Page(event.ts, by, level, _names(data.get("targets")), how, f"not sent: {error}{so}"))
     if pages:
         return pages, ""
     if data.get("escalated_in") == "pagerduty":
@@ -135,9 +138,10 @@ def _paged(events: list[TimelineEvent], day: datetime | None) -> list[str]:
         pages, note = paging(event)
         for page in pages:
             lines.append(f"- {page.line(day)}")
-            delivered = page.outcome.startswith("delivered")
             later = ends.get(page.key, []) if page.key else []
-            lines += [f"  - {end}" for end in later] or (["  - no end of this page is recorded"] if delivered else [])
+            lines += [f"  - {end}" for end in later] or (
+                ["  - no end of this page is recorded"] if page.accepted else []
+            )
         if note:
             level, targets = cell(str(event.data.get("level", "?"))), _names(event.data.get("targets"))
             lines.append(f"- {hms(event.ts, day)} level {level} ({targets}), escalated by {cell(event.who)}: {note}")

@@ -277,6 +277,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         told: set[str] = set()
         pager, worker = self.desk.pager, get_current_worker()
         assert pager is not None
+        self._background.active = True  # PagerDuty Events retries say so in the header, not a notification each
         every = min(5.0, pager.repost_every or 5.0)
         while not worker.is_cancelled and not self._stopping.is_set():
             try:
@@ -286,7 +287,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             for problem in sorted(problems - told):
                 self.call_from_thread(self.notify, problem, severity="error", timeout=15)
             if told and not problems:
-                self.call_from_thread(self.notify, "Pages: every standing page is posted again.")
+                self.call_from_thread(self.notify, "Pages: the problems above are cleared.")
             told = problems
             self.call_from_thread(self.show_incident)
             self._stopping.wait(every)

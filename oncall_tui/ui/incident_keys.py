@@ -187,7 +187,7 @@ class IncidentKeys:
         self._act(
             "escalate",
             "paging" if self.desk.pager and targets else "escalating",
-            lambda i: self.desk.escalate(i.id, targets, last_level),
+            lambda i: self.desk.escalate(i.id, targets, last_level, to_level=level),
             ask=ask,
             detail=detail,
         )
