@@ -18,7 +18,7 @@ from oncall_tui.core.incidents import Incident, IncidentDesk, default_title
 from oncall_tui.core.models import Alert
 from oncall_tui.core.paging import AlertmanagerPager
 from oncall_tui.core.postmortem import render_json, render_markdown
-from oncall_tui.core.postmortem_text import visible
+from oncall_tui.core.postmortem_text import cell, visible
 from oncall_tui.core.report import build as build_report
 from oncall_tui.core.report import p90, since_ago
 from oncall_tui.core.runbooks import parse_runbook
@@ -306,7 +306,7 @@ def test_hostile_text_cannot_break_the_markdown(tmp_path: Path, clock: SteppedCl
     incident = desk.declare("x")
     desk.note(incident.id, "a | b\n## not a heading\x1b[2J [bold]y[/]")
     [row] = [line for line in render_markdown(incident).splitlines() if line.startswith("| 2 |")]
-    assert row == "| 2 | 2026-11-27 14:32:05.000 | alice | Note: a \\| b ## not a heading \\[bold\\]y\\[/\\] |"
+    assert row == "| 2 | 2026-11-27 14:32:05.000 | alice | Note: a \\| b \\#\\# not a heading \\[bold\\]y\\[/\\] |"
 
 
 def test_text_from_an_alert_makes_no_link_image_or_html_in_the_postmortem(tmp_path: Path, clock: SteppedClock) -> None:
@@ -522,3 +522,9 @@ def test_the_readme_shows_the_golden_postmortem() -> None:
     excerpt = (ROOT / "README.md").read_text().split("`````markdown\n")[1].split("\n`````")[0]
     golden = GOLDEN.read_text().splitlines()
     assert [line for line in excerpt.splitlines() if line != "…" and line not in golden] == []
+
+
+def test_emphasis_characters_in_prose_stay_as_written() -> None:
+    html = MarkdownIt("commonmark").render(f"- {cell('rm -rf /tmp/*_old/* and ~~gone~~ __init__ # x')}")
+    assert "<em>" not in html and "<strong>" not in html and "<h1>" not in html
+    assert "rm -rf /tmp/*_old/* and ~~gone~~ __init__ # x" in html

@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 
 from oncall_tui.core.text import clean_block, clean_line, visible_controls
 
-_ACTIVE = re.compile(r"([\\`|<>\[\]])|&(?=#?\w+;)")
-"""What would make prose a link, an image, HTML, code, a table cell or an entity (`&lt;`)."""
+_ACTIVE = re.compile(r"([\\`|<>\[\]*_~#])|&(?=#?\w+;)")
+"""What would make prose a link, an image, HTML, code, a table cell, emphasis, strikethrough,
+a heading or an entity (`&lt;`): `rm -rf /tmp/*_old/*` keeps its asterisks."""
 
 _INVISIBLE = ("Cf", "Zl", "Zp")
 """Unicode categories a viewer shows as nothing (zero-width, bidi marks) or as a new line."""
