@@ -420,3 +420,11 @@ def test_an_escalation_confirmed_for_a_level_another_console_took_sends_nothing(
     with pytest.raises(IncidentError, match=r"is at level 2 now \(escalated meanwhile\): nothing was sent"):
         alice.escalate(incident.id, ["dana"], to_level=2)  # alice confirmed "level 2: dana" a moment ago
     assert [e.kind for e in alice.get(incident.id).events] == ["incident.declared", "incident.escalated"]
+
+
+def test_a_page_carries_no_runbook_link_but_http_or_a_file_name(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    hostile = Alert("h1", {"alertname": "X"}, {"runbook_url": "javascript:alert(1)"}, clock.now, None, "", "active")
+    named = Alert("h2", {"alertname": "Y"}, {"runbook_url": "high-error-rate.md"}, clock.now, None, "", "active")
+    assert IncidentDesk._runbook(d.declare("x", [hostile])) == ""
+    assert IncidentDesk._runbook(d.declare("y", [hostile, named])) == "high-error-rate.md"

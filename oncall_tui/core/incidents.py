@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.models import Alert, PayloadError, parse_time
@@ -625,7 +626,10 @@ class IncidentDesk:
 
     @staticmethod
     def _runbook(incident: Incident) -> str:
-        return next((a.runbook for a in incident.alerts.values() if a.runbook), "")
+        """The first linked alert's runbook, for the page: a file name or an http(s) link, never
+        another scheme (alert text goes on to Slack and email, where `javascript:` is a link)."""
+        safe = (a.runbook for a in incident.alerts.values() if urlsplit(a.runbook).scheme in ("", "http", "https"))
+        return next((r for r in safe if r), "")
 
     def end_pages(self, incident: Incident) -> list[str]:
         """End, at their service, the pages the incident's state says are due to end, and record

@@ -204,7 +204,7 @@ class IncidentKeys:
         if pager is None:
             return (
                 f"Escalate to level {level} ({who or 'nobody on call'})?",
-                "Nobody will be paged: no paging is configured (paging: in config.yaml). Only the escalation is recorded.",
+                "Nobody will be paged: no paging is configured (add paging: to the config). Only the escalation is recorded.",
             )
         if not targets:
             return f"Escalate to level {level}?", f"Nobody will be paged: nobody is on call at level {level} now."
