@@ -20,13 +20,14 @@ from textual.worker import get_current_worker
 from oncall_tui.core.alertmanager import AlertmanagerClient
 from oncall_tui.core.board import Board
 from oncall_tui.core.config import Config
+from oncall_tui.core.durations import format_duration
 from oncall_tui.core.following import PollFollower
 from oncall_tui.core.incidents import IncidentDesk, IncidentError, group_key
 from oncall_tui.core.matchers import Filter, MatcherError, parse_filter
 from oncall_tui.core.models import Alert
 from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
 from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
-from oncall_tui.core.paging import build_pager
+from oncall_tui.core.paging import LIFETIME, build_pager
 from oncall_tui.core.private import recording_problem
 from oncall_tui.core.roster import LevelNow, Roster
 from oncall_tui.core.runbooks import RunbookLibrary
@@ -240,15 +241,37 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             run.finished.wait(self.config.runbooks.kill_grace + 5)
 
     async def action_quit(self) -> None:
+        """Quit, after asking if that would kill running steps or let standing pages lapse."""
         running = self.running_steps()
-        if not running:
+        lapsing = self._lapsing_pages()
+        if not running and not lapsing:
             self.exit()
             return
-        names = ", ".join(r.label for r in running)
+        questions, details = [], []
+        if running:
+            questions.append(f"{len(running)} step(s) still running: quit and kill them?")
+            details.append(", ".join(r.label for r in running))
+        if lapsing:
+            pager = self.desk.pager
+            assert pager is not None and pager.repost_every is not None
+            within = format_duration(pager.repost_every * LIFETIME)
+            questions.append(f"{len(lapsing)} standing page(s) lapse within {within} unless a console posts them:")
+            details.append(", ".join(lapsing) + " (they end as resolved at their receivers; a restart pages again)")
         self.push_screen(
-            ConfirmScreen(f"{len(running)} step(s) still running: quit and kill them?", names, yes="Quit"),
-            lambda yes: yes and self.exit(),
+            ConfirmScreen(" ".join(questions), "\n".join(details), yes="Quit"), lambda yes: yes and self.exit()
         )
+
+    def _lapsing_pages(self) -> list[str]:
+        """The standing pages only this console's posts keep up (Alertmanager's), by whom they page."""
+        pager = self.desk.pager
+        if pager is None or pager.repost_every is None or self.read_only:
+            return []
+        return [
+            f"{', '.join(p.who)} (level {p.level}, {incident.id})"
+            for incident in self.desk.open_incidents()
+            for p in incident.pages.values()
+            if p.standing and p.via == pager.via
+        ]
 
     # -- incidents ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load", description="Reading incident journals")

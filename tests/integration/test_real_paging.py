@@ -163,6 +163,12 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
         assert "Runbook: high-error-rate.md" in firing["annotations"]["description"]
         await until(lambda: incident.escalation_level == 2 and not app.pending, what="the escalation recorded")
         assert "paged dana L2 through Alertmanager prod" in str(app.incident_pane.render())
+        await pilot.press("q")  # quitting would let the page lapse: asked first, not done silently
+        assert isinstance(app.screen, ConfirmScreen)
+        question = str(app.screen.query_one("#confirm-question").render())
+        assert question == "1 standing page(s) lapse within 5m unless a console posts them:"
+        assert f"dana (level 2, {incident.id})" in str(app.screen.query_one("#confirm-detail").render())
+        await pilot.press("escape")
 
         # the page comes back in the alert list: shown as a page of its incident, and nothing declared from it
         await until(lambda: any(a.is_page for a in app.alert_list.alerts), what="the page in the alert list")
