@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,7 +25,7 @@ from oncall_tui.core.models import parse_time
 from oncall_tui.core.roster import build_schedule
 from oncall_tui.core.rotation import Schedule
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.sim.loopback_https import LoopbackHttpsServer, send_json
+from oncall_tui.sim.loopback_https import LoopbackHttpsServer, QuietHandler, send_json
 
 BASE = "https://api.pagerduty.invalid"
 
@@ -429,13 +428,8 @@ class SimPagerDuty:
         return incident
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: PagerDutyServer
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait between them
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def _serve(self, method: str) -> None:
         url = urlsplit(self.path)

@@ -30,13 +30,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.sim.loopback_https import LoopbackHttpsServer, send_json
+from oncall_tui.sim.loopback_https import LoopbackHttpsServer, QuietHandler, send_json
 
 CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "pagerduty-events-v2-openapiv3.json"
 PATH = "/v2/enqueue"
@@ -310,13 +309,8 @@ class SimEventsService:
         return dedup_key
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: EventsServer
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait between them
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
