@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.core.config import AlertmanagerSource
-from oncall_tui.core.paging import AlertmanagerPager, PageRequest, PagingError
+from oncall_tui.core.paging import AlertmanagerPager, Page, PageRequest, PagingError
+from oncall_tui.sim.server import SimServer
 from tests.conftest import SteppedClock
 
 REQUEST = PageRequest("INC-20261127-0001", "ml-api returns 5xx", "SEV-2", 2, ("dana", "erin"), "alice", "rb.md")
@@ -45,3 +46,16 @@ def test_a_ca_bundle_that_cannot_be_read_is_a_paging_error(tmp_path: Path, clock
     pager = AlertmanagerPager([source], "prod", 60)
     with pytest.raises(PagingError, match=r"^alertmanagers prod: ca_bundle: cannot use .*missing.pem"):
         pager.send(pager.plan(REQUEST)[0], clock())
+
+
+def test_an_end_must_reach_every_member_of_the_cluster(sim: SimServer, clock: SteppedClock) -> None:
+    sources = [
+        AlertmanagerSource(name="a", url=sim.url, cluster="eu"),
+        AlertmanagerSource(name="b", url="http://127.0.0.1:9", cluster="eu"),  # down: it would keep paging
+    ]
+    pager = AlertmanagerPager(sources, "a", 60)
+    outgoing = pager.plan(REQUEST)[0]
+    assert pager.send(outgoing, clock()) == "accepted by a"  # a page needs one member
+    page = Page(outgoing.key, 2, outgoing.who, pager.via, pager.how, clock(), "alice", outgoing.body)
+    with pytest.raises(PagingError, match=r"^b: unreachable"):
+        pager.close(page, "resolve", clock())  # an end needs them all: retried until b takes it too

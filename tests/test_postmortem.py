@@ -528,3 +528,14 @@ def test_emphasis_characters_in_prose_stay_as_written() -> None:
     html = MarkdownIt("commonmark").render(f"- {cell('rm -rf /tmp/*_old/* and ~~gone~~ __init__ # x')}")
     assert "<em>" not in html and "<strong>" not in html and "<h1>" not in html
     assert "rm -rf /tmp/*_old/* and ~~gone~~ __init__ # x" in html
+
+
+def test_an_alert_still_firing_at_resolution_is_not_said_to_fire_forever(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    alert = Alert("f1", {"alertname": "DiskWillFill", "severity": "warning"}, {}, clock.now, None, "", "active")
+    incident = desk.declare("disk", [alert])
+    clock.advance(60)
+    desk.resolve(incident.id, "grew the volume")
+    assert "still firing when the incident was resolved (2026-11-27 14:33:05 UTC); not followed after" in (
+        render_markdown(desk.get(incident.id))
+    )

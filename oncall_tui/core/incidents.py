@@ -347,7 +347,7 @@ class IncidentDesk:
         # Writers hold the lock; the UI reads without it, so a dict it may be iterating is
         # replaced, never changed in place (`incidents` here, `alerts` of an incident).
         self.lock = threading.RLock()
-        self.oncall: Callable[[], list[dict[str, Any]]] | None = None
+        self.oncall: Callable[[], list[dict[str, Any]] | None] | None = None
         """Who is on call at each level now, recorded with each declaration (set by the console)."""
         self._declaring: set[tuple[str, ...]] = set()
         """Groups auto_declare is declaring right now (outside the lock, the provider may be slow)."""

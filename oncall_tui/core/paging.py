@@ -175,7 +175,9 @@ class AlertmanagerPager:
             out.append(Outgoing(key, (person,), {"labels": labels, "annotations": annotations}))
         return out
 
-    def _post(self, body: dict[str, Any], starts: datetime, ends: datetime) -> str:
+    def _post(self, body: dict[str, Any], starts: datetime, ends: datetime, every: bool = False) -> str:
+        """Post to the members; accepted once one accepted, or, with `every` (an end: members do
+        not share alerts, so one that missed it keeps paging), once all of them did."""
         alert = {**body, "startsAt": format_ts(starts), "endsAt": format_ts(ends)}
 
         async def post_to(source: AlertmanagerSource) -> str | None:
@@ -191,7 +193,7 @@ class AlertmanagerPager:
 
         errors = asyncio.run(post_all())
         accepted = [s.name for s, e in zip(self.sources, errors, strict=True) if e is None]
-        if not accepted:
+        if not accepted or (every and len(accepted) < len(self.sources)):
             raise PagingError("; ".join(e for e in errors if e))
         return f"accepted by {', '.join(accepted)}"
 
@@ -205,7 +207,7 @@ class AlertmanagerPager:
         self._post(page.body, page.paged_at, self._ends(now))
 
     def close(self, page: Page, action: str, now: datetime) -> str:
-        return self._post(page.body, page.paged_at, now)
+        return self._post(page.body, page.paged_at, now, every=True)
 
 
 class PagerDutyEventsPager:

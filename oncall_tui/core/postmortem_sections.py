@@ -268,10 +268,13 @@ def _resolutions(events: list[TimelineEvent]) -> dict[str, TimelineEvent]:
     return last
 
 
-def _alert(alert: LinkedAlert, resolved: TimelineEvent | None) -> list[str]:
+def _alert(alert: LinkedAlert, resolved: TimelineEvent | None, closed: datetime | None) -> list[str]:
+    """`closed`: when the incident was resolved; its alerts are not followed after that."""
     labels = " ".join(code(f"{visible(k)}={quoted(v)}") for k, v in sorted(alert.labels.items()))
     summary = f": {cell(alert.summary)}" if alert.summary else ""
-    if alert.firing or alert.resolved_at is None:
+    if (alert.firing or alert.resolved_at is None) and closed is not None:
+        end = f"still firing when the incident was resolved ({full_time(closed)}); not followed after"
+    elif alert.firing or alert.resolved_at is None:
         end = "still firing: its source has not said it resolved"
     else:
         end = f"resolved {full_time(alert.resolved_at)}"
@@ -293,7 +296,9 @@ def alerts(incident: Incident, events: list[TimelineEvent]) -> list[str]:
         return ["- No alerts were linked to this incident."]
     ordered = sorted(incident.alerts.values(), key=lambda a: (a.starts_at, a.name, a.fingerprint))
     resolutions = _resolutions(events)
-    lines = [line for a in ordered[:ALERTS_SHOWN] for line in _alert(a, resolutions.get(a.fingerprint))]
+    lines = [
+        line for a in ordered[:ALERTS_SHOWN] for line in _alert(a, resolutions.get(a.fingerprint), incident.resolved_at)
+    ]
     if len(ordered) > ALERTS_SHOWN:
         more = len(ordered) - ALERTS_SHOWN
         lines.append(f"- … and {more:,} more (every one is in `oncall-tui export --format json`)")

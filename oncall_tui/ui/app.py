@@ -388,8 +388,11 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             return f"level {level - 1} is the last escalation level: there is nobody further to page"
         return targets, last
 
-    def oncall_now(self) -> list[dict[str, object]]:
-        """Who is on call at each level now, as a declaration records it."""
+    def oncall_now(self) -> list[dict[str, object]] | None:
+        """Who is on call at each level now, as a declaration records it (None: PagerDuty's
+        levels are not loaded yet, so the record says nothing rather than "nobody")."""
+        if self.oncall_from_pagerduty and not self._pagerduty_ok and not self._levels:
+            return None
         return [{"level": lv.level, "users": list(lv.users), "source": lv.source} for lv in self._levels]
 
     # -- PagerDuty ------------------------------------------------------------------------
