@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 from oncall_tui.core.text import clean_block, clean_line, visible_controls
 
-_ACTIVE = re.compile(r"([\\`|<>\[\]*_~#])|&(?=#?\w+;)")
+_ACTIVE = re.compile(r"([\\`|<>\[\]*~#])|(?<![^\W_])_|_(?![^\W_])|&(?=#?\w+;)")
 """What would make prose a link, an image, HTML, code, a table cell, emphasis, strikethrough,
-a heading or an entity (`&lt;`): `rm -rf /tmp/*_old/*` keeps its asterisks."""
+a heading or an entity (`&lt;`): `rm -rf /tmp/*_old/*` keeps its asterisks. An `_` inside a
+word (`auto_declare`) is left alone: CommonMark never reads it as emphasis."""
 
 _INVISIBLE = ("Cf", "Zl", "Zp")
 """Unicode categories a viewer shows as nothing (zero-width, bidi marks) or as a new line."""
