@@ -539,3 +539,19 @@ def test_an_alert_still_firing_at_resolution_is_not_said_to_fire_forever(tmp_pat
     assert "still firing when the incident was resolved (2026-11-27 14:33:05 UTC); not followed after" in (
         render_markdown(desk.get(incident.id))
     )
+
+
+def test_a_lapsed_page_and_its_return_are_under_the_page(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    incident = desk.declare("ml-api returns 5xx")
+    page = {"key": "k2", "who": ["dana"], "level": 2, "via": "alertmanager:prod", "how": "Alertmanager prod"}
+    desk.record(incident.id, "incident.escalated", "Escalated", {"level": 2, "targets": ["dana"], "paged": [page]})
+    clock.advance(400)
+    desk.record(incident.id, "page.lapsed", "lapsed", page | {"error": "prod: unreachable"}, agent="paging")
+    clock.advance(60)
+    desk.record(incident.id, "page.reposted", "again", page, agent="paging")
+    text = render_markdown(desk.get(incident.id))
+    assert (
+        "  - 14:38:45 lapsed, not posted again at Alertmanager prod by oncall-tui (paging): prod: unreachable" in text
+    )
+    assert "  - 14:39:45 posted again after it lapsed at Alertmanager prod by oncall-tui (paging)" in text

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.models import Alert, PayloadError, parse_time
 from oncall_tui.core.paging import AGENT as PAGING
-from oncall_tui.core.paging import Page, Pager, PageRequest, PagingError, closing
+from oncall_tui.core.paging import LIFETIME, Page, Pager, PageRequest, PagingError, closing
 from oncall_tui.core.private import private_dir
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.core.timeline import CONSOLE, Journal, JournalError, TimelineEvent, format_ts
@@ -176,6 +176,10 @@ class Incident:
                 self.pages = {**self.pages, page.key: page}  # the UI may be reading the old dict
         elif kind == "incident.action_failed" and data.get("action") == "incident.escalated":
             self.page_failure = event
+        elif kind in ("page.lapsed", "page.reposted"):
+            page = self.pages.get(data.get("key", ""))
+            if page is not None:
+                page.lapsed = kind == "page.lapsed"
         elif kind in ("page.acknowledged", "page.resolved"):
             page = self.pages.get(data.get("key", ""))
             if page is not None and kind == "page.acknowledged":
@@ -336,6 +340,8 @@ class IncidentDesk:
         self.pager = pager
         """How escalations page (None: they page nobody, and say so)."""
         self._paging = threading.RLock()
+        self._lapsed: set[str] = set()
+        """Pages this console saw lapse (not posted again in time), until a post brings them back."""
         """Held while a page's state is read and posted (re-posts and ends), one thread at a time."""
         self.actor = actor
         self.provider = provider or LocalProvider()
@@ -735,8 +741,10 @@ class IncidentDesk:
                         pager.repost(page, now)
                     except PagingError as error:
                         problems.append(f"{incident.id}: the page to {page.describe()} was not posted again: {error}")
+                        problems += self._lapse(incident, page, last, now, str(error))
                         continue
                     posted[page.key] = now
+                    problems += self._back(incident, page)
             elif not page.standing and page.key in posted:
                 try:
                     pager.close(page, "resolve", now)  # ends are idempotent: once more, after any post of ours
@@ -745,6 +753,44 @@ class IncidentDesk:
                     continue
                 del posted[page.key]
         return problems
+
+    def _lapse(self, incident: Incident, page: Page, last: datetime | None, now: datetime, error: str) -> list[str]:
+        """Past the `endsAt` of this console's last post, Alertmanager has ended the page by itself
+        (its receivers were told "resolved"): on the record once, as the console's."""
+        assert self.pager is not None and self.pager.repost_every is not None
+        if last is None or page.key in self._lapsed:
+            return []
+        ends = last + timedelta(seconds=self.pager.repost_every * LIFETIME)
+        if now < ends:
+            return []
+        self._lapsed.add(page.key)
+        data = {"key": page.key, "who": list(page.who), "level": page.level, "via": page.via, "agent": PAGING}
+        summary = (
+            f"The page to {page.describe()} lapsed at {format_ts(ends)}: not posted again since "
+            f"{format_ts(last)} ({error}); its receivers were told it resolved"
+        )
+        since = format_ts(last)
+        return self._write_once(
+            incident,
+            "page.lapsed",
+            summary,
+            data | {"since": since, "error": error},
+            lambda e: e.kind == "page.lapsed" and e.data.get("key") == page.key and e.data.get("since") == since,
+        )
+
+    def _back(self, incident: Incident, page: Page) -> list[str]:
+        """A lapsed page posted again: it pages its receivers afresh, on the record once."""
+        if page.key not in self._lapsed:
+            return []
+        self._lapsed.discard(page.key)
+        data = {"key": page.key, "who": list(page.who), "level": page.level, "via": page.via, "agent": PAGING}
+        return self._write_once(
+            incident,
+            "page.reposted",
+            f"Posted the lapsed page to {page.describe()} again: accepted, it fires again",
+            data,
+            lambda e: False,
+        )
 
     def set_severity(self, incident_id: str, severity: str) -> TimelineEvent:
         incident = self._open(incident_id)

@@ -86,6 +86,8 @@ class Page:
     service_acked: bool = False
     """The service accepted an acknowledge (PagerDuty Events)."""
     resolved_at: datetime | None = None
+    lapsed: bool = False
+    """Alertmanager ended it by itself (not posted again in time) and no post has brought it back."""
 
     @property
     def standing(self) -> bool:

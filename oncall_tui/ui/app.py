@@ -308,7 +308,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             except Exception as error:  # a worker that dies would leave pages to lapse unsaid
                 problems = {f"Pages could not be kept: {type(error).__name__}: {error}"}
             for problem in sorted(problems - told):
-                self.call_from_thread(self.notify, problem, severity="error", timeout=15)
+                self.call_from_thread(self.notify, problem, severity="error", timeout=60)
             if told and not problems:
                 self.call_from_thread(self.notify, "Pages: the problems above are cleared.")
             told = problems

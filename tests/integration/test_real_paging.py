@@ -268,3 +268,28 @@ def test_check_says_whether_pages_have_a_route(routed: RealAlertmanager, tmp_pat
         "paging  FAILED through Alertmanager prod, which did not answer: nobody could be paged now"
         in capsys.readouterr().out
     )
+
+
+def test_a_page_not_posted_again_in_time_lapses_on_the_record(routed: RealAlertmanager, tmp_path: Path) -> None:
+    offset = [0.0]
+    config = _config(routed.url, tmp_path)
+    pager = AlertmanagerPager(config.alertmanagers, "prod", 60.0)
+    desk = IncidentDesk(tmp_path / "data", "alice", pager=pager, clock=lambda: utc_now() + timedelta(seconds=offset[0]))
+    incident = desk.load().declare("ml-api returns 5xx")
+    desk.escalate(incident.id, ["dana"], last_level=2)
+    posted: dict[str, datetime] = {}
+    assert desk.keep_pages(posted) == []
+    routed.stop()  # the console cannot post it again...
+    offset[0] = 120.0
+    [problem] = desk.keep_pages(posted)
+    assert "was not posted again: prod: unreachable" in problem and incident.events[-1].kind == "incident.escalated"
+    offset[0] = 301.0  # ...past the endsAt of its last post: Alertmanager has ended it by itself
+    problems = desk.keep_pages(posted)
+    lapsed = incident.events[-1]
+    assert (lapsed.kind, lapsed.who) == ("page.lapsed", "oncall-tui (paging)") and len(problems) == 1
+    assert "its receivers were told it resolved" in lapsed.summary and incident.pages[lapsed.data["key"]].lapsed
+    desk.keep_pages(posted)
+    assert [e.kind for e in incident.events].count("page.lapsed") == 1  # once, however long it stays down
+    routed.start()
+    assert desk.keep_pages(posted) == []
+    assert incident.events[-1].kind == "page.reposted" and not incident.pages[lapsed.data["key"]].lapsed

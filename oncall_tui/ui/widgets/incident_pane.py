@@ -100,7 +100,8 @@ class IncidentPane(Static):
         standing = [p for p in incident.pages.values() if p.standing]
         if standing:
             shown = ", ".join(
-                f"{clean_line(', '.join(p.who), 40)} L{p.level}" + (" (acked)" if p.acked_by else "")
+                f"{clean_line(', '.join(p.who), 40)} L{p.level}"
+                + (" (LAPSED: not posted again)" if p.lapsed else " (acked)" if p.acked_by else "")
                 for p in standing[:3]
             )
             text.append(f"\npaged {shown} through {clean_line(standing[0].how, 40)}")
