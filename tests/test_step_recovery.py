@@ -17,7 +17,7 @@ import pytest
 from oncall_tui.core.incidents import IncidentDesk
 from oncall_tui.core.postmortem import render_markdown
 from oncall_tui.core.runner import ProcessRef
-from oncall_tui.core.step_recovery import LeftRunning, recover, unfinished
+from oncall_tui.core.step_recovery import GuardNotes, LeftRunning, recover, unfinished
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import fingerprint
 from oncall_tui.ui.app import OncallApp
@@ -93,8 +93,12 @@ async def test_a_step_that_outlives_the_sigterm_is_found_running_and_killable(
     tmp_path: Path, clock: SteppedClock
 ) -> None:
     console = DyingConsole(tmp_path, STUBBORN, grace=60)  # the guard would SIGKILL only a minute later
-    group = group_of(console.start())
+    start = console.start()
+    group = group_of(start)
     console.kill()
+    await until(
+        lambda: GuardNotes.read(start.get("status_file")).console_gone, what="the guard to note its console gone"
+    )
     desk = IncidentDesk(console.data, "bob", clock=clock).load()
     found = recover(desk, grace=0.5)
     [left] = found.running
