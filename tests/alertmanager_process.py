@@ -82,3 +82,8 @@ class RealAlertmanager:
 
     def post_alerts(self, alerts: list[dict]) -> None:
         httpx.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=10).raise_for_status()
+
+    def alerts(self) -> list[dict]:
+        response = httpx.get(f"{self.url}/api/v2/alerts", timeout=10)
+        response.raise_for_status()
+        return response.json()

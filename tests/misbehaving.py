@@ -28,6 +28,7 @@ class Misbehaving:
                 mode = outer.mode
                 if mode == "hang":
                     outer.release.wait(30)
+                    self.close_connection = True  # released: hang up without an answer
                     return
                 status, body = 200, b'{"not": "a list"}'
                 if mode.startswith("status:"):

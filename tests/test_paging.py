@@ -11,19 +11,23 @@ from oncall_tui.core.paging import AlertmanagerPager, Page, PageRequest, PagingE
 from oncall_tui.sim.server import SimServer
 from tests.conftest import SteppedClock
 
-REQUEST = PageRequest("INC-20261127-0001", "ml-api returns 5xx", "SEV-2", 2, ("dana", "erin"), "alice", "rb.md")
+REQUEST = PageRequest(
+    "INC-20261127-0001", "3fa2b1c0", "ml-api returns 5xx", "SEV-2", 2, ("dana", "erin"), "alice", "rb.md"
+)
 
 
 def test_one_page_per_person_labelled_for_the_routes() -> None:
     pager = AlertmanagerPager([AlertmanagerSource(name="prod", url="http://127.0.0.1:9")], "prod", 60)
     dana, erin = pager.plan(REQUEST)
-    assert (dana.key, erin.key) == ("INC-20261127-0001-L2-dana", "INC-20261127-0001-L2-erin")
+    # the journal's own part: another data dir's INC-20261127-0001 is another page
+    assert (dana.key, erin.key) == ("INC-20261127-0001-3fa2b1c0-L2-dana", "INC-20261127-0001-3fa2b1c0-L2-erin")
     assert dana.body["labels"] == {
         "alertname": "OncallPage",
         "incident": "INC-20261127-0001",
         "level": "2",
         "oncall": "dana",
         "severity": "critical",
+        "page": "INC-20261127-0001-3fa2b1c0-L2-dana",
     }
     assert dana.body["annotations"]["runbook_url"] == "rb.md"
 

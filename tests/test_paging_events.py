@@ -31,7 +31,7 @@ def test_trigger_acknowledge_and_resolve(pagerduty_events: EventsServer, tmp_pat
     alice, _ = _desk(pagerduty_events, tmp_path, clock)
     incident = alice.declare("ml-api returns 5xx", severity="SEV-1")
     event = alice.escalate(incident.id, ["dana"], last_level=3)
-    key = f"{incident.id}-L2"
+    key = f"{incident.id}-{incident.uid}-L2"
     assert event.summary == "Escalated to level 2: page for dana accepted by PagerDuty Events"
     assert event.data["paged"][0]["detail"] == f"accepted, dedup_key {key}"
     page = pagerduty_events.service.alert(key)
@@ -47,9 +47,9 @@ def test_trigger_acknowledge_and_resolve(pagerduty_events: EventsServer, tmp_pat
 
     alice.escalate(incident.id, ["erin"], last_level=3)  # level 3: level 2's page stands down
     assert pagerduty_events.service.alert(key).status == "resolved"
-    assert pagerduty_events.service.alert(f"{incident.id}-L3").status == "triggered"
+    assert pagerduty_events.service.alert(f"{incident.id}-{incident.uid}-L3").status == "triggered"
     alice.resolve(incident.id, "rolled back")
-    assert pagerduty_events.service.alert(f"{incident.id}-L3").status == "resolved"
+    assert pagerduty_events.service.alert(f"{incident.id}-{incident.uid}-L3").status == "resolved"
     ends = [e.data["reason"] for e in incident.events if e.kind == "page.resolved"]
     assert ends == ["escalated to level 3", "the incident was resolved"]
 
@@ -65,7 +65,7 @@ def test_a_second_trigger_is_one_alert(pagerduty_events: EventsServer, tmp_path:
 
 
 def _request(incident: Incident) -> PageRequest:
-    return PageRequest(incident.id, incident.title, incident.severity, 2, ("dana",), "alice")
+    return PageRequest(incident.id, incident.uid, incident.title, incident.severity, 2, ("dana",), "alice")
 
 
 def test_a_429_is_retried_then_paged(pagerduty_events: EventsServer, tmp_path: Path, clock: SteppedClock) -> None:

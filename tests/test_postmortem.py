@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from markdown_it import MarkdownIt
@@ -97,7 +100,8 @@ def fixed_incident(data_dir: Path, clock: SteppedClock) -> Incident:
     minutes. alice, on call, acknowledges, silences the alert and pages dana (level 2), who
     acknowledges her page; bob takes command; alice rolls back with a runbook step; the
     schedule hands level 1 to carol; the alert resolves; bob resolves the incident."""
-    with SimServer(SimAlertmanager(clock=clock)) as prod:
+    ids = itertools.count(0x3FA2B1C0 << 96)  # event ids, and so the journal's part of the page key
+    with SimServer(SimAlertmanager(clock=clock)) as prod, patch.object(uuid, "uuid4", lambda: uuid.UUID(int=next(ids))):
         return _fixed_incident(
             data_dir, clock, AlertmanagerPager([AlertmanagerSource(name="prod", url=prod.url)], "prod", 60)
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -170,12 +170,13 @@ class AlertmanagerClient:
         except PayloadError as error:
             raise AlertmanagerError(f"{self.name}: unexpected status response ({clean_line(str(error), 80)})") from None
 
-    async def alerts(self) -> list[Alert]:
-        """Every alert not yet resolved: active, silenced, inhibited and unprocessed."""
-        return (await self._alerts())[0]
+    async def alerts(self, filters: Sequence[str] = ()) -> list[Alert]:
+        """Every alert not yet resolved: active, silenced, inhibited and unprocessed; with
+        `filters`, only those matching each matcher (Alertmanager's `filter` parameter)."""
+        return (await self._alerts(filters))[0]
 
-    async def _alerts(self) -> tuple[list[Alert], datetime | None]:
-        response = await self._request("GET", "/api/v2/alerts")
+    async def _alerts(self, filters: Sequence[str] = ()) -> tuple[list[Alert], datetime | None]:
+        response = await self._request("GET", "/api/v2/alerts", params={"filter": list(filters)} if filters else None)
         return await self._parsed(response, _parse_alerts), _server_time(response)
 
     async def answer(self) -> Answer:

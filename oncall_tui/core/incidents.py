@@ -15,18 +15,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.models import Alert, PayloadError, parse_time
-from oncall_tui.core.paging import AGENT as PAGING
-from oncall_tui.core.paging import LIFETIME, Page, Pager, PageRequest, PagingError, closing
+from oncall_tui.core.page_keeping import PageKeeper
+from oncall_tui.core.paging import Page, Pager, PageRequest
 from oncall_tui.core.private import private_dir
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.core.timeline import CONSOLE, Journal, JournalError, TimelineEvent, format_ts
+from oncall_tui.core.timeline import CONSOLE, ClaimedError, Journal, JournalError, TimelineEvent, format_ts
 from oncall_tui.core.tracking import Presence, Sightings
 
 SEVERITIES = {
@@ -42,6 +42,9 @@ STORM = ("(storm)",)
 """Claims the storm incident while it is being declared."""
 ACTION_ITEM = re.compile(r"^\s*TODO:\s*", re.IGNORECASE)
 INCIDENT_FILE = re.compile(r"^INC-(\d{8})-(\d{4})\.jsonl$")
+CLAIM_TTL = 120.0
+"""Seconds an escalation's claim holds off other consoles' escalations of the same incident,
+should the console holding it die before recording what its pages did."""
 
 
 class IncidentError(Exception):
@@ -125,6 +128,12 @@ class Incident:
         for event in sorted(events, key=lambda e: e.seq):
             incident.apply(event)
         return incident
+
+    @property
+    def uid(self) -> str:
+        """Unique to this incident's journal (its id repeats in other data dirs): the start of its
+        declaration's event id."""
+        return self.events[0].id[:8] if self.events else ""
 
     @property
     def is_open(self) -> bool:
@@ -339,10 +348,7 @@ class IncidentDesk:
         self.dir = data_dir / "incidents"
         self.pager = pager
         """How escalations page (None: they page nobody, and say so)."""
-        self._paging = threading.RLock()
-        self._lapsed: set[str] = set()
-        """Pages this console saw lapse (not posted again in time), until a post brings them back."""
-        """Held while a page's state is read and posted (re-posts and ends), one thread at a time."""
+        self.keeper = PageKeeper(self, pager) if pager else None
         self.actor = actor
         self.provider = provider or LocalProvider()
         self.clock = clock
@@ -557,11 +563,27 @@ class IncidentDesk:
         `last_level`: the highest level configured; escalating past it is refused. `to_level`: the
         level the user confirmed (and `targets` are of); if another console escalated meanwhile,
         nothing is sent."""
-        incident = self._open(incident_id)
+        self.get(incident_id)  # an unknown incident is named
+        journal = self.journals[incident_id]
+        try:
+            with journal.claim("escalating", self.actor, ttl=CLAIM_TTL):
+                incident = self._open(incident_id)  # read after the claim: what another console did is in
+                return self._escalate(incident, targets, last_level, to_level)
+        except ClaimedError as held:
+            raise IncidentError(
+                f"{held.by} is escalating {incident_id} now (since {held.at:%H:%M:%S} UTC): nothing was sent; "
+                "look again in a moment"
+            ) from None
+        except JournalError as error:
+            raise IncidentError(f"not escalated, nothing was sent: {error}") from None
+
+    def _escalate(
+        self, incident: Incident, targets: list[str], last_level: int | None, to_level: int | None
+    ) -> TimelineEvent:
         level = incident.escalation_level + 1
         if to_level is not None and level != to_level:
             raise IncidentError(
-                f"{incident_id} is at level {incident.escalation_level} now (escalated meanwhile): nothing was sent; "
+                f"{incident.id} is at level {incident.escalation_level} now (escalated meanwhile): nothing was sent; "
                 "look again, then press e"
             )
         if last_level is not None and level > last_level:
@@ -573,7 +595,7 @@ class IncidentDesk:
         if self.provider.name == "pagerduty" and incident.pagerduty.get("id"):  # PagerDuty's policy pages
             summary = f"Escalated to level {level} in PagerDuty (on call there: {who})"
             return self._record(incident, "incident.escalated", summary, data | {"escalated_in": "pagerduty"})
-        if self.pager is None or not targets:
+        if self.keeper is None or not targets:
             data["unpaged"] = "no paging is configured" if self.pager is None else f"nobody is on call at level {level}"
             return self._record(
                 incident,
@@ -581,30 +603,18 @@ class IncidentDesk:
                 f"Escalated to level {level} ({who}): nobody was paged: {data['unpaged']}",
                 data,
             )
-        pager = self.pager
+        pager = self.keeper.pager
         request = PageRequest(
-            incident.id, incident.title, incident.severity, level, tuple(targets), self.actor, self._runbook(incident)
+            incident.id,
+            incident.uid,
+            incident.title,
+            incident.severity,
+            level,
+            tuple(targets),
+            self.actor,
+            self._runbook(incident),
         )
-        paged, errors = [], {}
-        for page in pager.plan(request):  # outside the lock: a slow service must not hold up other writes
-            now = self.clock()
-            try:
-                detail = pager.send(page, now)
-            except PagingError as error:
-                errors[", ".join(page.who)] = str(error)
-                continue
-            paged.append(
-                {
-                    "key": page.key,
-                    "who": list(page.who),
-                    "level": level,
-                    "via": pager.via,
-                    "how": pager.how,
-                    "at": format_ts(now),
-                    "detail": detail,
-                    "body": page.body,
-                }
-            )
+        paged, errors = self.keeper.send(request)  # outside the lock: a slow service must not hold up other writes
         failed = {"via": pager.via, "how": pager.how, "page_error": errors} if errors else {}
         if not paged:
             reason = "; ".join(errors.values())
@@ -638,159 +648,42 @@ class IncidentDesk:
         return next((r for r in safe if r), "")
 
     def end_pages(self, incident: Incident) -> list[str]:
-        """End, at their service, the pages the incident's state says are due to end, and record
-        each end (`page.resolved`, `page.acknowledged`: the console's, `agent: paging`) once.
-        A failure is recorded once per page and retried by `keep_pages`; returned, one line each."""
-        if self.pager is None:
-            return []
-        with self._paging:  # never beside a re-post of the same page: it could land after the end
-            return self._end_due(incident)
-
-    def _end_due(self, incident: Incident) -> list[str]:
-        assert self.pager is not None
-        problems = []
-        for page, action, reason in closing(incident.pages, incident.is_open, incident.escalation_level):
-            if page.via != self.pager.via:
-                problems.append(
-                    f"{incident.id}: the page to {page.describe()} cannot be ended: paging is now {self.pager.how}"
-                )
-                continue
-            kind = (
-                "page.acknowledged" if action == "acknowledge" and self.pager.repost_every is None else "page.resolved"
-            )
-            action = "acknowledge" if kind == "page.acknowledged" else "resolve"
-            data = {
-                "key": page.key,
-                "who": list(page.who),
-                "level": page.level,
-                "via": page.via,
-                "how": page.how,
-                "reason": reason,
-            }
-            try:
-                self.pager.close(page, action, self.clock())
-            except PagingError as error:
-                failed = data | {"action": kind, "error": str(error)}
-                problems += self._write_once(
-                    incident,
-                    "incident.action_failed",
-                    f"Failed to end the page to {page.describe()} ({error}); retrying",
-                    failed | {"agent": PAGING},
-                    lambda e, k=page.key, a=kind: (
-                        e.kind == "incident.action_failed" and e.data.get("key") == k and e.data.get("action") == a
-                    ),
-                )
-                problems.append(f"{incident.id}: the page to {page.describe()} is still standing: {error}")
-                continue
-            verb = "Acknowledged" if kind == "page.acknowledged" else "Ended"
-            problems += self._write_once(
-                incident,
-                kind,
-                f"{verb} the page to {page.describe()}: {reason}",
-                data | {"agent": PAGING},
-                lambda e, k=page.key, kd=kind: e.kind == kd and e.data.get("key") == k,
-            )
-        return problems
-
-    def _write_once(
-        self, incident: Incident, kind: str, summary: str, data: dict[str, Any], same: Callable[[TimelineEvent], bool]
-    ) -> list[str]:
-        """The console's own event, unless the journal (any console's) already has one like it;
-        the problem, if it could not be written."""
-        try:
-            self._write(incident, kind, summary, data, CONSOLE, unless=lambda events: any(same(e) for e in events))
-        except IncidentError as error:
-            return [f"{incident.id}: not recorded: {summary} ({error})"]
-        return []
+        """End, at their service, the pages the incident's state says are due to end (see
+        `PageKeeper.end`); the problems, one line each."""
+        return self.keeper.end(incident) if self.keeper else []
 
     def keep_pages(self, posted: dict[str, datetime]) -> list[str]:
-        """Keep every page true at its service: end those due to end, and post standing ones again
-        before Alertmanager lets them lapse. `posted`: when this console last posted each page
-        (kept by the caller between rounds). A page this console posted is ended once more when
-        it is seen ended (here or by another console), so a post that crossed the end cannot bring
-        it back. Lines for the user, one a problem."""
-        pager = self.pager
-        if pager is None:
+        """Keep every incident's pages true at their service (see `PageKeeper.keep`)."""
+        keeper, problems = self.keeper, []
+        if keeper is None:
             return []
-        problems = []
         for incident in list(self.incidents.values()):
-            if not any(p.standing or p.key in posted for p in incident.pages.values()):
+            if not keeper.concerns(incident, posted):
                 continue
-            with self._paging:
+            with keeper.lock:
                 try:
                     incident = self.get(incident.id)
                 except IncidentError as error:
                     problems.append(str(error))
                     continue
-                problems += self._end_due(incident)
-                problems += self._repost(incident, posted)
+                problems += keeper.keep(incident, posted)
         return problems
 
-    def _repost(self, incident: Incident, posted: dict[str, datetime]) -> list[str]:
-        pager, problems = self.pager, []
-        assert pager is not None
-        due = {page.key for page, _, _ in closing(incident.pages, incident.is_open, incident.escalation_level)}
-        now = self.clock()
-        for page in incident.pages.values():
-            if page.via != pager.via or pager.repost_every is None:
-                continue
-            if page.standing and not page.service_acked and page.key not in due:
-                last = posted.get(page.key)
-                if last is None or (now - last).total_seconds() >= pager.repost_every:
-                    try:
-                        pager.repost(page, now)
-                    except PagingError as error:
-                        problems.append(f"{incident.id}: the page to {page.describe()} was not posted again: {error}")
-                        problems += self._lapse(incident, page, last, now, str(error))
-                        continue
-                    posted[page.key] = now
-                    problems += self._back(incident, page)
-            elif not page.standing and page.key in posted:
-                try:
-                    pager.close(page, "resolve", now)  # ends are idempotent: once more, after any post of ours
-                except PagingError as error:
-                    problems.append(f"{incident.id}: the ended page to {page.describe()} may be back: {error}")
-                    continue
-                del posted[page.key]
-        return problems
-
-    def _lapse(self, incident: Incident, page: Page, last: datetime | None, now: datetime, error: str) -> list[str]:
-        """Past the `endsAt` of this console's last post, Alertmanager has ended the page by itself
-        (its receivers were told "resolved"): on the record once, as the console's."""
-        assert self.pager is not None and self.pager.repost_every is not None
-        if last is None or page.key in self._lapsed:
-            return []
-        ends = last + timedelta(seconds=self.pager.repost_every * LIFETIME)
-        if now < ends:
-            return []
-        self._lapsed.add(page.key)
-        data = {"key": page.key, "who": list(page.who), "level": page.level, "via": page.via, "agent": PAGING}
-        summary = (
-            f"The page to {page.describe()} lapsed at {format_ts(ends)}: not posted again since "
-            f"{format_ts(last)} ({error}); its receivers were told it resolved"
-        )
-        since = format_ts(last)
-        return self._write_once(
-            incident,
-            "page.lapsed",
-            summary,
-            data | {"since": since, "error": error},
-            lambda e: e.kind == "page.lapsed" and e.data.get("key") == page.key and e.data.get("since") == since,
-        )
-
-    def _back(self, incident: Incident, page: Page) -> list[str]:
-        """A lapsed page posted again: it pages its receivers afresh, on the record once."""
-        if page.key not in self._lapsed:
-            return []
-        self._lapsed.discard(page.key)
-        data = {"key": page.key, "who": list(page.who), "level": page.level, "via": page.via, "agent": PAGING}
-        return self._write_once(
-            incident,
-            "page.reposted",
-            f"Posted the lapsed page to {page.describe()} again: accepted, it fires again",
-            data,
-            lambda e: False,
-        )
+    def write_once(
+        self,
+        incident: Incident,
+        kind: str,
+        summary: str,
+        data: dict[str, Any],
+        unless: Callable[[list[TimelineEvent]], bool],
+    ) -> list[str]:
+        """The console's own event, unless the journal (any console's) already has it (`unless`,
+        asked under the journal's lock); the problem, if it could not be written."""
+        try:
+            self._write(incident, kind, summary, data, CONSOLE, unless=unless)
+        except IncidentError as error:
+            return [f"{incident.id}: not recorded: {summary} ({error})"]
+        return []
 
     def set_severity(self, incident_id: str, severity: str) -> TimelineEvent:
         incident = self._open(incident_id)

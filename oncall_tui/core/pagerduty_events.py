@@ -3,7 +3,7 @@
 A page is an alert event sent to `/v2/enqueue` with the integration's routing key: `trigger`
 opens an alert on the service (or joins the open one with the same `dedup_key`), `acknowledge`
 and `resolve` move that alert on. The console's dedup_key is the incident id and the level
-(`INC-20261127-0001-L2`), so a trigger retried after a lost answer is the same alert, not two.
+(`INC-20261127-0001-3fa2b1c0-L2`), so a trigger retried after a lost answer is the same alert, not two.
 
 The API is asynchronous: a 202 means PagerDuty *accepted* the event for processing, and that
 is all a return value here claims. Retries follow PagerDuty's table: a 429, a 5xx or a network

@@ -44,6 +44,9 @@ class PageRequest:
     """What an escalation asks to page: one level of one incident."""
 
     incident_id: str
+    uid: str
+    """Unique to the incident's journal (INC ids repeat across data dirs): in every page key,
+    so two teams' `INC-20261127-0001` never merge into one page at a service."""
     title: str
     severity: str
     level: int
@@ -146,6 +149,10 @@ class Pager(Protocol):
 
     def close(self, page: Page, action: str, now: datetime) -> str: ...
 
+    def live(self, page: Page) -> bool | None:
+        """Whether the service still has the page (None: it cannot be told)."""
+        ...
+
 
 class AlertmanagerPager:
     """Pages as alerts posted to one Alertmanager, and every member of its HA cluster, as
@@ -173,7 +180,8 @@ class AlertmanagerPager:
             }
             if request.runbook:
                 annotations["runbook_url"] = request.runbook
-            key = f"{request.incident_id}-L{request.level}-{person}"
+            key = f"{request.incident_id}-{request.uid}-L{request.level}-{person}"
+            labels["page"] = key
             out.append(Outgoing(key, (person,), {"labels": labels, "annotations": annotations}))
         return out
 
@@ -211,6 +219,26 @@ class AlertmanagerPager:
     def close(self, page: Page, action: str, now: datetime) -> str:
         return self._post(page.body, page.paged_at, now, every=True)
 
+    def live(self, page: Page) -> bool | None:
+        """True if any member still has the page firing; None if none of them answered."""
+        labels = page.body.get("labels") or {}
+
+        async def has(source: AlertmanagerSource) -> bool | None:
+            try:
+                async with AlertmanagerClient(source) as client:
+                    alerts = await client.alerts([f'alertname="{PAGE_ALERTNAME}"'])
+            except AlertmanagerError:
+                return None
+            return any(a.labels == labels for a in alerts)
+
+        async def ask_all() -> list[bool | None]:
+            return await asyncio.gather(*(has(s) for s in self.sources))
+
+        answers = asyncio.run(ask_all())
+        if any(answers):
+            return True
+        return None if None in answers else False
+
 
 class PagerDutyEventsPager:
     """Pages as PagerDuty Events v2: one per level, `dedup_key` the incident and the level;
@@ -237,7 +265,7 @@ class PagerDutyEventsPager:
         }
         if request.runbook.startswith(("http://", "https://")):
             body["links"] = [{"href": request.runbook, "text": "Runbook"}]
-        return [Outgoing(f"{request.incident_id}-L{request.level}", request.targets, body)]
+        return [Outgoing(f"{request.incident_id}-{request.uid}-L{request.level}", request.targets, body)]
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -255,6 +283,10 @@ class PagerDutyEventsPager:
     def close(self, page: Page, action: str, now: datetime) -> str:
         self._call(action, page.key)
         return "accepted"
+
+    def live(self, page: Page) -> bool | None:
+        """Events v2 cannot be asked (PagerDuty keeps the alert until it is resolved anyway)."""
+        return None
 
 
 def build_pager(config: Config, on_wait: Any = None) -> Pager | None:

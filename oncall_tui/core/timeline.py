@@ -20,7 +20,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -212,6 +212,31 @@ class Journal:
         return self.events[-1].seq if self.events else 0
 
     # -- writing --------------------------------------------------------------------------
+    @contextmanager
+    def claim(self, what: str, holder: str, ttl: float) -> Iterator[None]:
+        """Hold `what` (`escalating`) on this incident against every other console while inside:
+        taken under the journal's lock, as a file beside it, unless another holder's claim is
+        younger than `ttl` seconds (one left by a console that died lets go then). Raises
+        ClaimedError, or JournalError if the claim cannot be written."""
+        path = self.path.with_name(f".{self.incident}.{what}")
+        token = uuid.uuid4().hex
+        try:
+            with _locked(self.path):
+                held = _claim_of(path)
+                now = self.clock()
+                if held is not None and 0 <= (now - held[1]).total_seconds() < ttl:
+                    raise ClaimedError(*held)
+                claim = {"by": holder, "at": format_ts(now), "token": token, "pid": os.getpid()}
+                write_private(path, json.dumps(claim))
+        except OSError as error:
+            raise JournalError(f"{path}: cannot claim: {error.strerror or error}") from None
+        try:
+            yield
+        finally:
+            with suppress(OSError), _locked(self.path):
+                if _claim_of(path, token) is not None:
+                    path.unlink()
+
     def append(
         self,
         kind: str,
@@ -259,6 +284,25 @@ class Journal:
                 return event
         except OSError as error:
             raise JournalError(f"{error.strerror or error} ({self.path})") from None
+
+
+class ClaimedError(Exception):
+    """Another console holds the claim: `by` (a user name), since `at`."""
+
+    def __init__(self, by: str, at: datetime) -> None:
+        super().__init__(by, at)
+        self.by, self.at = by, at
+
+
+def _claim_of(path: Path, token: str | None = None) -> tuple[str, datetime] | None:
+    """(holder, since) of the claim in `path`; None if there is none (or, with `token`, not that one)."""
+    try:
+        held = json.loads(path.read_text(encoding="utf-8"))
+        if token is not None and held.get("token") != token:
+            return None
+        return str(held.get("by") or "another console"), parse_time(held.get("at"), "at")
+    except (OSError, ValueError, AttributeError, PayloadError):
+        return None
 
 
 @contextmanager

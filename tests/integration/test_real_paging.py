@@ -78,6 +78,7 @@ def test_a_page_is_delivered_and_its_acknowledgement_resolves_it(
         "level": "2",
         "oncall": "dana",
         "severity": "critical",
+        "page": f"{incident.id}-{incident.uid}-L2-dana",
     }
     assert "Escalated to level 2 by alice" in firing["annotations"]["description"]
     assert event.summary == "Escalated to level 2: page for dana accepted by Alertmanager prod"
@@ -293,3 +294,28 @@ def test_a_page_not_posted_again_in_time_lapses_on_the_record(routed: RealAlertm
     routed.start()
     assert desk.keep_pages(posted) == []
     assert incident.events[-1].kind == "page.reposted" and not incident.pages[lapsed.data["key"]].lapsed
+
+
+def test_a_page_that_lapsed_while_no_console_ran_is_recorded_before_it_is_posted_again(
+    routed: RealAlertmanager, hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    config = _config(routed.url, tmp_path)
+    alice = _desk(config, "alice", tmp_path)
+    incident = alice.declare("ml-api returns 5xx")
+    alice.escalate(incident.id, ["dana"], last_level=2)
+    hook.wait_for("firing", alertname="OncallPage", oncall="dana")
+    assert _desk(config, "alice", tmp_path).keep_pages({}) == []  # a console that starts: the page is there
+    assert incident.events[-1].kind == "incident.escalated"  # nothing to say of it
+
+    routed.stop()  # a restart forgets alerts, as a lapse while no console ran ends them
+    routed.start()
+    restarted = _desk(config, "alice", tmp_path)
+    assert restarted.keep_pages({}) == []
+    kinds = [e.kind for e in restarted.get(incident.id).events]
+    assert kinds[-2:] == ["page.lapsed", "page.reposted"]  # found ended, then paged afresh: both said
+    lapsed = restarted.get(incident.id).events[-2]
+    assert lapsed.who == "oncall-tui (paging)" and "was gone from Alertmanager prod when this console" in lapsed.summary
+    pages = [a for a in routed.alerts() if a["labels"].get("oncall") == "dana"]
+    assert len(pages) == 1 and pages[0]["status"]["state"] == "active"  # it stands again
+    assert _desk(config, "bob", tmp_path).keep_pages({}) == []  # another console finds it standing
+    assert [e.kind for e in restarted.get(incident.id).events] == kinds
