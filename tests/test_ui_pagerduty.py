@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -156,3 +157,24 @@ async def test_background_retries_stay_in_the_header(
     await until(lambda: len(pagerduty.account.answers) > polls + 3, what="more polls")
     await until(lambda: "PagerDuty ✓" in str(app.status_line.render()), what="the sync to end well")
     assert not [n for n in notes(app) if "retrying" in n or "503" in n]  # a retry that worked is no news
+
+
+async def test_a_declaration_before_pagerduty_answered_records_no_oncall_rather_than_nobody(
+    sim: SimServer, pagerduty: PagerDutyServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    pagerduty.account.fail("GET", "/", 503, times=10_000)  # PagerDuty is down when the console starts
+    config = make_config(
+        sim.url, data_dir=str(tmp_path / "data"), pagerduty=pd_section(pagerduty), oncall={"provider": "pagerduty"}
+    )
+    app = OncallApp(config, clock=clock)
+    app.pagerduty.backoff = 0.01
+    async with app.run_test(size=(160, 45)):
+        await until(lambda: len(pagerduty.account.requests) >= 2, what="PagerDuty asked, and failing")
+        assert app.oncall_now() is None  # not known: not "nobody"
+        incident = await asyncio.to_thread(app.desk.declare, "ml-api returns 5xx")
+        assert "oncall" not in incident.events[0].data
+        pagerduty.account.faults.clear()
+        await until(lambda: app._pagerduty_ok, what="PagerDuty answering again")
+        await until(lambda: bool(app.oncall_now()), what="the levels loaded")
+        later = await asyncio.to_thread(app.desk.declare, "checkout latency")
+        assert later.events[0].data["oncall"][0]["users"] == ["bob"]  # the rotation's week at the frozen clock

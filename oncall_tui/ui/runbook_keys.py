@@ -175,6 +175,13 @@ class RunbookKeys:
             return
         self.bottom_left.current = "runbook"
         selected = self.alert_list.current  # moved by the key just before, maybe
+        if selected is not None and selected.is_page:
+            self.notify(
+                "Not run: this is a page the console sent, not an alert: select the incident's alert to run its "
+                "runbook's steps with that alert's labels.",
+                severity="warning",
+            )
+            return
         if (selected and selected.fingerprint) != (self.runbook_alert and self.runbook_alert.fingerprint):
             # the pane still shows the previous alert's runbook, filled from its labels
             name = clean_line(selected.name, 80) if selected else "no alert"

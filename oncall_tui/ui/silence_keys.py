@@ -32,6 +32,15 @@ class SilenceKeys:
         if alert is None:
             self.notify("Select an alert to silence first (or press S to manage silences).")
             return
+        if alert.is_page:
+            self.notify(
+                f"Not silenced: this is the console's page for {clean_line(alert.labels.get('oncall', ''), 40)} "
+                f"({clean_line(alert.labels.get('incident', ''), 40)}): silencing it stops the paging unrecorded. "
+                "It ends when its level acknowledges (a), on escalation, or when the incident is resolved.",
+                severity="warning",
+                timeout=10,
+            )
+            return
         form = SilenceForm(
             matchers_for(alert),
             self.config.silences.default_duration,

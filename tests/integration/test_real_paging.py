@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from textual.screen import ModalScreen
 
 from oncall_tui.cli import run_check
 from oncall_tui.core.incidents import IncidentDesk, IncidentError, NotPagedError
@@ -21,7 +22,7 @@ from oncall_tui.core.timeline import format_ts
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from tests.alertmanager_process import BINARY, RealAlertmanager
-from tests.conftest import alert, make_config, until
+from tests.conftest import alert, make_config, notes, until
 from tests.integration.conftest import _require
 from tests.misbehaving import Misbehaving
 from tests.webhook import WebhookReceiver, paging_config
@@ -182,6 +183,19 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
         await pilot.pause()
         assert len(app.desk.incidents) == 1  # a critical page declared no second incident
         assert page.fingerprint not in incident.alerts
+
+        def selected(alert) -> bool:
+            return alert is not None and alert.fingerprint == page.fingerprint
+
+        app.alert_list.action_jump(next(i for i, a in enumerate(app.alert_list.alerts) if selected(a)))
+        await until(lambda: selected(app.alert_list.current), what="the page selected")
+        await pilot.press("s")  # silencing it would stop the paging off the record
+        assert not isinstance(app.screen, ModalScreen)
+        assert any(n.startswith("Not silenced: this is the console's page for dana") for n in notes(app))
+        await until(lambda: selected(app.runbook_alert), what="the page's runbook shown")
+        await pilot.press("r")  # its labels are the page's, not the alert's: a step would run on the wrong ones
+        assert not isinstance(app.screen, ModalScreen)
+        assert any(n.startswith("Not run: this is a page the console sent") for n in notes(app))
 
         await pilot.press("R", *"rolled back", "enter")
         await asyncio.to_thread(hook.wait_for, "resolved", oncall="dana")
