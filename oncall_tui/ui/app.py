@@ -588,22 +588,29 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         if silent and len(silent) == len(board.status):
             title.append(f"  no data from {', '.join(silent)} yet", style="bold")
             return title
-        title.append(f"  firing {counts['active']} · silenced {counts['silenced']} · inhibited {counts['inhibited']}")
-        if counts["pages"]:
-            title.append(f" · pages {counts['pages']}")
+        # what makes the counts doubtful comes first: a narrow pane cuts the end of the line
+        warnings = []
+        if silent:
+            warnings.append(f"no data from {', '.join(silent)}")
         if counts["stale"]:
-            title.append(f" · stale {counts['stale']}", style="bold")
+            warnings.append(f"stale {counts['stale']}")
         if counts["unseen"]:
-            title.append(f" · unseen {counts['unseen']}", style="bold")
-        quiet = [name for name, status in board.status.items() if not status.answered]
+            warnings.append(f"unseen {counts['unseen']}")
         doubted = sum(len(d) for d in self.doubts.values())  # linked alerts no source vouches for
         if doubted:
-            title.append(f" · {doubted} linked alert(s) unknown (see the incident)", style="bold")
-        if silent:
-            title.append(f" · no data from {', '.join(silent)}", style="bold")
-        elif quiet and not counts["active"]:
-            title.append(f" · {', '.join(quiet)} not answering: no all-clear", style="bold")
-        elif not doubted and not any(counts[k] for k in ("active", "stale", "unseen")):
+            warnings.append(f"{doubted} linked alert(s) unknown (see the incident)")
+        quiet = [name for name, status in board.status.items() if not status.answered]
+        if quiet and not silent and not counts["active"]:
+            warnings.append(f"{', '.join(quiet)} not answering: no all-clear")
+        if warnings:
+            title.append("  " + " · ".join(warnings), style="bold")
+        title.append(
+            f"{' ·' if warnings else ' '} firing {counts['active']} · silenced {counts['silenced']}"
+            f" · inhibited {counts['inhibited']}"
+        )
+        if counts["pages"]:
+            title.append(f" · pages {counts['pages']}")
+        if not warnings and not any(counts[k] for k in ("active", "stale", "unseen")):
             title.append(" · all clear")
         if self.filter:
             filter_text = clean_line(self.filter_box.value, 60)

@@ -58,6 +58,12 @@ class IncidentPane(Static):
         text = Text.assemble(("INCIDENT ", "bold"), (incident.id, "bold"))
         if total > 1:
             text.append(f"  ({index} of {total} open · I switches)")
+        # what needs doing now comes first: at 80×24 the pane shows a few lines
+        if pending:
+            text.append(f"\n{pending}", style="bold italic")
+        self._page_trouble(text, incident)
+        if incident.alerts and doubts:
+            self._doubts(text, incident, doubts)
         text.append(f"\n{clean_line(incident.title, 200)}\n", style="bold")
         text.append(incident.severity, style="bold reverse")
         text.append(f" {SEVERITIES.get(incident.severity, '')}\n")
@@ -90,21 +96,26 @@ class IncidentPane(Static):
                     f"{SHORT_METRICS[metric.name]} {'—' if seconds is None else format_duration(max(0, seconds))}"
                 )
         text.append("\n" + " · ".join(metrics))
-        if pending:
-            text.append(f"\n{pending}", style="bold italic")
         return text
 
     @staticmethod
     def _pages(text: Text, incident: Incident) -> None:
-        """Standing pages, as their services accepted them, and an escalation whose page failed."""
-        standing = [p for p in incident.pages.values() if p.standing]
+        """Standing pages, as their services accepted them (lapsed ones are in `_page_trouble`)."""
+        standing = [p for p in incident.pages.values() if p.standing and not p.lapsed]
         if standing:
             shown = ", ".join(
-                f"{clean_line(', '.join(p.who), 40)} L{p.level}"
-                + (" (LAPSED: not posted again)" if p.lapsed else " (acked)" if p.acked_by else "")
+                f"{clean_line(', '.join(p.who), 40)} L{p.level}" + (" (acked)" if p.acked_by else "")
                 for p in standing[:3]
             )
-            text.append(f"\npaged {shown} through {clean_line(standing[0].how, 40)}")
+            more = f" +{len(standing) - 3} more" if len(standing) > 3 else ""
+            text.append(f"\npaged {shown}{more} through {clean_line(standing[0].how, 40)}")
+
+    @staticmethod
+    def _page_trouble(text: Text, incident: Incident) -> None:
+        """Pages nobody may be getting: lapsed ones, and an escalation whose page failed."""
+        for page in (p for p in incident.pages.values() if p.standing and p.lapsed):
+            who = clean_line(", ".join(page.who), 40)
+            text.append(f"\n✗ page to {who} L{page.level} LAPSED: not posted again", style="bold red")
         failure = incident.page_failure
         if failure is not None:
             errors = failure.data.get("page_error") or {}
@@ -116,14 +127,18 @@ class IncidentPane(Static):
 
     @staticmethod
     def _alerts(text: Text, incident: Incident, doubts: Mapping[str, Presence]) -> None:
-        """The first linked alerts as the record has them, and, for those its sources cannot
-        vouch for now, why: `? DiskWillFill: no data from dr`, `? X: not seen since prod restarted`."""
+        """The first linked alerts as the record has them ("unknown" for those in `doubts`)."""
         shown = []
         for link in islice(incident.alerts.values(), 6):  # a storm holds thousands: only what is shown
             state = "unknown" if link.fingerprint in doubts else "firing" if link.firing else "resolved"
             shown.append(f"{clean_line(link.name, 40)} ({state})")
         more = len(incident.alerts) - len(shown)
         text.append("\nalerts " + ", ".join(shown) + (f" +{more} more" if more > 0 else ""))
+
+    @staticmethod
+    def _doubts(text: Text, incident: Incident, doubts: Mapping[str, Presence]) -> None:
+        """For the linked alerts its sources cannot vouch for now, why: `? DiskWillFill: no data
+        from dr`, `? X: not seen since prod restarted`."""
         why: dict[str, list[str]] = {}
         for fingerprint, presence in doubts.items():
             link = incident.alerts.get(fingerprint)
