@@ -178,3 +178,27 @@ async def test_a_declaration_before_pagerduty_answered_records_no_oncall_rather_
         await until(lambda: bool(app.oncall_now()), what="the levels loaded")
         later = await asyncio.to_thread(app.desk.declare, "checkout latency")
         assert later.events[0].data["oncall"][0]["users"] == ["bob"]  # the rotation's week at the frozen clock
+
+
+async def test_a_page_to_your_pagerduty_name_is_yours_to_acknowledge(
+    sim: SimServer, pagerduty: PagerDutyServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    config = make_config(
+        sim.url,
+        user={"name": "Dana S.", "email": "dana@example.com"},  # PagerDuty knows her as "dana"
+        data_dir=str(tmp_path / "data"),
+        pagerduty=pd_section(pagerduty),
+        oncall={"provider": "pagerduty"},
+        paging={"alertmanager": "prod"},
+    )
+    app = OncallApp(config, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: "dana" in app.desk.names, what="her PagerDuty name learnt")
+        assert {"Dana S.", "dana@example.com"} <= app.desk.names
+        incident = await asyncio.to_thread(app.desk.declare, "ml-api returns 5xx")
+        await asyncio.to_thread(app.desk.escalate, incident.id, ["dana"], 2)  # level 2, as PagerDuty names it
+        app.active_id = incident.id
+        await confirm(app, pilot, "a")
+        await until(lambda: incident.events[-1].kind == "page.resolved", what="her page ended")
+        acked = next(e for e in incident.events if e.kind == "incident.acknowledged")
+        assert (acked.actor, acked.summary) == ("Dana S.", "Acknowledged (the level 2 page)")

@@ -350,6 +350,9 @@ class IncidentDesk:
         """How escalations page (None: they page nobody, and say so)."""
         self.keeper = PageKeeper(self, pager) if pager else None
         self.actor = actor
+        self.names = frozenset({actor})
+        """Every name the person at the keyboard goes by where pages name them (their email, their
+        PagerDuty name): a page to any of them is theirs to acknowledge."""
         self.provider = provider or LocalProvider()
         self.clock = clock
         self.incidents: dict[str, Incident] = {}
@@ -544,7 +547,7 @@ class IncidentDesk:
         recorded, those pages are ended at their service. A second responder acknowledges their
         own page this way on an incident someone else already acknowledged."""
         incident = self._open(incident_id)
-        mine = {p.level for p in incident.pages.values() if p.standing and self.actor in p.who}
+        mine = {p.level for p in incident.pages.values() if p.standing and self.names & set(p.who)}
         keys = [p.key for p in incident.pages.values() if p.standing and not p.acked_by and p.level in mine]
         if incident.acknowledged_at and not keys:
             raise IncidentError(f"{incident_id} is already acknowledged")

@@ -122,6 +122,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         )
         pager = build_pager(config, self._pagerduty_waiting)
         self.desk = IncidentDesk(config.data_dir, config.user.name, provider=provider, clock=clock, pager=pager)
+        self.desk.names |= {config.user.email} if config.user.email else set()
         self.desk.oncall = self.oncall_now
         self.follower = PollFollower(self.desk, config.incidents)
         self._storm_counted: tuple[tuple[str, int] | None, str] = (None, "")
@@ -415,6 +416,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         while not worker.is_cancelled and not self._stopping.is_set():
             try:
                 if self.oncall_from_pagerduty:
+                    me = api.me() or {}  # asked once: levels name people as PagerDuty does
+                    self.desk.names |= {str(me[k]) for k in ("name", "email") if me.get(k)}
                     levels = api.oncall_levels(self.clock())
                     self.call_from_thread(self._set_levels, levels, self.clock())
                 if self.config.incidents.provider == "pagerduty" and not self.read_only:
