@@ -23,6 +23,7 @@ from oncall_tui.core.report import build as build_report
 from oncall_tui.core.report import render as render_report
 from oncall_tui.core.report import since_ago
 from oncall_tui.core.roster import Roster
+from oncall_tui.core.routes import RouteError, destinations
 from oncall_tui.core.runbooks import RunbookLibrary
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import in_zones, utc_now
@@ -183,17 +184,43 @@ def _check_paging(config: Config, routes: dict[str, str | None]) -> tuple[bool, 
         name, original = paging.alertmanager, routes.get(paging.alertmanager)
         if original is None:
             return False, f"FAILED through Alertmanager {name}, which did not answer: nobody could be paged now"
-        if PAGE_ALERTNAME not in original:  # a page would go to its default route: often nowhere
-            return (
-                True,
-                f"warning: the config of Alertmanager {name} never names {PAGE_ALERTNAME}: add its route (README)",
-            )
-        return True, f"ok through Alertmanager {name}, whose config names {PAGE_ALERTNAME} (its route is not tried)"
+        return True, _page_routes(config, name, original)
     assert paging.pagerduty_events is not None
     return (
         True,
         f"through PagerDuty Events at {paging.pagerduty_events.url} (not sent: a test event would page someone)",
     )
+
+
+def _page_routes(config: Config, name: str, original: str) -> str:
+    """Where Alertmanager `name` would send a page for each person a level past the first may
+    page (its routing tree walked, nothing sent): `ok` when every page reaches an integration."""
+    people: dict[str, int] = {}
+    schedules = {s.name: s for s in config.oncall.schedules}
+    for level in config.oncall.escalation[1:]:
+        named = level.users or [u for layer in schedules[level.schedule].layers for u in layer.users]
+        for person in named:
+            people.setdefault(person, level.level)
+    if not people:  # on call from PagerDuty: whoever it names
+        people = {"someone": 2}
+    went, nowhere = {}, []
+    for person, level in people.items():
+        labels = {"alertname": PAGE_ALERTNAME, "level": str(level), "oncall": person, "severity": "critical"}
+        try:
+            found = destinations(original, labels | {"incident": "INC-check", "page": "INC-check"})
+        except RouteError as error:
+            return (
+                f"warning: Alertmanager {name}'s routes could not be read ({error}): pages are not known to go anywhere"
+            )
+        for destination in found:
+            if destination.integrations:
+                went.setdefault(f"{destination.receiver} ({', '.join(destination.integrations)})", []).append(person)
+            else:
+                nowhere.append(f"{person} (level {level}) goes to {destination.receiver}, which sends nowhere")
+    if nowhere:
+        return f"warning: through Alertmanager {name}, a page for {'; for '.join(nowhere)}: add a route (README)"
+    gone = "; ".join(f"{', '.join(who)} to {where}" for where, who in went.items())
+    return f"ok through Alertmanager {name}: pages for {gone} (routes walked, nothing sent)"
 
 
 def _check_runbooks(config: Config) -> list[tuple[bool, str]]:

@@ -274,7 +274,7 @@ def test_check_says_whether_pages_have_a_route(routed: RealAlertmanager, tmp_pat
     config = _config(routed.url, tmp_path)
     run_check(tmp_path / "config.yaml", config)
     assert (
-        "paging  ok through Alertmanager prod, whose config names OncallPage (its route is not tried)"
+        "paging  ok through Alertmanager prod: pages for dana to pages (webhook) (routes walked, nothing sent)"
         in capsys.readouterr().out
     )
     routed.stop()

@@ -1,0 +1,67 @@
+"""Alertmanager's routing tree, walked as Alertmanager walks it, for `check`'s paging line."""
+
+from __future__ import annotations
+
+import pytest
+
+from oncall_tui.core.routes import Destination, RouteError, destinations
+
+GUIDE = """
+route:
+  receiver: "null"
+  routes:
+    - matchers: ['alertname="OncallPage"', 'severity="critical"']
+      receiver: pagerduty
+      continue: true
+      routes:
+        - match: {oncall: dana}
+          receiver: dana-sms
+    - match_re: {alertname: "Oncall.*"}
+      receiver: slack-critical
+    - matchers: ['severity=~"warn.*"']
+      receiver: slack-warnings
+receivers:
+  - name: "null"
+  - name: pagerduty
+    pagerduty_configs: [{routing_key: <secret>}]
+  - name: dana-sms
+    webhook_configs: [{url: "http://sms.example/dana"}]
+  - name: slack-critical
+    slack_configs: [{channel: "#oncall", api_url: "http://slack.example/hook"}]
+  - name: slack-warnings
+    slack_configs: [{channel: "#alerts", api_url: "http://slack.example/hook"}]
+"""
+
+
+def page(person: str, severity: str = "critical") -> dict[str, str]:
+    return {"alertname": "OncallPage", "oncall": person, "severity": severity, "level": "2"}
+
+
+def test_a_child_takes_the_alert_and_continue_lets_the_next_take_it_too() -> None:
+    assert destinations(GUIDE, page("erin")) == [
+        Destination("pagerduty", ("pagerduty",)),
+        Destination("slack-critical", ("slack",)),
+    ]
+    assert destinations(GUIDE, page("dana"))[0] == Destination("dana-sms", ("webhook",))  # the deepest match
+
+
+def test_without_continue_the_first_match_stops_the_walk() -> None:
+    # a warning page skips the first route, and the second (no continue) stops before the third
+    assert destinations(GUIDE, page("erin", "warning")) == [Destination("slack-critical", ("slack",))]
+
+
+def test_an_alert_no_route_takes_goes_to_the_root_receiver_which_may_send_nowhere() -> None:
+    assert destinations(GUIDE, {"alertname": "Other", "severity": "info"}) == [Destination("null", ())]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("route: [", "its config is not YAML"),
+        ("# nothing\n", "its config has no route"),
+        ("route:\n  routes:\n    - matchers: ['a=~\"(\"']\n", "a route's matcher"),
+    ],
+)
+def test_a_config_that_cannot_be_walked_says_why(text: str, error: str) -> None:
+    with pytest.raises(RouteError, match=error):
+        destinations(text, page("dana"))
