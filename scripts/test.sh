@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --with-alertmanager
 .venv/bin/python -m ruff check .
 status=0
-.venv/bin/python -m pytest "$@" || status=$?
+.venv/bin/python -m pytest -n 2 "$@" || status=$?  # two workers: CI machines have 2 cores
 if [ "$status" = 5 ]; then
     echo "test.sh: pytest ran no test: that is a failure" >&2
     exit 1

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -242,6 +243,10 @@ def test_a_group_whose_leader_is_gone_is_the_steps_only_if_it_carries_its_id(tmp
         )
         child = int(leader.stdout.readline())
         leader.wait()
+        deadline = time.monotonic() + 30  # until the forked shell has become sleep: its environ is then sleep's
+        while b"sleep" not in Path(f"/proc/{child}/cmdline").read_bytes():
+            assert time.monotonic() < deadline, "the child never became sleep"
+            time.sleep(0.01)
         try:
             ref = ProcessRef(leader.pid, 1, ProcessRef.of(os.getpid()).boot_id, step_id="abc")
             assert len(ref.group_members()) == expected
