@@ -73,5 +73,12 @@ def test_clean_line_removes_every_terminal_control(hostile: str) -> None:
 
 def test_clean_keeps_text_markup_and_unicode_and_cuts_long_values() -> None:
     assert clean_line("[bold red]x[/] café 日本 🚨") == "[bold red]x[/] café 日本 🚨"
-    assert clean_line("a\nb\tc") == "a b c" and clean_block("a\nb") == "a\nb"
+    assert clean_line("a\nb\tc\rd") == "a b c d" and clean_block("a\nb\r\nc\rd") == "a\nb\nc\nd"
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_zero_width_characters_are_shown_so_look_alike_labels_differ(invisible: str) -> None:
+    shown = f"⟨U+{ord(invisible):04X}⟩"
+    assert clean_line(f"ml{invisible}-api") == f"ml{shown}-api" != clean_line("ml-api")
+    assert clean_block(f"a{invisible}\nb") == f"a{shown}\nb"
     assert clean_line("x" * 500, 10) == "x" * 9 + "…"

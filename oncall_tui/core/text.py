@@ -21,23 +21,31 @@ _ESCAPES = re.compile(
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
     r"|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
-_WHITESPACE = re.compile(r"[\t\n]")
+_WHITESPACE = re.compile(r"[\t\n\r]")
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
+"""Invisible characters that make two label values look alike: shown, not dropped or kept."""
+
+
+def _shown(found: re.Match[str]) -> str:
+    return f"⟨U+{ord(found.group(0)):04X}⟩"
 
 
 def clean_line(text: str, limit: int = 0) -> str:
-    """`text` with terminal control sequences removed, tabs and newlines as spaces.
+    """`text` with terminal control sequences removed, tabs, newlines and carriage returns as
+    spaces, and zero-width characters written out (`⟨U+200B⟩`).
 
     With `limit`, longer text is cut to that many characters and ends in an ellipsis.
     """
-    text = _WHITESPACE.sub(" ", _ESCAPES.sub("", text))
+    text = _ZERO_WIDTH.sub(_shown, _ESCAPES.sub("", _WHITESPACE.sub(" ", text)))
     if limit and len(text) > limit:
         return text[: limit - 1] + "…"
     return text
 
 
 def clean_block(text: str, limit: int = 0) -> str:
-    """Like `clean_line`, but newlines and tabs are kept (for descriptions)."""
-    text = _ESCAPES.sub("", text)
+    """Like `clean_line`, but newlines and tabs are kept (for descriptions); a carriage return
+    ends a line as a newline does."""
+    text = _ZERO_WIDTH.sub(_shown, _ESCAPES.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
     if limit and len(text) > limit:
         return text[: limit - 1] + "…"
     return text
