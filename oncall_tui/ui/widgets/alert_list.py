@@ -56,7 +56,7 @@ class AlertList(ScrollView, can_focus=True):
     AlertList { height: 1fr; }
     AlertList > .alert-list--critical { color: $error; text-style: bold; }
     AlertList > .alert-list--warning { color: $warning; }
-    AlertList > .alert-list--info { color: $accent; }
+    AlertList > .alert-list--info { color: $primary; }  /* $accent is $warning in textual-dark */
     AlertList > .alert-list--other { color: $foreground-muted; }
     AlertList > .alert-list--cursor { background: $block-cursor-blurred-background; }
     AlertList:focus > .alert-list--cursor { background: $block-cursor-background; }
