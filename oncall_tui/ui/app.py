@@ -102,6 +102,9 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             resend_grace=config.alerts.resend_grace,
         )
         self.filter = Filter()
+        self._confirmed_filter, self._confirmed_text = Filter(), ""
+        self._filter_error = ""
+        """The filter last confirmed with enter: what an unreadable one typed after it leaves shown."""
         self.created_silences: list[tuple[str, str]] = []
         """(source, silence ID) of every silence this console created, as the servers returned them."""
         self._wake: list[asyncio.Event] = []
@@ -607,17 +610,18 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             warnings.append(f"{', '.join(quiet)} not answering: no all-clear")
         if warnings:
             title.append("  " + " · ".join(warnings), style="bold")
+        if self.filter:
+            filter_text = clean_line(self.filter_box.value, 60)
+            shown_of = f"shown {shown} of {len(self.board.alerts)} (filter {filter_text})"
+            title.append(f"{' ·' if warnings else ' '} {shown_of}", style="italic")
         title.append(
-            f"{' ·' if warnings else ' '} firing {counts['active']} · silenced {counts['silenced']}"
+            f"{' ·' if warnings or self.filter else ' '} firing {counts['active']} · silenced {counts['silenced']}"
             f" · inhibited {counts['inhibited']}"
         )
         if counts["pages"]:
             title.append(f" · pages {counts['pages']}")
         if not warnings and not any(counts[k] for k in ("active", "stale", "unseen")):
             title.append(" · all clear")
-        if self.filter:
-            filter_text = clean_line(self.filter_box.value, 60)
-            title.append(f" · filter {filter_text} shows {shown}", style="italic")
         return title
 
     @on(AlertList.AlertHighlighted)
@@ -633,18 +637,27 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        """A filter as typed shows at once; one that cannot be read shows the last confirmed one."""
         try:
             self.filter = parse_filter(event.value)
         except MatcherError as error:
-            event.input.border_subtitle = clean_line(str(error), 100).replace("[", r"\[")
-            event.input.add_class("-invalid")
-            return
-        event.input.border_subtitle = ""
-        event.input.remove_class("-invalid")
+            self._filter_error = clean_line(str(error), 100)
+            event.input.border_subtitle = self._filter_error.replace("[", r"\[")
+            event.input.add_class("-unreadable")
+            self.filter = self._confirmed_filter
+        else:
+            self._filter_error = ""
+            event.input.border_subtitle = ""
+            event.input.remove_class("-unreadable")
         self._show_alerts()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._filter_error:  # (not Input's own -invalid class: it validates again on enter)
+            kept = clean_line(self._confirmed_text, 60) or "no filter"
+            self.notify(f"Not applied: {self._filter_error}. Still showing: {kept}.", severity="warning")
+            return
+        self._confirmed_filter, self._confirmed_text = self.filter, event.value
         if not event.value.strip():
             event.input.remove_class("-visible")
         self.alert_list.focus()
@@ -652,9 +665,11 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
     def action_clear_filter(self) -> None:
         box = self.filter_box
         box.value = ""
-        box.remove_class("-visible", "-invalid")
+        box.remove_class("-visible", "-unreadable")
+        self._filter_error = ""
         box.border_subtitle = ""
-        self.filter = Filter()
+        self.filter = self._confirmed_filter = Filter()
+        self._confirmed_text = ""
         self._show_alerts()
         self.alert_list.focus()
 
