@@ -184,7 +184,7 @@ def _check_paging(config: Config, routes: dict[str, str | None]) -> tuple[bool, 
         name, original = paging.alertmanager, routes.get(paging.alertmanager)
         if original is None:
             return False, f"FAILED through Alertmanager {name}, which did not answer: nobody could be paged now"
-        return True, _page_routes(config, name, original)
+        return _page_routes(config, name, original)
     assert paging.pagerduty_events is not None
     return (
         True,
@@ -192,35 +192,56 @@ def _check_paging(config: Config, routes: dict[str, str | None]) -> tuple[bool, 
     )
 
 
-def _page_routes(config: Config, name: str, original: str) -> str:
-    """Where Alertmanager `name` would send a page for each person a level past the first may
-    page (its routing tree walked, nothing sent): `ok` when every page reaches an integration."""
-    people: dict[str, int] = {}
+def _page_routes(config: Config, name: str, original: str) -> tuple[bool, str]:
+    """Where Alertmanager `name` would send a page (critical, and warning for SEV-3/4) for each
+    person a level past the first may page (its routing tree walked, nothing sent): failed
+    when a page would reach a receiver that sends nowhere."""
+    people = _pageable(config) or {"someone": 2}  # on call from PagerDuty: whoever it names
+    went: dict[str, list[str]] = {}
+    nowhere = []
+    for person, level in people.items():
+        for severity in ("critical", "warning"):
+            labels = {"alertname": PAGE_ALERTNAME, "level": str(level), "oncall": person, "severity": severity}
+            try:
+                found = destinations(original, labels | {"incident": "INC-check", "page": "INC-check"})
+            except RouteError as error:
+                return True, (
+                    f"warning: Alertmanager {name}'s routes could not be read ({error}): "
+                    "pages are not known to go anywhere"
+                )
+            for destination in found:
+                if destination.integrations:
+                    where = f"{destination.receiver} ({', '.join(destination.integrations)})"
+                    reached = went.setdefault(where, [])
+                    if person not in reached:
+                        reached.append(person)
+                else:
+                    nowhere.append(f"a {severity} page for {person} (level {level}) goes to {destination.receiver}")
+    if nowhere:
+        return False, (
+            f"FAILED through Alertmanager {name}: {'; '.join(nowhere)}, which sends nowhere: add the "
+            'route for alertname="OncallPage" (README, Escalation pages for real)'
+        )
+    gone = "; ".join(f"{', '.join(who)} to {where}" for where, who in went.items())
+    return True, f"ok through Alertmanager {name}: pages for {gone} (routes walked, nothing sent)"
+
+
+def _pageable(config: Config) -> dict[str, int]:
+    """Everyone a level past the first may page, with their first such level."""
+    levels = config.oncall.escalation
+    first = min((lv.level for lv in levels), default=1)
     schedules = {s.name: s for s in config.oncall.schedules}
-    for level in config.oncall.escalation[1:]:
-        named = level.users or [u for layer in schedules[level.schedule].layers for u in layer.users]
+    people: dict[str, int] = {}
+    for level in sorted((lv for lv in levels if lv.level > first), key=lambda lv: lv.level):
+        schedule = schedules.get(level.schedule or "")
+        named = level.users or (
+            [u for layer in schedule.layers for u in layer.users] + [o.user for o in schedule.overrides]
+            if schedule
+            else []
+        )
         for person in named:
             people.setdefault(person, level.level)
-    if not people:  # on call from PagerDuty: whoever it names
-        people = {"someone": 2}
-    went, nowhere = {}, []
-    for person, level in people.items():
-        labels = {"alertname": PAGE_ALERTNAME, "level": str(level), "oncall": person, "severity": "critical"}
-        try:
-            found = destinations(original, labels | {"incident": "INC-check", "page": "INC-check"})
-        except RouteError as error:
-            return (
-                f"warning: Alertmanager {name}'s routes could not be read ({error}): pages are not known to go anywhere"
-            )
-        for destination in found:
-            if destination.integrations:
-                went.setdefault(f"{destination.receiver} ({', '.join(destination.integrations)})", []).append(person)
-            else:
-                nowhere.append(f"{person} (level {level}) goes to {destination.receiver}, which sends nowhere")
-    if nowhere:
-        return f"warning: through Alertmanager {name}, a page for {'; for '.join(nowhere)}: add a route (README)"
-    gone = "; ".join(f"{', '.join(who)} to {where}" for where, who in went.items())
-    return f"ok through Alertmanager {name}: pages for {gone} (routes walked, nothing sent)"
+    return people
 
 
 def _check_runbooks(config: Config) -> list[tuple[bool, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from oncall_tui.core.durations import format_age, format_duration, parse_duration
@@ -82,3 +84,21 @@ def test_zero_width_characters_are_shown_so_look_alike_labels_differ(invisible: 
     assert clean_line(f"ml{invisible}-api") == f"ml{shown}-api" != clean_line("ml-api")
     assert clean_block(f"a{invisible}\nb") == f"a{shown}\nb"
     assert clean_line("x" * 500, 10) == "x" * 9 + "…"
+
+
+@pytest.mark.parametrize(
+    ("labels", "page"),
+    [
+        ({"incident": "INC-20261127-0001", "level": "2", "page": "INC-20261127-0001-3fa2b1c0-L2-dana"}, True),
+        ({"incident": "INC-20261127-0001", "level": "2", "page": "INC-20261127-0001-3fa2b1c0-L2"}, True),
+        ({"incident": "INC-20261127-0001", "level": "2", "oncall": "dana"}, True),  # before keys were labels
+        ({"incident": "INC-20261127-0001", "level": "3", "page": "INC-20261127-0001-3fa2b1c0-L2-dana"}, False),
+        ({"incident": "INC-20261127-0002", "level": "2", "page": "INC-20261127-0001-3fa2b1c0-L2-dana"}, False),
+        ({"incident": "checkout", "level": "2", "oncall": "dana"}, False),  # another tool's OncallPage
+        ({"incident": "INC-20261127-0001"}, False),
+    ],
+)
+def test_a_page_is_known_by_its_whole_shape(labels: dict[str, str], page: bool) -> None:
+    alert = Alert("f", {"alertname": "OncallPage", **labels}, {}, datetime.now(UTC), None, "", "active")
+    assert alert.is_page is page
+    assert not Alert("f", {"alertname": "Other", **labels}, {}, datetime.now(UTC), None, "", "active").is_page

@@ -145,4 +145,4 @@ def test_part_of_a_level_not_paged_stays_a_red_line(tmp_path: Path, clock: Stepp
     )
     shown = IncidentPane(clock).describe(desk.get(incident.id), (1, 1)).plain
     assert "paged dana L2 through Alertmanager prod" in shown
-    assert "✗ erin NOT paged 14:32:05: prod: unreachable (connection refused) (reach them another way)" in shown
+    assert "✗ erin NOT paged 14:32:05 UTC: prod: unreachable (connection refused) (reach them another way)" in shown

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from oncall_tui.cli import _page_routes
 from oncall_tui.core.routes import Destination, RouteError, destinations
+from tests.conftest import make_config
 
 GUIDE = """
 route:
@@ -60,8 +62,35 @@ def test_an_alert_no_route_takes_goes_to_the_root_receiver_which_may_send_nowher
         ("route: [", "its config is not YAML"),
         ("# nothing\n", "its config has no route"),
         ("route:\n  routes:\n    - matchers: ['a=~\"(\"']\n", "a route's matcher"),
+        ("route:\n  routes:\n    - match_re: {oncall: '\\pL+'}\n", "a route's matchers cannot be tried here"),
     ],
 )
 def test_a_config_that_cannot_be_walked_says_why(text: str, error: str) -> None:
     with pytest.raises(RouteError, match=error):
         destinations(text, page("dana"))
+
+
+CRITICAL_ONLY = """
+route:
+  receiver: "null"
+  routes:
+    - matchers: ['alertname="OncallPage"', 'severity="critical"']
+      receiver: pagerduty
+receivers:
+  - name: "null"
+  - name: pagerduty
+    pagerduty_configs: [{routing_key: <secret>}]
+"""
+
+
+def test_check_fails_when_a_sev3_page_would_go_nowhere() -> None:
+    config = make_config(
+        "http://127.0.0.1:9",
+        oncall={"escalation": [{"level": 3, "users": ["erin"]}, {"level": 1, "users": ["alice"]}]},  # unordered
+        paging={"alertmanager": "prod"},
+    )
+    ok, line = _page_routes(config, "prod", CRITICAL_ONLY)
+    assert not ok
+    assert line.startswith("FAILED through Alertmanager prod: a warning page for erin (level 3) goes to null")
+    ok, line = _page_routes(config, "prod", GUIDE)
+    assert ok and line.startswith("ok through Alertmanager prod: pages for erin to pagerduty (pagerduty)")

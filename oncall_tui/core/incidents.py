@@ -44,7 +44,8 @@ ACTION_ITEM = re.compile(r"^\s*TODO:\s*", re.IGNORECASE)
 INCIDENT_FILE = re.compile(r"^INC-(\d{8})-(\d{4})\.jsonl$")
 CLAIM_TTL = 120.0
 """Seconds an escalation's claim holds off other consoles' escalations of the same incident,
-should the console holding it die before recording what its pages did."""
+should the console holding it die before recording what its pages did (longer when its pages
+could take longer to send)."""
 
 
 class IncidentError(Exception):
@@ -346,9 +347,8 @@ class IncidentDesk:
         pager: Pager | None = None,
     ) -> None:
         self.dir = data_dir / "incidents"
-        self.pager = pager
-        """How escalations page (None: they page nobody, and say so)."""
         self.keeper = PageKeeper(self, pager) if pager else None
+        """How escalations page, and who keeps their pages (None: they page nobody, and say so)."""
         self.actor = actor
         self.names = frozenset({actor})
         """Every name the person at the keyboard goes by where pages name them (their email, their
@@ -367,13 +367,18 @@ class IncidentDesk:
         self._declaring: set[tuple[str, ...]] = set()
         """Groups auto_declare is declaring right now (outside the lock, the provider may be slow)."""
 
+    @property
+    def pager(self) -> Pager | None:
+        return self.keeper.pager if self.keeper else None
+
     # -- reading --------------------------------------------------------------------------
     def load(self) -> IncidentDesk:
-        """Open every journal; problems found (and repaired) are in `problems`."""
+        """Open every journal not open yet (at start, and those other consoles created since);
+        problems found (and repaired) are in `problems`."""
         if not self.dir.is_dir():
             return self
         for path in sorted(self.dir.glob("INC-*.jsonl")):
-            if not INCIDENT_FILE.match(path.name):
+            if not INCIDENT_FILE.match(path.name) or path.stem in self.journals:
                 continue
             try:
                 journal = Journal.open(path, self.clock)
@@ -569,12 +574,14 @@ class IncidentDesk:
         self.get(incident_id)  # an unknown incident is named
         journal = self.journals[incident_id]
         try:
-            with journal.claim("escalating", self.actor, ttl=CLAIM_TTL):
+            worst = self.keeper.pager.worst_send * max(1, len(targets)) if self.keeper else 0.0
+            with journal.claim("escalating", self.actor, ttl=max(CLAIM_TTL, worst + 30)):
                 incident = self._open(incident_id)  # read after the claim: what another console did is in
                 return self._escalate(incident, targets, last_level, to_level)
         except ClaimedError as held:
+            who = "another console of yours" if held.by == self.actor else held.by
             raise IncidentError(
-                f"{held.by} is escalating {incident_id} now (since {held.at:%H:%M:%S} UTC): nothing was sent; "
+                f"{who} is escalating {incident_id} now (since {held.at:%H:%M:%S} UTC): nothing was sent; "
                 "look again in a moment"
             ) from None
         except JournalError as error:
@@ -599,7 +606,9 @@ class IncidentDesk:
             summary = f"Escalated to level {level} in PagerDuty (on call there: {who})"
             return self._record(incident, "incident.escalated", summary, data | {"escalated_in": "pagerduty"})
         if self.keeper is None or not targets:
-            data["unpaged"] = "no paging is configured" if self.pager is None else f"nobody is on call at level {level}"
+            data["unpaged"] = (
+                "no paging is configured" if self.keeper is None else f"nobody is on call at level {level}"
+            )
             return self._record(
                 incident,
                 "incident.escalated",
@@ -636,9 +645,13 @@ class IncidentDesk:
         try:
             event = self._record(incident, "incident.escalated", summary, data | {"paged": paged} | failed)
         except IncidentError as error:  # the service has the page: say so, not only that the record failed
+            if pager.repost_every is None:
+                keys = ", ".join(p["key"] for p in paged)
+                stands = f"It stands in {pager.how} until it is resolved there (dedup_key {keys})."
+            else:
+                stands = "It stands there for a few minutes, then lapses: this console does not post it again."
             raise IncidentError(
-                f"Page for {names} accepted by {pager.how}, but not recorded: {error}. It stands there until it "
-                "lapses; this console does not post it again."
+                f"Page for {names} accepted by {pager.how}, but not recorded: {error}. {stands}"
             ) from None
         self.end_pages(incident)  # the level below stands down
         return event
@@ -660,6 +673,8 @@ class IncidentDesk:
         keeper, problems = self.keeper, []
         if keeper is None:
             return []
+        with self.lock:
+            self.load()  # incidents other consoles declared since: their pages are kept here too
         for incident in list(self.incidents.values()):
             if not keeper.concerns(incident, posted):
                 continue

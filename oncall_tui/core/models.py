@@ -46,6 +46,11 @@ def _string_list(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+_INCIDENT_ID = re.compile(r"INC-\d{8}-\d{4}")
+_PAGE_KEY = re.compile(r"(INC-\d{8}-\d{4})-[0-9a-f]{8}-L(\d+)(?:-.+)?")
+"""`INC-20261127-0001-3fa2b1c0-L2-dana` (Alertmanager) or `…-L2` (PagerDuty Events)."""
+
+
 @dataclass(slots=True)
 class Alert:
     """One alert, deduplicated by fingerprint across every Alertmanager that reported it."""
@@ -75,8 +80,17 @@ class Alert:
 
     @property
     def is_page(self) -> bool:
-        """One of the console's own pages: shown as a page, never declared from, never paged about."""
-        return self.name == PAGE_ALERTNAME and bool(self.labels.get("incident"))
+        """A page an oncall-tui console sent (this one or another): shown as a page, never
+        declared from, never paged about. Labels are anyone's to set: this asks for a page's
+        whole shape, its key naming its incident and level."""
+        if self.name != PAGE_ALERTNAME:
+            return False
+        incident, level = self.labels.get("incident", ""), self.labels.get("level", "")
+        key = self.labels.get("page")
+        if key is None:  # pages from before keys were labels
+            return bool(_INCIDENT_ID.fullmatch(incident) and level.isdigit() and self.labels.get("oncall"))
+        found = _PAGE_KEY.fullmatch(key)
+        return found is not None and found.group(1) == incident and found.group(2) == level
 
     @property
     def severity_rank(self) -> int:

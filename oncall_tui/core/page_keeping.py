@@ -93,7 +93,7 @@ class PageKeeper:
                 "page.acknowledged" if action == "acknowledge" and self.pager.repost_every is None else "page.resolved"
             )
             action = "acknowledge" if kind == "page.acknowledged" else "resolve"
-            data = _about(page) | {"how": page.how, "reason": reason}
+            data = _about(page) | {"reason": reason}
             try:
                 self.pager.close(page, action, self.desk.clock())
             except PagingError as error:
@@ -150,27 +150,37 @@ class PageKeeper:
         return problems
 
     def _first_sight(self, incident: Incident, page: Page) -> list[str]:
-        """A standing page this console has not posted yet (it just started): if the service no
-        longer has it, it lapsed while no console posted it, and the post about to be made pages
-        its receivers afresh. Both go on the record, not only the post."""
+        """A standing page this console has not posted yet (it just started): if the service
+        says it no longer has it, it lapsed while no console posted it (or Alertmanager
+        restarted), and the post about to be made pages its receivers afresh. Both go on the
+        record, not only the post. Asked again each round until the service answers."""
         if page.key in self._asked:
             return []
+        if page.lapsed:  # on the record already: the post about to be made says it is back
+            self._asked.add(page.key)
+            self._lapsed.add(page.key)
+            return []
+        asked_at = self.desk.clock()
+        live = self.pager.live(page)
+        if live is None:
+            return []  # it cannot be told now: ask again next round
         self._asked.add(page.key)
-        if page.lapsed or self.pager.live(page) is not False:
-            return []  # already on the record as lapsed, still there, or it cannot be told
+        if live:
+            return []
         self._lapsed.add(page.key)
         return self._write_once(
             incident,
             "page.lapsed",
-            f"The page to {page.describe()} was gone from {self.pager.how} when this console looked at it first "
-            "(it lapsed while no console posted it, or Alertmanager restarted): posting it again",
-            _about(page) | {"found_at": format_ts(self.desk.clock())},
-            _latest_is("page.lapsed", page.key),
+            f"The page to {_who(page)} was gone from {page.how} when this console started: "
+            "it lapsed while no console posted it, or Alertmanager restarted. Posting it again",
+            _about(page) | {"found_at": format_ts(asked_at), "error": "gone when this console started"},
+            _since("page.lapsed", page.key, asked_at),
         )
 
     def _lapse(self, incident: Incident, page: Page, last: datetime | None, now: datetime, error: str) -> list[str]:
-        """Past the `endsAt` of this console's last post, Alertmanager has ended the page by itself
-        (its receivers were told "resolved"): on the record once, as the console's."""
+        """Past the `endsAt` of this console's last post, Alertmanager may have ended the page by
+        itself (another console may have posted it since: this one cannot tell while it cannot
+        reach Alertmanager): on the record once, as the console's, and said as "may"."""
         assert self.pager.repost_every is not None
         if last is None or page.key in self._lapsed:
             return []
@@ -179,26 +189,27 @@ class PageKeeper:
             return []
         self._lapsed.add(page.key)
         summary = (
-            f"The page to {page.describe()} lapsed at {format_ts(ends)}: not posted again since "
-            f"{format_ts(last)} ({error}); its receivers were told it resolved"
+            f"The page to {_who(page)} may have lapsed at {ends:%H:%M:%S} UTC: this console could not post it "
+            f"again since {last:%H:%M:%S} UTC ({error})"
         )
         return self._write_once(
             incident,
             "page.lapsed",
             summary,
             _about(page) | {"since": format_ts(last), "error": error},
-            _latest_is("page.lapsed", page.key),
+            _since("page.lapsed", page.key, last),
         )
 
     def _back(self, incident: Incident, page: Page) -> list[str]:
-        """A lapsed page posted again: it pages its receivers afresh, on the record once."""
+        """A page on the record as lapsed, posted again and accepted: it fires again (and its
+        receivers are paged afresh if it had ended), on the record once."""
         if page.key not in self._lapsed:
             return []
         self._lapsed.discard(page.key)
         return self._write_once(
             incident,
             "page.reposted",
-            f"Posted the lapsed page to {page.describe()} again: accepted, it fires again",
+            f"Posted the page to {_who(page)} again: {page.how} accepted it, and it fires again",
             _about(page),
             _latest_is("page.reposted", page.key),
         )
@@ -210,11 +221,28 @@ class PageKeeper:
 
 
 def _about(page: Page) -> dict[str, Any]:
-    return {"key": page.key, "who": list(page.who), "level": page.level, "via": page.via}
+    return {"key": page.key, "who": list(page.who), "level": page.level, "via": page.via, "how": page.how}
 
 
 def _any(same: Callable[[TimelineEvent], bool]) -> Unless:
     return lambda events: any(same(e) for e in events)
+
+
+def _who(page: Page) -> str:
+    return f"{', '.join(page.who) or 'nobody'} (level {page.level})"
+
+
+def _since(kind: str, key: str, moment: datetime) -> Unless:
+    """True if the page's latest lapse or return is already `kind`, or if either was recorded at
+    or after `moment` (another console saw the same thing first, and may have posted it since)."""
+    latest = _latest_is(kind, key)
+
+    def unless(events: list[TimelineEvent]) -> bool:
+        kinds = ("page.lapsed", "page.reposted")
+        later = any(e.kind in kinds and e.data.get("key") == key and e.ts >= moment for e in events)
+        return later or latest(events)
+
+    return unless
 
 
 def _latest_is(kind: str, key: str) -> Unless:

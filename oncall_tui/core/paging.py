@@ -24,8 +24,8 @@ from typing import Any, Protocol
 
 from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.config import AlertmanagerSource, Config
-from oncall_tui.core.models import PAGE_ALERTNAME
-from oncall_tui.core.pagerduty_events import EventsApi, EventsError
+from oncall_tui.core.models import PAGE_ALERTNAME, Alert
+from oncall_tui.core.pagerduty_events import MAX_RETRY_AFTER, EventsApi, EventsError
 from oncall_tui.core.timeline import format_ts
 
 AGENT = "paging"
@@ -138,6 +138,8 @@ class Pager(Protocol):
     """Said to the user: `Alertmanager prod`, `PagerDuty Events`."""
     repost_every: float | None
     """Seconds between posts of a standing page (None: the service keeps it)."""
+    worst_send: float
+    """The longest one `send` can take, retries and waits included (seconds)."""
 
     def plan(self, request: PageRequest) -> list[Outgoing]: ...
 
@@ -163,6 +165,7 @@ class AlertmanagerPager:
         self.sources = [s for s in sources if s.name == name or (named.cluster and s.cluster == named.cluster)]
         self.via, self.how = f"alertmanager:{name}", f"Alertmanager {name}"
         self.repost_every = repost_every
+        self.worst_send = max(s.timeout for s in self.sources)  # members are posted to at once
 
     def plan(self, request: PageRequest) -> list[Outgoing]:
         out = []
@@ -222,6 +225,10 @@ class AlertmanagerPager:
     def live(self, page: Page) -> bool | None:
         """True if any member still has the page firing; None if none of them answered."""
         labels = page.body.get("labels") or {}
+        key = labels.get("page")  # Alertmanager drops empty labels: match on the key where there is one
+
+        def same(alert: Alert) -> bool:
+            return alert.labels.get("page") == key if key else alert.labels == labels
 
         async def has(source: AlertmanagerSource) -> bool | None:
             try:
@@ -229,7 +236,7 @@ class AlertmanagerPager:
                     alerts = await client.alerts([f'alertname="{PAGE_ALERTNAME}"'])
             except AlertmanagerError:
                 return None
-            return any(a.labels == labels for a in alerts)
+            return any(same(a) for a in alerts)
 
         async def ask_all() -> list[bool | None]:
             return await asyncio.gather(*(has(s) for s in self.sources))
@@ -248,6 +255,8 @@ class PagerDutyEventsPager:
 
     def __init__(self, api: EventsApi) -> None:
         self.api = api
+        tries = 1 + api.config.retries
+        self.worst_send = tries * api.config.timeout + (tries - 1) * MAX_RETRY_AFTER
 
     def plan(self, request: PageRequest) -> list[Outgoing]:
         who = ", ".join(request.targets)

@@ -54,12 +54,19 @@ def _walk(route: dict[str, Any], labels: dict[str, str], receiver: str) -> list[
     receiver = str(route.get("receiver") or receiver)
     found: list[str] = []
     for child in route.get("routes") or ():
-        if not isinstance(child, dict) or not all(matches(m, labels) for m in _matchers(child)):
+        if not isinstance(child, dict) or not _takes(child, labels):
             continue
         found += _walk(child, labels, receiver)
         if not child.get("continue"):
             break
     return found or [receiver]
+
+
+def _takes(route: dict[str, Any], labels: dict[str, str]) -> bool:
+    try:
+        return all(matches(m, labels) for m in _matchers(route))
+    except MatcherError as error:  # a regex Go reads and this console cannot: say which route
+        raise RouteError(f"a route's matchers cannot be tried here: {error}") from None
 
 
 def _matchers(route: dict[str, Any]) -> list[SilenceMatcher]:

@@ -224,7 +224,7 @@ class Journal:
             with _locked(self.path):
                 held = _claim_of(path)
                 now = self.clock()
-                if held is not None and 0 <= (now - held[1]).total_seconds() < ttl:
+                if held is not None and abs((now - held[1]).total_seconds()) < ttl:  # a clock stepped back too
                     raise ClaimedError(*held)
                 claim = {"by": holder, "at": format_ts(now), "token": token, "pid": os.getpid()}
                 write_private(path, json.dumps(claim))

@@ -259,8 +259,11 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             pager = self.desk.pager
             assert pager is not None and pager.repost_every is not None
             within = format_duration(pager.repost_every * LIFETIME)
-            questions.append(f"{len(lapsing)} standing page(s) lapse within {within} unless a console posts them:")
-            details.append(", ".join(lapsing) + " (they end as resolved at their receivers; a restart pages again)")
+            questions.append(f"{len(lapsing)} standing page(s) end within {within} unless a console posts them:")
+            details.append(
+                ", ".join(lapsing) + " (Alertmanager then tells their receivers they resolved; the next console "
+                "to start posts them again, and they page afresh)"
+            )
         self.push_screen(
             ConfirmScreen(" ".join(questions), "\n".join(details), yes="Quit"), lambda yes: yes and self.exit()
         )
@@ -271,10 +274,10 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         if pager is None or pager.repost_every is None or self.read_only:
             return []
         return [
-            f"{', '.join(p.who)} (level {p.level}, {incident.id})"
+            f"{clean_line(', '.join(p.who), 60)} (level {p.level}, {incident.id})"
             for incident in self.desk.open_incidents()
             for p in incident.pages.values()
-            if p.standing and p.via == pager.via
+            if p.standing and not p.lapsed and p.via == pager.via
         ]
 
     # -- incidents ------------------------------------------------------------------------
@@ -419,8 +422,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         while not worker.is_cancelled and not self._stopping.is_set():
             try:
                 if self.oncall_from_pagerduty:
-                    me = api.me() or {}  # asked once: levels name people as PagerDuty does
-                    self.desk.names |= {str(me[k]) for k in ("name", "email") if me.get(k)}
+                    self._learn_pagerduty_name(api)
                     levels = api.oncall_levels(self.clock())
                     self.call_from_thread(self._set_levels, levels, self.clock())
                 if self.config.incidents.provider == "pagerduty" and not self.read_only:
@@ -433,6 +435,15 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             wait = self.config.pagerduty.poll_interval if self.config.pagerduty else 15.0
             handoffs = [(lv.until - self.clock()).total_seconds() for lv in self._levels if lv.until]
             self._stopping.wait(max(1.0, min([wait, *(h + 1 for h in handoffs)])))
+
+    def _learn_pagerduty_name(self, api: PagerDutyApi) -> None:
+        """Levels name people as PagerDuty does: a page to your PagerDuty name is yours. A failure
+        is left for the next round (`me` keeps only an answer), never in the way of the levels."""
+        try:
+            me = api.me() or {}
+        except PagerDutyError:
+            return
+        self.desk.names |= {str(me[k]) for k in ("name", "email") if me.get(k)}
 
     def _show_retrying(self, message: str) -> None:
         self._pagerduty_retrying = message

@@ -177,7 +177,7 @@ class RunbookKeys:
         selected = self.alert_list.current  # moved by the key just before, maybe
         if selected is not None and selected.is_page:
             self.notify(
-                "Not run: this is a page the console sent, not an alert: select the incident's alert to run its "
+                "Not run: this is an oncall-tui page, not an alert: select the incident's alert to run its "
                 "runbook's steps with that alert's labels.",
                 severity="warning",
             )

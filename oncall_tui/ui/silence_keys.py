@@ -34,7 +34,7 @@ class SilenceKeys:
             return
         if alert.is_page:
             self.notify(
-                f"Not silenced: this is the console's page for {clean_line(alert.labels.get('oncall', ''), 40)} "
+                f"Not silenced: this is an oncall-tui page for {clean_line(alert.labels.get('oncall', ''), 40)} "
                 f"({clean_line(alert.labels.get('incident', ''), 40)}): silencing it stops the paging unrecorded. "
                 "It ends when its level acknowledges (a), on escalation, or when the incident is resolved.",
                 severity="warning",

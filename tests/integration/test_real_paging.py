@@ -168,7 +168,7 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
         await pilot.press("q")  # quitting would let the page lapse: asked first, not done silently
         assert isinstance(app.screen, ConfirmScreen)
         question = str(app.screen.query_one("#confirm-question").render())
-        assert question == "1 standing page(s) lapse within 5m unless a console posts them:"
+        assert question == "1 standing page(s) end within 5m unless a console posts them:"
         assert f"dana (level 2, {incident.id})" in str(app.screen.query_one("#confirm-detail").render())
         await pilot.press("escape")
 
@@ -191,11 +191,11 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
         await until(lambda: selected(app.alert_list.current), what="the page selected")
         await pilot.press("s")  # silencing it would stop the paging off the record
         assert not isinstance(app.screen, ModalScreen)
-        assert any(n.startswith("Not silenced: this is the console's page for dana") for n in notes(app))
+        assert any(n.startswith("Not silenced: this is an oncall-tui page for dana") for n in notes(app))
         await until(lambda: selected(app.runbook_alert), what="the page's runbook shown")
         await pilot.press("r")  # its labels are the page's, not the alert's: a step would run on the wrong ones
         assert not isinstance(app.screen, ModalScreen)
-        assert any(n.startswith("Not run: this is a page the console sent") for n in notes(app))
+        assert any(n.startswith("Not run: this is an oncall-tui page") for n in notes(app))
 
         await pilot.press("R", *"rolled back", "enter")
         await asyncio.to_thread(hook.wait_for, "resolved", oncall="dana")
@@ -302,7 +302,7 @@ def test_a_page_not_posted_again_in_time_lapses_on_the_record(routed: RealAlertm
     problems = desk.keep_pages(posted)
     lapsed = incident.events[-1]
     assert (lapsed.kind, lapsed.who) == ("page.lapsed", "oncall-tui (paging)") and len(problems) == 1
-    assert "its receivers were told it resolved" in lapsed.summary and incident.pages[lapsed.data["key"]].lapsed
+    assert "may have lapsed at " in lapsed.summary and incident.pages[lapsed.data["key"]].lapsed
     desk.keep_pages(posted)
     assert [e.kind for e in incident.events].count("page.lapsed") == 1  # once, however long it stays down
     routed.start()
@@ -333,3 +333,65 @@ def test_a_page_that_lapsed_while_no_console_ran_is_recorded_before_it_is_posted
     assert len(pages) == 1 and pages[0]["status"]["state"] == "active"  # it stands again
     assert _desk(config, "bob", tmp_path).keep_pages({}) == []  # another console finds it standing
     assert [e.kind for e in restarted.get(incident.id).events] == kinds
+
+
+def _lapsed_while_down(routed: RealAlertmanager, tmp_path: Path) -> tuple[IncidentDesk, str]:
+    """alice's page, recorded as lapsed while Alertmanager was down; her console then quits."""
+    offset = [0.0]
+    config = _config(routed.url, tmp_path)
+    pager = AlertmanagerPager(config.alertmanagers, "prod", 60.0)
+    desk = IncidentDesk(tmp_path / "data", "alice", pager=pager, clock=lambda: utc_now() + timedelta(seconds=offset[0]))
+    incident = desk.load().declare("ml-api returns 5xx")
+    desk.escalate(incident.id, ["dana"], last_level=2)
+    posted: dict[str, datetime] = {}
+    desk.keep_pages(posted)
+    routed.stop()
+    offset[0] = 301.0
+    desk.keep_pages(posted)
+    assert incident.events[-1].kind == "page.lapsed"
+    return desk, incident.id
+
+
+def test_a_page_on_the_record_as_lapsed_is_back_on_the_record_when_a_new_console_posts_it(
+    routed: RealAlertmanager, tmp_path: Path
+) -> None:
+    _, incident_id = _lapsed_while_down(routed, tmp_path)
+    routed.start()
+    restarted = _desk(_config(routed.url, tmp_path), "alice", tmp_path)
+    assert restarted.keep_pages({}) == []
+    incident = restarted.get(incident_id)
+    assert incident.events[-1].kind == "page.reposted" and not any(p.lapsed for p in incident.pages.values())
+    assert [e.kind for e in incident.events].count("page.lapsed") == 1  # not found "gone" a second time
+
+
+def test_a_console_that_starts_while_alertmanager_is_down_asks_again_once_it_answers(
+    routed: RealAlertmanager, tmp_path: Path
+) -> None:
+    config = _config(routed.url, tmp_path)
+    alice = _desk(config, "alice", tmp_path)
+    incident = alice.declare("ml-api returns 5xx")
+    alice.escalate(incident.id, ["dana"], last_level=2)
+    routed.stop()  # and alice's console goes: nobody posts the page
+    console = _desk(config, "bob", tmp_path)
+    posted: dict[str, datetime] = {}
+    [problem] = console.keep_pages(posted)
+    assert "was not posted again: prod: unreachable" in problem
+    assert console.get(incident.id).events[-1].kind == "incident.escalated"  # nothing known: nothing said
+    routed.start()  # it forgot the page: it is gone
+    assert console.keep_pages(posted) == []
+    lapsed, back = console.get(incident.id).events[-2:]
+    assert (lapsed.kind, back.kind) == ("page.lapsed", "page.reposted")
+    assert "was gone from Alertmanager prod when this console started" in lapsed.summary
+
+
+def test_a_console_keeps_the_pages_of_incidents_declared_after_it_started(
+    routed: RealAlertmanager, tmp_path: Path
+) -> None:
+    config = _config(routed.url, tmp_path)
+    keeper = _desk(config, "alice", tmp_path)  # running before the incident exists
+    bob = _desk(config, "bob", tmp_path)
+    incident = bob.declare("ml-api returns 5xx")
+    bob.escalate(incident.id, ["dana"], last_level=2)  # and bob's console quits
+    posted: dict[str, datetime] = {}
+    assert keeper.keep_pages(posted) == []
+    assert list(posted) == list(bob.get(incident.id).pages)  # alice's console posts it from now on

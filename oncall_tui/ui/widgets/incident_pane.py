@@ -114,8 +114,12 @@ class IncidentPane(Static):
     def _page_trouble(text: Text, incident: Incident) -> None:
         """Pages nobody may be getting: lapsed ones, and an escalation whose page failed."""
         for page in (p for p in incident.pages.values() if p.standing and p.lapsed):
-            who = clean_line(", ".join(page.who), 40)
-            text.append(f"\n✗ page to {who} L{page.level} LAPSED: not posted again", style="bold red")
+            who, how = clean_line(", ".join(page.who), 40), clean_line(page.how, 40)
+            text.append(
+                f"\n✗ {who} L{page.level} may not be paged: the page LAPSED at {how} (reach them another way; "
+                "it is posted again once it answers)",
+                style="bold red",
+            )
         failure = incident.page_failure
         if failure is not None:
             errors = failure.data.get("page_error") or {}
@@ -123,7 +127,7 @@ class IncidentPane(Static):
             error = clean_line("; ".join(str(e) for e in errors.values()) or str(failure.data.get("error", "")), 200)
             # a failed escalation can be tried again; part of a level that was paged cannot
             hint = "e tries again" if failure.kind == "incident.action_failed" else "reach them another way"
-            text.append(f"\n✗ {who} NOT paged {failure.ts:%H:%M:%S}: {error} ({hint})", style="bold red")
+            text.append(f"\n✗ {who} NOT paged {failure.ts:%H:%M:%S} UTC: {error} ({hint})", style="bold red")
 
     @staticmethod
     def _alerts(text: Text, incident: Incident, doubts: Mapping[str, Presence]) -> None:
