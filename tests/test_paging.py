@@ -60,6 +60,6 @@ def test_an_end_must_reach_every_member_of_the_cluster(sim: SimServer, clock: St
     pager = AlertmanagerPager(sources, "a", 60)
     outgoing = pager.plan(REQUEST)[0]
     assert pager.send(outgoing, clock()) == "accepted by a"  # a page needs one member
-    page = Page(outgoing.key, 2, outgoing.who, pager.via, pager.how, clock(), "alice", outgoing.body)
+    page = Page(outgoing.key, 2, outgoing.who, pager.via, pager.how, clock(), outgoing.body)
     with pytest.raises(PagingError, match=r"^b: unreachable"):
         pager.close(page, "resolve", clock())  # an end needs them all: retried until b takes it too

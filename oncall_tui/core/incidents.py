@@ -182,7 +182,7 @@ class Incident:
             self.escalation_level = int(data.get("level", self.escalation_level + 1))
             self.page_failure = event if data.get("page_error") else None  # some of the level not paged
             for raw in data.get("paged") or ():
-                page = Page.from_data(raw, happened(raw.get("at"), event), event.actor)
+                page = Page.from_data(raw, happened(raw.get("at"), event))
                 self.pages = {**self.pages, page.key: page}  # the UI may be reading the old dict
         elif kind == "incident.action_failed" and data.get("action") == "incident.escalated":
             self.page_failure = event

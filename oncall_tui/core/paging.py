@@ -82,7 +82,6 @@ class Page:
     via: str
     how: str
     paged_at: datetime
-    paged_by: str
     body: dict[str, Any]
     acked_by: str = ""
     """Who acknowledged it in the console (their page, or their level's)."""
@@ -97,7 +96,7 @@ class Page:
         return self.resolved_at is None
 
     @classmethod
-    def from_data(cls, raw: dict[str, Any], at: datetime, by: str) -> Page:
+    def from_data(cls, raw: dict[str, Any], at: datetime) -> Page:
         return cls(
             str(raw["key"]),
             int(raw.get("level", 0)),
@@ -105,7 +104,6 @@ class Page:
             str(raw.get("via", "")),
             str(raw.get("how", "")),
             at,
-            by,
             dict(raw.get("body") or {}),
         )
 
