@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -176,6 +177,21 @@ def test_paging_problems_are_named(paging: str, expected: str) -> None:
 def test_a_routing_key_is_never_echoed() -> None:
     found = problems(GOOD + "paging: {pagerduty_events: {routing_key: [SECRET-KEY-123]}}\n")
     assert found and not any("SECRET-KEY-123" in line for line in found)
+
+
+def test_a_value_from_the_environment_is_never_echoed_wherever_it_was_put() -> None:
+    text = GOOD + "paging:\n  pagerduty_events:\n    routing_key: ${PD_KEY}\n    url: http://evil.example/${PD_KEY}\n"
+    with pytest.raises(ConfigError) as failed:
+        parse_config(text, "cfg.yaml", {"PD_KEY": "SECRETKEY42"})
+    [line] = failed.value.problems
+    assert "SECRETKEY42" not in line and "'http://evil.example/${PD_KEY}' is not an https URL" in line
+
+
+def test_the_readme_s_paging_examples_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    for example in re.findall(r"`(paging: \{[^`]*\})`", readme):
+        config = parse_config(GOOD + example + "\n", "README.md", {"PD_ROUTING_KEY": "k" * 32})
+        assert config.paging is not None, example
 
 
 def test_paging_through_an_alertmanager_and_its_route_example_parse() -> None:

@@ -45,15 +45,15 @@ BASE = "user: {name: alice, email: alice@example.com}\nalertmanagers: [{name: am
     [
         (
             "incidents: {provider: pagerduty}",
-            "(top level): incidents.provider is pagerduty, so a pagerduty: section (token, ids) is needed",
+            "incidents.provider is pagerduty, so a pagerduty: section (token, ids) is needed",
         ),
         (
             "incidents: {provider: pagerduty}\npagerduty: {token: t}",
-            "(top level): incidents.provider is pagerduty: list pagerduty.service_ids",
+            "incidents.provider is pagerduty: list pagerduty.service_ids",
         ),
         (
             "oncall: {provider: pagerduty}\npagerduty: {token: t}",
-            "(top level): oncall.provider is pagerduty: list pagerduty.escalation_policy_ids or schedule_ids",
+            "oncall.provider is pagerduty: list pagerduty.escalation_policy_ids or schedule_ids",
         ),
         (
             "pagerduty: {token: t, token_file: /f}",

@@ -556,6 +556,7 @@ def test_a_lapsed_page_and_its_return_are_under_the_page(tmp_path: Path, clock: 
     desk.record(incident.id, "page.reposted", "again", page, agent="paging")
     text = render_markdown(desk.get(incident.id))
     assert (
-        "  - 14:38:45 may have lapsed, not posted again at Alertmanager prod by oncall-tui (paging): prod: unreachable" in text
+        "  - 14:38:45 may have lapsed, not posted again at Alertmanager prod by oncall-tui (paging): prod: unreachable"
+        in text
     )
     assert "  - 14:39:45 posted again after it lapsed at Alertmanager prod by oncall-tui (paging)" in text

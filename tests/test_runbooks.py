@@ -130,6 +130,7 @@ def test_file_names_tried_for_an_alertname() -> None:
     ]
     assert file_names("SLOViolation") == ["SLOViolation.md", "slo-violation.md", "slo_violation.md"]
     assert file_names("disk_will_fill") == ["disk_will_fill.md", "disk-will-fill.md"]
+    assert file_names("evil[bold red]x[/]") == []  # a "/" would make it a path: never tried, never suggested
 
 
 def test_matching_order_annotation_then_front_matter_then_file_name(tmp_path: Path) -> None:

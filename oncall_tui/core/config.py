@@ -428,11 +428,16 @@ class Config(Section):
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def _interpolate(node: Any, path: str, env: dict[str, str], problems: list[str]) -> Any:
+def _interpolate(
+    node: Any, path: str, env: dict[str, str], problems: list[str], used: dict[str, str] | None = None
+) -> Any:
+    """`node` with `${VAR}` replaced from `env`; `used` gathers each value put in, by its `${VAR}`,
+    so that no error echoes one (a secret may sit in any key)."""
+    used = {} if used is None else used
     if isinstance(node, dict):
-        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems) for k, v in node.items()}
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems, used) for k, v in node.items()}
     if isinstance(node, list):
-        return [_interpolate(v, f"{path}[{i}]", env, problems) for i, v in enumerate(node)]
+        return [_interpolate(v, f"{path}[{i}]", env, problems, used) for i, v in enumerate(node)]
     if isinstance(node, str):
 
         def replace(found: re.Match[str]) -> str:
@@ -442,6 +447,8 @@ def _interpolate(node: Any, path: str, env: dict[str, str], problems: list[str])
             if name not in env:
                 problems.append(f"{path}: environment variable ${{{name}}} is not set")
                 return ""
+            if env[name]:
+                used[env[name]] = f"${{{name}}}"
             return env[name]
 
         return _VAR.sub(replace, node)
@@ -472,7 +479,8 @@ def _explain(error: dict[str, Any]) -> str:
         got = error["input"]
         shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
         message = f"{message} (got {shown[:60]})"
-    return f"{_location(loc)}: {message}"
+    named = [part for part in loc if not str(part).startswith("function-")]
+    return f"{_location(loc)}: {message}" if named else message  # a check of the whole config names its keys
 
 
 def parse_config(text: str, source: str, env: dict[str, str] | None = None) -> Config:
@@ -489,13 +497,21 @@ def parse_config(text: str, source: str, env: dict[str, str] | None = None) -> C
     if not isinstance(raw, dict):
         raise ConfigError([f"{source}: expected a mapping of keys at the top, got {type(raw).__name__}"])
     problems: list[str] = []
-    raw = _interpolate(raw, "", dict(os.environ) if env is None else env, problems)
+    used: dict[str, str] = {}
+    raw = _interpolate(raw, "", dict(os.environ) if env is None else env, problems, used)
     if problems:
         raise ConfigError([f"{source}: {p}" for p in problems])
     try:
         return Config.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError([f"{source}: {_explain(e)}" for e in error.errors()]) from None
+        raise ConfigError([f"{source}: {_unsaid(_explain(e), used)}" for e in error.errors()]) from None
+
+
+def _unsaid(message: str, used: dict[str, str]) -> str:
+    """`message` with every value the environment gave written back as its `${VAR}`."""
+    for value in sorted(used, key=len, reverse=True):
+        message = message.replace(value, used[value])
+    return message
 
 
 def user_config_path() -> Path:

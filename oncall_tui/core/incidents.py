@@ -547,13 +547,21 @@ class IncidentDesk:
             self.incidents = {**self.incidents, incident.id: incident}
         return incident
 
+    def acknowledging(self, incident: Incident) -> tuple[list[Page], list[Page]]:
+        """What `acknowledge` would do to the incident's standing pages: those it ends (the levels
+        that paged this person), and those it leaves standing."""
+        standing = [p for p in incident.pages.values() if p.standing]
+        mine = {p.level for p in standing if self.names & set(p.who)}
+        return [p for p in standing if p.level in mine], [p for p in standing if p.level not in mine]
+
     def acknowledge(self, incident_id: str) -> TimelineEvent:
         """The incident, and the standing pages of the levels that paged this person: once
         recorded, those pages are ended at their service. A second responder acknowledges their
         own page this way on an incident someone else already acknowledged."""
         incident = self._open(incident_id)
-        mine = {p.level for p in incident.pages.values() if p.standing and self.names & set(p.who)}
-        keys = [p.key for p in incident.pages.values() if p.standing and not p.acked_by and p.level in mine]
+        ends, _ = self.acknowledging(incident)
+        mine = {p.level for p in ends}
+        keys = [p.key for p in ends if not p.acked_by]
         if incident.acknowledged_at and not keys:
             raise IncidentError(f"{incident_id} is already acknowledged")
         levels = ", ".join(str(level) for level in sorted(mine))

@@ -246,7 +246,8 @@ def file_names(alertname: str) -> list[str]:
         return []
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", alertname).replace("_", " ").split()
     lower = [w.lower() for w in words]
-    return list(dict.fromkeys([f"{alertname}.md", f"{'-'.join(lower)}.md", f"{'_'.join(lower)}.md"]))
+    names = dict.fromkeys([f"{alertname}.md", f"{'-'.join(lower)}.md", f"{'_'.join(lower)}.md"])
+    return [n for n in names if "/" not in n and "\x00" not in n]  # a file's name, never a path
 
 
 def annotation_target(value: str) -> str:

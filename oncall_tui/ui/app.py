@@ -262,7 +262,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             questions.append(f"{len(lapsing)} standing page(s) end within {within} unless a console posts them:")
             details.append(
                 ", ".join(lapsing) + " (Alertmanager then tells their receivers they resolved; the next console "
-                "to start posts them again, and they page afresh)"
+                "to start posts them again)"
             )
         self.push_screen(
             ConfirmScreen(" ".join(questions), "\n".join(details), yes="Quit"), lambda yes: yes and self.exit()

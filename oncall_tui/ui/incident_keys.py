@@ -10,6 +10,7 @@ from textual import work
 from textual.binding import Binding
 
 from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError, NotPagedError, default_title
+from oncall_tui.core.paging import Page
 from oncall_tui.core.postmortem import render_markdown
 from oncall_tui.core.private import private_dir, write_private
 from oncall_tui.core.text import clean_line
@@ -169,8 +170,19 @@ class IncidentKeys:
         self._run_action(key, run)
 
     def action_acknowledge(self: OncallApp) -> None:
+        incident = self.active_incident()
+        ends, left = self.desk.acknowledging(incident) if incident else ([], [])
+        said = []
+        if ends:
+            said.append("Ends your page: " + ", ".join(_page(p) for p in ends) + ".")
+        if left:
+            said.append("Left standing (their own a ends them, or R): " + ", ".join(_page(p) for p in left) + ".")
         self._act(
-            "acknowledge", "acknowledging", lambda i: self.desk.acknowledge(i.id), ask="Acknowledge the incident?"
+            "acknowledge",
+            "acknowledging",
+            lambda i: self.desk.acknowledge(i.id),
+            ask="Acknowledge the incident?",
+            detail=" ".join(said),
         )
 
     def action_escalate(self: OncallApp) -> None:
@@ -236,8 +248,15 @@ class IncidentKeys:
         self.push_screen(prompt, lambda text: text and self._run_action(key, lambda: self.desk.note(incident.id, text)))
 
     def action_resolve(self: OncallApp) -> None:
+        incident = self.active_incident()
+        standing = [p for p in incident.pages.values() if p.standing] if incident else []
+        ends = f" (ends the page(s) to {', '.join(_page(p) for p in standing)})" if standing else ""
         self._ask_then_act(
-            "resolve", "resolving", "Resolve", "Resolution, in one line", lambda i, text: self.desk.resolve(i.id, text)
+            "resolve",
+            "resolving",
+            "Resolve",
+            f"Resolution, in one line{ends}",
+            lambda i, text: self.desk.resolve(i.id, text),
         )
 
     def action_reassign(self: OncallApp) -> None:
@@ -283,3 +302,7 @@ class IncidentKeys:
                 self.call_from_thread(self.notify, f"Exported, but not recorded: {error}", severity="warning")
         self.call_from_thread(self.notify, f"Postmortem written to {path}")
         self.call_from_thread(self.show_incident)
+
+
+def _page(page: Page) -> str:
+    return f"{clean_line(', '.join(page.who), 40)} L{page.level}"

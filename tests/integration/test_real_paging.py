@@ -14,7 +14,7 @@ import pytest
 from textual.screen import ModalScreen
 
 from oncall_tui.cli import run_check
-from oncall_tui.core.incidents import IncidentDesk, IncidentError, NotPagedError
+from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError, NotPagedError
 from oncall_tui.core.models import parse_time
 from oncall_tui.core.paging import AlertmanagerPager
 from oncall_tui.core.timefmt import utc_now
@@ -87,6 +87,8 @@ def test_a_page_is_delivered_and_its_acknowledgement_resolves_it(
     assert (paged["who"], paged["via"], paged["detail"]) == (["dana"], "alertmanager:prod", "accepted by prod")
 
     dana = _desk(config, "dana", tmp_path)  # dana's console, on the same journals
+    ends, left = dana.acknowledging(dana.get(incident.id))  # what her a's question says
+    assert [p.who for p in ends] == [("dana",)] and left == []
     ack = dana.acknowledge(incident.id)
     assert ack.summary == "Acknowledged (the level 2 page)" and ack.who == "dana"
     resolved = hook.wait_for("resolved", alertname="OncallPage", oncall="dana")
@@ -197,7 +199,15 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
         assert not isinstance(app.screen, ModalScreen)
         assert any(n.startswith("Not run: this is an oncall-tui page") for n in notes(app))
 
-        await pilot.press("R", *"rolled back", "enter")
+        await pilot.press("a")  # alice was not paged: her acknowledgement leaves dana's page standing, and says so
+        assert isinstance(app.screen, ConfirmScreen)
+        detail = str(app.screen.query_one("#confirm-detail").render())
+        assert detail == "Left standing (their own a ends them, or R): dana L2."
+        await pilot.press("escape")
+        await pilot.press("R")
+        label = str(app.screen.query_one("#prompt-label").render())
+        assert label == "Resolution, in one line (ends the page(s) to dana L2)"
+        await pilot.press(*"rolled back", "enter")
         await asyncio.to_thread(hook.wait_for, "resolved", oncall="dana")
         await until(lambda: incident.events[-1].kind == "page.resolved", what="the page's end recorded")
 
@@ -285,7 +295,8 @@ def test_check_says_whether_pages_have_a_route(routed: RealAlertmanager, tmp_pat
     )
 
 
-def test_a_page_not_posted_again_in_time_lapses_on_the_record(routed: RealAlertmanager, tmp_path: Path) -> None:
+def _paged_on_a_stepped_clock(routed: RealAlertmanager, tmp_path: Path) -> tuple[IncidentDesk, Incident, list, dict]:
+    """alice's console, its clock `offset[0]` seconds ahead, has paged dana and posted it once."""
     offset = [0.0]
     config = _config(routed.url, tmp_path)
     pager = AlertmanagerPager(config.alertmanagers, "prod", 60.0)
@@ -294,6 +305,11 @@ def test_a_page_not_posted_again_in_time_lapses_on_the_record(routed: RealAlertm
     desk.escalate(incident.id, ["dana"], last_level=2)
     posted: dict[str, datetime] = {}
     assert desk.keep_pages(posted) == []
+    return desk, incident, offset, posted
+
+
+def test_a_page_not_posted_again_in_time_lapses_on_the_record(routed: RealAlertmanager, tmp_path: Path) -> None:
+    desk, incident, offset, posted = _paged_on_a_stepped_clock(routed, tmp_path)
     routed.stop()  # the console cannot post it again...
     offset[0] = 120.0
     [problem] = desk.keep_pages(posted)
@@ -337,14 +353,7 @@ def test_a_page_that_lapsed_while_no_console_ran_is_recorded_before_it_is_posted
 
 def _lapsed_while_down(routed: RealAlertmanager, tmp_path: Path) -> tuple[IncidentDesk, str]:
     """alice's page, recorded as lapsed while Alertmanager was down; her console then quits."""
-    offset = [0.0]
-    config = _config(routed.url, tmp_path)
-    pager = AlertmanagerPager(config.alertmanagers, "prod", 60.0)
-    desk = IncidentDesk(tmp_path / "data", "alice", pager=pager, clock=lambda: utc_now() + timedelta(seconds=offset[0]))
-    incident = desk.load().declare("ml-api returns 5xx")
-    desk.escalate(incident.id, ["dana"], last_level=2)
-    posted: dict[str, datetime] = {}
-    desk.keep_pages(posted)
+    desk, incident, offset, posted = _paged_on_a_stepped_clock(routed, tmp_path)
     routed.stop()
     offset[0] = 301.0
     desk.keep_pages(posted)
