@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 from textual import events
 
-from oncall_tui.core.alertmanager import AlertmanagerClient
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.config import Config
 from oncall_tui.ui.app import OncallApp
 from tests.alertmanager_process import RealAlertmanager

@@ -29,9 +29,9 @@ from textual import events
 from textual.pilot import Pilot
 
 from oncall_tui.core.config import Config
-from oncall_tui.core.incidents import IncidentDesk, LocalProvider
-from oncall_tui.core.postmortem import render_markdown
-from oncall_tui.core.timeline import Journal
+from oncall_tui.core.incidents.desk import IncidentDesk, LocalProvider
+from oncall_tui.core.incidents.postmortem import render_markdown
+from oncall_tui.core.incidents.timeline import Journal
 from oncall_tui.sim.scenario import start_demo
 from oncall_tui.ui.app import OncallApp
 

@@ -20,10 +20,10 @@ import httpx
 from textual import events
 
 from oncall_tui.core.config import AlertmanagerSource, Config
-from oncall_tui.core.incidents import IncidentDesk
-from oncall_tui.core.paging import AlertmanagerPager
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.incidents.timeline import format_ts
+from oncall_tui.core.paging.pagers import AlertmanagerPager
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.core.timeline import format_ts
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from tests.alertmanager_process import RealAlertmanager

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
-from oncall_tui.core.rotation import Layer, Override, Restriction, Schedule
+from oncall_tui.core.oncall.rotation import Layer, Override, Restriction, Schedule
 
 
 def busy_schedule() -> Schedule:

@@ -34,7 +34,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 
 from oncall_tui.core.config import Config
-from oncall_tui.core.runbooks import read_runbook
+from oncall_tui.core.runbooks.library import read_runbook
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
 from oncall_tui.ui.app import OncallApp

@@ -9,22 +9,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from oncall_tui import __version__
-from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.models import PAGE_ALERTNAME
+from oncall_tui.core.alerts.routes import RouteError, destinations
 from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, Paging, load_config
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.incidents import IncidentDesk, IncidentError
-from oncall_tui.core.lint import lint
-from oncall_tui.core.models import PAGE_ALERTNAME
-from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
-from oncall_tui.core.pagerduty_events import EventsError
-from oncall_tui.core.postmortem import render_json, render_markdown, render_timeline
+from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
+from oncall_tui.core.incidents.postmortem import render_json, render_markdown, render_timeline
+from oncall_tui.core.incidents.report import build as build_report
+from oncall_tui.core.incidents.report import render as render_report
+from oncall_tui.core.incidents.report import since_ago
+from oncall_tui.core.oncall.roster import Roster
+from oncall_tui.core.pagerduty.events import EventsError
+from oncall_tui.core.pagerduty.rest import PagerDutyApi, PagerDutyError
 from oncall_tui.core.private import recording_problem, write_private
-from oncall_tui.core.report import build as build_report
-from oncall_tui.core.report import render as render_report
-from oncall_tui.core.report import since_ago
-from oncall_tui.core.roster import Roster
-from oncall_tui.core.routes import RouteError, destinations
-from oncall_tui.core.runbooks import RunbookLibrary
+from oncall_tui.core.runbooks.library import RunbookLibrary
+from oncall_tui.core.runbooks.lint import lint
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import in_zones, utc_now
 

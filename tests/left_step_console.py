@@ -12,9 +12,9 @@ import threading
 from pathlib import Path
 
 from oncall_tui.core.config import RunbooksConfig
-from oncall_tui.core.incidents import IncidentDesk
-from oncall_tui.core.runbooks import parse_runbook
-from oncall_tui.core.step_runs import StepRun, prepare
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.runbooks.library import parse_runbook
+from oncall_tui.core.runbooks.step_runs import StepRun, prepare
 from tests.runbook_world import model_alert
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from oncall_tui.core.config import PagerDuty, PagerDutyEvents
-from oncall_tui.core.pagerduty import PagerDutyApi
-from oncall_tui.core.pagerduty_events import EventsApi
+from oncall_tui.core.pagerduty.events import EventsApi
+from oncall_tui.core.pagerduty.rest import PagerDutyApi
 from oncall_tui.sim.pagerduty import PagerDutyServer
 from oncall_tui.sim.pagerduty_events import EventsServer
 from tests.conftest import ROUTING_KEY, TOKEN, SteppedClock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oncall_tui.core.models import Alert
+from oncall_tui.core.alerts.models import Alert
 from tests.conftest import FROZEN
 
 

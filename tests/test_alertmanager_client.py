@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.config import AlertmanagerSource
 from tests.misbehaving import Misbehaving
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from oncall_tui.core.alertmanager import AlertmanagerClient
-from oncall_tui.core.board import Board
-from oncall_tui.core.models import SilenceMatcher, SilenceRequest
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
+from oncall_tui.core.alerts.board import Board
+from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
 from tests.conftest import SteppedClock, alert, make_config

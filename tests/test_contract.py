@@ -12,7 +12,7 @@ import httpx
 import jsonschema
 import pytest
 
-from oncall_tui.core.models import SilenceMatcher, SilenceRequest
+from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
 from oncall_tui.sim.scenario import start_demo
 from tests.conftest import FROZEN, SteppedClock
 from tests.contracts import require_contracts, validate

@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from oncall_tui.core.incidents import IncidentDesk
-from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.pagerduty.incidents import PagerDutyProvider, sync
 from oncall_tui.sim.pagerduty import PagerDutyServer
 from tests.conftest import TOKEN, SteppedClock
 from tests.contracts import require_pagerduty_contract, validate_pagerduty

@@ -8,13 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from oncall_tui.core.incidents import IncidentDesk
+from oncall_tui.core.incidents.desk import IncidentDesk
 from tests.terminal import Terminal
 
 WRITER = r"""
 import sys
 from pathlib import Path
-from oncall_tui.core.incidents import IncidentDesk
+from oncall_tui.core.incidents.desk import IncidentDesk
 from tests.terminal import Terminal
 
 desk = IncidentDesk(Path(sys.argv[1]), "alice").load()

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.core.config import AlertmanagerSource
-from oncall_tui.core.incidents import CLAIM_TTL, IncidentDesk, IncidentError, NotPagedError
-from oncall_tui.core.paging import AlertmanagerPager
-from oncall_tui.core.timeline import format_ts
+from oncall_tui.core.incidents.desk import CLAIM_TTL, IncidentDesk, IncidentError, NotPagedError
+from oncall_tui.core.incidents.timeline import format_ts
+from oncall_tui.core.paging.pagers import AlertmanagerPager
 from tests.conftest import SteppedClock, until
 from tests.misbehaving import Misbehaving
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from oncall_tui.core.models import Alert
+from oncall_tui.core.alerts.models import Alert
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.silence_form import SilenceForm

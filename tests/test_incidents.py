@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.core.incidents import IncidentDesk, IncidentError, linked
-from oncall_tui.core.models import Alert
-from oncall_tui.core.postmortem import render_markdown
+from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
+from oncall_tui.core.incidents.incident import linked
+from oncall_tui.core.incidents.postmortem import render_markdown
 from tests.conftest import SteppedClock
 
 
@@ -172,7 +173,7 @@ def test_auto_declare_once_per_group_not_once_per_poll(tmp_path: Path, clock: St
 
 
 def test_default_title_keeps_the_summary_whole(clock: SteppedClock) -> None:
-    from oncall_tui.core.incidents import default_title
+    from oncall_tui.core.incidents.incident import default_title
 
     alert = firing("DiskWillFill", "warning", 0, clock)
     assert default_title(alert) == "DiskWillFill"
@@ -359,7 +360,7 @@ def test_a_storm_stops_raging_when_no_new_group_joins_within_the_window(tmp_path
 
 
 def test_a_quiet_storm_joined_again_past_the_limit_says_so(tmp_path: Path, clock: SteppedClock) -> None:
-    from oncall_tui.core.following import Followed
+    from oncall_tui.core.incidents.following import Followed
 
     d = desk(tmp_path, clock)
     group_by = ["alertname", "service"]

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from oncall_tui.cli import EXIT_CHECK_FAILED, EXIT_OK, main
-from oncall_tui.core.lint import lint
-from oncall_tui.core.parameters import fill
-from oncall_tui.core.runbooks import RunbookLibrary
+from oncall_tui.core.runbooks.library import RunbookLibrary
+from oncall_tui.core.runbooks.lint import lint
+from oncall_tui.core.runbooks.parameters import fill
 from tests.conftest import ROOT
 from tests.runbook_world import model_alert
 

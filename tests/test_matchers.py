@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from oncall_tui.core.matchers import (
+from oncall_tui.core.alerts.matchers import (
     MatcherError,
     format_matchers,
     matchers_for,
@@ -16,7 +16,7 @@ from oncall_tui.core.matchers import (
     parse_matcher_list,
     parse_matchers,
 )
-from oncall_tui.core.models import Alert, SilenceMatcher
+from oncall_tui.core.alerts.models import Alert, SilenceMatcher
 
 
 def make(**labels: str) -> Alert:

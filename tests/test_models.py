@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from oncall_tui.core.alerts.models import Alert, PayloadError
 from oncall_tui.core.durations import format_age, format_duration, parse_duration
-from oncall_tui.core.models import Alert, PayloadError
 from oncall_tui.core.text import clean_block, clean_line
 
 RAW = {

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.core.config import ConfigError, OnCall, PagerDuty, parse_config
-from oncall_tui.core.incidents import IncidentDesk, IncidentError
-from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError, levels_from_oncalls, wait_seconds
-from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
-from oncall_tui.core.roster import Roster
+from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
+from oncall_tui.core.oncall.roster import Roster
+from oncall_tui.core.pagerduty.incidents import PagerDutyProvider, sync
+from oncall_tui.core.pagerduty.rest import PagerDutyApi, PagerDutyError, levels_from_oncalls, wait_seconds
 from oncall_tui.sim.pagerduty import PagerDutyServer
 from tests.conftest import FROZEN, TOKEN, SteppedClock
 from tests.pagerduty_world import api_for, pd_section

@@ -14,7 +14,7 @@ import httpx
 import jsonschema
 import pytest
 
-from oncall_tui.core.pagerduty_events import EventsApi, EventsError
+from oncall_tui.core.pagerduty.events import EventsApi, EventsError
 from oncall_tui.sim.pagerduty_events import EventsServer, SimEventsService
 from tests.conftest import FROZEN, ROUTING_KEY
 from tests.contracts import require_events_contract, validate_events

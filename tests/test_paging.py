@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.core.config import AlertmanagerSource
-from oncall_tui.core.paging import AlertmanagerPager, Page, PageRequest, PagingError
+from oncall_tui.core.paging.pagers import AlertmanagerPager, Page, PageRequest, PagingError
 from oncall_tui.sim.server import SimServer
 from tests.conftest import SteppedClock
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from oncall_tui.core.incidents import Incident, IncidentDesk, NotPagedError
-from oncall_tui.core.paging import PagerDutyEventsPager, PageRequest
+from oncall_tui.core.incidents.desk import IncidentDesk, NotPagedError
+from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.core.paging.pagers import PagerDutyEventsPager, PageRequest
 from oncall_tui.sim.pagerduty_events import EventsServer
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.core.parameters import alert_env, fill, quoting_problems
+from oncall_tui.core.runbooks.parameters import alert_env, fill, quoting_problems
 from tests.runbook_world import model_alert
 
 

@@ -16,18 +16,19 @@ import pytest
 from markdown_it import MarkdownIt
 
 from oncall_tui.cli import main
+from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.config import AlertmanagerSource, RunbooksConfig
-from oncall_tui.core.incidents import Incident, IncidentDesk, default_title
-from oncall_tui.core.models import Alert
-from oncall_tui.core.paging import AlertmanagerPager
-from oncall_tui.core.postmortem import render_json, render_markdown
-from oncall_tui.core.postmortem_text import cell, visible
-from oncall_tui.core.report import build as build_report
-from oncall_tui.core.report import p90, since_ago
-from oncall_tui.core.runbooks import parse_runbook
-from oncall_tui.core.step_runs import StepRun, prepare
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.incidents.incident import Incident, default_title
+from oncall_tui.core.incidents.postmortem import render_json, render_markdown
+from oncall_tui.core.incidents.postmortem_text import cell, visible
+from oncall_tui.core.incidents.report import build as build_report
+from oncall_tui.core.incidents.report import p90, since_ago
+from oncall_tui.core.incidents.timeline import format_ts
+from oncall_tui.core.paging.pagers import AlertmanagerPager
+from oncall_tui.core.runbooks.library import parse_runbook
+from oncall_tui.core.runbooks.step_runs import StepRun, prepare
 from oncall_tui.core.text import clean_line
-from oncall_tui.core.timeline import format_ts
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
 from tests.conftest import ROOT, SteppedClock

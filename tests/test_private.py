@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.cli import main
-from oncall_tui.core.incidents import IncidentDesk
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.incidents.timeline import Journal
 from oncall_tui.core.private import open_private, private_dir, recording_problem, write_private
-from oncall_tui.core.runner import StepProcess
-from oncall_tui.core.timeline import Journal
+from oncall_tui.core.runbooks.runner import StepProcess
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
 from tests.conftest import SteppedClock, alert, make_config, notes, until

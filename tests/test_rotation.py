@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oncall_tui.core.rotation import Layer, Override, Restriction, Schedule
+from oncall_tui.core.oncall.rotation import Layer, Override, Restriction, Schedule
 
 LA = ZoneInfo("America/Los_Angeles")
 WEEK, DAY = 604800, 86400
@@ -182,7 +182,7 @@ def test_the_final_schedule_agrees_with_every_instant(zone, start, probes) -> No
 def test_the_example_config_schedule_is_the_guides(capsys) -> None:
     from oncall_tui.cli import main
     from oncall_tui.core.config import load_config
-    from oncall_tui.core.roster import Roster
+    from oncall_tui.core.oncall.roster import Roster
     from tests.conftest import ROOT
 
     _, config = load_config(str(ROOT / "config.yaml"), env={})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oncall_tui.cli import _page_routes
-from oncall_tui.core.routes import Destination, RouteError, destinations
+from oncall_tui.core.alerts.routes import Destination, RouteError, destinations
 from tests.conftest import make_config
 
 GUIDE = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from oncall_tui.core.runbooks import RunbookLibrary, file_names, parse_attrs, parse_runbook, read_runbook
+from oncall_tui.core.runbooks.library import RunbookLibrary, file_names, parse_attrs, parse_runbook, read_runbook
 from tests.conftest import ROOT
 from tests.runbook_world import model_alert, write
 

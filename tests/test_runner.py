@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.core.runner import TAIL_BYTES, StepError, StepOutcome, StepProcess
+from oncall_tui.core.runbooks.runner import TAIL_BYTES, StepError, StepOutcome, StepProcess
 
 
 def run(

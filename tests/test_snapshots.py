@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Input
 
 from oncall_tui.core.config import load_config
-from oncall_tui.core.incidents import IncidentDesk
+from oncall_tui.core.incidents.desk import IncidentDesk
 from oncall_tui.sim.scenario import DEMO_BIN, start_demo
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp

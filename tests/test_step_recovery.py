@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.core.incidents import IncidentDesk
-from oncall_tui.core.postmortem import render_markdown
-from oncall_tui.core.runner import ProcessRef
-from oncall_tui.core.step_recovery import GuardNotes, LeftRunning, recover, unfinished
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.incidents.postmortem import render_markdown
+from oncall_tui.core.runbooks.runner import ProcessRef
+from oncall_tui.core.runbooks.step_recovery import GuardNotes, LeftRunning, recover, unfinished
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import fingerprint
 from oncall_tui.ui.app import OncallApp
@@ -264,7 +264,7 @@ def test_a_closed_incident_of_an_older_console_is_left_as_it_was(tmp_path: Path,
 
 
 def test_the_guards_sigkill_note_is_how_the_step_ended(tmp_path: Path) -> None:
-    from oncall_tui.core.step_recovery import GuardNotes
+    from oncall_tui.core.runbooks.step_recovery import GuardNotes
 
     notes = tmp_path / "step.status"
     notes.write_text(

@@ -10,10 +10,10 @@ import pytest
 from markdown_it import MarkdownIt
 
 from oncall_tui.core.config import RunbooksConfig
-from oncall_tui.core.incidents import IncidentDesk
-from oncall_tui.core.postmortem import render_markdown
-from oncall_tui.core.runbooks import RunbookError, parse_runbook
-from oncall_tui.core.step_runs import OutputTail, StepRun, incident_for, prepare, step_environment
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.incidents.postmortem import render_markdown
+from oncall_tui.core.runbooks.library import RunbookError, parse_runbook
+from oncall_tui.core.runbooks.step_runs import OutputTail, StepRun, incident_for, prepare, step_environment
 from tests.conftest import SteppedClock
 from tests.runbook_world import model_alert, write
 
@@ -167,7 +167,7 @@ def test_the_output_tail_for_the_screen_is_bounded() -> None:
 
 
 def test_recorded_runs_are_the_last_of_each_step_in_open_incidents(tmp_path: Path, desk: IncidentDesk) -> None:
-    from oncall_tui.core.step_runs import recorded_runs
+    from oncall_tui.core.runbooks.step_runs import recorded_runs
 
     step = {"runbook": "/r/a.md", "alert": "fp", "exit_code": 0, "duration_s": 1.0}
     one, closed = desk.declare("open"), desk.declare("closed")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.core.timeline import Journal, JournalError
+from oncall_tui.core.incidents.timeline import Journal, JournalError
 from tests.conftest import SteppedClock
 
 

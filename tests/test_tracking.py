@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.alerts.tracking import Sightings, SourceStatus
 from oncall_tui.core.config import IncidentsConfig
-from oncall_tui.core.following import PollFollower
-from oncall_tui.core.incidents import IncidentDesk
-from oncall_tui.core.models import Alert
-from oncall_tui.core.tracking import Sightings, SourceStatus
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.incidents.following import PollFollower
 from tests.conftest import FROZEN, SteppedClock
 
 DAY_AGO = FROZEN - timedelta(days=1)

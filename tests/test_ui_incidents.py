@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from oncall_tui.core.incidents import Incident, IncidentDesk
-from oncall_tui.core.models import SilenceMatcher
-from oncall_tui.core.timeline import Journal
+from oncall_tui.core.alerts.models import SilenceMatcher
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.core.incidents.timeline import Journal
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import READ_ONLY, OncallApp
 from oncall_tui.ui.screens.confirm import ConfirmScreen
@@ -340,7 +341,7 @@ async def test_on_call_pane_and_handoffs_during_an_incident(
 async def test_starting_with_alertmanager_down_resolves_nothing(
     sim: SimServer, clock: SteppedClock, tmp_path: Path
 ) -> None:
-    from oncall_tui.core.models import Alert
+    from oncall_tui.core.alerts.models import Alert
 
     data = tmp_path / "data"
     linked = Alert("fp", {"alertname": "HighErrorRate", "severity": "critical"}, {}, clock.now, None, "", "active")
@@ -357,7 +358,7 @@ async def test_an_event_recorded_while_the_timeline_draws_is_shown_next_time(clo
     count an event it did not draw (a step's end once went missing this way)."""
     from textual.app import App, ComposeResult
 
-    from oncall_tui.core.timeline import TimelineEvent
+    from oncall_tui.core.incidents.timeline import TimelineEvent
     from oncall_tui.ui.widgets.timeline_pane import TimelinePane
 
     def event(seq: int, summary: str) -> TimelineEvent:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from oncall_tui.core.step_runs import StepRun
+from oncall_tui.core.runbooks.step_runs import StepRun
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.runbook_keys import run_key

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from oncall_tui.core.tracking import SourceStatus
+from oncall_tui.core.alerts.tracking import SourceStatus
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
 from oncall_tui.ui.app import OncallApp
@@ -161,7 +161,7 @@ async def test_no_all_clear_beside_a_linked_alert_no_source_vouches_for(
 ) -> None:
     """The console starts just after its Alertmanager restarted: the list is empty, but the
     incident's alert may only be waiting to be resent."""
-    from oncall_tui.core.incidents import IncidentDesk
+    from oncall_tui.core.incidents.desk import IncidentDesk
     from tests.runbook_world import model_alert
 
     desk = IncidentDesk(tmp_path / "data", "alice", clock=clock)

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from oncall_tui.core.alerts.models import parse_time
 from oncall_tui.core.config import ScheduleConfig
-from oncall_tui.core.models import parse_time
-from oncall_tui.core.roster import build_schedule
-from oncall_tui.core.rotation import Schedule
+from oncall_tui.core.oncall.roster import build_schedule
+from oncall_tui.core.oncall.rotation import Schedule
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.sim.loopback_https import LoopbackHttpsServer, QuietHandler, send_json
 

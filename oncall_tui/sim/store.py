@@ -15,8 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from oncall_tui.core.matchers import matches
-from oncall_tui.core.models import PayloadError, SilenceMatcher, parse_time
+from oncall_tui.core.alerts.matchers import matches
+from oncall_tui.core.alerts.models import PayloadError, SilenceMatcher, parse_time
 
 RESOLVE_TIMEOUT = timedelta(minutes=5)
 

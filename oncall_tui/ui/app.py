@@ -17,25 +17,26 @@ from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import get_current_worker
 
-from oncall_tui.core.alertmanager import AlertmanagerClient
-from oncall_tui.core.board import Board
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
+from oncall_tui.core.alerts.board import Board
+from oncall_tui.core.alerts.matchers import Filter, MatcherError, parse_filter
+from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.alerts.tracking import Presence
 from oncall_tui.core.config import Config
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.following import PollFollower
-from oncall_tui.core.incidents import IncidentDesk, IncidentError, group_key
-from oncall_tui.core.matchers import Filter, MatcherError, parse_filter
-from oncall_tui.core.models import Alert
-from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError
-from oncall_tui.core.pagerduty_incidents import PagerDutyProvider, sync
-from oncall_tui.core.paging import LIFETIME, build_pager
+from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
+from oncall_tui.core.incidents.following import PollFollower
+from oncall_tui.core.incidents.incident import group_key
+from oncall_tui.core.oncall.roster import LevelNow, Roster
+from oncall_tui.core.pagerduty.incidents import PagerDutyProvider, sync
+from oncall_tui.core.pagerduty.rest import PagerDutyApi, PagerDutyError
+from oncall_tui.core.paging.pagers import LIFETIME, build_pager
 from oncall_tui.core.private import recording_problem
-from oncall_tui.core.roster import LevelNow, Roster
-from oncall_tui.core.runbooks import RunbookLibrary
-from oncall_tui.core.step_recovery import recover
-from oncall_tui.core.step_runs import Run, StepRun, recorded_runs
+from oncall_tui.core.runbooks.library import RunbookLibrary
+from oncall_tui.core.runbooks.step_recovery import recover
+from oncall_tui.core.runbooks.step_runs import Run, StepRun, recorded_runs
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.core.tracking import Presence
 from oncall_tui.ui.incident_keys import INCIDENT_ACTIONS, INCIDENT_BINDINGS, IncidentKeys
 from oncall_tui.ui.runbook_keys import RUNBOOK_ACTIONS, RUNBOOK_BINDINGS, RunbookKeys, RunKey
 from oncall_tui.ui.screens.confirm import ConfirmScreen

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.binding import Binding
 
-from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError, NotPagedError, default_title
-from oncall_tui.core.paging import Page
-from oncall_tui.core.postmortem import render_markdown
+from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError, NotPagedError
+from oncall_tui.core.incidents.incident import Incident, default_title
+from oncall_tui.core.incidents.postmortem import render_markdown
+from oncall_tui.core.incidents.timeline import TimelineEvent
+from oncall_tui.core.paging.pagers import Page
 from oncall_tui.core.private import private_dir, write_private
 from oncall_tui.core.text import clean_line
-from oncall_tui.core.timeline import TimelineEvent
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
 

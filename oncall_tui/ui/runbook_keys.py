@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.binding import Binding
 
+from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.config import ConfigError
-from oncall_tui.core.incidents import IncidentError, default_title
-from oncall_tui.core.models import Alert
-from oncall_tui.core.runbooks import Runbook, RunbookError, RunbookLibrary, RunbookMatch
-from oncall_tui.core.step_recovery import LeftRunning, Recovered
-from oncall_tui.core.step_runs import PreparedStep, RecordedRun, Run, StepRun, incident_for, prepare
+from oncall_tui.core.incidents.desk import IncidentError
+from oncall_tui.core.incidents.incident import default_title
+from oncall_tui.core.runbooks.library import Runbook, RunbookError, RunbookLibrary, RunbookMatch
+from oncall_tui.core.runbooks.step_recovery import LeftRunning, Recovered
+from oncall_tui.core.runbooks.step_runs import PreparedStep, RecordedRun, Run, StepRun, incident_for, prepare
 from oncall_tui.core.text import clean_line, visible_controls
 from oncall_tui.ui.screens.choice import ChoiceScreen
 from oncall_tui.ui.screens.confirm import ConfirmScreen

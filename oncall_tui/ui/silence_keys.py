@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from oncall_tui.core.alertmanager import AlertmanagerError
+from oncall_tui.core.alerts.alertmanager import AlertmanagerError
+from oncall_tui.core.alerts.matchers import MatcherError, format_matchers, matchers_for, matches
+from oncall_tui.core.alerts.models import Silence, SilenceMatcher, SilenceRequest
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.incidents import IncidentError
-from oncall_tui.core.matchers import MatcherError, format_matchers, matchers_for, matches
-from oncall_tui.core.models import Silence, SilenceMatcher, SilenceRequest
+from oncall_tui.core.incidents.desk import IncidentError
+from oncall_tui.core.incidents.timeline import format_ts
 from oncall_tui.core.text import clean_line
-from oncall_tui.core.timeline import format_ts
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen

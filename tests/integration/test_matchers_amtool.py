@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
-from oncall_tui.core.board import Board
-from oncall_tui.core.matchers import (
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.board import Board
+from oncall_tui.core.alerts.matchers import (
     MatcherError,
     matchers_for,
     matches,
@@ -26,7 +26,7 @@ from oncall_tui.core.matchers import (
     parse_matcher_list,
     parse_matchers,
 )
-from oncall_tui.core.models import SilenceMatcher, SilenceRequest
+from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
 from tests.alertmanager_process import RealAlertmanager
 from tests.conftest import make_config, until
 

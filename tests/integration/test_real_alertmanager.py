@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from oncall_tui.core.alertmanager import AlertmanagerClient
-from oncall_tui.core.board import Board
-from oncall_tui.core.models import SilenceMatcher, SilenceRequest
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
+from oncall_tui.core.alerts.board import Board
+from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.silence_form import SilenceForm

@@ -14,11 +14,12 @@ import pytest
 from textual.screen import ModalScreen
 
 from oncall_tui.cli import run_check
-from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError, NotPagedError
-from oncall_tui.core.models import parse_time
-from oncall_tui.core.paging import AlertmanagerPager
+from oncall_tui.core.alerts.models import parse_time
+from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError, NotPagedError
+from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.core.incidents.timeline import format_ts
+from oncall_tui.core.paging.pagers import AlertmanagerPager
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.core.timeline import format_ts
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from tests.alertmanager_process import BINARY, RealAlertmanager

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.core.routes import destinations
+from oncall_tui.core.alerts.routes import destinations
 from tests.test_routes import GUIDE
 
 LABEL_SETS = [

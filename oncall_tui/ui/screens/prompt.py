@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from oncall_tui.core.incidents import SEVERITIES
+from oncall_tui.core.incidents.incident import SEVERITIES
 
 
 class TextPrompt(ModalScreen[str | None]):

@@ -12,9 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from oncall_tui.core.alerts.matchers import MatcherError, matches, parse_matchers
+from oncall_tui.core.alerts.models import Alert, SilenceMatcher, SilenceRequest
 from oncall_tui.core.durations import format_duration, parse_duration
-from oncall_tui.core.matchers import MatcherError, matches, parse_matchers
-from oncall_tui.core.models import Alert, SilenceMatcher, SilenceRequest
 
 
 class SilenceForm(ModalScreen[SilenceRequest | None]):

@@ -14,11 +14,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from oncall_tui.core.alertmanager import AlertmanagerError
-from oncall_tui.core.board import Board
+from oncall_tui.core.alerts.alertmanager import AlertmanagerError
+from oncall_tui.core.alerts.board import Board
+from oncall_tui.core.alerts.matchers import format_matchers
+from oncall_tui.core.alerts.models import Silence
 from oncall_tui.core.durations import format_age
-from oncall_tui.core.matchers import format_matchers
-from oncall_tui.core.models import Silence
 from oncall_tui.core.text import clean_line
 
 

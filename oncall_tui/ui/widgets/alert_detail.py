@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_age
-from oncall_tui.core.models import Alert
 from oncall_tui.core.text import clean_block, clean_line
 from oncall_tui.core.timefmt import utc_and_local
 

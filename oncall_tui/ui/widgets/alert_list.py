@@ -14,8 +14,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_age
-from oncall_tui.core.models import Alert
 from oncall_tui.core.text import clean_line
 
 SEVERITY_LABEL = {"critical": "crit", "page": "page", "error": "err", "warning": "warn", "info": "info"}

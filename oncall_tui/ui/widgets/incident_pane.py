@@ -9,10 +9,10 @@ from itertools import islice
 from rich.text import Text
 from textual.widgets import Static
 
+from oncall_tui.core.alerts.tracking import Presence
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.incidents import SEVERITIES, STAGES, Incident
+from oncall_tui.core.incidents.incident import SEVERITIES, STAGES, Incident
 from oncall_tui.core.text import clean_line
-from oncall_tui.core.tracking import Presence
 
 SHORT_METRICS = {"time to acknowledge": "TTA", "time to mitigate": "TTM", "time to resolve": "TTR"}
 

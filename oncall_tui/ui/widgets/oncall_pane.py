@@ -7,7 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from oncall_tui.core.roster import LevelNow
+from oncall_tui.core.oncall.roster import LevelNow
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import in_zones
 

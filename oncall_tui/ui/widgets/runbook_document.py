@@ -25,7 +25,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from oncall_tui.core.runbooks import Runbook
+from oncall_tui.core.runbooks.library import Runbook
 from oncall_tui.core.text import clean_block, clean_line
 
 FIRST_CHARS = 8 * 1024

@@ -9,8 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, OptionList, Static
 from textual.widgets.option_list import Option
 
-from oncall_tui.core.runbooks import Runbook, RunbookMatch, RunbookStep
-from oncall_tui.core.step_runs import Run
+from oncall_tui.core.runbooks.library import Runbook, RunbookMatch, RunbookStep
+from oncall_tui.core.runbooks.step_runs import Run
 from oncall_tui.core.text import clean_block, clean_line
 from oncall_tui.ui.widgets.runbook_document import RunbookDocument
 

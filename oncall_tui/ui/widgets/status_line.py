@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from rich.text import Text
 from textual.widgets import Static
 
-from oncall_tui.core.board import SourceStatus
+from oncall_tui.core.alerts.board import SourceStatus
+from oncall_tui.core.alerts.tracking import clock_time
 from oncall_tui.core.durations import format_age
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_and_local
-from oncall_tui.core.tracking import clock_time
 
 DETAIL, FAILING, SHORT, TINY, TINIEST = 0, 1, 2, 3, 4
 """How much the header says: all; why failing sources fail, the others short; all short; ..."""

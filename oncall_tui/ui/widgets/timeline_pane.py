@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import RichLog
 
-from oncall_tui.core.incidents import Incident
+from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.core.incidents.timeline import TimelineEvent
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_and_local
-from oncall_tui.core.timeline import TimelineEvent
 
 
 class TimelinePane(RichLog):

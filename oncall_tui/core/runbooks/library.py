@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from oncall_tui.core.models import Alert
+from oncall_tui.core.alerts.models import Alert
 
 RUNNABLE = frozenset({"bash", "sh", "shell", "zsh", "console"})
 FENCE = re.compile(r"^( {0,12})(`{3,}|~{3,})(.*)$")

@@ -28,7 +28,7 @@ import httpx
 
 from oncall_tui import __version__
 from oncall_tui.core.config import PagerDutyEvents, tls_verify
-from oncall_tui.core.pagerduty import header_seconds
+from oncall_tui.core.pagerduty.rest import header_seconds
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 

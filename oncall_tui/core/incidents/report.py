@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from oncall_tui.core.durations import format_duration, parse_duration
-from oncall_tui.core.incidents import SEVERITIES, Incident
-from oncall_tui.core.runbooks import RunbookError, RunbookLibrary
+from oncall_tui.core.incidents.incident import SEVERITIES, Incident
+from oncall_tui.core.runbooks.library import RunbookError, RunbookLibrary
 from oncall_tui.core.text import clean_line
 
 ACTIONS = {

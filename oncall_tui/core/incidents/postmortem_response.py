@@ -14,13 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from oncall_tui.core.incidents import Incident
-from oncall_tui.core.models import PayloadError, parse_time
-from oncall_tui.core.postmortem_sections import PAGE_ENDS, is_page_attempt, paging
-from oncall_tui.core.postmortem_text import cell, code, fenced, hms, output_lines, quoted, visible
-from oncall_tui.core.runner import TAIL_BYTES
-from oncall_tui.core.step_runs import RecordedRun, for_alert
-from oncall_tui.core.timeline import TimelineEvent
+from oncall_tui.core.alerts.models import PayloadError, parse_time
+from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.core.incidents.postmortem_sections import PAGE_ENDS, is_page_attempt, paging
+from oncall_tui.core.incidents.postmortem_text import cell, code, fenced, hms, output_lines, quoted, visible
+from oncall_tui.core.incidents.timeline import TimelineEvent
+from oncall_tui.core.runbooks.runner import TAIL_BYTES
+from oncall_tui.core.runbooks.step_runs import RecordedRun, for_alert
 
 RESPONSE_KINDS = (
     "incident.acknowledged",

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.models import Alert
 
 State = Literal["firing", "resolved", "waiting", "unknown"]
 

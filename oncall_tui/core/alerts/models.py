@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from oncall_tui.core.re2 import quote_meta
+from oncall_tui.core.alerts.re2 import quote_meta
 
 SEVERITY_RANK = {"critical": 0, "page": 0, "error": 1, "warning": 2, "info": 3}
 """Lower sorts first. Unknown or missing severities sort after `info`."""
 PAGE_ALERTNAME = "OncallPage"
-"""The alertname of the console's own pages (core/paging.py), posted to Alertmanager."""
+"""The alertname of the console's own pages (core/paging/pagers.py), posted to Alertmanager."""
 
 
 class PayloadError(ValueError):

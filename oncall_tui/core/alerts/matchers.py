@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from oncall_tui.core.models import Alert, SilenceMatcher
-from oncall_tui.core.re2 import RegexError, compile_re2
+from oncall_tui.core.alerts.models import Alert, SilenceMatcher
+from oncall_tui.core.alerts.re2 import RegexError, compile_re2
 
 # Go's \s is ASCII; strings.TrimSpace is Unicode (unicode.IsSpace).
 _GO_SPACE = "[\t\n\f\r ]"

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.models import PAGE_ALERTNAME, Alert
 from oncall_tui.core.config import AlertmanagerSource, Config
-from oncall_tui.core.models import PAGE_ALERTNAME, Alert
-from oncall_tui.core.pagerduty_events import MAX_RETRY_AFTER, EventsApi, EventsError
-from oncall_tui.core.timeline import format_ts
+from oncall_tui.core.incidents.timeline import format_ts
+from oncall_tui.core.pagerduty.events import MAX_RETRY_AFTER, EventsApi, EventsError
 
 AGENT = "paging"
 """`data.agent` of what the console does to a page by itself (ending it, posting it again)."""

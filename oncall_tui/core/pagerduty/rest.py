@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 
 import pagerduty
 
+from oncall_tui.core.alerts.models import parse_time
 from oncall_tui.core.config import PagerDuty, tls_verify
-from oncall_tui.core.models import parse_time
-from oncall_tui.core.roster import LevelNow
+from oncall_tui.core.oncall.roster import LevelNow
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 

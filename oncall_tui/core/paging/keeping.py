@@ -14,11 +14,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from oncall_tui.core.paging import AGENT, LIFETIME, Page, Pager, PageRequest, PagingError, closing
-from oncall_tui.core.timeline import TimelineEvent, format_ts
+from oncall_tui.core.incidents.timeline import TimelineEvent, format_ts
+from oncall_tui.core.paging.pagers import AGENT, LIFETIME, Page, Pager, PageRequest, PagingError, closing
 
 if TYPE_CHECKING:
-    from oncall_tui.core.incidents import Incident, IncidentDesk
+    from oncall_tui.core.incidents.desk import IncidentDesk
+    from oncall_tui.core.incidents.incident import Incident
 
 Unless = Callable[[list[TimelineEvent]], bool]
 """Asked under the journal's lock: true if the event is already on the record."""

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from oncall_tui.core.matchers import MatcherError, matches, parse_matcher_list
-from oncall_tui.core.models import SilenceMatcher
+from oncall_tui.core.alerts.matchers import MatcherError, matches, parse_matcher_list
+from oncall_tui.core.alerts.models import SilenceMatcher
 
 
 class RouteError(ValueError):

@@ -13,10 +13,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from oncall_tui.core.alertmanager import AlertmanagerClient, AlertmanagerError
-from oncall_tui.core.models import Alert, Silence, SilenceRequest
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
+from oncall_tui.core.alerts.tracking import Sightings, SourceStatus
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.core.tracking import Sightings, SourceStatus
 
 T = TypeVar("T")
 

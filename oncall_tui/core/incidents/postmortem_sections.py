@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from oncall_tui.core.incidents import Incident, LinkedAlert, happened
-from oncall_tui.core.postmortem_text import cell, code, full_time, hms, link, quoted, visible
-from oncall_tui.core.timeline import CONSOLE, TimelineEvent
+from oncall_tui.core.incidents.incident import Incident, LinkedAlert, happened
+from oncall_tui.core.incidents.postmortem_text import cell, code, full_time, hms, link, quoted, visible
+from oncall_tui.core.incidents.timeline import CONSOLE, TimelineEvent
 
 ALERTS_SHOWN = 100
 """Linked alerts shown one by one; a storm's others are counted (all are in `--format json`)."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from oncall_tui.core.alerts.tracking import Presence, Sightings
 from oncall_tui.core.config import IncidentsConfig
-from oncall_tui.core.incidents import IncidentDesk, IncidentError
+from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
+from oncall_tui.core.incidents.timeline import TimelineEvent
 from oncall_tui.core.text import clean_line
-from oncall_tui.core.timeline import TimelineEvent
-from oncall_tui.core.tracking import Presence, Sightings
 
 
 @dataclass

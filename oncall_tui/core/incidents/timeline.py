@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from oncall_tui.core.models import PayloadError, parse_time
+from oncall_tui.core.alerts.models import PayloadError, parse_time
 from oncall_tui.core.private import open_private, private_dir, write_private
 from oncall_tui.core.timefmt import utc_now
 

@@ -13,12 +13,12 @@ import json
 from datetime import datetime
 
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.incidents import ACTION_ITEM, SEVERITIES, Incident
-from oncall_tui.core.postmortem_response import response
-from oncall_tui.core.postmortem_sections import alerts, responders
-from oncall_tui.core.postmortem_text import cell, full_time, hms, prompt
+from oncall_tui.core.incidents.incident import ACTION_ITEM, SEVERITIES, Incident
+from oncall_tui.core.incidents.postmortem_response import response
+from oncall_tui.core.incidents.postmortem_sections import alerts, responders
+from oncall_tui.core.incidents.postmortem_text import cell, full_time, hms, prompt
+from oncall_tui.core.incidents.timeline import TimelineEvent, format_ts
 from oncall_tui.core.text import clean_line
-from oncall_tui.core.timeline import TimelineEvent, format_ts
 
 BOOKKEEPING = ("export",)
 """Events about the record itself, not about the incident: the postmortem leaves them out."""

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from oncall_tui.core.config import OnCall, ScheduleConfig
-from oncall_tui.core.rotation import Layer, Override, Restriction, Schedule, Shift
+from oncall_tui.core.oncall.rotation import Layer, Override, Restriction, Schedule, Shift
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> datetime:

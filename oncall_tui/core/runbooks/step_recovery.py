@@ -26,12 +26,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError
-from oncall_tui.core.models import PayloadError, parse_time
-from oncall_tui.core.runner import TAIL_BYTES, ProcessRef, StepOutcome, end_group
-from oncall_tui.core.step_runs import OutputTail, outcome_data
+from oncall_tui.core.alerts.models import PayloadError, parse_time
+from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
+from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.core.incidents.timeline import CONSOLE, TimelineEvent
+from oncall_tui.core.runbooks.runner import TAIL_BYTES, ProcessRef, StepOutcome, end_group
+from oncall_tui.core.runbooks.step_runs import OutputTail, outcome_data
 from oncall_tui.core.text import clean_block, clean_line
-from oncall_tui.core.timeline import CONSOLE, TimelineEvent
 
 AGENT = "step_recovery"
 

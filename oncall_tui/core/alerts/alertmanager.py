@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
+from oncall_tui.core.alerts.models import Alert, PayloadError, Silence, SilenceRequest, parse_time
 from oncall_tui.core.config import AlertmanagerSource, tls_verify
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.models import Alert, PayloadError, Silence, SilenceRequest, parse_time
 from oncall_tui.core.text import clean_line
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from oncall_tui.core.incidents import Incident, IncidentDesk, IncidentError
-from oncall_tui.core.pagerduty import PagerDutyApi, PagerDutyError, reference
+from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
+from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.core.pagerduty.rest import PagerDutyApi, PagerDutyError, reference
 from oncall_tui.core.text import clean_line
 
 URGENT = ("SEV-1", "SEV-2")

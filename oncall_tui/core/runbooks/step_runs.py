@@ -19,15 +19,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.config import RunbooksConfig
-from oncall_tui.core.incidents import Incident, IncidentDesk
-from oncall_tui.core.models import Alert
-from oncall_tui.core.parameters import FilledCommand, fill
-from oncall_tui.core.runbooks import Runbook, RunbookError, RunbookStep
-from oncall_tui.core.runner import ProcessRef, StepError, StepOutcome, StepProcess
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.core.incidents.timeline import TimelineEvent
+from oncall_tui.core.runbooks.library import Runbook, RunbookError, RunbookStep
+from oncall_tui.core.runbooks.parameters import FilledCommand, fill
+from oncall_tui.core.runbooks.runner import ProcessRef, StepError, StepOutcome, StepProcess
 from oncall_tui.core.text import clean_block, clean_line
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.core.timeline import TimelineEvent
 
 KEEP_CHARS = 64 * 1024
 

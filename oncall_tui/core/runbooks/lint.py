@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from oncall_tui.core.models import Alert
-from oncall_tui.core.parameters import quoting_problems
-from oncall_tui.core.runbooks import FIELD, Runbook, RunbookLibrary
+from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.runbooks.library import FIELD, Runbook, RunbookLibrary
+from oncall_tui.core.runbooks.parameters import quoting_problems
 
 AGGREGATION = re.compile(r"\b(sum|avg|min|max|count|stddev|stdvar|group|quantile|count_values)\b\s*(by\s*\(|\()")
 KEEPS_ALL = re.compile(r"\b(without|topk|bottomk|limitk)\b")

@@ -15,8 +15,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from oncall_tui.core.models import Alert
-from oncall_tui.core.runbooks import FIELD, PLACEHOLDER
+from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.runbooks.library import FIELD, PLACEHOLDER
 
 
 @dataclass(frozen=True, slots=True)
