@@ -32,6 +32,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType, InvalidBinding
 from textual.keys import KEY_NAME_REPLACEMENTS, Keys, _character_to_key, key_to_character
 from textual.screen import Screen
+from textual.widgets import OptionList
 
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.choice import ChoiceScreen
@@ -41,7 +42,7 @@ from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
-from oncall_tui.ui.widgets.runbook_pane import RunbookPane
+from oncall_tui.ui.widgets.runbook_pane import RunbookPane, StepList
 
 Holder = tuple[str, str]
 """("id", binding id) for the console's bindings, ("textual", action) for Textual's own."""
@@ -66,6 +67,12 @@ _PRIORITY = [binding for binding in _APP if binding.priority]
 SCOPES: dict[str, list[Binding]] = {
     "main screen, alert list focused": [*_APP, *_merged(Screen.BINDINGS), *_merged(AlertList.BINDINGS)],
     "main screen, runbook pane focused": [*_APP, *_merged(Screen.BINDINGS), *_merged(RunbookPane.BINDINGS)],
+    "main screen, runbook steps focused": [
+        *_APP,
+        *_merged(Screen.BINDINGS),
+        *_merged(RunbookPane.BINDINGS),
+        *_merged(OptionList.BINDINGS, StepList.BINDINGS),
+    ],
     **{
         screen.__name__: [*_merged(Screen.BINDINGS, screen.BINDINGS), *_PRIORITY]
         for screen in (

@@ -52,16 +52,26 @@ def no_runbook_text(name: str, match: RunbookMatch, directory: str) -> Text:
     return text
 
 
-class RunbookPane(Vertical):
-    """`r` runs the selected step, `]`/`[` move, `k` kills a running step (here), `T` contents."""
+class StepList(OptionList):
+    """The runbook's steps: j/k move, as in the alert list."""
 
-    BINDINGS = [Binding("k", "app.kill_step", "Kill step", show=False, id="runbook.kill")]
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="steps.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="steps.up"),
+    ]
+
+
+class RunbookPane(Vertical):
+    """`r` runs the selected step, `]`/`[` move, ctrl+c kills a running step, `T` contents."""
+
+    BINDINGS = [Binding("ctrl+c", "app.kill_step", "Kill step", show=False, id="runbook.kill")]
+    """ctrl+c kills, here as everywhere: k means up, in the steps as in the alerts."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.title = Static(Text("RUNBOOK", style="bold"), id="runbook-title", classes="pane-title")
         self.document = RunbookDocument(id="runbook-doc")
-        self.steps = OptionList(id="runbook-steps")
+        self.steps = StepList(id="runbook-steps")
         self.output = Log(max_lines=2000, id="step-output")
         self.runbook: Runbook | None = None
         self.selected = 0
@@ -118,6 +128,13 @@ class RunbookPane(Vertical):
         if self.runbook and self.runbook.steps:
             self.selected = max(1, min(number, len(self.runbook.steps)))
             self.document.select_step(self.selected)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """A step moved to in the list (j/k, arrows, a click) is the selected step."""
+        number = event.option_index + 1
+        if event.option_list is self.steps and self.runbook and number <= len(self.runbook.steps):
+            if number != self.selected:
+                self.select(number)
 
     def show_steps(self, runs: dict[tuple[str, int], Run]) -> None:
         """The steps with the state of their latest run (`runs`: one alert's, by (runbook path,
