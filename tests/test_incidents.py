@@ -429,3 +429,29 @@ def test_a_page_carries_no_runbook_link_but_http_or_a_file_name(tmp_path: Path, 
     named = Alert("h2", {"alertname": "Y"}, {"runbook_url": "high-error-rate.md"}, clock.now, None, "", "active")
     assert IncidentDesk._runbook(d.declare("x", [hostile])) == ""
     assert IncidentDesk._runbook(d.declare("y", [hostile, named])) == "high-error-rate.md"
+
+
+def test_the_incident_shown_is_the_chosen_then_the_alerts_then_the_most_urgent(
+    tmp_path: Path, clock: SteppedClock
+) -> None:
+    d = desk(tmp_path, clock)
+    assert d.to_show(None) == (None, "")
+    api = pod("api", clock)
+    old_sev3 = d.declare("disk", severity="SEV-3")
+    clock.advance(60)
+    acked_sev1 = d.declare("outage", severity="SEV-1")
+    d.acknowledge(acked_sev1.id)
+    clock.advance(60)
+    new_sev3 = d.declare("api pods", [api], severity="SEV-3")
+    clock.advance(60)
+    new_sev2 = d.declare("latency", severity="SEV-2")
+    # triggered before acknowledged, then the worst severity, then the longest open
+    assert d.to_show(None) == (new_sev2, "the most urgent open")
+    assert d.to_show(pod("web", clock)) == (new_sev2, "the most urgent open")  # an alert of none of them
+    assert d.to_show(api) == (new_sev3, "the selected alert's")
+    assert d.to_show(api, chosen=old_sev3.id) == (old_sev3, "chosen")
+    d.resolve(new_sev2.id, "fixed")
+    d.resolve(old_sev3.id, "fixed")
+    assert d.to_show(None, chosen=old_sev3.id) == (new_sev3, "the most urgent open")  # a resolved choice lapses
+    d.resolve(new_sev3.id, "fixed")
+    assert d.to_show(None) == (acked_sev1, "the open one")

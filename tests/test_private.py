@@ -214,7 +214,10 @@ async def test_the_export_key_writes_a_private_postmortem(
     sim.store.post_alerts([alert("DiskWillFill", instance="db-1")])
     app = OncallApp(make_config(sim.url, data_dir=str(data)), clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(lambda: app.active_id == incident.id and app.alert_list.alerts, what="the incident to resume")
+        await until(
+            lambda: getattr(app.active_incident(), "id", None) == incident.id and app.alert_list.alerts,
+            what="the incident to resume",
+        )
         await pilot.press("x")
         await until(lambda: any(n.startswith("Postmortem written to") for n in notes(app)), what="the export")
     path = data / "exports" / f"{incident.id}-postmortem.md"

@@ -105,7 +105,7 @@ def test_main_screen_with_an_active_incident(snap_compare, demo: SimServer, cloc
 
     async def run_before(pilot) -> None:
         await first_poll(app)
-        await until(lambda: app.active_id == incident.id, what="the incident")
+        await until(lambda: getattr(app.active_incident(), "id", None) == incident.id, what="the incident")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

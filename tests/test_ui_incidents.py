@@ -168,15 +168,22 @@ async def test_switching_between_open_incidents_and_notes_only(console: tuple[On
     await pilot.press("j")
     await pilot.press("i", "enter")
     await until(lambda: len(app.desk.open_incidents()) == 2 and not app.pending, what="a second incident")
-    assert app.active_id != first.id
-    assert "(2 of 2 open" in str(app.incident_pane.render())
+    second = app.active_incident()
+    assert second is not first  # the selected alert's (just declared from it)
+    assert "(chosen · 2 of 2 open · I switches)" in str(app.incident_pane.render())
     await pilot.press("I")
-    assert app.active_id == first.id
+    assert app.active_incident() is first
     await pilot.press("n", *"a note", "enter")
     await until(lambda: len(first.events) == 2, what="the note")
     await pilot.press("t")
     await pilot.pause()
     assert [line.text.split(" ", 3)[-1] for line in app.timeline.lines] == ["Note: a note"]
+    await pilot.press("k")  # the first's alert: its incident follows it
+    await pilot.pause()
+    assert app.active_incident() is first and "(the selected alert's · 1 of 2 open" in str(app.incident_pane.render())
+    await pilot.press("j")
+    await pilot.pause()
+    assert app.active_incident() is second  # and the second's follows it
 
 
 async def test_read_only_refuses_every_incident_key(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
@@ -187,7 +194,7 @@ async def test_read_only_refuses_every_incident_key(sim: SimServer, clock: Stepp
     app = OncallApp(make_config(sim.url, data_dir=str(data)), read_only=True, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await start(app, pilot)
-        await until(lambda: app.active_id == incident.id, what="the incident to resume")
+        await until(lambda: getattr(app.active_incident(), "id", None) == incident.id, what="the incident to resume")
         for key in ("i", "a", "e", "v", "m", "R", "n", "c"):
             await pilot.press(key)
             assert app.screen is app.screen_stack[0], key
@@ -268,7 +275,7 @@ async def test_a_restart_resumes_the_open_incident(sim: SimServer, clock: Steppe
         await until(lambda: incident.status == "acknowledged", what="the ack")
     again = OncallApp(config, clock=clock)
     async with again.run_test(size=(160, 45)) as pilot:
-        await until(lambda: again.active_id == incident.id, what="the incident to resume")
+        await until(lambda: getattr(again.active_incident(), "id", None) == incident.id, what="the incident to resume")
         await pilot.pause()
         assert "acknowledged" in str(again.incident_pane.render())
         text = " ".join(line.text for line in again.timeline.lines)

@@ -325,10 +325,12 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
 
     def show_incident(self) -> None:
         incident = self.active_incident()
+        _, why = self.desk.to_show(self.alert_list.current, self.active_id)
         open_ids = [i.id for i in self.desk.open_incidents()]
         position = (open_ids.index(incident.id) + 1 if incident and incident.id in open_ids else 0, len(open_ids))
         doing = next((f"{what}…" for (iid, _), what in self.pending.items() if incident and iid == incident.id), None)
-        self.incident_pane.show(incident, position, doing, self.doubts.get(incident.id, {}) if incident else {})
+        doubts = self.doubts.get(incident.id, {}) if incident else {}
+        self.incident_pane.show(incident, position, doing, doubts, why)
         self.timeline.show(incident)
 
     @property
@@ -464,8 +466,9 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
     def _record_alert_changes(self) -> None:
         """After a merged poll, in a thread: what it means for the incidents (core decides)."""
         try:
-            if self.active_id:
-                self.desk.get(self.active_id)  # pick up what other consoles recorded
+            shown = self.active_incident()
+            if shown:
+                self.desk.get(shown.id)  # pick up what other consoles recorded
         except IncidentError as error:
             self._say_once(str(error))
         followed = self.follower.follow(self.board.sightings, record=not self.read_only)  # one moment, whole
@@ -640,6 +643,10 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
     def _alert_highlighted(self, event: AlertList.AlertHighlighted) -> None:
         self.alert_detail.show(event.alert)
         self._follow_alert(event.alert)
+        if self.active_id and self.desk.incidents.get(self.active_id, None) is not None:
+            if self.desk.incidents[self.active_id].is_open:
+                self.active_id = None  # a choice made with I holds until another alert is selected
+        self.show_incident()  # the incident follows the alert
 
     # -- filter ---------------------------------------------------------------------------
     def action_filter(self) -> None:

@@ -49,20 +49,19 @@ class IncidentKeys:
 
     # -- which incident -------------------------------------------------------------------
     def active_incident(self: OncallApp) -> Incident | None:
-        incident = self.desk.incidents.get(self.active_id or "")
-        if incident is None or not incident.is_open:
-            open_ones = self.desk.open_incidents()
-            incident = open_ones[-1] if open_ones else incident
-            self.active_id = incident.id if incident else None
-        return incident
+        """The incident the pane shows (see `IncidentDesk.to_show`); the last one resolved here
+        while none is open, so its end stays in view."""
+        incident, _ = self.desk.to_show(self.alert_list.current, self.active_id)
+        return incident or self.desk.incidents.get(self.active_id or "")
 
     def action_next_incident(self: OncallApp) -> None:
         open_ids = [i.id for i in self.desk.open_incidents()]
         if len(open_ids) < 2:
             self.notify("Only one incident is open." if open_ids else NO_INCIDENT)
             return
-        at = open_ids.index(self.active_id) if self.active_id in open_ids else -1
-        self.active_id = open_ids[(at + 1) % len(open_ids)]
+        shown = self.active_incident()
+        at = open_ids.index(shown.id) if shown and shown.id in open_ids else -1
+        self.active_id = open_ids[(at + 1) % len(open_ids)]  # chosen: until another alert is selected
         self.show_incident()
 
     def action_timeline_filter(self: OncallApp) -> None:

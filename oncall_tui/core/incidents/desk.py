@@ -11,7 +11,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -154,6 +154,26 @@ class IncidentDesk:
 
     def open_incidents(self) -> list[Incident]:
         return [i for i in self.incidents.values() if i.is_open]
+
+    def to_show(self, alert: Alert | None, chosen: str | None = None) -> tuple[Incident | None, str]:
+        """The open incident the console shows, and why, in a few words: the one `chosen` (with
+        I, or just declared here) while it is open; else the selected alert's; else the most
+        urgent (triggered before acknowledged, then by severity, then the longest open)."""
+        incidents = self.incidents  # one read: a worker may replace it
+        picked = incidents.get(chosen or "")
+        if picked is not None and picked.is_open:
+            return picked, "chosen"
+        open_ones = [i for i in incidents.values() if i.is_open]
+        if alert is not None:
+            linked = [i for i in open_ones if alert.fingerprint in i.alerts]
+            if linked:
+                return max(
+                    linked, key=lambda i: i.declared_at or datetime.min.replace(tzinfo=UTC)
+                ), "the selected alert's"
+        if not open_ones:
+            return None, ""
+        urgent = min(open_ones, key=_urgency)
+        return urgent, "the most urgent open" if len(open_ones) > 1 else "the open one"
 
     # -- writing --------------------------------------------------------------------------
     def _record(
@@ -663,3 +683,9 @@ class IncidentDesk:
         if not incident.is_open:
             raise IncidentError(f"{incident_id} is resolved")
         return incident
+
+
+def _urgency(incident: Incident) -> tuple[bool, int, datetime]:
+    """Sorts the most urgent first: not yet acknowledged, the worst severity, open the longest."""
+    severity = list(SEVERITIES).index(incident.severity) if incident.severity in SEVERITIES else len(SEVERITIES)
+    return incident.acknowledged_at is not None, severity, incident.declared_at or datetime.max.replace(tzinfo=UTC)

@@ -35,11 +35,13 @@ class IncidentPane(Static):
         position: tuple[int, int],
         pending: str | None = None,
         doubts: Mapping[str, Presence] | None = None,
+        why: str = "",
     ) -> None:
-        """`doubts`: by fingerprint, the linked alerts its sources cannot vouch for now, and why."""
+        """`doubts`: by fingerprint, the linked alerts its sources cannot vouch for now, and why.
+        `why`: why this incident of those open (`the selected alert's`, `chosen`, …)."""
         for sev in SEVERITIES:
             self.set_class(incident is not None and incident.severity == sev, f"-{sev.lower()}")
-        self.update(self.describe(incident, position, pending, doubts))
+        self.update(self.describe(incident, position, pending, doubts, why))
 
     def describe(
         self,
@@ -47,6 +49,7 @@ class IncidentPane(Static):
         position: tuple[int, int],
         pending: str | None = None,
         doubts: Mapping[str, Presence] | None = None,
+        why: str = "",
     ) -> Text:
         if incident is None:
             return Text.assemble(
@@ -57,7 +60,7 @@ class IncidentPane(Static):
         index, total = position
         text = Text.assemble(("INCIDENT ", "bold"), (incident.id, "bold"))
         if total > 1:
-            text.append(f"  ({index} of {total} open · I switches)")
+            text.append(f"  ({why + ' · ' if why else ''}{index} of {total} open · I switches)")
         # what needs doing now comes first: at 80×24 the pane shows a few lines
         if pending:
             text.append(f"\n{pending}", style="bold italic")
