@@ -194,8 +194,13 @@ async def test_help_lists_keys_with_their_ids_and_keymap_remaps(sim: SimServer, 
         assert {"silence", "silences", "filter", "quit", "alerts.down"} <= set(app.screen.keys)
         assert app.screen.keys["alerts.down"] == (["down", "j"], "Down")
         assert app.screen.keys["silence"] == (["ctrl+o"], "Silence")  # the remapped key
+        assert app.screen.keys["runbook.kill"][0] == ["ctrl+c"] and app.screen.keys["steps.up"][0] == ["k"]
+        assert app.screen.keys["help.close"][0] == ["escape", "q", "?"]  # how to close it, too
         await pilot.press("escape", "ctrl+o")
         assert isinstance(app.screen, SilenceForm)
+        await pilot.press("escape", "S", "question_mark")  # from the silences screen: its keys
+        assert isinstance(app.screen, HelpScreen)
+        assert {"silences.edit", "help.close"} <= set(app.screen.keys)
 
 
 async def test_stale_source_is_shown_with_since_and_reason(console: tuple[OncallApp, Pilot], sim: SimServer) -> None:

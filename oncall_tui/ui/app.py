@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime
 
 from rich.text import Text
@@ -46,7 +47,7 @@ from oncall_tui.ui.widgets.alert_detail import AlertDetail
 from oncall_tui.ui.widgets.alert_list import AlertList
 from oncall_tui.ui.widgets.incident_pane import IncidentPane
 from oncall_tui.ui.widgets.oncall_pane import OnCallPane
-from oncall_tui.ui.widgets.runbook_pane import RunbookPane
+from oncall_tui.ui.widgets.runbook_pane import RunbookPane, StepList
 from oncall_tui.ui.widgets.status_line import StatusLine
 from oncall_tui.ui.widgets.timeline_pane import TimelinePane
 
@@ -700,5 +701,17 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
 
     # -- help -----------------------------------------------------------------------------
     def action_help(self) -> None:
+        """Every key of the screen `?` was pressed on: its own, the app's, each pane's (whatever
+        has the focus), and how to close the help; remapped as `keymap:` says."""
         active = [a.binding for a in self.screen.active_bindings.values()]
-        self.push_screen(HelpScreen([*active, *AlertList.BINDINGS]))
+        panes = (
+            [*AlertList.BINDINGS, *RunbookPane.BINDINGS, *StepList.BINDINGS]
+            if self.screen is self.screen_stack[0]
+            else []
+        )
+        remapped = getattr(self, "_keymap", {}) or {}
+        extra = [
+            replace(b, key=remapped[b.id]) if b.id in remapped else b
+            for b in Binding.make_bindings([*panes, *HelpScreen.BINDINGS])
+        ]
+        self.push_screen(HelpScreen([*active, *extra]))

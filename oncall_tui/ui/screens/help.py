@@ -6,6 +6,7 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.keys import key_to_character
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -24,7 +25,11 @@ def keys_by_id(bindings: list[Binding]) -> dict[str, tuple[list[str], str]]:
             continue  # Textual's own (focus, copy, palette) are not ours to document
         keys, _ = found.setdefault(binding.id, ([], binding.description))
         for key in binding.key.split(","):
-            shown = binding.key_display or key.strip()
+            name = key.strip()
+            character = key_to_character(name)
+            shown = binding.key_display or (
+                character if character and character.strip() and character.isprintable() else name
+            )
             if shown not in keys:
                 keys.append(shown)
     return found
