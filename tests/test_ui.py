@@ -115,6 +115,12 @@ async def test_silence_form_requires_a_comment_then_creates(
     form = app.screen
     assert isinstance(form, SilenceForm)
     assert form.query_one("#silence-matchers").value == 'alertname="DiskWillFill", instance="db-1", severity="warning"'
+    await pilot.press(
+        "shift+tab", "shift+tab", "shift+tab", "x", "backspace"
+    )  # to the matchers: a key types, never replaces
+    assert form.query_one("#silence-matchers").has_focus
+    assert form.query_one("#silence-matchers").value == 'alertname="DiskWillFill", instance="db-1", severity="warning"'
+    form.query_one("#silence-comment").focus()
     assert form.query_one("#silence-duration").value == "1h"
     assert form.query_one("#silence-author").value == "alice"
     await pilot.press("ctrl+s")

@@ -51,11 +51,11 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
         with Vertical(id="silence-dialog", classes="dialog"):
             yield Static(title, classes="title")
             yield Label('Matchers (Alertmanager\'s syntax, comma-separated: a="b", c=~"d.*", e!="f")')
-            yield Input(self.initial["matchers"], id="silence-matchers")
+            yield Input(self.initial["matchers"], id="silence-matchers", select_on_focus=False)  # typing never wipes it
             yield Label("Duration (e.g. 30m, 1h, 2h30m)")
-            yield Input(self.initial["duration"], id="silence-duration")
+            yield Input(self.initial["duration"], id="silence-duration", select_on_focus=False)  # typing never wipes it
             yield Label("Author")
-            yield Input(self.initial["author"], id="silence-author")
+            yield Input(self.initial["author"], id="silence-author", select_on_focus=False)  # typing never wipes it
             yield Label("Comment (required: why, and a ticket if there is one)")
             yield Input(self.initial["comment"], id="silence-comment", placeholder="e.g. deploying fix, INC-42")
             yield Static(id="silence-preview")
