@@ -13,7 +13,7 @@ from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, Alertmanager
 from oncall_tui.core.alerts.models import PAGE_ALERTNAME
 from oncall_tui.core.alerts.routes import RouteError, destinations
 from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, Paging, load_config
-from oncall_tui.core.durations import format_duration
+from oncall_tui.core.durations import format_duration, signed_duration
 from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
 from oncall_tui.core.incidents.postmortem import render_json, render_markdown, render_timeline
 from oncall_tui.core.incidents.report import build as build_report
@@ -145,7 +145,10 @@ async def _check_alertmanager(source: AlertmanagerSource) -> tuple[bool, str, st
 
 
 def run_check(path: Path, config: Config) -> int:
-    print(
+    def say(line: str) -> None:  # a URL may carry a token from ${VAR}: never print it
+        print(config.unsaid(line))
+
+    say(
         f"config  ok {path}: {len(config.alertmanagers)} alertmanager(s), poll every {format_duration(config.poll_interval)}"
     )
 
@@ -156,18 +159,18 @@ def run_check(path: Path, config: Config) -> int:
     routes = {s.name: original for s, (_, _, original) in zip(config.alertmanagers, answers, strict=True)}
     results = [(ok, line) for ok, line, _ in answers]
     for source, (_, line) in zip(config.alertmanagers, results, strict=True):
-        print(f"alertmanager  {line}  ({source.url})")
+        say(f"alertmanager  {line}  ({source.url})")
     results += _check_runbooks(config)
     problem = recording_problem(config.data_dir)
-    print(f"data_dir  FAILED {problem}" if problem else f"data_dir  ok {config.data_dir} can be written")
+    say(f"data_dir  FAILED {problem}" if problem else f"data_dir  ok {config.data_dir} can be written")
     results.append((problem is None, ""))
     paging_ok, paging_line = _check_paging(config, routes)
-    print(f"paging  {paging_line}")
+    say(f"paging  {paging_line}")
     results.append((paging_ok, ""))
     if config.pagerduty:
         pagerduty = _check_pagerduty(config)
         for ok, line in pagerduty:
-            print(f"pagerduty  {'ok' if ok else 'FAILED'} {line}")
+            say(f"pagerduty  {'ok' if ok else 'FAILED'} {line}")
         results += pagerduty
     return EXIT_OK if all(ok for ok, _ in results) else EXIT_CHECK_FAILED
 
@@ -219,8 +222,8 @@ def _page_routes(config: Config, name: str, original: str) -> tuple[bool, str]:
                     nowhere.append(f"a {severity} page for {person} (level {level}) goes to {destination.receiver}")
     if nowhere:
         return False, (
-            f"FAILED through Alertmanager {name}: {'; '.join(nowhere)}, which sends nowhere: add the "
-            'route for alertname="OncallPage" (README, Escalation pages for real)'
+            f"FAILED through Alertmanager {name}: {'; '.join(nowhere)}, which sends nowhere: give "
+            'alertname="OncallPage" pages of every severity a route to a receiver (README, Escalation pages for real)'
         )
     gone = "; ".join(f"{', '.join(who)} to {where}" for where, who in went.items())
     return True, f"ok through Alertmanager {name}: pages for {gone} (routes walked, nothing sent)"
@@ -297,7 +300,7 @@ def _desk(config: Config) -> IncidentDesk:
 
 
 def _short(seconds: float | None) -> str:
-    return "-" if seconds is None else format_duration(max(0.0, seconds))
+    return "-" if seconds is None else signed_duration(seconds)
 
 
 def run_incidents(config: Config) -> int:

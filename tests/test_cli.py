@@ -59,6 +59,15 @@ def test_check_reaches_every_alertmanager(tmp_path: Path, sim: SimServer) -> Non
     )
 
 
+def test_check_never_prints_a_value_from_the_environment(tmp_path: Path, sim: SimServer) -> None:
+    path = tmp_path / "config.yaml"
+    url = sim.url.replace("http://", "http://ops:${AM_PASSWORD}@")
+    path.write_text(f"user:\n  name: alice\nalertmanagers:\n  - name: am0\n    url: {url}\n")
+    done = oncall_tui("check", env={"ONCALL_TUI_CONFIG": str(path), "AM_PASSWORD": "SECRETSECRET"})
+    assert done.returncode == 0, done.stderr
+    assert "SECRETSECRET" not in done.stdout + done.stderr and "ops:${AM_PASSWORD}@" in done.stdout
+
+
 def test_check_reads_every_runbook(tmp_path: Path, sim: SimServer) -> None:
     path = write_config(tmp_path, sim.url)
     (tmp_path / "runbooks").mkdir()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from oncall_tui.core.alerts.models import Alert, PayloadError
-from oncall_tui.core.durations import format_age, format_duration, parse_duration
+from oncall_tui.core.durations import format_age, format_duration, parse_duration, signed_duration
 from oncall_tui.core.text import clean_block, clean_line
 
 RAW = {
@@ -102,3 +102,7 @@ def test_a_page_is_known_by_its_whole_shape(labels: dict[str, str], page: bool) 
     alert = Alert("f", {"alertname": "OncallPage", **labels}, {}, datetime.now(UTC), None, "", "active")
     assert alert.is_page is page
     assert not Alert("f", {"alertname": "Other", **labels}, {}, datetime.now(UTC), None, "", "active").is_page
+
+
+def test_a_span_that_ends_before_it_starts_keeps_its_minus() -> None:
+    assert signed_duration(-3321) == "-55m21s" and signed_duration(90) == "1m30s" and signed_duration(0) == "0s"

@@ -23,6 +23,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -379,6 +380,13 @@ class Config(Section):
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Binding id -> keys, e.g. {silence: ctrl+s}; see `?` for ids."
     )
+    _from_env: dict[str, str] = PrivateAttr(default_factory=dict)
+    """Each value `${VAR}` put in the config, by its `${VAR}`: never said back (see `unsaid`)."""
+
+    def unsaid(self, text: str) -> str:
+        """`text` with every value the environment gave the config written as its `${VAR}`: for
+        any line that shows a value of the config (a URL may carry a token)."""
+        return _unsaid(text, self._from_env)
 
     @field_validator("data_dir")
     @classmethod
@@ -447,7 +455,7 @@ def _interpolate(
             if name not in env:
                 problems.append(f"{path}: environment variable ${{{name}}} is not set")
                 return ""
-            if env[name]:
+            if len(env[name]) >= 4:  # (shorter ones would turn every "2" of a line into ${VAR})
                 used[env[name]] = f"${{{name}}}"
             return env[name]
 
@@ -502,9 +510,11 @@ def parse_config(text: str, source: str, env: dict[str, str] | None = None) -> C
     if problems:
         raise ConfigError([f"{source}: {p}" for p in problems])
     try:
-        return Config.model_validate(raw)
+        config = Config.model_validate(raw)
     except ValidationError as error:
         raise ConfigError([f"{source}: {_unsaid(_explain(e), used)}" for e in error.errors()]) from None
+    config._from_env = used
+    return config
 
 
 def _unsaid(message: str, used: dict[str, str]) -> str:

@@ -51,3 +51,9 @@ def format_duration(seconds: float) -> str:
             out.append(f"{seconds // size}{unit}")
             seconds %= size
     return "".join(out) or "0s"
+
+
+def signed_duration(seconds: float) -> str:
+    """`format_duration`, with a minus for a span that ends before it starts (a clock is off:
+    an alert's `startsAt` from a sender ahead of ours): never shown as 0s."""
+    return ("-" if seconds < 0 else "") + format_duration(abs(seconds))

@@ -22,6 +22,7 @@ from oncall_tui.core.paging.pagers import AlertmanagerPager
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.widgets.incident_pane import IncidentPane
 from tests.alertmanager_process import BINARY, RealAlertmanager
 from tests.conftest import alert, make_config, notes, until
 from tests.integration.conftest import _require
@@ -391,7 +392,7 @@ def test_a_console_that_starts_while_alertmanager_is_down_asks_again_once_it_ans
     assert console.keep_pages(posted) == []
     lapsed, back = console.get(incident.id).events[-2:]
     assert (lapsed.kind, back.kind) == ("page.lapsed", "page.reposted")
-    assert "was gone from Alertmanager prod when this console started" in lapsed.summary
+    assert "was gone from Alertmanager prod when this console first reached it" in lapsed.summary
 
 
 def test_a_console_keeps_the_pages_of_incidents_declared_after_it_started(
@@ -401,7 +402,41 @@ def test_a_console_keeps_the_pages_of_incidents_declared_after_it_started(
     keeper = _desk(config, "alice", tmp_path)  # running before the incident exists
     bob = _desk(config, "bob", tmp_path)
     incident = bob.declare("ml-api returns 5xx")
-    bob.escalate(incident.id, ["dana"], last_level=2)  # and bob's console quits
     posted: dict[str, datetime] = {}
+    assert keeper.keep_pages(posted) == [] and posted == {}  # alice's console reads it: nothing to keep yet
+    bob.escalate(incident.id, ["dana"], last_level=2)  # and bob's console quits
     assert keeper.keep_pages(posted) == []
     assert list(posted) == list(bob.get(incident.id).pages)  # alice's console posts it from now on
+
+
+def test_a_page_this_console_never_managed_to_post_may_lapse_on_the_record(
+    routed: RealAlertmanager, tmp_path: Path
+) -> None:
+    config = _config(routed.url, tmp_path)
+    alice = _desk(config, "alice", tmp_path)
+    incident = alice.declare("ml-api returns 5xx")
+    alice.escalate(incident.id, ["dana"], last_level=2)
+    routed.stop()  # and alice's console goes
+    offset = [0.0]
+    pager = AlertmanagerPager(config.alertmanagers, "prod", 60.0)
+    bob = IncidentDesk(tmp_path / "data", "bob", pager=pager, clock=lambda: utc_now() + timedelta(seconds=offset[0]))
+    posted: dict[str, datetime] = {}
+    bob.load().keep_pages(posted)  # it cannot reach Alertmanager: nothing known, nothing said
+    assert bob.get(incident.id).events[-1].kind == "incident.escalated"
+    offset[0] = 301.0
+    bob.keep_pages(posted)
+    lapsed = bob.get(incident.id).events[-1]
+    assert lapsed.kind == "page.lapsed" and "may have lapsed at " in lapsed.summary
+    assert "this console has not posted it since " in lapsed.summary
+
+
+def test_a_lapsed_page_its_person_acknowledged_is_no_longer_a_red_line(
+    routed: RealAlertmanager, tmp_path: Path
+) -> None:
+    _, incident_id = _lapsed_while_down(routed, tmp_path)
+    dana = _desk(_config(routed.url, tmp_path), "dana", tmp_path)
+    pane = IncidentPane(utc_now)
+    assert "dana L2 may not be paged" in str(pane.describe(dana.get(incident_id), (1, 1)))
+    dana.acknowledge(incident_id)  # Alertmanager is still down: the page's end waits
+    shown = str(pane.describe(dana.get(incident_id), (1, 1)))
+    assert "may not be paged" not in shown and "paged dana L2 (acked)" in shown

@@ -443,15 +443,16 @@ class IncidentDesk:
         with self.lock:
             self.load()  # incidents other consoles declared since: their pages are kept here too
         for incident in list(self.incidents.values()):
-            if not keeper.concerns(incident, posted):
-                continue
+            if not (incident.is_open or keeper.concerns(incident, posted)):
+                continue  # resolved, and nothing of it left to end: its journal is not read again
             with keeper.lock:
                 try:
-                    incident = self.get(incident.id)
+                    incident = self.get(incident.id)  # first: another console may have paged since
                 except IncidentError as error:
                     problems.append(str(error))
                     continue
-                problems += keeper.keep(incident, posted)
+                if keeper.concerns(incident, posted):
+                    problems += keeper.keep(incident, posted)
         return problems
 
     def write_once(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from oncall_tui.core.durations import format_duration
+from oncall_tui.core.durations import format_duration, signed_duration
 from oncall_tui.core.incidents.incident import ACTION_ITEM, SEVERITIES, Incident
 from oncall_tui.core.incidents.postmortem_response import response
 from oncall_tui.core.incidents.postmortem_sections import alerts, responders
@@ -40,7 +40,9 @@ def _metrics(incident: Incident) -> list[str]:
     lines = ["| metric | from | to | duration |", "|---|---|---|---|"]
     for metric in incident.metrics():
         seconds = metric.seconds
-        shown = "not yet" if seconds is None else ("-" if seconds < 0 else "") + format_duration(abs(seconds))
+        shown = "not yet" if seconds is None else signed_duration(seconds)
+        if seconds is not None and seconds < 0:
+            shown += " (it ends before it starts: a clock is off, the alert's sender's or ours)"
         start, end = full_time(metric.start), full_time(metric.end)
         lines.append(f"| {metric.name} | {metric.start_label} {start} | {metric.end_label} {end} | {shown} |")
     return lines

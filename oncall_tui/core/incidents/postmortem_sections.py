@@ -125,7 +125,7 @@ def _page_ends(events: list[TimelineEvent], day: datetime | None) -> dict[str, l
         elif event.kind == "incident.action_failed" and data.get("action") in PAGE_ENDS:
             verb, reason = "could not be ended", f": {cell(str(data.get('error') or 'no reason recorded'))}"
         elif event.kind == "page.lapsed" and data.get("found_at"):  # a console found it gone when it started
-            verb, reason = "found gone when a console started (lapsed, or Alertmanager restarted)", ""
+            verb, reason = "found gone when a console reached it (lapsed, or Alertmanager restarted)", ""
         elif event.kind == "page.lapsed":  # not posted again in time: the service may have ended it by itself
             verb, reason = (
                 "may have lapsed, not posted again",

@@ -32,6 +32,8 @@ class PageKeeper:
         """Held while a page's state is read and posted (re-posts and ends), one thread at a time."""
         self._lapsed: set[str] = set()
         """Pages this console saw lapse (not posted again in time), until a post brings them back."""
+        self._tried: dict[str, datetime] = {}
+        """When this console first tried to post each page it has not managed to post yet."""
         self._asked: set[str] = set()
         """Pages this console asked its service about once, on first sight, to tell a lapse while no
         console was posting them from one that still stands."""
@@ -140,6 +142,7 @@ class PageKeeper:
                         problems += self._lapse(incident, page, last, now, str(error))
                         continue
                     posted[page.key] = now
+                    self._tried.pop(page.key, None)
                     problems += self._back(incident, page)
             elif not page.standing and page.key in posted:
                 try:
@@ -172,9 +175,9 @@ class PageKeeper:
         return self._write_once(
             incident,
             "page.lapsed",
-            f"The page to {_who(page)} was gone from {page.how} when this console started: "
+            f"The page to {_who(page)} was gone from {page.how} when this console first reached it: "
             "it lapsed while no console posted it, or Alertmanager restarted. Posting it again",
-            _about(page) | {"found_at": format_ts(asked_at), "error": "gone when this console started"},
+            _about(page) | {"found_at": format_ts(asked_at), "error": "gone when a console first reached it"},
             _since("page.lapsed", page.key, asked_at),
         )
 
@@ -183,15 +186,16 @@ class PageKeeper:
         itself (another console may have posted it since: this one cannot tell while it cannot
         reach Alertmanager): on the record once, as the console's, and said as "may"."""
         assert self.pager.repost_every is not None
-        if last is None or page.key in self._lapsed:
+        last = last or self._tried.setdefault(page.key, now)  # never posted here: since the first try
+        if page.key in self._lapsed:
             return []
         ends = last + timedelta(seconds=self.pager.repost_every * LIFETIME)
         if now < ends:
             return []
         self._lapsed.add(page.key)
         summary = (
-            f"The page to {_who(page)} may have lapsed at {ends:%H:%M:%S} UTC: this console could not post it "
-            f"again since {last:%H:%M:%S} UTC ({error})"
+            f"The page to {_who(page)} may have lapsed at {ends:%H:%M:%S} UTC: this console has not posted it "
+            f"since {last:%H:%M:%S} UTC ({error})"
         )
         return self._write_once(
             incident,

@@ -10,8 +10,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from oncall_tui.core.alerts.tracking import Presence
-from oncall_tui.core.durations import format_duration
+from oncall_tui.core.durations import signed_duration
 from oncall_tui.core.incidents.incident import SEVERITIES, STAGES, Incident
+from oncall_tui.core.paging.pagers import Page
 from oncall_tui.core.text import clean_line
 
 SHORT_METRICS = {"time to acknowledge": "TTA", "time to mitigate": "TTM", "time to resolve": "TTR"}
@@ -95,16 +96,14 @@ class IncidentPane(Static):
         for metric in incident.metrics():
             if metric.name in SHORT_METRICS:
                 seconds = metric.seconds
-                metrics.append(
-                    f"{SHORT_METRICS[metric.name]} {'—' if seconds is None else format_duration(max(0, seconds))}"
-                )
+                metrics.append(f"{SHORT_METRICS[metric.name]} {'—' if seconds is None else signed_duration(seconds)}")
         text.append("\n" + " · ".join(metrics))
         return text
 
     @staticmethod
     def _pages(text: Text, incident: Incident) -> None:
         """Standing pages, as their services accepted them (lapsed ones are in `_page_trouble`)."""
-        standing = [p for p in incident.pages.values() if p.standing and not p.lapsed]
+        standing = [p for p in incident.pages.values() if p.standing and not _in_doubt(p)]
         if standing:
             shown = ", ".join(
                 f"{clean_line(', '.join(p.who), 40)} L{p.level}" + (" (acked)" if p.acked_by else "")
@@ -116,7 +115,7 @@ class IncidentPane(Static):
     @staticmethod
     def _page_trouble(text: Text, incident: Incident) -> None:
         """Pages nobody may be getting: lapsed ones, and an escalation whose page failed."""
-        for page in (p for p in incident.pages.values() if p.standing and p.lapsed):
+        for page in (p for p in incident.pages.values() if p.standing and _in_doubt(p)):
             who, how = clean_line(", ".join(page.who), 40), clean_line(page.how, 40)
             text.append(
                 f"\n✗ {who} L{page.level} may not be paged: the page LAPSED at {how} (reach them another way; "
@@ -153,3 +152,9 @@ class IncidentPane(Static):
         for reason, names in why.items():
             who = names[0] if len(names) == 1 else f"{len(names):,} alerts"
             text.append(f"\n? {who}: {clean_line(reason, 200)}", style="bold")
+
+
+def _in_doubt(page: Page) -> bool:
+    """Lapsed, and nobody has answered it yet: its person may not know they are paged. Once
+    acknowledged it only waits for its end to reach the service."""
+    return page.lapsed and not page.acked_by
