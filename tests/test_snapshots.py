@@ -61,6 +61,20 @@ def test_main_screen(snap_compare, demo: SimServer, clock: SteppedClock) -> None
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
+def test_main_screen_narrow(snap_compare, demo: SimServer, clock: SteppedClock, size: tuple[int, int]) -> None:
+    """Below 120 columns: the alerts get three fifths of the top, on call sits above the incident."""
+    app = demo_app(demo, clock)
+
+    async def run_before(pilot) -> None:
+        await first_poll(app)
+        await pilot.press("j")
+        await runbook_shown(app)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
 def test_silence_form(snap_compare, demo: SimServer, clock: SteppedClock) -> None:
     app = demo_app(demo, clock)
 
@@ -90,7 +104,15 @@ def test_filtered_and_stale(snap_compare, demo: SimServer, clock: SteppedClock) 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_main_screen_with_an_active_incident(snap_compare, demo: SimServer, clock: SteppedClock, tmp_path) -> None:
+def test_main_screen_with_an_active_incident_at_80x24(
+    snap_compare, demo: SimServer, clock: SteppedClock, tmp_path
+) -> None:
+    test_main_screen_with_an_active_incident(snap_compare, demo, clock, tmp_path, size=(80, 24))
+
+
+def test_main_screen_with_an_active_incident(
+    snap_compare, demo: SimServer, clock: SteppedClock, tmp_path, size: tuple[int, int] = SIZE
+) -> None:
     config = make_config(demo.url, poll_interval="1h", data_dir=str(tmp_path / "data"), oncall=example_oncall())
     desk = IncidentDesk(config.data_dir, "alice", clock=clock).load()
     incident = desk.declare("ml-api returns 5xx")
@@ -108,7 +130,7 @@ def test_main_screen_with_an_active_incident(snap_compare, demo: SimServer, cloc
         await until(lambda: getattr(app.active_incident(), "id", None) == incident.id, what="the incident")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_runbook_with_a_finished_step(snap_compare, demo: SimServer, clock: SteppedClock, tmp_path) -> None:

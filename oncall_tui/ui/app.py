@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import get_current_worker
@@ -58,6 +58,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "oncall-tui"
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    """Below 120 columns the on-call pane goes under the incident, and the alerts get the room."""
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
@@ -164,8 +166,9 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             with Vertical(id="alerts-pane", classes="pane"):
                 yield self.alerts_title
                 yield self.alert_list
-            yield self.oncall_pane
-            yield self.incident_pane
+            with Container(id="right"):  # beside each other when wide, stacked when narrow
+                yield self.oncall_pane
+                yield self.incident_pane
         with Horizontal(id="bottom"):
             with self.bottom_left:
                 yield self.runbook_pane

@@ -18,6 +18,10 @@ from oncall_tui.core.text import clean_line
 SHORT_METRICS = {"time to acknowledge": "TTA", "time to mitigate": "TTM", "time to resolve": "TTR"}
 
 
+NARROW = 40
+"""Below this many columns the pane leaves out what a severity means, and the stages not reached."""
+
+
 def elapsed(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
@@ -29,6 +33,11 @@ class IncidentPane(Static):
     def __init__(self, clock: Callable[[], datetime], **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.clock = clock
+        self._shown: tuple = ()
+
+    def on_resize(self) -> None:
+        if self._shown:
+            self.show(*self._shown)  # laid out again for the new width
 
     def show(
         self,
@@ -40,6 +49,7 @@ class IncidentPane(Static):
     ) -> None:
         """`doubts`: by fingerprint, the linked alerts its sources cannot vouch for now, and why.
         `why`: why this incident of those open (`the selected alert's`, `chosen`, …)."""
+        self._shown = (incident, position, pending, doubts, why)
         for sev in SEVERITIES:
             self.set_class(incident is not None and incident.severity == sev, f"-{sev.lower()}")
         self.update(self.describe(incident, position, pending, doubts, why))
@@ -70,9 +80,15 @@ class IncidentPane(Static):
             self._doubts(text, incident, doubts)
         text.append(f"\n{clean_line(incident.title, 200)}\n", style="bold")
         text.append(incident.severity, style="bold reverse")
-        text.append(f" {SEVERITIES.get(incident.severity, '')}\n")
+        if not 0 < self.size.width < NARROW:  # in a narrow pane the meaning would take three lines
+            text.append(f" {SEVERITIES.get(incident.severity, '')}")
+        self._pages(text, incident)  # who was paged, before the rest: a small pane shows a few lines
+        text.append("\n")
         text.append(f"{incident.status} · ")
-        for stage in STAGES:
+        if 0 < self.size.width < NARROW:  # the stage alone, not the five
+            text.append(f"[{incident.stage}]", style="bold")
+            text.append(f" {STAGES.index(incident.stage) + 1} of {len(STAGES)}", style="dim")
+        for stage in STAGES if not 0 < self.size.width < NARROW else ():
             current = stage == incident.stage
             text.append(f"[{stage}]" if current else stage, style="bold" if current else "dim")
             if stage != STAGES[-1]:
@@ -89,7 +105,6 @@ class IncidentPane(Static):
                 text.append(f" · assigned to {clean_line(incident.assignee, 40)}")
         elif incident.assignee:
             text.append(f"\nassigned to {clean_line(incident.assignee, 40)}")
-        self._pages(text, incident)
         if incident.alerts:
             self._alerts(text, incident, doubts or {})
         metrics = []

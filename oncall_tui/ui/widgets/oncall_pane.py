@@ -25,9 +25,18 @@ def countdown(seconds: float) -> str:
 
 
 class OnCallPane(Static):
-    """Redrawn every second by the app (the countdowns move) and at each handoff."""
+    """Redrawn every second by the app (the countdowns move) and at each handoff; a line a
+    level on a narrow screen, where it sits above the incident."""
+
+    _shown: tuple = ()
+
+    def on_resize(self) -> None:
+        if self._shown:
+            self.show(*self._shown)  # laid out again: the screen may have turned narrow or wide
 
     def show(self, levels: list[LevelNow], now: datetime, me: str) -> None:
+        self._shown = (levels, now, me)
+        compact = self.is_mounted and self.screen.has_class("-narrow")  # a line a level: the handoff only
         text = Text.assemble(("ON CALL", "bold"))
         if not levels:
             text.append("\n\nNo escalation configured: see oncall: in config.yaml.")
@@ -36,6 +45,11 @@ class OnCallPane(Static):
             for n, user in enumerate(level.users or ("nobody",)):
                 text.append(", " if n else "")
                 text.append(clean_line(user, 30), style="bold reverse" if user == me else "bold")
+            if compact:
+                if level.until:
+                    nxt = ", ".join(clean_line(u, 20) for u in level.next_users) or "nobody"
+                    text.append(f" → {nxt} in {countdown((level.until - now).total_seconds())}", style="dim")
+                continue
             if level.source != "users":
                 text.append(f"  {clean_line(level.source, 40)}", style="dim")
             if level.until and level.zone:
