@@ -419,3 +419,18 @@ async def test_an_unpaged_escalation_says_so_and_the_last_level_is_refused(conso
     assert not isinstance(app.screen, ConfirmScreen)
     assert "Not escalated: level 2 is the last escalation level: there is nobody further to page" in notes(app)
     assert [e.kind for e in incident.events] == ["incident.declared", "incident.escalated"]
+
+
+async def test_the_timeline_wraps_again_when_the_terminal_shrinks(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    incident = await declared(app, pilot)
+    await pilot.press("n")
+    app.screen.query_one("#prompt-input").value = "the error rate rose right after deploy 42 of ml-api " * 3
+    await pilot.press("enter")
+    await until(lambda: len(incident.events) == 2, what="the note")
+    await pilot.pause()
+    wide = len(app.timeline.lines)
+    await pilot.resize_terminal(80, 24)
+    await until(lambda: len(app.timeline.lines) > wide, what="the lines wrapped again at the new width")
+    width = app.timeline.scrollable_content_region.width
+    assert all(line.cell_length <= width for line in app.timeline.lines)  # nothing cut at the edge

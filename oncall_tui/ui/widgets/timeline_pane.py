@@ -18,9 +18,19 @@ class TimelinePane(RichLog):
         super().__init__(wrap=True, markup=False, highlight=False, auto_scroll=True, min_width=20, **kwargs)
         self.notes_only = False
         self._shown: tuple[str | None, int] = ("", -1)  # incident id, events shown; nothing yet
+        self._incident: Incident | None = None
+        self._width = 0
+
+    def on_resize(self) -> None:
+        """Lines are wrapped as they are written: a new width writes them all again."""
+        if self.size.width != self._width:
+            self._width = self.size.width
+            self._shown = ("", -1)
+            self.show(self._incident)
 
     def show(self, incident: Incident | None) -> None:
         """Append what is new; redraw when the incident or the filter changed."""
+        self._incident = incident
         incident_id = incident.id if incident else None
         events = list(incident.events) if incident else []  # a worker may append meanwhile: count what was shown
         shown_id, count = self._shown
