@@ -170,7 +170,7 @@ async def test_switching_between_open_incidents_and_notes_only(console: tuple[On
     await until(lambda: len(app.desk.open_incidents()) == 2 and not app.pending, what="a second incident")
     second = app.active_incident()
     assert second is not first  # the selected alert's (just declared from it)
-    assert "(chosen · 2 of 2 open · I switches)" in str(app.incident_pane.render())
+    assert "(just declared · 2 of 2 open · I switches)" in str(app.incident_pane.render())
     await pilot.press("I")
     assert app.active_incident() is first
     await pilot.press("n", *"a note", "enter")
@@ -434,3 +434,57 @@ async def test_the_timeline_wraps_again_when_the_terminal_shrinks(console: tuple
     await until(lambda: len(app.timeline.lines) > wide, what="the lines wrapped again at the new width")
     width = app.timeline.scrollable_content_region.width
     assert all(line.cell_length <= width for line in app.timeline.lines)  # nothing cut at the edge
+
+
+async def two_incidents(app: OncallApp, pilot: Pilot) -> tuple[Incident, Incident]:
+    """One declared from the first alert, one from the second; the cursor on the second."""
+    first = await declared(app, pilot)
+    await pilot.press("j", "i", "enter")
+    await until(lambda: len(app.desk.open_incidents()) == 2 and not app.pending, what="a second incident")
+    second = app.active_incident()
+    assert second is not first
+    return first, second
+
+
+async def test_a_prompt_acts_on_the_incident_it_named_whatever_the_pane_moved_to(
+    console: tuple[OncallApp, Pilot],
+) -> None:
+    app, pilot = console
+    first, second = await two_incidents(app, pilot)
+    await pilot.press("k")  # the first's alert: its incident
+    await until(lambda: app.drawn_incident == first.id, what="the first incident shown")
+    await pilot.press("R")
+    assert str(app.screen.query_one("#prompt-label").render()).startswith("Resolution")
+    app.alert_list.action_cursor(1)  # the alert under the prompt moves (a poll, a resolved alert)
+    await until(lambda: app.drawn_incident == second.id, what="the pane to move to the second")
+    app.screen.query_one("#prompt-input").value = "rolled back"
+    await pilot.press("enter")
+    await until(lambda: not first.is_open and not app.pending, what="the resolution")
+    assert second.is_open  # the prompt said "Resolve · <first>": the first it is
+
+
+async def test_a_key_right_after_the_cursor_moved_acts_on_nothing_unseen(console: tuple[OncallApp, Pilot]) -> None:
+    app, pilot = console
+    first, second = await two_incidents(app, pilot)
+    await pilot.press("k", "j")  # the second shown as the selected alert's, not as just declared
+    await until(lambda: "(the selected alert's" in str(app.incident_pane.render()), what="the second, followed")
+    app.alert_list.action_cursor(-1)  # k, then m before the pane redrew: the pane still shows the second
+    app.action_advance_stage()
+    said = f"Not done: the incident pane is moving to {first.id}. Look, then press the key again."
+    await until(lambda: said in notes(app), what="the refusal")
+    await pilot.pause()
+    assert first.stage == "Acknowledge" and second.stage == "Acknowledge" and not app.pending
+
+
+async def test_a_resolved_incident_stays_in_view_for_its_export(
+    console: tuple[OncallApp, Pilot], tmp_path: Path
+) -> None:
+    app, pilot = console
+    incident = await declared(app, pilot)
+    await pilot.press("R")
+    app.screen.query_one("#prompt-input").value = "fixed"
+    await pilot.press("enter")
+    await until(lambda: not incident.is_open and not app.pending, what="the resolution")
+    await pilot.press("j")  # another alert: no incident open, the resolved one stays shown
+    await pilot.pause()
+    assert app.active_incident() is incident and "resolved" in str(app.incident_pane.render())

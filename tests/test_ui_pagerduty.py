@@ -44,6 +44,8 @@ async def adopted(app: OncallApp, pagerduty: PagerDutyServer) -> dict:
     """An incident opened in PagerDuty (by an integration), once the console has picked it up."""
     remote = pagerduty.account.open_incident("Checkout latency", "PSVC1")
     await until(lambda: app.active_incident() is not None, what="the adopted incident")
+    shown = app.active_incident().id
+    await until(lambda: shown in str(app.incident_pane.render()), what="the adopted incident on screen")
     return remote
 
 
@@ -197,7 +199,8 @@ async def test_a_page_to_your_pagerduty_name_is_yours_to_acknowledge(
         assert {"Dana S.", "dana@example.com"} <= app.desk.names
         incident = await asyncio.to_thread(app.desk.declare, "ml-api returns 5xx")
         await asyncio.to_thread(app.desk.escalate, incident.id, ["dana"], 2)  # level 2, as PagerDuty names it
-        app.active_id = incident.id
+        app._choose(incident.id, "chosen")
+        app.show_incident()
         await confirm(app, pilot, "a")
         await until(lambda: incident.events[-1].kind == "page.resolved", what="her page ended")
         acked = next(e for e in incident.events if e.kind == "incident.acknowledged")

@@ -278,6 +278,7 @@ async def test_ctrl_c_kills_a_running_step_and_k_in_the_pane_only_moves(console:
     again = await run_selected(app, pilot)
     await until(lambda: "started" in output_text(app), what="the second run's output")
     app.runbook_pane.steps.focus()
+    await until(lambda: app.runbook_pane.steps.has_focus, what="the steps focused")
     await pilot.press("k")  # k means up here too, never kill
     await until(lambda: app.runbook_pane.selected == 2, what="k to move up a step")
     assert again.running

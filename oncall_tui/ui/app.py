@@ -139,6 +139,10 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self._levels: list[LevelNow] = []
         self._levels_checked: datetime | None = None
         self.active_id: str | None = None
+        """The incident chosen (with I, or declared or resolved here), until another alert is selected."""
+        self.active_why = ""
+        self.drawn_incident: str | None = None
+        """The incident the pane last drew: keys act only on the one the user can see."""
         self.pending: dict[tuple[str, str], str] = {}
         """Actions sent but not yet recorded, by (incident, verb): a second press is refused."""
         self._recording_errors: set[str] = set()
@@ -328,8 +332,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             self._stopping.wait(every)
 
     def show_incident(self) -> None:
-        incident = self.active_incident()
-        _, why = self.desk.to_show(self.alert_list.current, self.active_id)
+        incident, why = self.shown_incident()
+        self.drawn_incident = incident.id if incident else None
         open_ids = [i.id for i in self.desk.open_incidents()]
         position = (open_ids.index(incident.id) + 1 if incident and incident.id in open_ids else 0, len(open_ids))
         doing = next((f"{what}…" for (iid, _), what in self.pending.items() if incident and iid == incident.id), None)
@@ -470,9 +474,9 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
     def _record_alert_changes(self) -> None:
         """After a merged poll, in a thread: what it means for the incidents (core decides)."""
         try:
-            shown = self.active_incident()
+            shown = self.drawn_incident  # (set on the UI thread: this is a worker)
             if shown:
-                self.desk.get(shown.id)  # pick up what other consoles recorded
+                self.desk.get(shown)  # pick up what other consoles recorded
         except IncidentError as error:
             self._say_once(str(error))
         followed = self.follower.follow(self.board.sightings, record=not self.read_only)  # one moment, whole
@@ -480,7 +484,7 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         for error in followed.errors:
             self._say_once(error)
         if followed.declared:
-            self.active_id = followed.declared[-1].incident
+            self.call_from_thread(self._choose, followed.declared[-1].incident, "just declared")
         notice = followed.notice()
         if notice:  # one line a poll, however many a storm declared or joined
             self.call_from_thread(self.notify, notice, severity="warning", timeout=15)
@@ -647,9 +651,9 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
     def _alert_highlighted(self, event: AlertList.AlertHighlighted) -> None:
         self.alert_detail.show(event.alert)
         self._follow_alert(event.alert)
-        if self.active_id and self.desk.incidents.get(self.active_id, None) is not None:
-            if self.desk.incidents[self.active_id].is_open:
-                self.active_id = None  # a choice made with I holds until another alert is selected
+        chosen = self.desk.incidents.get(self.active_id or "")
+        if chosen is not None and chosen.is_open:
+            self.active_id = None  # a choice (I, a declaration) holds until another alert is selected
         self.show_incident()  # the incident follows the alert
 
     # -- filter ---------------------------------------------------------------------------

@@ -45,14 +45,23 @@ class IncidentKeys:
 
     desk: IncidentDesk
     active_id: str | None
+    active_why: str
+    drawn_incident: str | None
     pending: dict[tuple[str, str], str]
 
     # -- which incident -------------------------------------------------------------------
     def active_incident(self: OncallApp) -> Incident | None:
         """The incident the pane shows (see `IncidentDesk.to_show`); the last one resolved here
         while none is open, so its end stays in view."""
-        incident, _ = self.desk.to_show(self.alert_list.current, self.active_id)
-        return incident or self.desk.incidents.get(self.active_id or "")
+        return self.shown_incident()[0]
+
+    def shown_incident(self: OncallApp) -> tuple[Incident | None, str]:
+        """(the incident the pane shows, why): see `IncidentDesk.to_show`; with none open, the
+        one chosen last (just resolved), so its end stays in view."""
+        incident, why = self.desk.to_show(self.alert_list.current, self.active_id, self.active_why)
+        if incident is None and self.active_id in self.desk.incidents:
+            return self.desk.incidents[self.active_id], self.active_why
+        return incident, why
 
     def action_next_incident(self: OncallApp) -> None:
         open_ids = [i.id for i in self.desk.open_incidents()]
@@ -61,7 +70,7 @@ class IncidentKeys:
             return
         shown = self.active_incident()
         at = open_ids.index(shown.id) if shown and shown.id in open_ids else -1
-        self.active_id = open_ids[(at + 1) % len(open_ids)]  # chosen: until another alert is selected
+        self._choose(open_ids[(at + 1) % len(open_ids)], "chosen with I")  # until another alert is selected
         self.show_incident()
 
     def action_timeline_filter(self: OncallApp) -> None:
@@ -75,9 +84,12 @@ class IncidentKeys:
         run: Callable[[Incident], TimelineEvent],
         ask: str | None = None,
         detail: str = "",
+        on: Incident | None = None,
     ) -> None:
-        """Refuse (read-only, no incident, already pending), ask if needed, then run in a thread."""
-        incident = self._writable_incident()
+        """Refuse (read-only, no incident, already pending), ask if needed, then run in a thread.
+        `on`: the incident a prompt named when its key was pressed (read again: never the one
+        the pane may have moved to meanwhile)."""
+        incident = self._writable_incident() if on is None else self._still_open(on)
         if incident is None:
             return
         key = (incident.id, verb)
@@ -97,12 +109,29 @@ class IncidentKeys:
             go()
 
     def _writable_incident(self: OncallApp) -> Incident | None:
-        """The active open incident, or None after telling the user why there is none to change."""
+        """The open incident the pane shows, or None after telling the user why there is none to
+        change; refused while the pane has not drawn it yet (a key right after moving the cursor
+        would act on an incident the user has not seen)."""
         if self._refuse_if_read_only():
             return None
         incident = self.active_incident()
         if incident is None or not incident.is_open:
             self.notify(NO_INCIDENT)
+            return None
+        if incident.id != self.drawn_incident:
+            self.notify(f"Not done: the incident pane is moving to {incident.id}. Look, then press the key again.")
+            self.show_incident()
+            return None
+        return incident
+
+    def _still_open(self: OncallApp, incident: Incident) -> Incident | None:
+        try:
+            incident = self.desk.get(incident.id)
+        except IncidentError as error:
+            self.notify(f"Not recorded: {error}", severity="error")
+            return None
+        if not incident.is_open:
+            self.notify(f"Not recorded: {incident.id} was resolved meanwhile.", severity="warning")
             return None
         return incident
 
@@ -113,7 +142,7 @@ class IncidentKeys:
         if incident is None:
             return
         prompt = TextPrompt(f"{title} · {incident.id}", label)
-        self.push_screen(prompt, lambda text: text and self._act(verb, doing, lambda i: run(i, text)))
+        self.push_screen(prompt, lambda text: text and self._act(verb, doing, lambda i: run(i, text), on=incident))
 
     @work(thread=True, group="incident", description="Recording an incident action")
     def _run_action(self: OncallApp, key: tuple[str, str], run: Callable[[], TimelineEvent]) -> None:
@@ -125,8 +154,13 @@ class IncidentKeys:
             self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error", timeout=10)
         else:
             self.call_from_thread(self.notify, f"Recorded: {clean_line(event.summary, 200)}")
+            if event.kind == "incident.resolved":  # it stays in view, for x, until another is chosen
+                self.call_from_thread(self._choose, event.incident, "just resolved")
         finally:
             self.call_from_thread(self._action_done, key)
+
+    def _choose(self: OncallApp, incident_id: str, why: str) -> None:
+        self.active_id, self.active_why = incident_id, why
 
     def _action_done(self: OncallApp, key: tuple[str, str]) -> None:
         self.pending.pop(key, None)
@@ -164,7 +198,7 @@ class IncidentKeys:
 
         def run() -> TimelineEvent:
             incident = self.desk.declare(title, alerts)
-            self.active_id = incident.id
+            self.call_from_thread(self._choose, incident.id, "just declared")
             return incident.events[0]  # the declaration
 
         self._run_action(key, run)
@@ -275,7 +309,10 @@ class IncidentKeys:
         self.push_screen(
             SeverityPicker(incident.severity),
             lambda sev: (
-                sev and self._act("severity", "changing severity of", lambda i: self.desk.set_severity(i.id, sev))
+                sev
+                and self._act(
+                    "severity", "changing severity of", lambda i: self.desk.set_severity(i.id, sev), on=incident
+                )
             ),
         )
 

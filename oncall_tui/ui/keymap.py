@@ -10,9 +10,9 @@ Which keys compete, that is, which bindings a key press could reach at once:
 * On the main screen, the app's bindings (OncallApp.BINDINGS: the alert, incident and runbook
   verbs), Textual's app and screen keys (ctrl+q quits, tab and shift+tab move the focus,
   ctrl+c copies a selection) and the focused pane's: the alert list's (j/k, g/G, space) when
-  it has the focus, as it has from the start, or the runbook pane's (`k` kills a step) when
-  that has it. The alert list and the runbook pane are never focused together, so the two
-  `k`s do not compete; each competes with every app key.
+  it has the focus, as it has from the start, or the runbook pane's (ctrl+c kills a step;
+  its steps list's j/k move) when that has it. The alert list and the runbook pane are never
+  focused together, so their `j`s and `k`s do not compete; each competes with every app key.
 * Each other screen (confirm, prompt, severity picker, choice, help, silence form, the
   silences list) is a scope of its own: its keys, Textual's screen keys, and the app's
   priority keys (ctrl+q), which reach every screen. A screen's keys shadow the main screen's

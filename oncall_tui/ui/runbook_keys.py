@@ -273,7 +273,7 @@ class RunbookKeys:
                 title = default_title(prepared.alert) if prepared.alert else f"Runbook {prepared.runbook.title}"
                 incident = self.desk.declare(title, [prepared.alert] if prepared.alert else [])
                 self.call_from_thread(self.notify, f"{incident.id}: declared for this step's record")
-            self.active_id = incident.id
+            self.call_from_thread(self._choose, incident.id, "its step ran")
             secrets = self._secrets()
             run = StepRun(
                 self.desk,

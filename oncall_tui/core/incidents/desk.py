@@ -155,17 +155,21 @@ class IncidentDesk:
     def open_incidents(self) -> list[Incident]:
         return [i for i in self.incidents.values() if i.is_open]
 
-    def to_show(self, alert: Alert | None, chosen: str | None = None) -> tuple[Incident | None, str]:
+    def to_show(
+        self, alert: Alert | None, chosen: str | None = None, why_chosen: str = "chosen"
+    ) -> tuple[Incident | None, str]:
         """The open incident the console shows, and why, in a few words: the one `chosen` (with
-        I, or just declared here) while it is open; else the selected alert's; else the most
-        urgent (triggered before acknowledged, then by severity, then the longest open)."""
+        I, or just declared here) while it is open; else the selected alert's (a page's, its
+        own incident); else the most urgent (triggered before acknowledged, then by severity,
+        then the longest open)."""
         incidents = self.incidents  # one read: a worker may replace it
         picked = incidents.get(chosen or "")
         if picked is not None and picked.is_open:
-            return picked, "chosen"
+            return picked, why_chosen or "chosen"
         open_ones = [i for i in incidents.values() if i.is_open]
         if alert is not None:
-            linked = [i for i in open_ones if alert.fingerprint in i.alerts]
+            of_page = alert.labels.get("incident") if alert.is_page else None
+            linked = [i for i in open_ones if alert.fingerprint in i.alerts or i.id == of_page]
             if linked:
                 return max(
                     linked, key=lambda i: i.declared_at or datetime.min.replace(tzinfo=UTC)

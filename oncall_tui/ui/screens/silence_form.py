@@ -53,7 +53,7 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
             yield Label('Matchers (Alertmanager\'s syntax, comma-separated: a="b", c=~"d.*", e!="f")')
             yield Input(self.initial["matchers"], id="silence-matchers", select_on_focus=False)  # typing never wipes it
             yield Label("Duration (e.g. 30m, 1h, 2h30m)")
-            yield Input(self.initial["duration"], id="silence-duration", select_on_focus=False)  # typing never wipes it
+            yield Input(self.initial["duration"], id="silence-duration")  # typed over: "1h" then "30m" is 30m
             yield Label("Author")
             yield Input(self.initial["author"], id="silence-author", select_on_focus=False)  # typing never wipes it
             yield Label("Comment (required: why, and a ticket if there is one)")

@@ -70,25 +70,33 @@ class IncidentPane(Static):
             )
         index, total = position
         text = Text.assemble(("INCIDENT ", "bold"), (incident.id, "bold"))
+        narrow = 0 < self.size.width < NARROW
         if total > 1:
-            text.append(f"  ({why + ' · ' if why else ''}{index} of {total} open · I switches)")
+            text.append(
+                f" {index}/{total} · I"
+                if narrow
+                else f"  ({why + ' · ' if why else ''}{index} of {total} open · I switches)"
+            )
         # what needs doing now comes first: at 80×24 the pane shows a few lines
         if pending:
             text.append(f"\n{pending}", style="bold italic")
         self._page_trouble(text, incident)
         if incident.alerts and doubts:
             self._doubts(text, incident, doubts)
-        text.append(f"\n{clean_line(incident.title, 200)}\n", style="bold")
+        title = clean_line(incident.title, 200)
+        if narrow and len(title) > self.size.width - 2:  # one line: what follows matters more
+            title = title[: max(8, self.size.width - 3)] + "…"
+        text.append(f"\n{title}\n", style="bold")
         text.append(incident.severity, style="bold reverse")
-        if not 0 < self.size.width < NARROW:  # in a narrow pane the meaning would take three lines
+        if not narrow:  # in a narrow pane the meaning would take three lines
             text.append(f" {SEVERITIES.get(incident.severity, '')}")
         self._pages(text, incident)  # who was paged, before the rest: a small pane shows a few lines
         text.append("\n")
         text.append(f"{incident.status} · ")
-        if 0 < self.size.width < NARROW:  # the stage alone, not the five
+        if narrow:  # the stage alone, not the five
             text.append(f"[{incident.stage}]", style="bold")
             text.append(f" {STAGES.index(incident.stage) + 1} of {len(STAGES)}", style="dim")
-        for stage in STAGES if not 0 < self.size.width < NARROW else ():
+        for stage in STAGES if not narrow else ():
             current = stage == incident.stage
             text.append(f"[{stage}]" if current else stage, style="bold" if current else "dim")
             if stage != STAGES[-1]:

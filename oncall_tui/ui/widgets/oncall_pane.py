@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual.dom import NoScreen
 from textual.widgets import Static
 
 from oncall_tui.core.oncall.roster import LevelNow
@@ -36,7 +37,10 @@ class OnCallPane(Static):
 
     def show(self, levels: list[LevelNow], now: datetime, me: str) -> None:
         self._shown = (levels, now, me)
-        compact = self.is_mounted and self.screen.has_class("-narrow")  # a line a level: the handoff only
+        try:
+            compact = self.screen.has_class("-narrow")  # a line a level: the handoff only
+        except NoScreen:  # not mounted yet, or being removed
+            compact = False
         text = Text.assemble(("ON CALL", "bold"))
         if not levels:
             text.append("\n\nNo escalation configured: see oncall: in config.yaml.")

@@ -132,9 +132,10 @@ class RunbookPane(Vertical):
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """A step moved to in the list (j/k, arrows, a click) is the selected step."""
         number = event.option_index + 1
-        if event.option_list is self.steps and self.runbook and number <= len(self.runbook.steps):
-            if number != self.selected:
-                self.select(number)
+        if event.option_list is not self.steps or event.option_index != self.steps.highlighted:
+            return  # one already overtaken by a later move
+        if self.runbook and number <= len(self.runbook.steps) and number != self.selected:
+            self.select(number)
 
     def show_steps(self, runs: dict[tuple[str, int], Run]) -> None:
         """The steps with the state of their latest run (`runs`: one alert's, by (runbook path,
@@ -147,7 +148,7 @@ class RunbookPane(Vertical):
             self._steps_shown = signature
             self.steps.set_options(self._step_options(runbook, states))
         highlighted = self.selected - 1 if runbook and 0 < self.selected <= STEP_LIST_LIMIT else None
-        if self.steps.highlighted != highlighted:
+        if self.steps.highlighted != highlighted and not self.steps.has_focus:  # focused, its cursor leads
             self.steps.highlighted = highlighted
         self.steps.display = bool(runbook and runbook.steps)
 
