@@ -49,30 +49,26 @@ async def runbook_shown(app: OncallApp) -> None:
     await until(caught_up, what="the runbook of the selected alert")
 
 
-def test_main_screen(snap_compare, demo: SimServer, clock: SteppedClock) -> None:
-    app = demo_app(demo, clock)
-
+def second_alert_selected(app: OncallApp):
     async def run_before(pilot) -> None:
         await first_poll(app)
         await pilot.press("j")
         await runbook_shown(app)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    return run_before
+
+
+def test_main_screen(snap_compare, demo: SimServer, clock: SteppedClock) -> None:
+    app = demo_app(demo, clock)
+    assert snap_compare(app, terminal_size=SIZE, run_before=second_alert_selected(app))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
 def test_main_screen_narrow(snap_compare, demo: SimServer, clock: SteppedClock, size: tuple[int, int]) -> None:
     """Below 120 columns: the alerts get three fifths of the top, on call sits above the incident."""
     app = demo_app(demo, clock)
-
-    async def run_before(pilot) -> None:
-        await first_poll(app)
-        await pilot.press("j")
-        await runbook_shown(app)
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=second_alert_selected(app))
 
 
 def test_silence_form(snap_compare, demo: SimServer, clock: SteppedClock) -> None:

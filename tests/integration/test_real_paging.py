@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -375,14 +376,20 @@ def test_a_page_on_the_record_as_lapsed_is_back_on_the_record_when_a_new_console
     assert [e.kind for e in incident.events].count("page.lapsed") == 1  # not found "gone" a second time
 
 
-def test_a_console_that_starts_while_alertmanager_is_down_asks_again_once_it_answers(
-    routed: RealAlertmanager, tmp_path: Path
-) -> None:
+def _paged_then_alertmanager_stopped(routed: RealAlertmanager, tmp_path: Path) -> tuple[Any, Incident]:
+    """alice pages dana, then Alertmanager stops and alice's console goes: nobody posts the page."""
     config = _config(routed.url, tmp_path)
     alice = _desk(config, "alice", tmp_path)
     incident = alice.declare("ml-api returns 5xx")
     alice.escalate(incident.id, ["dana"], last_level=2)
-    routed.stop()  # and alice's console goes: nobody posts the page
+    routed.stop()
+    return config, incident
+
+
+def test_a_console_that_starts_while_alertmanager_is_down_asks_again_once_it_answers(
+    routed: RealAlertmanager, tmp_path: Path
+) -> None:
+    config, incident = _paged_then_alertmanager_stopped(routed, tmp_path)
     console = _desk(config, "bob", tmp_path)
     posted: dict[str, datetime] = {}
     [problem] = console.keep_pages(posted)
@@ -412,11 +419,7 @@ def test_a_console_keeps_the_pages_of_incidents_declared_after_it_started(
 def test_a_page_this_console_never_managed_to_post_may_lapse_on_the_record(
     routed: RealAlertmanager, tmp_path: Path
 ) -> None:
-    config = _config(routed.url, tmp_path)
-    alice = _desk(config, "alice", tmp_path)
-    incident = alice.declare("ml-api returns 5xx")
-    alice.escalate(incident.id, ["dana"], last_level=2)
-    routed.stop()  # and alice's console goes
+    config, incident = _paged_then_alertmanager_stopped(routed, tmp_path)
     offset = [0.0]
     pager = AlertmanagerPager(config.alertmanagers, "prod", 60.0)
     bob = IncidentDesk(tmp_path / "data", "bob", pager=pager, clock=lambda: utc_now() + timedelta(seconds=offset[0]))
