@@ -455,3 +455,12 @@ def test_the_incident_shown_is_the_chosen_then_the_alerts_then_the_most_urgent(
     assert d.to_show(None, chosen=old_sev3.id) == (new_sev3, "the most urgent open")  # a resolved choice lapses
     d.resolve(new_sev3.id, "fixed")
     assert d.to_show(None) == (acked_sev1, "the open one")
+
+
+def test_an_alert_of_an_incident_s_group_shows_that_incident(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    api = d.declare("api pods", [pod("api", clock, fp="a1")], severity="SEV-3")
+    d.declare("latency", severity="SEV-1")  # more urgent, but not this alert's
+    sibling = pod("api", clock, fp="a2")  # not linked, same alertname and service
+    assert d.to_show(sibling, group_by=["alertname", "service"]) == (api, "the selected alert's")
+    assert d.of_alert(sibling, ["alertname", "service"]) is api  # and a step run for it joins it too

@@ -58,7 +58,8 @@ class IncidentKeys:
     def shown_incident(self: OncallApp) -> tuple[Incident | None, str]:
         """(the incident the pane shows, why): see `IncidentDesk.to_show`; with none open, the
         one chosen last (just resolved), so its end stays in view."""
-        incident, why = self.desk.to_show(self.alert_list.current, self.active_id, self.active_why)
+        current, group_by = self.alert_list.current, self.config.incidents.group_by
+        incident, why = self.desk.to_show(current, self.active_id, self.active_why, group_by)
         if incident is None and self.active_id in self.desk.incidents:
             return self.desk.incidents[self.active_id], self.active_why
         return incident, why

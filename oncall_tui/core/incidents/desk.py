@@ -156,28 +156,38 @@ class IncidentDesk:
         return [i for i in self.incidents.values() if i.is_open]
 
     def to_show(
-        self, alert: Alert | None, chosen: str | None = None, why_chosen: str = "chosen"
+        self,
+        alert: Alert | None,
+        chosen: str | None = None,
+        why_chosen: str = "chosen",
+        group_by: list[str] | None = None,
     ) -> tuple[Incident | None, str]:
         """The open incident the console shows, and why, in a few words: the one `chosen` (with
-        I, or just declared here) while it is open; else the selected alert's (a page's, its
-        own incident); else the most urgent (triggered before acknowledged, then by severity,
-        then the longest open)."""
+        I, or just declared here) while it is open; else the selected alert's (`of_alert`);
+        else the most urgent (triggered before acknowledged, then by severity, then the
+        longest open)."""
         incidents = self.incidents  # one read: a worker may replace it
         picked = incidents.get(chosen or "")
         if picked is not None and picked.is_open:
             return picked, why_chosen or "chosen"
+        own = self.of_alert(alert, group_by or []) if alert is not None else None
+        if own is not None:
+            return own, "the selected alert's"
         open_ones = [i for i in incidents.values() if i.is_open]
-        if alert is not None:
-            of_page = alert.labels.get("incident") if alert.is_page else None
-            linked = [i for i in open_ones if alert.fingerprint in i.alerts or i.id == of_page]
-            if linked:
-                return max(
-                    linked, key=lambda i: i.declared_at or datetime.min.replace(tzinfo=UTC)
-                ), "the selected alert's"
         if not open_ones:
             return None, ""
         urgent = min(open_ones, key=_urgency)
         return urgent, "the most urgent open" if len(open_ones) > 1 else "the open one"
+
+    def of_alert(self, alert: Alert, group_by: list[str]) -> Incident | None:
+        """The open incident an alert belongs to: a page's own; else the latest linking it; else
+        the latest of its group. What the pane shows for it, and what a step run for it joins."""
+        open_ones = [i for i in self.incidents.values() if i.is_open]
+        of_page = alert.labels.get("incident") if alert.is_page else None
+        linked = [i for i in open_ones if alert.fingerprint in i.alerts or i.id == of_page]
+        if linked:
+            return max(linked, key=lambda i: i.declared_at or datetime.min.replace(tzinfo=UTC))
+        return self.of_group(alert.labels, group_by) if group_by else None
 
     # -- writing --------------------------------------------------------------------------
     def _record(

@@ -78,15 +78,12 @@ def prepare(
 
 
 def incident_for(desk: IncidentDesk, alert: Alert | None, group_by: list[str]) -> Incident | None:
-    """The open incident a step for `alert` belongs to: the one linking the alert, else the
-    one of its group; None if there is none (the step run then declares one)."""
-    open_ones = desk.open_incidents()
+    """The open incident a step for `alert` belongs to (`IncidentDesk.of_alert`: the one the
+    pane shows for it); for no alert, the most urgent open; None if there is none (the step
+    run then declares one)."""
     if alert is None:
-        return open_ones[-1] if open_ones else None
-    for incident in reversed(open_ones):
-        if alert.fingerprint in incident.alerts:
-            return incident
-    return desk.of_group(alert.labels, group_by)
+        return desk.to_show(None)[0]
+    return desk.of_alert(alert, group_by)
 
 
 def step_environment(
