@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.config import AlertmanagerSource
 from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
 from oncall_tui.core.incidents.incident import linked
 from oncall_tui.core.incidents.postmortem import render_markdown
+from oncall_tui.core.paging.pagers import AlertmanagerPager
+from oncall_tui.sim.server import SimServer
 from tests.conftest import SteppedClock
 
 
@@ -464,3 +467,27 @@ def test_an_alert_of_an_incident_s_group_shows_that_incident(tmp_path: Path, clo
     sibling = pod("api", clock, fp="a2")  # not linked, same alertname and service
     assert d.to_show(sibling, group_by=["alertname", "service"]) == (api, "the selected alert's")
     assert d.of_alert(sibling, ["alertname", "service"]) is api  # and a step run for it joins it too
+
+
+def test_read_only_is_enforced_in_the_desk_whatever_path_asks(
+    tmp_path: Path, clock: SteppedClock, sim: SimServer
+) -> None:
+    writer = desk(tmp_path, clock)
+    incident = writer.declare("already open", [pod("api", clock)])
+    before = (tmp_path / "incidents" / f"{incident.id}.jsonl").read_bytes()
+    pager = AlertmanagerPager([AlertmanagerSource(name="prod", url=sim.url)], "prod", 60)
+    reader = IncidentDesk(tmp_path, "bob", clock=clock, pager=pager, read_only=True).load()
+    for action in (
+        lambda: reader.declare("another"),
+        lambda: reader.acknowledge(incident.id),
+        lambda: reader.escalate(incident.id, ["dana"], last_level=3),
+        lambda: reader.note(incident.id, "x"),
+        lambda: reader.resolve(incident.id, "x"),
+        lambda: reader.record(incident.id, "silence.created", "Silence s1 created", {}),
+    ):
+        with pytest.raises(IncidentError, match=r"^read-only \(started with --read-only\)"):
+            action()
+    assert reader.keep_pages({}) == [] and reader.end_pages(reader.get(incident.id)) == []
+    assert (tmp_path / "incidents" / f"{incident.id}.jsonl").read_bytes() == before  # nothing written
+    assert sorted(p.name for p in (tmp_path / "incidents").iterdir()) == [f"{incident.id}.jsonl"]
+    assert sim.store.get_alerts() == []  # no page was sent

@@ -128,7 +128,9 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
             PagerDutyProvider(self.pagerduty) if self.pagerduty and config.incidents.provider == "pagerduty" else None
         )
         pager = build_pager(config, self._pagerduty_waiting)
-        self.desk = IncidentDesk(config.data_dir, config.user.name, provider=provider, clock=clock, pager=pager)
+        self.desk = IncidentDesk(
+            config.data_dir, config.user.name, provider=provider, clock=clock, pager=pager, read_only=read_only
+        )
         self.desk.names |= {config.user.email} if config.user.email else set()
         self.desk.oncall = self.oncall_now
         self.follower = PollFollower(self.desk, config.incidents)

@@ -41,6 +41,7 @@ AUTO_DECLARE = "auto_declare"
 STORM = ("(storm)",)
 """Claims the storm incident while it is being declared."""
 INCIDENT_FILE = re.compile(r"^INC-(\d{8})-(\d{4})\.jsonl$")
+READ_ONLY = "read-only (started with --read-only): nothing is sent or recorded"
 CLAIM_TTL = 120.0
 """Seconds an escalation's claim holds off other consoles' escalations of the same incident,
 should the console holding it die before recording what its pages did (longer when its pages
@@ -84,8 +85,12 @@ class IncidentDesk:
         provider: IncidentProvider | None = None,
         clock: Callable[[], datetime] = utc_now,
         pager: Pager | None = None,
+        read_only: bool = False,
     ) -> None:
         self.dir = data_dir / "incidents"
+        self.read_only = read_only
+        """Started with --read-only: every action is refused here, before anything is sent or
+        written, whichever path asks for it."""
         self.keeper = PageKeeper(self, pager) if pager else None
         """How escalations page, and who keeps their pages (None: they page nobody, and say so)."""
         self.actor = actor
@@ -198,6 +203,7 @@ class IncidentDesk:
         `agent`: what the console did by itself is recorded as `oncall-tui`, with `data.agent`
         naming on whose word (`alertmanager:prod`, `auto_declare`, `schedule`); everything else
         as the person at the keyboard."""
+        self._refuse_if_read_only()
         actor = self.actor
         if agent:
             actor, data = CONSOLE, {**data, "agent": agent}
@@ -223,6 +229,7 @@ class IncidentDesk:
         actor: str | None = None,
         unless: Callable[[list[TimelineEvent]], bool] | None = None,
     ) -> TimelineEvent | None:
+        self._refuse_if_read_only()
         with self.lock:
             try:
                 event = self.journals[incident.id].append(kind, actor or self.actor, summary, data, unless=unless)
@@ -280,6 +287,7 @@ class IncidentDesk:
         takes command. `oncall`: who was on call at each level as it was declared
         (`[{"level": 1, "users": ["alice"], "source": "ML Platform On-Call"}]`), for the postmortem.
         """
+        self._refuse_if_read_only()  # before its journal is created
         alerts = [a for a in alerts if not a.is_page]  # a page belongs to its incident already
         if not title.strip():
             raise IncidentError("an incident needs a title")
@@ -368,9 +376,14 @@ class IncidentDesk:
         except JournalError as error:
             raise IncidentError(f"not escalated, nothing was sent: {error}") from None
 
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise IncidentError(READ_ONLY)
+
     def _escalate(
         self, incident: Incident, targets: list[str], last_level: int | None, to_level: int | None
     ) -> TimelineEvent:
+        self._refuse_if_read_only()  # before any page is sent
         level = incident.escalation_level + 1
         if to_level is not None and level != to_level:
             raise IncidentError(
@@ -447,12 +460,12 @@ class IncidentDesk:
     def end_pages(self, incident: Incident) -> list[str]:
         """End, at their service, the pages the incident's state says are due to end (see
         `PageKeeper.end`); the problems, one line each."""
-        return self.keeper.end(incident) if self.keeper else []
+        return self.keeper.end(incident) if self.keeper and not self.read_only else []
 
     def keep_pages(self, posted: dict[str, datetime]) -> list[str]:
         """Keep every incident's pages true at their service (see `PageKeeper.keep`)."""
         keeper, problems = self.keeper, []
-        if keeper is None:
+        if keeper is None or self.read_only:
             return []
         with self.lock:
             self.load()  # incidents other consoles declared since: their pages are kept here too
