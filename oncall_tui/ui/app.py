@@ -28,6 +28,7 @@ from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
 from oncall_tui.core.incidents.following import PollFollower
 from oncall_tui.core.incidents.incident import group_key
+from oncall_tui.core.oncall.handoffs import Handoff, handoffs
 from oncall_tui.core.oncall.roster import LevelNow, Roster
 from oncall_tui.core.pagerduty.incidents import PagerDutyProvider, sync
 from oncall_tui.core.pagerduty.rest import PagerDutyApi, PagerDutyError
@@ -360,31 +361,18 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         self.oncall_pane.show(self._levels, now, me)
 
     def _set_levels(self, levels: list[LevelNow], now: datetime) -> None:
-        before = {(lv.source, lv.level): lv.users for lv in self._levels}
+        changed = handoffs(self._levels, levels)
         self._levels, self._levels_checked = levels, now
-        changed = [lv for lv in levels if (lv.source, lv.level) in before and before[lv.source, lv.level] != lv.users]
         if changed and not self.read_only:
-            self._record_handoffs(changed, before)
+            self._record_handoffs(changed)
 
     @work(thread=True, group="incident", description="Recording on-call handoffs")
-    def _record_handoffs(self, changed: list[LevelNow], before: dict[tuple[str, int], tuple[str, ...]]) -> None:
-        for level in changed:
-            was_users = before[level.source, level.level]
-            was, now = ", ".join(was_users) or "nobody", ", ".join(level.users) or "nobody"
+    def _record_handoffs(self, changed: list[Handoff]) -> None:
+        agent = "pagerduty" if self.oncall_from_pagerduty else "schedule"
+        for handoff in changed:
             for incident in self.desk.open_incidents():
                 try:
-                    self.desk.record(
-                        incident.id,
-                        "oncall.handoff",
-                        f"On-call handoff L{level.level}: {was} → {now}",
-                        {
-                            "level": level.level,
-                            "source": level.source,
-                            "from": list(was_users),
-                            "to": list(level.users),
-                        },
-                        agent="pagerduty" if self.oncall_from_pagerduty else "schedule",
-                    )
+                    self.desk.record(incident.id, "oncall.handoff", handoff.summary, handoff.data, agent=agent)
                 except IncidentError as error:
                     self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error")
         self.call_from_thread(self.show_incident)
