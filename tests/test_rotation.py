@@ -219,3 +219,19 @@ def test_schedule_config_errors_name_the_key() -> None:
         with pytest.raises(ConfigError) as caught:
             parse_config(base + body + "\n", "cfg.yaml", {})
         assert expected in caught.value.problems[0] and caught.value.problems[0].startswith("cfg.yaml: oncall")
+
+
+def test_the_escalation_plan_names_who_is_paged_or_why_nobody_can_be() -> None:
+    from oncall_tui.core.config import OnCall, load_config
+    from oncall_tui.core.oncall.roster import LevelNow, Roster, escalation_plan
+    from tests.conftest import ROOT
+
+    _, config = load_config(str(ROOT / "config.yaml"), env={})
+    roster, moment = Roster(config.oncall), utc(2024, 1, 9)
+    assert escalation_plan(1, moment, roster) == (["bob"], 2)  # the schedule's person at level 1
+    assert escalation_plan(2, moment, roster) == (["dana"], 2)
+    assert escalation_plan(3, moment, roster) == "level 2 is the last escalation level: there is nobody further to page"
+    assert escalation_plan(2, moment, Roster(OnCall())).startswith("no escalation levels are configured")
+    pagerduty = [LevelNow(1, "P", ("alice",), None, (), None), LevelNow(2, "P", (), None, (), None)]
+    assert escalation_plan(2, moment, roster, pagerduty) == ([], 2)  # nobody on call there: said by the desk
+    assert escalation_plan(2, moment, roster, []).startswith("PagerDuty's on-call levels are not loaded yet")

@@ -29,7 +29,7 @@ from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
 from oncall_tui.core.incidents.following import PollFollower
 from oncall_tui.core.incidents.incident import group_key
 from oncall_tui.core.oncall.handoffs import Handoff, handoffs
-from oncall_tui.core.oncall.roster import LevelNow, Roster
+from oncall_tui.core.oncall.roster import LevelNow, Roster, escalation_plan
 from oncall_tui.core.pagerduty.incidents import PagerDutyProvider, sync
 from oncall_tui.core.pagerduty.rest import PagerDutyApi, PagerDutyError
 from oncall_tui.core.paging.pagers import LIFETIME, build_pager
@@ -377,24 +377,10 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
                     self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error")
         self.call_from_thread(self.show_incident)
 
-    def escalation_plan(self, level: int) -> tuple[list[str], int | None] | str:
-        """Who escalating to `level` pages now (that level's schedule's on-call person, or its
-        users) and the last level there is; or why there is no such level to escalate to."""
-        if self.oncall_from_pagerduty:
-            levels = [lv.level for lv in self._levels]
-            if not levels:
-                return "PagerDuty's on-call levels are not loaded yet (see the header); try again in a moment"
-            last = max(levels)
-            targets = next((list(lv.users) for lv in self._levels if lv.level == level), [])
-        else:
-            levels = [lv.level for lv in self.roster.escalation]
-            if not levels:
-                return "no escalation levels are configured (oncall.escalation in config.yaml)"
-            last = max(levels)
-            targets = self.roster.paged_at(level, self.clock())
-        if level > last:
-            return f"level {level - 1} is the last escalation level: there is nobody further to page"
-        return targets, last
+    def escalation_plan(self, level: int) -> tuple[list[str], int] | str:
+        """See `roster.escalation_plan`."""
+        from_pagerduty = self._levels if self.oncall_from_pagerduty else None
+        return escalation_plan(level, self.clock(), self.roster, from_pagerduty)
 
     def oncall_now(self) -> list[dict[str, object]] | None:
         """Who is on call at each level now, as a declaration records it (None: PagerDuty's

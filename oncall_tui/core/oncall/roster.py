@@ -84,3 +84,25 @@ class Roster:
 
     def final(self, name: str, since: datetime, until: datetime) -> list[Shift]:
         return self.schedules[name].final(since, until)
+
+
+def escalation_plan(
+    level: int, now: datetime, roster: Roster, pagerduty_levels: list[LevelNow] | None = None
+) -> tuple[list[str], int] | str:
+    """Who escalating to `level` pages now, and the last level there is: from PagerDuty's
+    levels when on call comes from there (`pagerduty_levels`), else from the config's
+    escalation (that level's schedule's on-call person, or its users); or, as a sentence,
+    why there is no such level to escalate to."""
+    if pagerduty_levels is not None:
+        if not pagerduty_levels:
+            return "PagerDuty's on-call levels are not loaded yet (see the header); try again in a moment"
+        last = max(lv.level for lv in pagerduty_levels)
+        targets = next((list(lv.users) for lv in pagerduty_levels if lv.level == level), [])
+    else:
+        if not roster.escalation:
+            return "no escalation levels are configured (oncall.escalation in config.yaml)"
+        last = max(lv.level for lv in roster.escalation)
+        targets = roster.paged_at(level, now)
+    if level > last:
+        return f"level {level - 1} is the last escalation level: there is nobody further to page"
+    return targets, last
