@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.alerts.models import Alert, SilenceMatcher, SilenceRequest
 from oncall_tui.core.config import AlertmanagerSource
 from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
 from oncall_tui.core.incidents.incident import linked
@@ -491,3 +491,19 @@ def test_read_only_is_enforced_in_the_desk_whatever_path_asks(
     assert (tmp_path / "incidents" / f"{incident.id}.jsonl").read_bytes() == before  # nothing written
     assert sorted(p.name for p in (tmp_path / "incidents").iterdir()) == [f"{incident.id}.jsonl"]
     assert sim.store.get_alerts() == []  # no page was sent
+
+
+def test_a_silence_is_recorded_on_the_incidents_whose_alerts_it_catches(tmp_path: Path, clock: SteppedClock) -> None:
+    d = desk(tmp_path, clock)
+    api, web = pod("api", clock), pod("web", clock)
+    of_api, of_web = d.declare("api pods", [api]), d.declare("web pods", [web])
+    matchers = (SilenceMatcher("service", "api"),)
+    request = SilenceRequest(matchers, clock.now, clock.now + timedelta(hours=1), "alice", "rolling back")
+    assert d.record_silence("silence.created", "s1", matchers, "Silence s1 created for 1h", [api, web], request) == []
+    [created] = [e for e in d.get(of_api.id).events if e.kind == "silence.created"]
+    assert created.data["created_by"] == "alice" and created.data["comment"] == "rolling back"
+    assert not any(e.kind.startswith("silence.") for e in d.get(of_web.id).events)  # not its alerts
+    unreadable = (SilenceMatcher("service", "\\pL+", is_regex=True),)  # RE2's, made elsewhere
+    d.record_silence("silence.expired", "s1", unreadable, "Silence s1 expired", [api, web])
+    assert [e.kind for e in d.get(of_api.id).events][-1] == "silence.expired"  # it mentions s1
+    assert not any(e.kind.startswith("silence.") for e in d.get(of_web.id).events)

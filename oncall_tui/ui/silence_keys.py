@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from oncall_tui.core.alerts.alertmanager import AlertmanagerError
-from oncall_tui.core.alerts.matchers import MatcherError, format_matchers, matchers_for, matches
+from oncall_tui.core.alerts.matchers import format_matchers, matchers_for
 from oncall_tui.core.alerts.models import Silence, SilenceMatcher, SilenceRequest
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.incidents.desk import IncidentError
-from oncall_tui.core.incidents.timeline import format_ts
 from oncall_tui.core.text import clean_line
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.silence_form import SilenceForm
@@ -123,31 +121,6 @@ class SilenceKeys:
         summary: str,
         request: SilenceRequest | None = None,
     ) -> None:
-        """A silence on an incident's alerts goes into that incident's timeline; with the
-        `request` that made it, its window, author and comment too, for the postmortem."""
-        for incident in self.desk.open_incidents():
-            hit = [a for a in self.board.alerts if a.fingerprint in incident.alerts and _catches(matchers, a.labels)]
-            mentioned = any(e.data.get("silence_id") == silence_id for e in incident.events)
-            if hit or mentioned:
-                data: dict[str, object] = {"silence_id": silence_id, "matchers": [str(m) for m in matchers]}
-                if request is not None:
-                    data |= {
-                        "starts_at": format_ts(request.starts_at),
-                        "ends_at": format_ts(request.ends_at),
-                        "created_by": request.created_by,
-                        "comment": request.comment,
-                    }
-                try:
-                    self.desk.record(incident.id, kind, summary, data)
-                except IncidentError as error:
-                    self.call_from_thread(self.notify, f"Not recorded: {error}", severity="error")
-
-
-def _catches(matchers: tuple[SilenceMatcher, ...], labels: dict[str, str]) -> bool:
-    """Whether the matchers catch these labels. A regex the console cannot read (a silence made
-    elsewhere with RE2's `\\pL`, say) catches nothing here: such a silence is recorded only in
-    an incident that already mentions it."""
-    try:
-        return all(matches(m, labels) for m in matchers)
-    except MatcherError:
-        return False
+        """In a thread: see `IncidentDesk.record_silence`."""
+        for problem in self.desk.record_silence(kind, silence_id, matchers, summary, self.board.alerts, request):
+            self.call_from_thread(self.notify, problem, severity="error")

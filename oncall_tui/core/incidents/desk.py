@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.alerts.matchers import MatcherError, matches
+from oncall_tui.core.alerts.models import Alert, SilenceMatcher, SilenceRequest
 from oncall_tui.core.alerts.tracking import Presence, Sightings
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents.incident import (
@@ -31,7 +32,7 @@ from oncall_tui.core.incidents.incident import (
     linked,
     named,
 )
-from oncall_tui.core.incidents.timeline import CONSOLE, ClaimedError, Journal, JournalError, TimelineEvent
+from oncall_tui.core.incidents.timeline import CONSOLE, ClaimedError, Journal, JournalError, TimelineEvent, format_ts
 from oncall_tui.core.paging.keeping import PageKeeper
 from oncall_tui.core.paging.pagers import Page, Pager, PageRequest
 from oncall_tui.core.private import private_dir
@@ -482,6 +483,39 @@ class IncidentDesk:
                     problems += keeper.keep(incident, posted)
         return problems
 
+    def record_silence(
+        self,
+        kind: str,
+        silence_id: str,
+        matchers: Iterable[SilenceMatcher],
+        summary: str,
+        firing: Iterable[Alert],
+        request: SilenceRequest | None = None,
+    ) -> list[str]:
+        """A silence created or expired from the console, on the record of every open incident
+        whose alerts it catches (of those `firing`) or that already mentions it; with the
+        `request` that made it, its window, author and comment too, for the postmortem. The
+        problems, one line each."""
+        matchers, firing, problems = tuple(matchers), list(firing), []
+        for incident in self.open_incidents():
+            hit = any(a.fingerprint in incident.alerts and _catches(matchers, a.labels) for a in firing)
+            mentioned = any(e.data.get("silence_id") == silence_id for e in incident.events)
+            if not (hit or mentioned):
+                continue
+            data: dict[str, Any] = {"silence_id": silence_id, "matchers": [str(m) for m in matchers]}
+            if request is not None:
+                data |= {
+                    "starts_at": format_ts(request.starts_at),
+                    "ends_at": format_ts(request.ends_at),
+                    "created_by": request.created_by,
+                    "comment": request.comment,
+                }
+            try:
+                self.record(incident.id, kind, summary, data)
+            except IncidentError as error:
+                problems.append(f"Not recorded: {error}")
+        return problems
+
     def write_once(
         self,
         incident: Incident,
@@ -717,3 +751,13 @@ def _urgency(incident: Incident) -> tuple[bool, int, datetime]:
     """Sorts the most urgent first: not yet acknowledged, the worst severity, open the longest."""
     severity = list(SEVERITIES).index(incident.severity) if incident.severity in SEVERITIES else len(SEVERITIES)
     return incident.acknowledged_at is not None, severity, incident.declared_at or datetime.max.replace(tzinfo=UTC)
+
+
+def _catches(matchers: tuple[SilenceMatcher, ...], labels: dict[str, str]) -> bool:
+    """Whether the matchers catch these labels. A regex the console cannot read (a silence made
+    elsewhere with RE2's `\\pL`, say) catches nothing here: such a silence is recorded only in
+    an incident that already mentions it."""
+    try:
+        return all(matches(m, labels) for m in matchers)
+    except MatcherError:
+        return False
