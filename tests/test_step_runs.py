@@ -9,11 +9,20 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.config import RunbooksConfig
 from oncall_tui.core.incidents.desk import IncidentDesk
 from oncall_tui.core.incidents.postmortem import render_markdown
 from oncall_tui.core.runbooks.library import RunbookError, parse_runbook
-from oncall_tui.core.runbooks.step_runs import OutputTail, StepRun, incident_for, prepare, step_environment
+from oncall_tui.core.runbooks.step_runs import (
+    OutputTail,
+    StepRun,
+    incident_for,
+    incident_for_step,
+    prepare,
+    record_place,
+    step_environment,
+)
 from tests.conftest import SteppedClock
 from tests.runbook_world import model_alert, write
 
@@ -182,3 +191,16 @@ def test_recorded_runs_are_the_last_of_each_step_in_open_incidents(tmp_path: Pat
         (1, 0),
     ]  # latest last; step 3's incident is closed
     assert not runs[-1].running and "(from the record: new at 2026-11-27 14:32:05 UTC" in runs[-1].output.since(0)[0]
+
+
+def test_a_step_with_no_incident_open_declares_one_for_its_record(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path / "data", "alice", clock=clock).load()
+    text = "# Pods\n\n```bash\necho hi\n```\n"
+    runbook = parse_runbook(write(tmp_path / "runbooks", "pods.md", text), text)
+    alert = Alert("fp1", {"alertname": "PodDown", "service": "api"}, {}, clock.now, None, "", "active")
+    prepared = prepare(runbook, runbook.steps[0], alert, RunbooksConfig())
+    assert record_place(desk, prepared, ["alertname", "service"]) == "a new incident, declared now: PodDown"
+    incident, declared = incident_for_step(desk, prepared, ["alertname", "service"])
+    assert declared and alert.fingerprint in incident.alerts
+    assert incident_for_step(desk, prepared, ["alertname", "service"]) == (incident, False)  # it is its home now
+    assert record_place(desk, prepared, ["alertname", "service"]) == incident.id

@@ -13,10 +13,17 @@ from textual.binding import Binding
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.config import ConfigError
 from oncall_tui.core.incidents.desk import IncidentError
-from oncall_tui.core.incidents.incident import default_title
 from oncall_tui.core.runbooks.library import Runbook, RunbookError, RunbookLibrary, RunbookMatch
 from oncall_tui.core.runbooks.step_recovery import LeftRunning, Recovered
-from oncall_tui.core.runbooks.step_runs import PreparedStep, RecordedRun, Run, StepRun, incident_for, prepare
+from oncall_tui.core.runbooks.step_runs import (
+    PreparedStep,
+    RecordedRun,
+    Run,
+    StepRun,
+    incident_for_step,
+    prepare,
+    record_place,
+)
 from oncall_tui.core.text import clean_line, visible_controls
 from oncall_tui.ui.screens.choice import ChoiceScreen
 from oncall_tui.ui.screens.confirm import ConfirmScreen
@@ -221,13 +228,7 @@ class RunbookKeys:
         self._confirm_step(prepared)
 
     def _confirm_step(self: OncallApp, prepared: PreparedStep) -> None:
-        incident = incident_for(self.desk, prepared.alert, self.config.incidents.group_by)
-        if incident:
-            record = f"recorded in   {incident.id}"
-        elif prepared.alert:
-            record = f"recorded in   a new incident, declared now: {clean_line(default_title(prepared.alert), 100)}"
-        else:
-            record = "recorded in   a new incident, declared now"
+        record = f"recorded in   {record_place(self.desk, prepared, self.config.incidents.group_by)}"
         lines = [
             f"directory     {prepared.cwd}",
             f"shell         {prepared.shell}",
@@ -268,10 +269,8 @@ class RunbookKeys:
     @work(thread=True, group="steps", description="Running a runbook step")
     def _run_step(self: OncallApp, prepared: PreparedStep, key: RunKey) -> None:
         try:
-            incident = incident_for(self.desk, prepared.alert, self.config.incidents.group_by)
-            if incident is None:
-                title = default_title(prepared.alert) if prepared.alert else f"Runbook {prepared.runbook.title}"
-                incident = self.desk.declare(title, [prepared.alert] if prepared.alert else [])
+            incident, declared = incident_for_step(self.desk, prepared, self.config.incidents.group_by)
+            if declared:
                 self.call_from_thread(self.notify, f"{incident.id}: declared for this step's record")
             self.call_from_thread(self._choose, incident.id, "its step ran")
             secrets = self._secrets()

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.config import RunbooksConfig
 from oncall_tui.core.incidents.desk import IncidentDesk
-from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.core.incidents.incident import Incident, default_title
 from oncall_tui.core.incidents.timeline import TimelineEvent
 from oncall_tui.core.runbooks.library import Runbook, RunbookError, RunbookStep
 from oncall_tui.core.runbooks.parameters import FilledCommand, fill
@@ -84,6 +84,27 @@ def incident_for(desk: IncidentDesk, alert: Alert | None, group_by: list[str]) -
     if alert is None:
         return desk.to_show(None)[0]
     return desk.of_alert(alert, group_by)
+
+
+def incident_for_step(desk: IncidentDesk, prepared: PreparedStep, group_by: list[str]) -> tuple[Incident, bool]:
+    """The incident a step's run goes on the record of (`incident_for`), declared now from its
+    alert (or its runbook) when there is none: a step never runs off the record. (incident,
+    whether it was declared now). Raises IncidentError."""
+    incident = incident_for(desk, prepared.alert, group_by)
+    if incident is not None:
+        return incident, False
+    title = default_title(prepared.alert) if prepared.alert else f"Runbook {prepared.runbook.title}"
+    return desk.declare(title, [prepared.alert] if prepared.alert else []), True
+
+
+def record_place(desk: IncidentDesk, prepared: PreparedStep, group_by: list[str]) -> str:
+    """Where the step's confirmation says its run will be recorded."""
+    incident = incident_for(desk, prepared.alert, group_by)
+    if incident:
+        return incident.id
+    if prepared.alert:
+        return f"a new incident, declared now: {clean_line(default_title(prepared.alert), 100)}"
+    return "a new incident, declared now"
 
 
 def step_environment(
