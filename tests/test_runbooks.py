@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from oncall_tui.core.runbooks.library import RunbookLibrary, file_names, parse_attrs, parse_runbook, read_runbook
@@ -214,3 +215,22 @@ def test_every_shipped_runbook_parses_cleanly() -> None:
     for runbook in runbooks:
         assert runbook.problems == [], runbook.path
         assert runbook.steps, runbook.path
+
+
+def test_the_links_for_o_and_y_are_http_only_each_once(tmp_path: Path) -> None:
+    from oncall_tui.core.alerts.models import Alert
+    from oncall_tui.core.runbooks.library import links_of
+
+    text = "# R\n\nSee [dash](https://grafana.example/d/1) and [bad](javascript:alert(1)).\n"
+    runbook = parse_runbook(tmp_path / "r.md", text)
+    alert = Alert(
+        "f",
+        {"alertname": "X"},
+        {"runbook_url": "https://grafana.example/d/1"},
+        datetime.now(UTC),
+        None,
+        "http://prometheus.example/graph",
+        "active",
+    )
+    assert links_of(alert, runbook) == ["https://grafana.example/d/1", "http://prometheus.example/graph"]
+    assert links_of(None, None) == []

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.config import ConfigError
 from oncall_tui.core.incidents.desk import IncidentError
-from oncall_tui.core.runbooks.library import Runbook, RunbookError, RunbookLibrary, RunbookMatch
+from oncall_tui.core.runbooks.library import Runbook, RunbookError, RunbookLibrary, RunbookMatch, links_of
 from oncall_tui.core.runbooks.step_recovery import LeftRunning, Recovered
 from oncall_tui.core.runbooks.step_runs import (
     PreparedStep,
@@ -149,13 +149,7 @@ class RunbookKeys:
 
     def action_links(self: OncallApp, how: str) -> None:
         """Every http(s) link: the alert's runbook_url and generatorURL, then the runbook's."""
-        alert = self.alert_detail.alert
-        links: list[str] = []
-        if alert:
-            links += [u for u in (alert.annotations.get("runbook_url", ""), alert.generator_url) if u]
-        if self.runbook_pane.runbook:
-            links += self.runbook_pane.runbook.links
-        links = [u for u in dict.fromkeys(links) if u.startswith(("http://", "https://"))]
+        links = links_of(self.alert_detail.alert, self.runbook_pane.runbook)
         if not links:
             self.notify("No http(s) link in this alert or its runbook.")
             return

@@ -160,7 +160,8 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
     async with app.run_test(size=(160, 45)) as pilot:
         await until(lambda: app.desk.open_incidents(), what="the auto-declared incident")
         [incident] = app.desk.open_incidents()
-        await pilot.press("e")
+        await until(lambda: incident.id in str(app.incident_pane.render()), what="the incident on screen")
+        await pilot.press("e")  # (a key before the pane shows the incident is refused: it acts on what is seen)
         assert isinstance(app.screen, ConfirmScreen)
         question = str(app.screen.query_one("#confirm-question").render())
         assert question == f"Page dana through Alertmanager prod (level 2) · {incident.id}?"

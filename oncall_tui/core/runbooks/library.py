@@ -353,3 +353,14 @@ class RunbookLibrary:
             if found:
                 return RunbookMatch(self.get(found), f"file name {candidate}", tuple(tried))
         return RunbookMatch(None, "no runbook matches", tuple(tried))
+
+
+def links_of(alert: Alert | None, runbook: Runbook | None) -> list[str]:
+    """Every http(s) link for `o` and `y`: the alert's runbook_url and generatorURL, then the
+    runbook's own, each once; never another scheme (`javascript:`, `file:`)."""
+    links: list[str] = []
+    if alert:
+        links += [u for u in (alert.annotations.get("runbook_url", ""), alert.generator_url) if u]
+    if runbook:
+        links += runbook.links
+    return [u for u in dict.fromkeys(links) if u.startswith(("http://", "https://"))]
