@@ -108,8 +108,8 @@ class OncallApp(IncidentKeys, SilenceKeys, RunbookKeys, App[None]):
         )
         self.filter = Filter()
         self._confirmed_filter, self._confirmed_text = Filter(), ""
-        self._filter_error = ""
         """The filter last confirmed with enter: what an unreadable one typed after it leaves shown."""
+        self._filter_error = ""
         self.created_silences: list[tuple[str, str]] = []
         """(source, silence ID) of every silence this console created, as the servers returned them."""
         self._wake: list[asyncio.Event] = []

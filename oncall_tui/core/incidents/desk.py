@@ -109,6 +109,7 @@ class IncidentDesk:
         self.lock = threading.RLock()
         self.oncall: Callable[[], list[dict[str, Any]] | None] | None = None
         """Who is on call at each level now, recorded with each declaration (set by the console)."""
+        self._homes_cache: tuple[tuple, dict[tuple[str, ...], Incident]] | None = None
         self._declaring: set[tuple[str, ...]] = set()
         """Groups auto_declare is declaring right now (outside the lock, the provider may be slow)."""
 
@@ -626,10 +627,17 @@ class IncidentDesk:
         return recorded
 
     def _homes(self, group_by: list[str]) -> dict[tuple[str, ...], Incident]:
-        """The open incident of each group: the latest one linking an alert of it."""
+        """The open incident of each group: the latest one linking an alert of it. Asked at each
+        cursor move (the pane follows the alert): kept until an incident's alerts dict is
+        replaced (it is, whole, on every change) or one opens or closes."""
+        open_ones = self.open_incidents()
+        key = (tuple(group_by), tuple((i.id, id(i.alerts)) for i in open_ones))
+        if self._homes_cache is not None and self._homes_cache[0] == key:
+            return self._homes_cache[1]
         homes: dict[tuple[str, ...], Incident] = {}
-        for incident in self.open_incidents():
+        for incident in open_ones:
             homes.update(dict.fromkeys((group_key(a.labels, group_by) for a in incident.alerts.values()), incident))
+        self._homes_cache = (key, homes)
         return homes
 
     def of_group(self, labels: dict[str, str], group_by: list[str]) -> Incident | None:
