@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from oncall_tui.core.alerts.matchers import MatcherError, matches
@@ -35,8 +35,11 @@ from oncall_tui.core.incidents.incident import (
 from oncall_tui.core.incidents.timeline import CONSOLE, ClaimedError, Journal, JournalError, TimelineEvent, format_ts
 from oncall_tui.core.paging.keeping import PageKeeper
 from oncall_tui.core.paging.pagers import Page, Pager, PageRequest
-from oncall_tui.core.private import private_dir
+from oncall_tui.core.private import private_dir, write_private
 from oncall_tui.core.timefmt import utc_now
+
+if TYPE_CHECKING:
+    from oncall_tui.core.oncall.handoffs import Handoff
 
 AUTO_DECLARE = "auto_declare"
 STORM = ("(storm)",)
@@ -111,6 +114,7 @@ class IncidentDesk:
         """Who is on call at each level now, recorded with each declaration (set by the console)."""
         self._homes_cache: tuple[tuple, dict[tuple[str, ...], Incident]] | None = None
         self._declaring: set[tuple[str, ...]] = set()
+        self._storm_counted: tuple[tuple[str, int] | None, str] = (None, "")
         """Groups auto_declare is declaring right now (outside the lock, the provider may be slow)."""
 
     @property
@@ -517,6 +521,36 @@ class IncidentDesk:
                 problems.append(f"Not recorded: {error}")
         return problems
 
+    def record_handoffs(self, changed: Iterable[Handoff], agent: str) -> list[str]:
+        """Each on-call handoff on the record of every open incident, as the console's own event
+        on `agent`'s word (`schedule`, `pagerduty`); the problems, one line each."""
+        problems = []
+        for handoff in changed:
+            for incident in self.open_incidents():
+                try:
+                    self.record(incident.id, "oncall.handoff", handoff.summary, handoff.data, agent=agent)
+                except IncidentError as error:
+                    problems.append(f"Not recorded: {error}")
+        return problems
+
+    def export(self, incident_id: str) -> tuple[Path, str | None]:
+        """Write the incident's postmortem (0600 in a 0700 dir: nobody else's to read) beside the
+        journals, and record that it was (not when read-only). (its path, why it was written but
+        not recorded); OSError when it could not be written."""
+        from oncall_tui.core.incidents.postmortem import render_markdown  # (it reads step runs, which use the desk)
+
+        incident = self.get(incident_id)
+        path = self.dir.parent / "exports" / f"{incident.id}-postmortem.md"
+        private_dir(path.parent)
+        write_private(path, render_markdown(incident))
+        if self.read_only:
+            return path, None
+        try:
+            self.record(incident.id, "export", f"Exported the postmortem to {path}", {"path": str(path)})
+        except IncidentError as error:
+            return path, str(error)
+        return path, None
+
     def write_once(
         self,
         incident: Incident,
@@ -732,6 +766,18 @@ class IncidentDesk:
         (new alerts of groups it already holds do not keep it going)."""
         storm = self.storm_incident()
         return storm if storm and storm.grew_at and self._within(storm.grew_at, window) else None
+
+    def storm_summary(self, window: float, group_by: list[str]) -> str | None:
+        """`INC-…: 1,671 groups · 4,997 alerts`, for the header while a storm rages (counted
+        again only when it grew: it may hold thousands)."""
+        storm = self.raging_storm(window)
+        if storm is None:
+            return None
+        key = (storm.id, len(storm.alerts))
+        if self._storm_counted[0] != key:
+            groups = len({group_key(a.labels, group_by) for a in storm.alerts.values()})
+            self._storm_counted = (key, f"{storm.id}: {groups:,} groups · {len(storm.alerts):,} alerts")
+        return self._storm_counted[1]
 
     def _within(self, moment: datetime, window: float) -> bool:
         return (self.clock() - moment).total_seconds() <= window

@@ -27,7 +27,7 @@ from oncall_tui.core.incidents.timeline import TimelineEvent
 from oncall_tui.core.runbooks.library import Runbook, RunbookError, RunbookStep
 from oncall_tui.core.runbooks.parameters import FilledCommand, fill
 from oncall_tui.core.runbooks.runner import ProcessRef, StepError, StepOutcome, StepProcess
-from oncall_tui.core.text import clean_block, clean_line
+from oncall_tui.core.text import clean_block, clean_line, visible_controls
 from oncall_tui.core.timefmt import utc_now
 
 KEEP_CHARS = 64 * 1024
@@ -105,6 +105,49 @@ def record_place(desk: IncidentDesk, prepared: PreparedStep, group_by: list[str]
     if prepared.alert:
         return f"a new incident, declared now: {clean_line(default_title(prepared.alert), 100)}"
     return "a new incident, declared now"
+
+
+def clip(value: str, limit: int = 200) -> str:
+    """A value as listed in the confirmation: the command below it has all of it."""
+    return value if len(value) <= limit else f"{value[:limit]}… ({len(value)} characters, all in the command)"
+
+
+def confirmation(
+    prepared: PreparedStep,
+    desk: IncidentDesk,
+    config: RunbooksConfig,
+    group_by: list[str],
+    dry_run: bool = False,
+    demo: bool = False,
+) -> list[str]:
+    """What the user is shown before a step runs, a fact a line: where, how, for how long, with
+    which values (and the cautions about them), where it is recorded; the command last, so
+    however long a label makes it, everything above stays in view. Control characters are
+    shown, never sent to the terminal."""
+    lines = [
+        f"directory     {prepared.cwd}",
+        f"shell         {prepared.shell}",
+        f"timeout       {prepared.timeout:g} s (then SIGTERM; SIGKILL {config.kill_grace:g} s later)",
+    ]
+    if prepared.filled.params:
+        values = " · ".join(f"{k}={clip(visible_controls(v))}" for k, v in prepared.filled.params.items())
+        lines.append(f"values        {values}")
+        lines += [f"CAUTION       {visible_controls(c)}" for c in prepared.filled.cautions]
+    lines.append(f"recorded in   {record_place(desk, prepared, group_by)}")
+    if prepared.path:
+        lines.append(f"PATH first    {', '.join(map(str, prepared.path))}")
+        if demo:
+            lines.append("DEMO          kubectl, curl and ssh are stand-ins that print canned output")
+    if dry_run:
+        lines.append("DRY RUN       recorded and shown, not run (--dry-run)")
+    command = prepared.command.rstrip("\n")
+    long = f"; {len(command)} characters: tab, then the arrows scroll" if len(command) > 500 else ""
+    return [
+        *lines,
+        "",
+        f"command (run as `SHELL -c`, in its own process group, no stdin{long}):",
+        *(f"  {line}" for line in visible_controls(command).split("\n")),
+    ]
 
 
 def step_environment(
