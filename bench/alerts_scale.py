@@ -29,7 +29,7 @@ from textual import events
 
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.config import Config
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import OncallApp, oncall_app
 from tests.alertmanager_process import RealAlertmanager
 
 NAMES = [
@@ -121,10 +121,10 @@ async def key_latency(app: OncallApp, key: str) -> float:
     `Pilot.press` also waits for idle and animations (~100 ms even on an idle app), so
     the key is posted directly, as the terminal driver posts it.
     """
-    before = app.alert_list.cursor
+    before = app.main.alert_list.cursor
     start = time.perf_counter()
     app.post_message(events.Key(key, key))
-    while app.alert_list.cursor == before:
+    while app.main.alert_list.cursor == before:
         await asyncio.sleep(0)
     return time.perf_counter() - start
 
@@ -132,25 +132,25 @@ async def key_latency(app: OncallApp, key: str) -> float:
 async def run_console(config: Config, rounds: int, expected: int) -> tuple[list[float], list[float], list[float]]:
     """(c) refresh-to-shown times; (d) keypress latencies while idle and during refreshes."""
     refresh, idle, busy = [], [], []
-    app = OncallApp(config)
+    app = oncall_app(config)
     async with app.run_test(size=(160, 45)) as pilot:
-        while len(app.alert_list.alerts) < expected:
+        while len(app.main.alert_list.alerts) < expected:
             await asyncio.sleep(0.01)
         await pilot.pause()
         for _ in range(rounds):
-            polls = app.board.polls
+            polls = app.services.board.polls
             start = time.perf_counter()
-            app.action_refresh_now()
-            while app.board.polls == polls or len(app.alert_list.alerts) < expected:
+            app.main.action_refresh_now()
+            while app.services.board.polls == polls or len(app.main.alert_list.alerts) < expected:
                 await asyncio.sleep(0)
             await pilot.pause()  # until the screen has been updated
             refresh.append(time.perf_counter() - start)
         for i in range(50):
             idle.append(await key_latency(app, "jk"[i % 2]))
         for _ in range(rounds):
-            polls = app.board.polls
-            app.action_refresh_now()
-            while app.board.polls == polls:
+            polls = app.services.board.polls
+            app.main.action_refresh_now()
+            while app.services.board.polls == polls:
                 busy.append(await key_latency(app, "jk"[len(busy) % 2]))
                 await asyncio.sleep(0.005)  # a fast typist, not a flood: about 200 keys a second
     return refresh, idle, busy

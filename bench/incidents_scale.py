@@ -33,7 +33,7 @@ from oncall_tui.core.incidents.desk import IncidentDesk, LocalProvider
 from oncall_tui.core.incidents.postmortem import render_markdown
 from oncall_tui.core.incidents.timeline import Journal
 from oncall_tui.sim.scenario import start_demo
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import OncallApp, oncall_app
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -94,10 +94,10 @@ async def console_start(data_dir: Path, url: str, expected: int) -> tuple[float,
         {"user": {"name": "bench"}, "alertmanagers": [{"name": "sim", "url": url}], "data_dir": str(data_dir)}
     )
     start = time.perf_counter()
-    app = OncallApp(config)
+    app = oncall_app(config)
     async with app.run_test(size=(160, 45)):
         first_paint = time.perf_counter() - start  # run_test hands over once the screen is up
-        while len(app.desk.open_incidents()) < expected:
+        while len(app.services.desk.open_incidents()) < expected:
             await asyncio.sleep(0.005)
         loaded = time.perf_counter() - start
     return first_paint, loaded
@@ -121,15 +121,15 @@ class HeldProvider:
 async def time_ack(app: OncallApp, pilot: Pilot, between: Callable[[], None] = lambda: None) -> tuple[float, float]:
     """Seconds from the confirming `y` (after `a`) to the pane showing 'acknowledging…', and
     to 'acknowledged'; `between` runs once the first is seen (to release a held provider)."""
-    app.show_incident()
+    app.main.incident_pane.show()
     await pilot.press("a")
     start = time.perf_counter()
     app.post_message(events.Key("y", "y"))
-    while "acknowledging…" not in str(app.incident_pane.render()):
+    while "acknowledging…" not in str(app.main.incident_pane.render()):
         await asyncio.sleep(0)
     optimistic = time.perf_counter() - start
     between()
-    while "acknowledged ·" not in str(app.incident_pane.render()):
+    while "acknowledged ·" not in str(app.main.incident_pane.render()):
         await asyncio.sleep(0)
     return optimistic, time.perf_counter() - start
 
@@ -140,18 +140,18 @@ async def ack_latency(data_dir: Path, url: str, rounds: int) -> tuple[list[float
         {"user": {"name": "bench"}, "alertmanagers": [{"name": "sim", "url": url}], "data_dir": str(data_dir)}
     )
     optimistic, confirmed = [], []
-    app = OncallApp(config)
+    app = oncall_app(config)
     async with app.run_test(size=(160, 45)) as pilot:
         for _ in range(rounds):
-            incident = app.desk.declare("bench")
+            incident = app.services.desk.declare("bench")
             app.active_id = incident.id
             held = HeldProvider()
-            app.desk.provider = held
+            app.services.desk.provider = held
             times = await time_ack(app, pilot, held.release.set)
             optimistic.append(times[0])
             confirmed.append(times[1])
-            app.desk.provider = LocalProvider()
-            app.desk.resolve(incident.id, "bench")
+            app.services.desk.provider = LocalProvider()
+            app.services.desk.resolve(incident.id, "bench")
     return optimistic, confirmed
 
 

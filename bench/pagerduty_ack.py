@@ -24,7 +24,7 @@ from bench.incidents_scale import time_ack
 from oncall_tui.core.config import Config
 from oncall_tui.sim.pagerduty import PagerDutyServer, guide_account
 from oncall_tui.sim.scenario import start_demo
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import oncall_app
 
 TOKEN = "bench-token"
 
@@ -48,16 +48,16 @@ async def console_acks(
         }
     )
     optimistic, confirmed = [], []
-    app = OncallApp(config)
+    app = oncall_app(config)
     async with app.run_test(size=(160, 45)) as pilot:
         for _ in range(rounds):
-            incident = await asyncio.to_thread(app.desk.declare, "bench", (), "SEV-2")
+            incident = await asyncio.to_thread(app.services.desk.declare, "bench", (), "SEV-2")
             app.active_id = incident.id
             times = await time_ack(app, pilot)
             optimistic.append(times[0])
             confirmed.append(times[1])
             assert server.account.incidents[incident.pagerduty["id"]]["status"] == "acknowledged"
-            await asyncio.to_thread(app.desk.resolve, incident.id, "bench")
+            await asyncio.to_thread(app.services.desk.resolve, incident.id, "bench")
     return optimistic, confirmed
 
 

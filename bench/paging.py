@@ -24,7 +24,7 @@ from oncall_tui.core.incidents.desk import IncidentDesk
 from oncall_tui.core.incidents.timeline import format_ts
 from oncall_tui.core.paging.pagers import AlertmanagerPager
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import oncall_app
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from tests.alertmanager_process import RealAlertmanager
 
@@ -41,12 +41,12 @@ async def console_pages(root: Path, url: str, rounds: int) -> tuple[list[float],
         }
     )
     took, body = [], {}
-    app = OncallApp(config)
+    app = oncall_app(config)
     async with app.run_test(size=(160, 45)) as pilot:
         for _ in range(rounds):
-            incident = await asyncio.to_thread(app.desk.declare, "bench: ml-api returns 5xx", (), "SEV-2")
+            incident = await asyncio.to_thread(app.services.desk.declare, "bench: ml-api returns 5xx", (), "SEV-2")
             app.active_id = incident.id
-            app.show_incident()
+            app.main.incident_pane.show()
             await pilot.press("e")
             assert isinstance(app.screen, ConfirmScreen)
             start = time.perf_counter()
@@ -56,7 +56,7 @@ async def console_pages(root: Path, url: str, rounds: int) -> tuple[list[float],
             took.append(time.perf_counter() - start)
             assert incident.events[-1].data["paged"], "the page was not accepted"
             body = incident.events[-1].data["paged"][0]["body"]
-            await asyncio.to_thread(app.desk.resolve, incident.id, "bench")  # ends the page, off the clock
+            await asyncio.to_thread(app.services.desk.resolve, incident.id, "bench")  # ends the page, off the clock
             await pilot.pause()
     return took, body
 

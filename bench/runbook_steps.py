@@ -37,7 +37,7 @@ from oncall_tui.core.config import Config
 from oncall_tui.core.runbooks.library import read_runbook
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import OncallApp, oncall_app
 
 SECTION = """## Part {n}: check the {n}th thing
 
@@ -95,13 +95,13 @@ async def key_latency(app: OncallApp, keys: int, while_running: bool = False) ->
     """Seconds from posting j/k to the cursor having moved; stops early when the step ends."""
     times = []
     for _ in range(keys):
-        if while_running and not (app.last_run and app.last_run.running):
+        if while_running and not (app.main.runbook_pane.last_run and app.main.runbook_pane.last_run.running):
             break
-        before = app.alert_list.cursor
+        before = app.main.alert_list.cursor
         key = "j" if before == 0 else "k"
         start = time.perf_counter()
         app.post_message(events.Key(key, key))
-        while app.alert_list.cursor == before:
+        while app.main.alert_list.cursor == before:
             await asyncio.sleep(0)
         times.append(time.perf_counter() - start)
         await asyncio.sleep(0.001)
@@ -127,14 +127,14 @@ async def under_load(
     runbooks.mkdir(exist_ok=True)
     (runbooks / "loud.md").write_text(f"---\nalerts: [Loud, Quiet]\n---\n# Loud\n\n```bash\n{loud(megabytes)}\n```\n")
     config = bench_config(url, workdir / "data", runbooks)
-    app = OncallApp(config)
+    app = oncall_app(config)
     idle, loaded, growth, durations = [], [], [], []
     async with app.run_test(size=(160, 45)) as pilot:
-        while len(app.alert_list.alerts) < 2 or app.runbook_pane.runbook is None:
+        while len(app.main.alert_list.alerts) < 2 or app.main.runbook_pane.runbook is None:
             await asyncio.sleep(0.01)
         idle = await key_latency(app, 200)
         for _ in range(rounds):
-            app.runbook_pane.select(1)
+            app.main.runbook_pane.select(1)
             base, peak, done = rss(), [0], threading.Event()
 
             def sample(base: int = base, peak: list[int] = peak, done: threading.Event = done) -> None:
@@ -144,20 +144,23 @@ async def under_load(
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
-            while app.runbook_alert is None or app.runbook_alert.fingerprint != app.alert_list.current.fingerprint:
+            while (
+                app.main.runbook_pane.alert is None
+                or app.main.runbook_pane.alert.fingerprint != app.main.alert_list.current.fingerprint
+            ):
                 await asyncio.sleep(0.01)  # r runs nothing until the alert the keys left selected has its runbook
             await pilot.press("r")
             app.post_message(events.Key("enter", "\r"))
-            while app.last_run is None or app.last_run in seen_runs:
+            while app.main.runbook_pane.last_run is None or app.main.runbook_pane.last_run in seen_runs:
                 await asyncio.sleep(0)
-            seen_runs.append(app.last_run)
+            seen_runs.append(app.main.runbook_pane.last_run)
             loaded += await key_latency(app, 100_000, while_running=True)
-            while app.last_run.running:
+            while app.main.runbook_pane.last_run.running:
                 await asyncio.sleep(0.01)
             done.set()
             sampler.join()
             growth.append(peak[0])
-            outcome = app.last_run.outcome
+            outcome = app.main.runbook_pane.last_run.outcome
             durations.append(outcome.duration)
             print(f"    a run: {outcome.size / 1e6:.0f} MB in {outcome.duration:.2f} s", flush=True)
     return idle, loaded, growth, durations
@@ -171,13 +174,13 @@ async def open_big(workdir: Path, url: str, size: int) -> tuple[float, float]:
     runbooks.mkdir(exist_ok=True)
     (runbooks / "big.md").write_text(runbook_text(size))
     config = bench_config(url, workdir / "data2", runbooks)
-    app = OncallApp(config)
+    app = oncall_app(config)
     async with app.run_test(size=(160, 45)):
-        while len(app.alert_list.alerts) < 2 or app.runbook_alert is None:
+        while len(app.main.alert_list.alerts) < 2 or app.main.runbook_pane.alert is None:
             await asyncio.sleep(0.01)
-        document = app.runbook_pane.document
-        target = next(i for i, a in enumerate(app.alert_list.alerts) if a.name == "BigRunbook")
-        app.alert_list.cursor = target - 1  # one key away from it
+        document = app.main.runbook_pane.document
+        target = next(i for i, a in enumerate(app.main.alert_list.alerts) if a.name == "BigRunbook")
+        app.main.alert_list.cursor = target - 1  # one key away from it
         await asyncio.sleep(0.2)
         key = "j"
         start = time.perf_counter()

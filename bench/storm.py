@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from oncall_tui.core.config import Config
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import oncall_app
 from tests.alertmanager_process import RealAlertmanager
 
 POLL = 2.0
@@ -59,7 +59,7 @@ def amtool_ms(url: str, expected: int) -> float:
 
 
 async def run_console(config: Config, am: RealAlertmanager, alerts: list[dict], seconds: float) -> dict:
-    app = OncallApp(config)
+    app = oncall_app(config)
     ages: list[float] = []
     shown: list[str] = []
     notify = app.notify
@@ -70,7 +70,7 @@ async def run_console(config: Config, am: RealAlertmanager, alerts: list[dict], 
 
     app.notify = counted
     async with app.run_test(size=(160, 45)):
-        status = app.board.status["bench"]
+        status = app.services.board.status["bench"]
         while status.last_ok is None:
             await asyncio.sleep(0.01)
         start = time.perf_counter()
@@ -79,10 +79,10 @@ async def run_console(config: Config, am: RealAlertmanager, alerts: list[dict], 
         declared_after = None
         while time.perf_counter() - start < seconds:
             ages.append((app.clock() - status.last_ok).total_seconds())  # what the header shows
-            if declared_after is None and any(i.storm for i in app.desk.open_incidents()):
+            if declared_after is None and any(i.storm for i in app.services.desk.open_incidents()):
                 declared_after = time.perf_counter() - start
             await asyncio.sleep(0.1)
-        incidents = list(app.desk.incidents.values())
+        incidents = list(app.services.desk.incidents.values())
         events = sum(len(i.events) for i in incidents)
         journal_bytes = sum(p.stat().st_size for p in (config.data_dir / "incidents").glob("*.jsonl"))
         linked = sum(len(i.alerts) for i in incidents)

@@ -100,9 +100,10 @@ def _load(explicit: str | None, fallback: bool = False, keys: bool = False) -> t
 
 
 def run_console(config: Config, read_only: bool, dry_run: bool = False, is_demo: bool = False) -> int:
+    from oncall_tui.services import build_services
     from oncall_tui.ui.app import OncallApp  # the CLI's other commands never load Textual
 
-    OncallApp(config, read_only=read_only, dry_run=dry_run, is_demo=is_demo).run()
+    OncallApp(build_services(config, read_only=read_only, dry_run=dry_run, is_demo=is_demo)).run()
     return EXIT_OK
 
 

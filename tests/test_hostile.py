@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.sim.server import SimServer
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import OncallApp, oncall_app
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.widgets.alert_detail import AlertDetail
 from oncall_tui.ui.widgets.alert_list import AlertList
@@ -40,7 +40,7 @@ async def test_hostile_values_render_as_plain_text(sim: SimServer, clock: Steppe
             alert("Long", "[warning", {"description": "D" * 100_000}, job="J" * 5000),
         ]
     )
-    app = OncallApp(make_config(sim.url, alerts={"labels": ["service", "instance", "pod", "job"]}), clock=clock)
+    app = oncall_app(make_config(sim.url, alerts={"labels": ["service", "instance", "pod", "job"]}), clock=clock)
     async with app.run_test(size=(220, 40)) as pilot:
         alerts = app.query_one(AlertList)
         await until(lambda: len(alerts.alerts) == 2, what="both alerts")
@@ -62,7 +62,7 @@ async def test_hostile_values_render_as_plain_text(sim: SimServer, clock: Steppe
         form = app.screen
         assert isinstance(form, SilenceForm)
         await pilot.press(*"c", "enter")
-        await until(lambda: app.created_silences, what="the silence")
+        await until(lambda: app.main.alerts.created_silences, what="the silence")
         [silence] = sim.store.get_silences()
         assert {m["name"]: m["value"] for m in silence["matchers"]}["service"] == MARKUP
         await until(lambda: alerts.alerts[0].state == "silenced", what="silenced")
@@ -72,9 +72,9 @@ async def test_hostile_values_render_as_plain_text(sim: SimServer, clock: Steppe
 async def test_an_empty_label_set_renders(sim: SimServer, clock: SteppedClock) -> None:
     empty = Alert("fp", {}, {}, datetime(2026, 1, 1, tzinfo=UTC), None, "", "active")
     assert empty.name == "" and empty.severity == "" and empty.severity_rank == 5
-    app = OncallApp(make_config(sim.url, poll_interval="1h"), clock=clock)
+    app = oncall_app(make_config(sim.url, poll_interval="1h"), clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(lambda: app.board.polls == 1, what="the first poll")
+        await until(lambda: app.services.board.polls == 1, what="the first poll")
         app.query_one(AlertList).show([empty])
         await pilot.pause()
         assert line_text(app, 0).startswith(" ● -    ")
@@ -83,7 +83,7 @@ async def test_an_empty_label_set_renders(sim: SimServer, clock: SteppedClock) -
 
 
 async def test_notifications_never_read_markup(sim: SimServer, clock: SteppedClock) -> None:
-    app = OncallApp(make_config(sim.url), clock=clock)
+    app = oncall_app(make_config(sim.url), clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
         app.notify(f"Recorded: {MARKUP} \x1b]0;t\x07")
         await pilot.pause()
@@ -93,9 +93,9 @@ async def test_notifications_never_read_markup(sim: SimServer, clock: SteppedClo
 
 async def test_a_narrow_pane_keeps_age_and_state(sim: SimServer, clock: SteppedClock) -> None:
     sim.store.post_alerts([alert("AVeryLongAlertNameThatGoesOnAndOn", "critical", service="ml-api")])
-    app = OncallApp(make_config(sim.url), clock=clock)
+    app = oncall_app(make_config(sim.url), clock=clock)
     async with app.run_test(size=(90, 30)) as pilot:
-        await until(lambda: app.alert_list.alerts, what="the alert")
+        await until(lambda: app.main.alert_list.alerts, what="the alert")
         await pilot.pause()
         line = line_text(app, 0).rstrip()
         assert line.endswith("0s active") and "AVeryLongAlertName" in line and "…" in line

@@ -15,7 +15,7 @@ from textual.dom import DOMNode
 import oncall_tui.ui
 from oncall_tui import cli
 from oncall_tui.sim.server import SimServer
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import oncall_app
 from oncall_tui.ui.keymap import keymap_problems, known_ids
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from tests.conftest import SteppedClock, alert, make_config, until
@@ -79,7 +79,7 @@ def test_textual_keys_that_always_act_are_taken() -> None:
     ]
     assert keymap_problems({"kill_step": "ctrl+c"}) == []  # shares it with Textual's copy by default
     assert keymap_problems({"kill_step": "ctrl+k", "filter": "ctrl+c"}) == [
-        "keymap.filter: ctrl+c is Textual's key for copy text (pick another)"
+        "keymap.filter: ctrl+c is Textual's key for help quit (pick another)"
     ]
 
 
@@ -151,12 +151,12 @@ async def test_a_keymap_the_check_accepts_does_what_it_says(sim: SimServer, cloc
     keymap = {"quit": "ctrl+x", "filter": "q", "silence": "ctrl+o, f2"}
     assert keymap_problems(keymap) == []
     sim.store.post_alerts([alert("DiskWillFill", instance="db-1")])
-    app = OncallApp(make_config(sim.url, keymap=keymap), clock=clock)
+    app = oncall_app(make_config(sim.url, keymap=keymap), clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(lambda: app.alert_list.alerts, what="the alert")
+        await until(lambda: app.main.alert_list.alerts, what="the alert")
         await pilot.pause()
         await pilot.press("q")  # the freed key filters; the console is still up
-        assert app.focused is app.filter_box and not app._exit
+        assert app.focused is app.main.alerts.filter_box and not app._exit
         await pilot.press("escape", "f2")  # the second of a comma list
         assert isinstance(app.screen, SilenceForm)
         await pilot.press("escape", "ctrl+x")

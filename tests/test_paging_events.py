@@ -14,9 +14,9 @@ from oncall_tui.core.incidents.incident import Incident
 from oncall_tui.core.paging.pagers import PagerDutyEventsPager, PageRequest
 from oncall_tui.sim.pagerduty_events import EventsServer
 from oncall_tui.sim.server import SimServer
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import OncallApp, oncall_app
 from oncall_tui.ui.screens.confirm import ConfirmScreen
-from oncall_tui.ui.widgets.incident_pane import IncidentPane
+from oncall_tui.ui.widgets.incident_view import describe
 from tests.conftest import ROUTING_KEY, SteppedClock, make_config, notes, until
 from tests.pagerduty_world import events_api_for
 
@@ -98,7 +98,7 @@ async def test_the_confirmation_says_how_the_page_goes(
         oncall={"escalation": [{"level": 1, "users": ["alice"]}, {"level": 2, "users": ["dana"]}]},
         paging={"pagerduty_events": raw},
     )
-    app = OncallApp(config, clock=clock)
+    app = oncall_app(config, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         incident = await _declare(app, pilot)
         await pilot.press("e")
@@ -113,17 +113,17 @@ async def test_the_confirmation_says_how_the_page_goes(
             lambda: any(n.startswith("Not paged: dana through PagerDuty Events") for n in notes(app)),
             what="the red line",
         )
-        assert "NOT paged" in str(app.incident_pane.render()) and incident.escalation_level == 1
+        assert "NOT paged" in str(app.main.incident_pane.render()) and incident.escalation_level == 1
         await pilot.press("e", "y")  # e tries again
-        await until(lambda: incident.escalation_level == 2 and not app.pending, what="the page")
-        assert "NOT paged" not in str(app.incident_pane.render())
-        assert "paged dana L2 through PagerDuty Events" in str(app.incident_pane.render())
+        await until(lambda: incident.escalation_level == 2 and not app.main.incident_pane.pending, what="the page")
+        assert "NOT paged" not in str(app.main.incident_pane.render())
+        assert "paged dana L2 through PagerDuty Events" in str(app.main.incident_pane.render())
 
 
 async def _declare(app: OncallApp, pilot: Pilot) -> Incident:
     await pilot.press("i", *"ml-api down", "enter")
-    await until(lambda: app.desk.open_incidents() and not app.pending, what="the incident")
-    return app.active_incident()
+    await until(lambda: app.services.desk.open_incidents() and not app.main.incident_pane.pending, what="the incident")
+    return app.main.incident_pane.active()
 
 
 def test_part_of_a_level_not_paged_stays_a_red_line(tmp_path: Path, clock: SteppedClock) -> None:
@@ -144,6 +144,6 @@ def test_part_of_a_level_not_paged_stays_a_red_line(tmp_path: Path, clock: Stepp
         "Escalated to level 2: paged dana",
         {"level": 2, "targets": ["dana", "erin"], "paged": [paged], "page_error": erin},
     )
-    shown = IncidentPane(clock).describe(desk.get(incident.id), (1, 1)).plain
+    shown = describe(desk.get(incident.id), (1, 1), clock()).plain
     assert "paged dana L2 through Alertmanager prod" in shown
     assert "✗ erin NOT paged 14:32:05 UTC: prod: unreachable (connection refused) (reach them another way)" in shown

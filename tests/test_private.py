@@ -18,7 +18,7 @@ from oncall_tui.core.incidents.timeline import Journal
 from oncall_tui.core.private import open_private, private_dir, recording_problem, write_private
 from oncall_tui.core.runbooks.runner import StepProcess
 from oncall_tui.sim.server import SimServer
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import oncall_app
 from tests.conftest import SteppedClock, alert, make_config, notes, until
 
 
@@ -147,25 +147,25 @@ async def test_the_header_says_from_the_start_that_nothing_can_be_recorded(
 ) -> None:
     (tmp_path / "file.txt").write_text("")
     data = tmp_path / "file.txt" / "sub"
-    app = OncallApp(make_config(sim.url, data_dir=str(data)), clock=clock)
+    app = oncall_app(make_config(sim.url, data_dir=str(data)), clock=clock)
     async with app.run_test(size=(200, 45)):
-        await until(lambda: "cannot record" in str(app.status_line.render()), what="the header to say so")
-        said = app.status_line.cannot_record  # the header shows it whole where the width allows
+        await until(lambda: "cannot record" in str(app.main.status_line.render()), what="the header to say so")
+        said = app.main.status_line.cannot_record  # the header shows it whole where the width allows
         assert said == f"{data} cannot be created (Not a directory)"
-        assert f" · ✗ cannot record: {said[:40]}" in str(app.status_line.render())
-        assert app.status_line.has_class("-stale")  # shown red
+        assert f" · ✗ cannot record: {said[:40]}" in str(app.main.status_line.render())
+        assert app.main.status_line.has_class("-stale")  # shown red
 
 
 async def test_the_console_makes_its_data_dir_0700_at_start(
     sim: SimServer, clock: SteppedClock, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    app = OncallApp(make_config(sim.url, data_dir=str(data)), clock=clock)
+    app = oncall_app(make_config(sim.url, data_dir=str(data)), clock=clock)
     async with app.run_test(size=(160, 45)):
         await until(lambda: all(w.is_finished for w in app.workers if w.group == "data_dir"), what="the check")
         assert mode(data) == 0o700
-        assert "cannot record" not in str(app.status_line.render())
-        assert not app.status_line.has_class("-stale")
+        assert "cannot record" not in str(app.main.status_line.render())
+        assert not app.main.status_line.has_class("-stale")
 
 
 # -- what the console writes ------------------------------------------------------------------
@@ -214,10 +214,10 @@ async def test_the_export_key_writes_a_private_postmortem(
     (data / "exports").mkdir()
     (data / "exports").chmod(0o755)  # made wide by an older console: tightened
     sim.store.post_alerts([alert("DiskWillFill", instance="db-1")])
-    app = OncallApp(make_config(sim.url, data_dir=str(data)), clock=clock)
+    app = oncall_app(make_config(sim.url, data_dir=str(data)), clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await until(
-            lambda: getattr(app.active_incident(), "id", None) == incident.id and app.alert_list.alerts,
+            lambda: getattr(app.main.incident_pane.active(), "id", None) == incident.id and app.main.alert_list.alerts,
             what="the incident to resume",
         )
         await pilot.press("x")

@@ -11,7 +11,7 @@ from oncall_tui.core.config import load_config
 from oncall_tui.core.incidents.desk import IncidentDesk
 from oncall_tui.sim.scenario import DEMO_BIN, start_demo
 from oncall_tui.sim.server import SimServer
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import OncallApp, oncall_app
 from tests.conftest import ROOT, SteppedClock, make_config, notes, steps_settled, until
 
 SIZE = (160, 45)
@@ -31,11 +31,11 @@ def example_oncall() -> dict:
 
 
 def demo_app(demo: SimServer, clock: SteppedClock) -> OncallApp:
-    return OncallApp(make_config(demo.url, poll_interval="1h", oncall=example_oncall()), clock=clock)
+    return oncall_app(make_config(demo.url, poll_interval="1h", oncall=example_oncall()), clock=clock)
 
 
 async def first_poll(app: OncallApp) -> None:
-    await until(lambda: app.board.polls >= 1 and app.alert_list.alerts, what="the first poll")
+    await until(lambda: app.services.board.polls >= 1 and app.main.alert_list.alerts, what="the first poll")
     await runbook_shown(app)
 
 
@@ -43,7 +43,7 @@ async def runbook_shown(app: OncallApp) -> None:
     """The runbook lookup (a thread) has caught up with the alert cursor."""
 
     def caught_up() -> bool:
-        shown, current = app.runbook_alert, app.alert_list.current
+        shown, current = app.main.runbook_pane.alert, app.main.alert_list.current
         return shown is not None and current is not None and shown.fingerprint == current.fingerprint
 
     await until(caught_up, what="the runbook of the selected alert")
@@ -91,8 +91,8 @@ def test_filtered_and_stale(snap_compare, demo: SimServer, clock: SteppedClock) 
         await first_poll(app)
         await pilot.press("slash", *"service=~ml-.*", "enter")
         demo.stop()
-        app.action_refresh_now()
-        await until(lambda: app.board.status["prod"].stale, what="stale")
+        app.main.action_refresh_now()
+        await until(lambda: app.services.board.status["prod"].stale, what="stale")
         await until(lambda: any("as stale" in n for n in notes(app)), what="its notice, before clearing it")
         app.clear_notifications()
         await pilot.pause()
@@ -119,11 +119,11 @@ def test_main_screen_with_an_active_incident(
     ]:
         clock.advance(seconds)
         action()
-    app = OncallApp(config, clock=clock)
+    app = oncall_app(config, clock=clock)
 
     async def run_before(pilot) -> None:
         await first_poll(app)
-        await until(lambda: getattr(app.active_incident(), "id", None) == incident.id, what="the incident")
+        await until(lambda: getattr(app.main.incident_pane.active(), "id", None) == incident.id, what="the incident")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
@@ -138,7 +138,7 @@ def test_runbook_with_a_finished_step(snap_compare, demo: SimServer, clock: Step
         oncall=example_oncall(),
         runbooks={"dir": str(ROOT / "runbooks"), "path": [str(DEMO_BIN)]},
     )
-    app = OncallApp(config, clock=clock, is_demo=True)
+    app = oncall_app(config, clock=clock, is_demo=True)
 
     async def run_before(pilot) -> None:
         await first_poll(app)
@@ -146,7 +146,7 @@ def test_runbook_with_a_finished_step(snap_compare, demo: SimServer, clock: Step
         await runbook_shown(app)
         await pilot.press("r", "enter")
         await steps_settled(app)
-        assert app.runbook_pane._seen == app.last_run.output.total  # all of its output shown
+        assert app.main.runbook_pane._seen == app.main.runbook_pane.last_run.output.total  # all of its output shown
         await until(lambda: any("Finished step 1" in n for n in notes(app)), what="its notice, before clearing it")
         app.clear_notifications()
         await pilot.pause()

@@ -21,7 +21,7 @@ from oncall_tui.core.runbooks.runner import ProcessRef
 from oncall_tui.core.runbooks.step_recovery import GuardNotes, LeftRunning, recover, unfinished
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import fingerprint
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import oncall_app
 from tests.conftest import ROOT, SteppedClock, make_config, notes, steps_settled, until
 from tests.runbook_world import write
 
@@ -188,24 +188,25 @@ async def test_the_console_shows_a_step_left_running_and_ctrl_c_ends_it(
     group = group_of(console.start())
     console.kill()
     runbooks = {"dir": str(tmp_path / "runbooks"), "kill_grace": "0.5s"}
-    app = OncallApp(make_config(sim.url, data_dir=str(console.data), runbooks=runbooks), clock=clock)
+    app = oncall_app(make_config(sim.url, data_dir=str(console.data), runbooks=runbooks), clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await until(
-            lambda: app.step_runs and app.runbook_pane.runbook is not None, what="the left step and its runbook"
+            lambda: app.main.runbook_pane.step_runs and app.main.runbook_pane.runbook is not None,
+            what="the left step and its runbook",
         )
         await pilot.pause()
-        prompt = str(app.runbook_pane.steps.get_option_at_index(0).prompt)
+        prompt = str(app.main.runbook_pane.steps.get_option_at_index(0).prompt)
         assert "⟳" in prompt and "running · left running by a console that stopped at" in prompt
-        assert "left running by a console that stopped at" in "\n".join(app.runbook_pane.output.lines)
+        assert "left running by a console that stopped at" in "\n".join(app.main.runbook_pane.output.lines)
         await until(lambda: any(n.startswith("Still running, left running by") for n in notes(app)), what="the notice")
         await pilot.press("r")
         assert notes(app)[-1] == "Step 1 is still running for this alert: ctrl+c kills it."
         await pilot.press("ctrl+c")
         await until(lambda: not group.group_members(), what="the kill")
         await steps_settled(app)
-        incident = app.active_incident()
+        incident = app.main.incident_pane.active()
         assert incident.events[-1].kind == "runbook.step_finished" and incident.events[-1].data["killed"] is True
-        assert str(app.runbook_pane.steps.get_option_at_index(0).prompt).startswith(
+        assert str(app.main.runbook_pane.steps.get_option_at_index(0).prompt).startswith(
             "✗  1 stubborn  killed, exit unknown"
         )
 

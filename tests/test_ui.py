@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 from textual.pilot import Pilot
 
+from oncall_tui.services import READ_ONLY
 from oncall_tui.sim.server import SimServer
-from oncall_tui.ui.app import READ_ONLY, OncallApp
+from oncall_tui.ui.app import OncallApp, oncall_app
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
@@ -32,7 +33,7 @@ def shown(app: OncallApp) -> list[str]:
 async def console(sim: SimServer, clock: SteppedClock) -> AsyncIterator[tuple[OncallApp, Pilot]]:
     """The console on the simulator with FIRING loaded, after its first poll."""
     sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url), clock=clock)
+    app = oncall_app(make_config(sim.url), clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await started(app, pilot, 4)
         yield app, pilot
@@ -63,14 +64,14 @@ async def test_select_moves_and_shows_detail(console: tuple[OncallApp, Pilot]) -
 
 async def test_cursor_stays_on_its_alert_across_refreshes(console: tuple[OncallApp, Pilot], sim: SimServer) -> None:
     app, pilot = console
-    alerts = app.alert_list
+    alerts = app.main.alert_list
     await pilot.press("j", "j")
     assert alerts.current.name == "HighLatency"
     sim.store.post_alerts([alert("NewCritical", "critical")])  # sorts above the cursor
     await until(lambda: len(alerts.alerts) == 5, what="the new alert")
     assert alerts.current.name == "HighLatency"
     [new] = [a for a in alerts.alerts if a.name == "NewCritical"]
-    assert app.board.is_new(new, 5.0) and not app.board.is_new(alerts.current, 5.0)
+    assert app.services.board.is_new(new, 5.0) and not app.services.board.is_new(alerts.current, 5.0)
     sim.store.resolve(alerts.current.labels)  # resolved alerts disappear
     await until(lambda: len(alerts.alerts) == 4, what="the resolved alert to disappear")
     assert "HighLatency" not in shown(app)
@@ -132,12 +133,12 @@ async def test_silence_form_requires_a_comment_then_creates(
     await pilot.pause()
     assert "Silences 2 alert(s) firing now" in str(form.query_one("#silence-preview").render())
     await pilot.press(*"rollout", "enter")
-    await until(lambda: app.created_silences, what="the silence")
+    await until(lambda: app.main.alerts.created_silences, what="the silence")
     [silence] = sim.store.get_silences()
     assert silence["comment"] == "rollout" and silence["createdBy"] == "alice"
     assert silence["matchers"] == [{"name": "service", "value": "search|ml-api", "isRegex": True, "isEqual": True}]
     assert silence["endsAt"] == "2026-11-27T16:32:05.000Z"  # 2h from the frozen clock
-    await until(lambda: app.board.counts()["silenced"] == 2, what="both alerts silenced")
+    await until(lambda: app.services.board.counts()["silenced"] == 2, what="both alerts silenced")
 
 
 async def test_silence_form_cancel_sends_nothing(console: tuple[OncallApp, Pilot], sim: SimServer) -> None:
@@ -164,7 +165,7 @@ async def test_a_refused_silence_is_one_line_and_the_console_keeps_running(
 
 async def test_read_only_refuses_every_write(sim: SimServer, clock: SteppedClock) -> None:
     sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url), read_only=True, clock=clock)
+    app = oncall_app(make_config(sim.url), read_only=True, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await started(app, pilot, 4)
         await pilot.press("s")
@@ -192,7 +193,7 @@ async def test_read_only_refuses_every_write(sim: SimServer, clock: SteppedClock
 async def test_help_lists_keys_with_their_ids_and_keymap_remaps(sim: SimServer, clock: SteppedClock) -> None:
     config = make_config(sim.url, keymap={"silence": "ctrl+o"})
     sim.store.post_alerts(FIRING)
-    app = OncallApp(config, clock=clock)
+    app = oncall_app(config, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await started(app, pilot, 4)
         await pilot.press("question_mark")
@@ -211,7 +212,7 @@ async def test_help_lists_keys_with_their_ids_and_keymap_remaps(sim: SimServer, 
 
 async def test_stale_source_is_shown_with_since_and_reason(console: tuple[OncallApp, Pilot], sim: SimServer) -> None:
     app, _ = console
-    alerts = app.alert_list
+    alerts = app.main.alert_list
     sim.stop()
     # the board goes stale inside the poll; the screen shows it once the poll has drawn it
     await until(lambda: alerts.alerts and all(a.stale for a in alerts.alerts), what="the list to show it stale")
@@ -233,7 +234,7 @@ async def test_edit_a_silence_keeps_the_new_id_the_server_returns(sim: SimServer
             "comment": "search deploy",
         }
     )
-    app = OncallApp(make_config(sim.url), clock=clock)
+    app = oncall_app(make_config(sim.url), clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await started(app, pilot, 4)
         await pilot.press("S")
@@ -248,8 +249,8 @@ async def test_edit_a_silence_keeps_the_new_id_the_server_returns(sim: SimServer
         assert form.query_one("#silence-comment").value == "search deploy"
         form.query_one("#silence-matchers").value = 'alertname=~"HighLatency|DiskWillFill"'
         await pilot.press("ctrl+s")
-        await until(lambda: app.created_silences, what="the edited silence")
-        [(_, second)] = app.created_silences
+        await until(lambda: app.main.alerts.created_silences, what="the edited silence")
+        [(_, second)] = app.main.alerts.created_silences
         assert second != first
         states = {s["id"]: s["status"]["state"] for s in sim.store.get_silences()}
         assert states == {first: "expired", second: "active"}
@@ -263,17 +264,17 @@ async def test_a_misbehaving_source_is_one_line_in_the_header(clock: SteppedCloc
     broken = Misbehaving()
     broken.mode = "not-json"
     try:
-        app = OncallApp(make_config(broken.url), clock=clock)
+        app = oncall_app(make_config(broken.url), clock=clock)
         async with app.run_test(size=(160, 45)) as pilot:
             # the board goes stale inside the poll; the header shows it once the poll has drawn it
-            await until(lambda: "✗" in str(app.status_line.render()), what="the error in the header")
+            await until(lambda: "✗" in str(app.main.status_line.render()), what="the error in the header")
             # it never answered: "no data", and no count of alerts that could read as an all-clear
-            assert "AM prod ✗ no data: response from /api/v2/alerts is not JSON" in str(app.status_line.render())
-            await until(lambda: "no data" in str(app.alerts_title.render()), what="the alerts title")
-            assert "firing" not in str(app.alerts_title.render())
+            assert "AM prod ✗ no data: response from /api/v2/alerts is not JSON" in str(app.main.status_line.render())
+            await until(lambda: "no data" in str(app.main.alerts.title.render()), what="the alerts title")
+            assert "firing" not in str(app.main.alerts.title.render())
             broken.mode = "status:502"
-            await until(lambda: "HTTP 502" in (app.board.status["prod"].error or ""), what="the next error")
+            await until(lambda: "HTTP 502" in (app.services.board.status["prod"].error or ""), what="the next error")
             await pilot.press("j", "slash")  # still answering keys
-            assert app.filter_box.has_focus
+            assert app.main.alerts.filter_box.has_focus
     finally:
         broken.close()

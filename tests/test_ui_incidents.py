@@ -15,8 +15,9 @@ from oncall_tui.core.alerts.models import SilenceMatcher
 from oncall_tui.core.incidents.desk import IncidentDesk
 from oncall_tui.core.incidents.incident import Incident
 from oncall_tui.core.incidents.timeline import Journal
+from oncall_tui.services import READ_ONLY
 from oncall_tui.sim.server import SimServer
-from oncall_tui.ui.app import READ_ONLY, OncallApp
+from oncall_tui.ui.app import OncallApp, oncall_app
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
 from tests.conftest import SteppedClock, alert, make_config, notes, until
@@ -28,7 +29,7 @@ FIRING = [
 
 
 async def start(app: OncallApp, pilot: Pilot) -> None:
-    await until(lambda: len(app.alert_list.alerts) == 2, what="the alerts")
+    await until(lambda: len(app.main.alert_list.alerts) == 2, what="the alerts")
     await pilot.pause()
 
 
@@ -36,9 +37,9 @@ async def declared(app: OncallApp, pilot: Pilot) -> Incident:
     await pilot.press("i")
     assert isinstance(app.screen, TextPrompt)
     await pilot.press("enter")
-    await until(lambda: app.desk.open_incidents(), what="the incident")
-    await until(lambda: not app.pending, what="the declaration to be recorded")
-    return app.active_incident()
+    await until(lambda: app.services.desk.open_incidents(), what="the incident")
+    await until(lambda: not app.main.incident_pane.pending, what="the declaration to be recorded")
+    return app.main.incident_pane.active()
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ async def console(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> AsyncI
     config = make_config(
         sim.url, data_dir=str(tmp_path / "data"), oncall={"escalation": [{"level": 2, "users": ["dana", "erin"]}]}
     )
-    app = OncallApp(config, clock=clock)
+    app = oncall_app(config, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await start(app, pilot)
         yield app, pilot
@@ -58,10 +59,10 @@ async def test_declare_from_the_selected_alert(console: tuple[OncallApp, Pilot],
     incident = await declared(app, pilot)
     assert incident.title == "HighErrorRate: ml-api errors" and incident.severity == "SEV-2"
     assert list(a.name for a in incident.alerts.values()) == ["HighErrorRate"]
-    assert "INCIDENT INC-20261127-0001" in str(app.incident_pane.render())
+    assert "INCIDENT INC-20261127-0001" in str(app.main.incident_pane.render())
     journal = Journal.open(tmp_path / "data" / "incidents" / "INC-20261127-0001.jsonl")
     assert [e.kind for e in journal.events] == ["incident.declared"]
-    assert any("Declared SEV-2" in line.text for line in app.timeline.lines)
+    assert any("Declared SEV-2" in line.text for line in app.main.timeline.lines)
 
 
 async def test_every_key_is_recorded(console: tuple[OncallApp, Pilot]) -> None:
@@ -69,7 +70,9 @@ async def test_every_key_is_recorded(console: tuple[OncallApp, Pilot]) -> None:
     incident = await declared(app, pilot)
 
     async def recorded(count: int) -> None:
-        await until(lambda: len(incident.events) == count and not app.pending, what=f"{count} events")
+        await until(
+            lambda: len(incident.events) == count and not app.main.incident_pane.pending, what=f"{count} events"
+        )
 
     await pilot.press("a")
     assert isinstance(app.screen, ConfirmScreen)
@@ -109,7 +112,7 @@ async def test_every_key_is_recorded(console: tuple[OncallApp, Pilot]) -> None:
     await recorded(8)
     assert incident.events[-1].kind == "export"
     assert Path(incident.events[-1].data["path"]).read_text().startswith("# Postmortem: HighErrorRate")
-    lines = [line.text for line in app.timeline.lines]
+    lines = [line.text for line in app.main.timeline.lines]
     assert len(lines) >= 8 and "UTC" in lines[0]
 
 
@@ -146,20 +149,20 @@ async def test_a_second_press_while_pending_is_not_sent_twice(console: tuple[Onc
     app, pilot = console
     incident = await declared(app, pilot)
     slow = SlowProvider()
-    app.desk.provider = slow
+    app.services.desk.provider = slow
     await pilot.press("a", "y")
     await until(lambda: slow.calls == ["incident.acknowledged"], what="the ack to be sent")
     await pilot.pause()
-    assert "acknowledging…" in str(app.incident_pane.render())
+    assert "acknowledging…" in str(app.main.incident_pane.render())
     await pilot.press("a")
     assert not isinstance(app.screen, ConfirmScreen)
     assert notes(app)[-1] == f"Still acknowledging {incident.id}: not sent twice."
-    polls = app.board.polls
-    await until(lambda: app.board.polls >= polls + 3, what="polling to go on while the provider is slow")
+    polls = app.services.board.polls
+    await until(lambda: app.services.board.polls >= polls + 3, what="polling to go on while the provider is slow")
     slow.release.set()
-    await until(lambda: incident.status == "acknowledged" and not app.pending, what="the ack")
+    await until(lambda: incident.status == "acknowledged" and not app.main.incident_pane.pending, what="the ack")
     assert slow.calls == ["incident.acknowledged"]
-    assert "acknowledging…" not in str(app.incident_pane.render())
+    assert "acknowledging…" not in str(app.main.incident_pane.render())
 
 
 async def test_switching_between_open_incidents_and_notes_only(console: tuple[OncallApp, Pilot]) -> None:
@@ -167,23 +170,28 @@ async def test_switching_between_open_incidents_and_notes_only(console: tuple[On
     first = await declared(app, pilot)
     await pilot.press("j")
     await pilot.press("i", "enter")
-    await until(lambda: len(app.desk.open_incidents()) == 2 and not app.pending, what="a second incident")
-    second = app.active_incident()
+    await until(
+        lambda: len(app.services.desk.open_incidents()) == 2 and not app.main.incident_pane.pending,
+        what="a second incident",
+    )
+    second = app.main.incident_pane.active()
     assert second is not first  # the selected alert's (just declared from it)
-    assert "(just declared · 2 of 2 open · I switches)" in str(app.incident_pane.render())
+    assert "(just declared · 2 of 2 open · I switches)" in str(app.main.incident_pane.render())
     await pilot.press("I")
-    assert app.active_incident() is first
+    assert app.main.incident_pane.active() is first
     await pilot.press("n", *"a note", "enter")
     await until(lambda: len(first.events) == 2, what="the note")
     await pilot.press("t")
     await pilot.pause()
-    assert [line.text.split(" ", 3)[-1] for line in app.timeline.lines] == ["Note: a note"]
+    assert [line.text.split(" ", 3)[-1] for line in app.main.timeline.lines] == ["Note: a note"]
     await pilot.press("k")  # the first's alert: its incident follows it
     await pilot.pause()
-    assert app.active_incident() is first and "(the selected alert's · 1 of 2 open" in str(app.incident_pane.render())
+    assert app.main.incident_pane.active() is first and "(the selected alert's · 1 of 2 open" in str(
+        app.main.incident_pane.render()
+    )
     await pilot.press("j")
     await pilot.pause()
-    assert app.active_incident() is second  # and the second's follows it
+    assert app.main.incident_pane.active() is second  # and the second's follows it
 
 
 async def test_read_only_refuses_every_incident_key(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
@@ -191,10 +199,12 @@ async def test_read_only_refuses_every_incident_key(sim: SimServer, clock: Stepp
     desk = IncidentDesk(data, "alice", clock=clock).load()
     incident = desk.declare("already open")
     sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url, data_dir=str(data)), read_only=True, clock=clock)
+    app = oncall_app(make_config(sim.url, data_dir=str(data)), read_only=True, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await start(app, pilot)
-        await until(lambda: getattr(app.active_incident(), "id", None) == incident.id, what="the incident to resume")
+        await until(
+            lambda: getattr(app.main.incident_pane.active(), "id", None) == incident.id, what="the incident to resume"
+        )
         for key in ("i", "a", "e", "v", "m", "R", "n", "c"):
             await pilot.press(key)
             assert app.screen is app.screen_stack[0], key
@@ -206,7 +216,7 @@ async def test_a_full_data_dir_refuses_with_the_os_error_and_the_ui_stays_up(
     sim: SimServer, clock: SteppedClock, tiny_disk: Path
 ) -> None:
     sim.store.post_alerts(FIRING)
-    app = OncallApp(make_config(sim.url, data_dir=str(tiny_disk)), clock=clock)
+    app = oncall_app(make_config(sim.url, data_dir=str(tiny_disk)), clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await start(app, pilot)
         incident = await declared(app, pilot)
@@ -224,7 +234,7 @@ async def test_a_full_data_dir_refuses_with_the_os_error_and_the_ui_stays_up(
         )
         assert len(incident.events) == 1
         await pilot.press("j")  # still answering
-        assert app.alert_list.current.name == "DiskWillFill"
+        assert app.main.alert_list.current.name == "DiskWillFill"
         (tiny_disk / "filler").unlink()
         await pilot.press("n", *"after", "enter")
         await until(lambda: len(incident.events) == 2, what="the note once there is room")
@@ -233,14 +243,14 @@ async def test_a_full_data_dir_refuses_with_the_os_error_and_the_ui_stays_up(
 async def test_automatic_events_and_auto_declare(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
     sim.store.post_alerts(FIRING)
     config = make_config(sim.url, data_dir=str(tmp_path / "data"), incidents={"auto_declare": ["critical"]})
-    app = OncallApp(config, clock=clock)
+    app = oncall_app(config, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(lambda: app.desk.open_incidents(), what="the auto-declared incident")
-        [incident] = app.desk.open_incidents()
+        await until(lambda: app.services.desk.open_incidents(), what="the auto-declared incident")
+        [incident] = app.services.desk.open_incidents()
         assert [a.name for a in incident.alerts.values()] == ["HighErrorRate"]
-        polls = app.board.polls
-        await until(lambda: app.board.polls >= polls + 3, what="more polls")
-        assert len(app.desk.incidents) == 1 and len(incident.events) == 1  # once, not once a poll
+        polls = app.services.board.polls
+        await until(lambda: app.services.board.polls >= polls + 3, what="more polls")
+        assert len(app.services.desk.incidents) == 1 and len(incident.events) == 1  # once, not once a poll
         await pilot.press("s", *"fixing", "enter")  # silence the linked alert
         await until(lambda: any(e.kind == "silence.created" for e in incident.events), what="the silence event")
         [silenced] = [e for e in incident.events if e.kind == "silence.created"]  # as the form sent it
@@ -257,43 +267,59 @@ async def test_a_silence_with_a_regex_the_console_cannot_read_is_recorded_where_
     app, pilot = console
     incident = await declared(app, pilot)
     unreadable = (SilenceMatcher("service", r"\pL+-api", is_regex=True),)  # RE2 reads it; Python cannot
-    await asyncio.to_thread(app._record_silence, "silence.expired", "made-elsewhere", unreadable, "expired")
+    await asyncio.to_thread(
+        app.services.desk.record_silence,
+        "silence.expired",
+        "made-elsewhere",
+        unreadable,
+        "expired",
+        app.services.board.alerts,
+    )
     assert [e.kind for e in incident.events] == ["incident.declared"]  # no crash, and nothing claimed
-    app.desk.record(incident.id, "silence.created", "created", {"silence_id": "made-elsewhere"})
-    await asyncio.to_thread(app._record_silence, "silence.expired", "made-elsewhere", unreadable, "expired")
+    app.services.desk.record(incident.id, "silence.created", "created", {"silence_id": "made-elsewhere"})
+    await asyncio.to_thread(
+        app.services.desk.record_silence,
+        "silence.expired",
+        "made-elsewhere",
+        unreadable,
+        "expired",
+        app.services.board.alerts,
+    )
     assert [e.kind for e in incident.events][-1] == "silence.expired"
 
 
 async def test_a_restart_resumes_the_open_incident(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
     sim.store.post_alerts(FIRING)
     config = make_config(sim.url, data_dir=str(tmp_path / "data"))
-    app = OncallApp(config, clock=clock)
+    app = oncall_app(config, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await start(app, pilot)
         incident = await declared(app, pilot)
         await pilot.press("a", "y")
         await until(lambda: incident.status == "acknowledged", what="the ack")
-    again = OncallApp(config, clock=clock)
+    again = oncall_app(config, clock=clock)
     async with again.run_test(size=(160, 45)) as pilot:
-        await until(lambda: getattr(again.active_incident(), "id", None) == incident.id, what="the incident to resume")
+        await until(
+            lambda: getattr(again.main.incident_pane.active(), "id", None) == incident.id, what="the incident to resume"
+        )
         await pilot.pause()
-        assert "acknowledged" in str(again.incident_pane.render())
-        text = " ".join(line.text for line in again.timeline.lines)
+        assert "acknowledged" in str(again.main.incident_pane.render())
+        text = " ".join(line.text for line in again.main.timeline.lines)
         assert "Declared SEV-2" in text and "Acknowledged" in text
 
 
 async def test_declare_from_several_marked_alerts(console: tuple[OncallApp, Pilot]) -> None:
     app, pilot = console
     await pilot.press("space", "space")  # mark both alerts (the cursor moves on after each)
-    assert len(app.alert_list.marked) == 2
-    assert app.alert_list.render_line(0).text.startswith("✚")
+    assert len(app.main.alert_list.marked) == 2
+    assert app.main.alert_list.render_line(0).text.startswith("✚")
     await pilot.press("i")
     assert "linking 2 alert(s): DiskWillFill, HighErrorRate" in str(app.screen.query_one("#prompt-label").render())
     await pilot.press("enter")
-    await until(lambda: app.desk.open_incidents() and not app.pending, what="the incident")
-    [incident] = app.desk.open_incidents()
+    await until(lambda: app.services.desk.open_incidents() and not app.main.incident_pane.pending, what="the incident")
+    [incident] = app.services.desk.open_incidents()
     assert sorted(a.name for a in incident.alerts.values()) == ["DiskWillFill", "HighErrorRate"]
-    assert app.alert_list.marked == set()
+    assert app.main.alert_list.marked == set()
 
 
 async def test_on_call_pane_and_handoffs_during_an_incident(
@@ -317,12 +343,12 @@ async def test_on_call_pane_and_handoffs_during_an_incident(
         ],
         "escalation": [{"level": 1, "schedule": "Primary"}, {"level": 2, "users": ["dana"]}],
     }
-    app = OncallApp(make_config(sim.url, data_dir=str(tmp_path / "data"), oncall=oncall), clock=clock)
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data"), oncall=oncall), clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await start(app, pilot)
         incident = await declared(app, pilot)
-        app._tick()
-        pane = str(app.oncall_pane.render())
+        app.main.oncall_pane.show()
+        pane = str(app.main.oncall_pane.render())
         assert "L1 bob  Primary" in pane and "until Fri 14:33 UTC (in 0m 55s)" in pane and "next alice" in pane
         assert "L2 dana" in pane
         await pilot.press("e")
@@ -334,13 +360,13 @@ async def test_on_call_pane_and_handoffs_during_an_incident(
         ]
         await pilot.press("escape")
         clock.advance(60)  # past the handoff
-        app._tick()
+        app.main.oncall_pane.show()
         await until(lambda: any(e.kind == "oncall.handoff" for e in incident.events), what="the handoff event")
         [handoff] = [e for e in incident.events if e.kind == "oncall.handoff"]
         assert handoff.summary == "On-call handoff L1: bob → alice"
         assert handoff.who == "oncall-tui (schedule)"  # the schedule did it, not the person at the keyboard
-        assert "L1 alice" in str(app.oncall_pane.render())
-        app._tick()  # no second record for the same handoff
+        assert "L1 alice" in str(app.main.oncall_pane.render())
+        app.main.oncall_pane.show()  # no second record for the same handoff
         await pilot.pause()
         assert [e.kind for e in incident.events].count("oncall.handoff") == 1
 
@@ -354,10 +380,10 @@ async def test_starting_with_alertmanager_down_resolves_nothing(
     linked = Alert("fp", {"alertname": "HighErrorRate", "severity": "critical"}, {}, clock.now, None, "", "active")
     incident = IncidentDesk(data, "alice", clock=clock).load().declare("open", [linked])
     sim.stop()
-    app = OncallApp(make_config(sim.url, data_dir=str(data)), clock=clock)
+    app = oncall_app(make_config(sim.url, data_dir=str(data)), clock=clock)
     async with app.run_test(size=(160, 45)):
-        await until(lambda: app.board.polls >= 3, what="three failed polls")
-        assert [e.kind for e in app.desk.get(incident.id).events] == ["incident.declared"]
+        await until(lambda: app.services.board.polls >= 3, what="three failed polls")
+        assert [e.kind for e in app.services.desk.get(incident.id).events] == ["incident.declared"]
 
 
 async def test_an_event_recorded_while_the_timeline_draws_is_shown_next_time(clock: SteppedClock) -> None:
@@ -411,7 +437,7 @@ async def test_an_unpaged_escalation_says_so_and_the_last_level_is_refused(conso
     app, pilot = console
     incident = await declared(app, pilot)
     await pilot.press("e", "y")
-    await until(lambda: incident.escalation_level == 2 and not app.pending, what="the escalation")
+    await until(lambda: incident.escalation_level == 2 and not app.main.incident_pane.pending, what="the escalation")
     event = incident.events[-1]
     assert event.summary == "Escalated to level 2 (dana, erin): nobody was paged: no paging is configured"
     assert event.data["unpaged"] == "no paging is configured" and "paged" not in event.data
@@ -429,19 +455,22 @@ async def test_the_timeline_wraps_again_when_the_terminal_shrinks(console: tuple
     await pilot.press("enter")
     await until(lambda: len(incident.events) == 2, what="the note")
     await pilot.pause()
-    wide = len(app.timeline.lines)
+    wide = len(app.main.timeline.lines)
     await pilot.resize_terminal(80, 24)
-    await until(lambda: len(app.timeline.lines) > wide, what="the lines wrapped again at the new width")
-    width = app.timeline.scrollable_content_region.width
-    assert all(line.cell_length <= width for line in app.timeline.lines)  # nothing cut at the edge
+    await until(lambda: len(app.main.timeline.lines) > wide, what="the lines wrapped again at the new width")
+    width = app.main.timeline.scrollable_content_region.width
+    assert all(line.cell_length <= width for line in app.main.timeline.lines)  # nothing cut at the edge
 
 
 async def two_incidents(app: OncallApp, pilot: Pilot) -> tuple[Incident, Incident]:
     """One declared from the first alert, one from the second; the cursor on the second."""
     first = await declared(app, pilot)
     await pilot.press("j", "i", "enter")
-    await until(lambda: len(app.desk.open_incidents()) == 2 and not app.pending, what="a second incident")
-    second = app.active_incident()
+    await until(
+        lambda: len(app.services.desk.open_incidents()) == 2 and not app.main.incident_pane.pending,
+        what="a second incident",
+    )
+    second = app.main.incident_pane.active()
     assert second is not first
     return first, second
 
@@ -452,14 +481,14 @@ async def test_a_prompt_acts_on_the_incident_it_named_whatever_the_pane_moved_to
     app, pilot = console
     first, second = await two_incidents(app, pilot)
     await pilot.press("k")  # the first's alert: its incident
-    await until(lambda: app.drawn_incident == first.id, what="the first incident shown")
+    await until(lambda: app.main.incident_pane.drawn == first.id, what="the first incident shown")
     await pilot.press("R")
     assert str(app.screen.query_one("#prompt-label").render()).startswith("Resolution")
-    app.alert_list.action_cursor(1)  # the alert under the prompt moves (a poll, a resolved alert)
-    await until(lambda: app.drawn_incident == second.id, what="the pane to move to the second")
+    app.main.alert_list.action_cursor(1)  # the alert under the prompt moves (a poll, a resolved alert)
+    await until(lambda: app.main.incident_pane.drawn == second.id, what="the pane to move to the second")
     app.screen.query_one("#prompt-input").value = "rolled back"
     await pilot.press("enter")
-    await until(lambda: not first.is_open and not app.pending, what="the resolution")
+    await until(lambda: not first.is_open and not app.main.incident_pane.pending, what="the resolution")
     assert second.is_open  # the prompt said "Resolve · <first>": the first it is
 
 
@@ -467,13 +496,13 @@ async def test_a_key_right_after_the_cursor_moved_acts_on_nothing_unseen(console
     app, pilot = console
     first, second = await two_incidents(app, pilot)
     await pilot.press("k", "j")  # the second shown as the selected alert's, not as just declared
-    await until(lambda: "(the selected alert's" in str(app.incident_pane.render()), what="the second, followed")
-    app.alert_list.action_cursor(-1)  # k, then m before the pane redrew: the pane still shows the second
-    app.action_advance_stage()
+    await until(lambda: "(the selected alert's" in str(app.main.incident_pane.render()), what="the second, followed")
+    app.main.alert_list.action_cursor(-1)  # k, then m before the pane redrew: the pane still shows the second
+    app.main.action_advance_stage()
     said = f"Not done: the incident pane is moving to {first.id}. Look, then press the key again."
     await until(lambda: said in notes(app), what="the refusal")
     await pilot.pause()
-    assert first.stage == "Acknowledge" and second.stage == "Acknowledge" and not app.pending
+    assert first.stage == "Acknowledge" and second.stage == "Acknowledge" and not app.main.incident_pane.pending
 
 
 async def test_a_resolved_incident_stays_in_view_for_its_export(
@@ -484,7 +513,7 @@ async def test_a_resolved_incident_stays_in_view_for_its_export(
     await pilot.press("R")
     app.screen.query_one("#prompt-input").value = "fixed"
     await pilot.press("enter")
-    await until(lambda: not incident.is_open and not app.pending, what="the resolution")
+    await until(lambda: not incident.is_open and not app.main.incident_pane.pending, what="the resolution")
     await pilot.press("j")  # another alert: no incident open, the resolved one stays shown
     await pilot.pause()
-    assert app.active_incident() is incident and "resolved" in str(app.incident_pane.render())
+    assert app.main.incident_pane.active() is incident and "resolved" in str(app.main.incident_pane.render())

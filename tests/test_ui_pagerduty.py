@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 
 from oncall_tui.sim.pagerduty import PagerDutyServer
 from oncall_tui.sim.server import SimServer
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import OncallApp, oncall_app
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import TextPrompt
 from tests.conftest import TOKEN, SteppedClock, alert, make_config, notes, until
@@ -32,20 +32,20 @@ async def console(
         incidents={"provider": "pagerduty"},
         oncall={"provider": "pagerduty"},
     )
-    app = OncallApp(config, clock=clock)
-    app.pagerduty.backoff = 0.01
+    app = oncall_app(config, clock=clock)
+    app.services.pagerduty.backoff = 0.01
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(lambda: len(app.alert_list.alerts) == 1, what="the alerts")
-        await until(lambda: app._pagerduty_ok, what="the first PagerDuty sync")
+        await until(lambda: len(app.main.alert_list.alerts) == 1, what="the alerts")
+        await until(lambda: app.main._pagerduty_ok, what="the first PagerDuty sync")
         yield app, pilot
 
 
 async def adopted(app: OncallApp, pagerduty: PagerDutyServer) -> dict:
     """An incident opened in PagerDuty (by an integration), once the console has picked it up."""
     remote = pagerduty.account.open_incident("Checkout latency", "PSVC1")
-    await until(lambda: app.active_incident() is not None, what="the adopted incident")
-    shown = app.active_incident().id
-    await until(lambda: shown in str(app.incident_pane.render()), what="the adopted incident on screen")
+    await until(lambda: app.main.incident_pane.active() is not None, what="the adopted incident")
+    shown = app.main.incident_pane.active().id
+    await until(lambda: shown in str(app.main.incident_pane.render()), what="the adopted incident on screen")
     return remote
 
 
@@ -64,10 +64,10 @@ async def answer(app: OncallApp, pilot: Pilot, key: str, text: str) -> None:
 
 async def test_oncall_pane_and_status_come_from_pagerduty(console: tuple[OncallApp, Pilot]) -> None:
     app, _ = console
-    await until(lambda: "bob" in str(app.oncall_pane.render()), what="the on-call pane")
-    shown = str(app.oncall_pane.render())
+    await until(lambda: "bob" in str(app.main.oncall_pane.render()), what="the on-call pane")
+    shown = str(app.main.oncall_pane.render())
     assert "L1 bob  ML Platform" in shown and "next carol" in shown and "L2 dana" in shown
-    assert "PagerDuty ✓" in str(app.status_line.render())
+    assert "PagerDuty ✓" in str(app.main.status_line.render())
 
 
 async def test_the_incident_keys_drive_pagerduty(console: tuple[OncallApp, Pilot], pagerduty: PagerDutyServer) -> None:
@@ -76,14 +76,16 @@ async def test_the_incident_keys_drive_pagerduty(console: tuple[OncallApp, Pilot
     await pilot.press("i")
     await until(lambda: isinstance(app.screen, TextPrompt), what="the declare prompt")
     await pilot.press("enter")
-    await until(lambda: app.active_incident() and app.active_incident().pagerduty, what="the declaration")
-    incident = app.active_incident()
+    await until(
+        lambda: app.main.incident_pane.active() and app.main.incident_pane.active().pagerduty, what="the declaration"
+    )
+    incident = app.main.incident_pane.active()
     remote = account.incidents[incident.pagerduty["id"]]
     assert remote["title"] == "HighErrorRate: ml-api errors"
-    await until(lambda: "PagerDuty #1" in str(app.incident_pane.render()), what="the PagerDuty number")
+    await until(lambda: "PagerDuty #1" in str(app.main.incident_pane.render()), what="the PagerDuty number")
 
     await confirm(app, pilot, "a")
-    await until(lambda: app.desk.get(incident.id).status == "acknowledged", what="the acknowledgement")
+    await until(lambda: app.services.desk.get(incident.id).status == "acknowledged", what="the acknowledgement")
     assert remote["status"] == "acknowledged"
     await confirm(app, pilot, "e")
     await until(lambda: remote["escalation_level"] == 2, what="the escalation")
@@ -93,8 +95,8 @@ async def test_the_incident_keys_drive_pagerduty(console: tuple[OncallApp, Pilot
     await until(lambda: remote["assignments"], what="the reassignment")
     await answer(app, pilot, "R", "rollback to v41")
     await until(lambda: remote["status"] == "resolved", what="the resolution")
-    await until(lambda: not app.desk.get(incident.id).is_open, what="the local resolution")
-    kinds = [e.kind for e in app.desk.get(incident.id).events]
+    await until(lambda: not app.services.desk.get(incident.id).is_open, what="the local resolution")
+    kinds = [e.kind for e in app.services.desk.get(incident.id).events]
     for kind in ("incident.acknowledged", "incident.escalated", "note", "incident.reassigned", "incident.resolved"):
         assert kinds.count(kind) == 1, kinds
 
@@ -107,7 +109,7 @@ async def test_a_429_burst_is_shown_and_the_ack_still_lands(
     pagerduty.account.fail("PUT", "/incidents", 429, times=3, headers={"ratelimit-reset": "0"})
     await confirm(app, pilot, "a")
     await until(lambda: "PagerDuty rate limited, retrying in 1s" in notes(app), what="the rate-limit notice")
-    assert "acknowledging…" in str(app.incident_pane.render())  # pending, not done
+    assert "acknowledging…" in str(app.main.incident_pane.render())  # pending, not done
     await until(lambda: remote["status"] == "acknowledged", what="the acknowledgement")
     await until(lambda: any(n.startswith("Recorded: Acknowledged") for n in notes(app)), what="recorded")
 
@@ -120,11 +122,11 @@ async def test_a_503_marks_the_action_failed_and_records_nothing_done(
     pagerduty.account.fail("PUT", "/incidents", 503, times=10)
     await confirm(app, pilot, "a")
     await until(lambda: any("HTTP 503 after 3 tries" in n for n in notes(app)), what="the failure")
-    incident = app.active_incident()
+    incident = app.main.incident_pane.active()
     assert incident.status == "triggered" and remote["status"] == "triggered"
     assert incident.events[-1].kind == "incident.action_failed"
     assert incident.events[-1].summary.startswith("Failed: Acknowledged (PagerDuty PUT")
-    await until(lambda: not app.pending, what="the key to work again")
+    await until(lambda: not app.main.incident_pane.pending, what="the key to work again")
 
 
 async def test_a_wrong_token_is_one_line_and_the_console_goes_on(
@@ -138,14 +140,16 @@ async def test_a_wrong_token_is_one_line_and_the_console_goes_on(
         incidents={"provider": "pagerduty"},
         oncall={"provider": "pagerduty"},
     )
-    app = OncallApp(config, clock=clock)
+    app = oncall_app(config, clock=clock)
     async with app.run_test(size=(160, 45)):
-        await until(lambda: "PagerDuty ✗" in str(app.status_line.render()), what="the PagerDuty error in the header")
-        await until(lambda: len(app.alert_list.alerts) == 1, what="alerts still shown")
-        status = str(app.status_line.render())
+        await until(
+            lambda: "PagerDuty ✗" in str(app.main.status_line.render()), what="the PagerDuty error in the header"
+        )
+        await until(lambda: len(app.main.alert_list.alerts) == 1, what="alerts still shown")
+        status = str(app.main.status_line.render())
         assert "PagerDuty ✗ PagerDuty token rejected (HTTP 401" in status
         await until(lambda: any("token rejected" in n for n in notes(app)), what="the notice")  # notices are messages
-        assert [n for n in notes(app) if "token rejected" in n] == [app._pagerduty_error]
+        assert [n for n in notes(app) if "token rejected" in n] == [app.main._pagerduty_error]
         assert TOKEN not in status and "not-the-token" not in " ".join(notes(app))
 
 
@@ -157,7 +161,7 @@ async def test_background_retries_stay_in_the_header(
     await until(lambda: pagerduty.account.faults[-1].times == 0, what="both 503s to be served")
     polls = len(pagerduty.account.answers)
     await until(lambda: len(pagerduty.account.answers) > polls + 3, what="more polls")
-    await until(lambda: "PagerDuty ✓" in str(app.status_line.render()), what="the sync to end well")
+    await until(lambda: "PagerDuty ✓" in str(app.main.status_line.render()), what="the sync to end well")
     assert not [n for n in notes(app) if "retrying" in n or "503" in n]  # a retry that worked is no news
 
 
@@ -168,17 +172,17 @@ async def test_a_declaration_before_pagerduty_answered_records_no_oncall_rather_
     config = make_config(
         sim.url, data_dir=str(tmp_path / "data"), pagerduty=pd_section(pagerduty), oncall={"provider": "pagerduty"}
     )
-    app = OncallApp(config, clock=clock)
-    app.pagerduty.backoff = 0.01
+    app = oncall_app(config, clock=clock)
+    app.services.pagerduty.backoff = 0.01
     async with app.run_test(size=(160, 45)):
         await until(lambda: len(pagerduty.account.requests) >= 2, what="PagerDuty asked, and failing")
-        assert app.oncall_now() is None  # not known: not "nobody"
-        incident = await asyncio.to_thread(app.desk.declare, "ml-api returns 5xx")
+        assert app.services.oncall.recorded() is None  # not known: not "nobody"
+        incident = await asyncio.to_thread(app.services.desk.declare, "ml-api returns 5xx")
         assert "oncall" not in incident.events[0].data
         pagerduty.account.faults.clear()
-        await until(lambda: app._pagerduty_ok, what="PagerDuty answering again")
-        await until(lambda: bool(app.oncall_now()), what="the levels loaded")
-        later = await asyncio.to_thread(app.desk.declare, "checkout latency")
+        await until(lambda: app.main._pagerduty_ok, what="PagerDuty answering again")
+        await until(lambda: bool(app.services.oncall.recorded()), what="the levels loaded")
+        later = await asyncio.to_thread(app.services.desk.declare, "checkout latency")
         assert later.events[0].data["oncall"][0]["users"] == ["bob"]  # the rotation's week at the frozen clock
 
 
@@ -193,14 +197,14 @@ async def test_a_page_to_your_pagerduty_name_is_yours_to_acknowledge(
         oncall={"provider": "pagerduty"},
         paging={"alertmanager": "prod"},
     )
-    app = OncallApp(config, clock=clock)
+    app = oncall_app(config, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(lambda: "dana" in app.desk.names, what="her PagerDuty name learnt")
-        assert {"Dana S.", "dana@example.com"} <= app.desk.names
-        incident = await asyncio.to_thread(app.desk.declare, "ml-api returns 5xx")
-        await asyncio.to_thread(app.desk.escalate, incident.id, ["dana"], 2)  # level 2, as PagerDuty names it
-        app._choose(incident.id, "chosen")
-        app.show_incident()
+        await until(lambda: "dana" in app.services.desk.names, what="her PagerDuty name learnt")
+        assert {"Dana S.", "dana@example.com"} <= app.services.desk.names
+        incident = await asyncio.to_thread(app.services.desk.declare, "ml-api returns 5xx")
+        await asyncio.to_thread(app.services.desk.escalate, incident.id, ["dana"], 2)  # level 2, as PagerDuty names it
+        app.main.incident_pane.choose(incident.id, "chosen")
+        app.main.incident_pane.show()
         await confirm(app, pilot, "a")
         await until(lambda: incident.events[-1].kind == "page.resolved", what="her page ended")
         acked = next(e for e in incident.events if e.kind == "incident.acknowledged")

@@ -13,11 +13,11 @@ from textual.pilot import Pilot
 
 from oncall_tui.core.runbooks.step_runs import StepRun
 from oncall_tui.sim.server import SimServer
-from oncall_tui.ui.app import OncallApp
-from oncall_tui.ui.runbook_keys import run_key
+from oncall_tui.ui.app import OncallApp, oncall_app
 from oncall_tui.ui.screens.choice import ChoiceScreen
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import TextPrompt
+from oncall_tui.ui.widgets.runbook_pane import run_key
 from tests.conftest import SteppedClock, alert, make_config, notes, steps_settled, until
 from tests.runbook_world import write
 
@@ -63,7 +63,7 @@ def one_step_runbook(tmp_path: Path, command: str, closed: bool = True) -> None:
 
 
 def output_text(app: OncallApp) -> str:
-    return "\n".join(app.runbook_pane.output.lines)
+    return "\n".join(app.main.runbook_pane.output.lines)
 
 
 @asynccontextmanager
@@ -74,9 +74,9 @@ async def open_console(
     config = make_config(
         sim.url, data_dir=str(tmp_path / "data"), runbooks={"dir": str(tmp_path / "runbooks"), "kill_grace": "1s"}
     )
-    app = OncallApp(config, clock=clock, **app_args)
+    app = oncall_app(config, clock=clock, **app_args)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(lambda: len(app.alert_list.alerts) == len(firing), what="the alerts")
+        await until(lambda: len(app.main.alert_list.alerts) == len(firing), what="the alerts")
         await pilot.pause()
         yield app, pilot
 
@@ -90,27 +90,30 @@ async def console(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> AsyncI
 
 async def select(app: OncallApp, pilot: Pilot, name: str) -> None:
     """Move the alert cursor to `name` and wait for its runbook lookup."""
-    names = [a.name for a in app.alert_list.alerts]
+    names = [a.name for a in app.main.alert_list.alerts]
     assert name in names, names
     await pilot.press("g", *["j"] * names.index(name))
-    await until(lambda: app.runbook_alert is not None and app.runbook_alert.name == name, what=f"the runbook of {name}")
+    await until(
+        lambda: app.main.runbook_pane.alert is not None and app.main.runbook_pane.alert.name == name,
+        what=f"the runbook of {name}",
+    )
     await pilot.pause()
 
 
 async def run_selected(app: OncallApp, pilot: Pilot) -> StepRun:
-    step = app.runbook_pane.selected
+    step = app.main.runbook_pane.selected
     await pilot.press("r")
     assert isinstance(app.screen, ConfirmScreen)
     await pilot.press("enter")
-    key = run_key(app.runbook_alert, app.runbook_pane.runbook, step)
-    await until(lambda: key in app.step_runs, what="the step to start")
-    return app.step_runs[key]
+    key = run_key(app.main.runbook_pane.alert, app.main.runbook_pane.runbook, step)
+    await until(lambda: key in app.main.runbook_pane.step_runs, what="the step to start")
+    return app.main.runbook_pane.step_runs[key]
 
 
 async def test_the_runbook_follows_the_selected_alert(console: tuple[OncallApp, Pilot], tmp_path: Path) -> None:
     app, pilot = console
     await select(app, pilot, "PodCrashLooping")
-    pane = app.runbook_pane
+    pane = app.main.runbook_pane
     assert pane.runbook.path.name == "pod-crash.md"
     assert "by front matter alerts · 3 step(s)" in str(pane.title.render())
     assert [str(pane.steps.get_option_at_index(i).prompt).strip() for i in range(3)] == [
@@ -124,9 +127,9 @@ async def test_the_runbook_follows_the_selected_alert(console: tuple[OncallApp, 
     await pilot.press("left_square_bracket")
     assert pane.selected == 2
     await pilot.press("d")
-    assert app.bottom_left.current == "detail" and app.alert_detail.alert.name == "PodCrashLooping"
+    assert app.main.bottom_left.current == "detail" and app.main.alert_detail.alert.name == "PodCrashLooping"
     await pilot.press("right_square_bracket")  # a step key brings the runbook back
-    assert app.bottom_left.current == "runbook" and pane.selected == 3
+    assert app.main.bottom_left.current == "runbook" and pane.selected == 3
 
     await select(app, pilot, "HighErrorRate")
     assert pane.runbook is None
@@ -150,19 +153,19 @@ async def test_run_confirm_stream_record_then_the_next_step(console: tuple[Oncal
     await pilot.press("enter")
     await steps_settled(app)
     assert "describing ml-worker-1" in output_text(app)
-    assert app.runbook_pane.selected == 2  # on to the next step after a success
-    incident = app.active_incident()
+    assert app.main.runbook_pane.selected == 2  # on to the next step after a success
+    incident = app.main.incident_pane.active()
     assert incident.title == "PodCrashLooping: pod restarts"
     kinds = [e.kind for e in incident.events]
     assert kinds == ["incident.declared", "runbook.step_started", "runbook.step_finished"]
     assert incident.events[-1].data["exit_code"] == 0
-    await until(lambda: any("Finished step 1" in line.text for line in app.timeline.lines), what="the timeline")
-    assert str(app.runbook_pane.steps.get_option_at_index(0).prompt).startswith("✓  1 describe  exit 0 in")
-    assert app.runbook_pane.output.border_title.startswith("OUTPUT step 1 · ✓ exit 0")
+    await until(lambda: any("Finished step 1" in line.text for line in app.main.timeline.lines), what="the timeline")
+    assert str(app.main.runbook_pane.steps.get_option_at_index(0).prompt).startswith("✓  1 describe  exit 0 in")
+    assert app.main.runbook_pane.output.border_title.startswith("OUTPUT step 1 · ✓ exit 0")
     await select(app, pilot, "HighErrorRate")  # another alert: none of its steps ran, no output shown
-    assert app.runbook_pane.output.border_title == "OUTPUT" and output_text(app) == ""
+    assert app.main.runbook_pane.output.border_title == "OUTPUT" and output_text(app) == ""
     await select(app, pilot, "PodCrashLooping")  # back: its own run again
-    assert app.runbook_pane.output.border_title.startswith("OUTPUT step 1 · ✓ exit 0")
+    assert app.main.runbook_pane.output.border_title.startswith("OUTPUT step 1 · ✓ exit 0")
 
 
 async def test_esc_cancels_and_nothing_runs(console: tuple[OncallApp, Pilot]) -> None:
@@ -172,7 +175,7 @@ async def test_esc_cancels_and_nothing_runs(console: tuple[OncallApp, Pilot]) ->
     assert isinstance(app.screen, ConfirmScreen)
     await pilot.press("escape")
     assert not isinstance(app.screen, ConfirmScreen)
-    assert app.step_runs == {} and app.desk.open_incidents() == []
+    assert app.main.runbook_pane.step_runs == {} and app.services.desk.open_incidents() == []
 
 
 async def test_r_right_after_moving_waits_for_the_new_alerts_runbook(
@@ -183,24 +186,31 @@ async def test_r_right_after_moving_waits_for_the_new_alerts_runbook(
     pods = [alert("PodCrashLooping", "warning", pod=f"ml-worker-{n}", namespace="ml") for n in (1, 2)]
     async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
         await pilot.press("g")
-        first, second = app.alert_list.alerts
-        await until(lambda: app.runbook_alert and app.runbook_alert.fingerprint == first.fingerprint, what="runbook")
-        lookup, release = app.library.match, threading.Event()
+        first, second = app.main.alert_list.alerts
+        await until(
+            lambda: app.main.runbook_pane.alert and app.main.runbook_pane.alert.fingerprint == first.fingerprint,
+            what="runbook",
+        )
+        lookup, release = app.services.library.match, threading.Event()
 
         def slow_match(alert):
             release.wait(10)
             return lookup(alert)
 
-        app.library.match = slow_match
+        app.services.library.match = slow_match
         await pilot.press("j", "r")
         assert not isinstance(app.screen, ConfirmScreen)
         await until(lambda: any("still finding the runbook for PodCrashLooping" in n for n in notes(app)), what="why")
-        polls = app.board.polls
-        await until(lambda: app.board.polls >= polls + 2, what="a poll while the lookup is slow")
+        polls = app.services.board.polls
+        await until(lambda: app.services.board.polls >= polls + 2, what="a poll while the lookup is slow")
         await pilot.press("r")  # a poll shows the same alert again: still not its runbook
-        assert not isinstance(app.screen, ConfirmScreen) and app.runbook_alert.fingerprint == first.fingerprint
+        assert (
+            not isinstance(app.screen, ConfirmScreen) and app.main.runbook_pane.alert.fingerprint == first.fingerprint
+        )
         release.set()
-        await until(lambda: app.runbook_alert.fingerprint == second.fingerprint, what="the second pod's runbook")
+        await until(
+            lambda: app.main.runbook_pane.alert.fingerprint == second.fingerprint, what="the second pod's runbook"
+        )
         await pilot.press("r")
         assert isinstance(app.screen, ConfirmScreen)
         assert f'echo "describing" {second.labels["pod"]}' in app.screen.detail
@@ -238,7 +248,10 @@ async def test_a_huge_label_keeps_the_question_and_buttons_in_view(
         assert command.startswith("run as `SHELL -c`, in its own process group, no stdin; 20019 characters")
         await pilot.press("enter")
         await steps_settled(app)
-        assert app.last_run.outcome.ok and app.active_incident().events[-2].data["params"]["labels.pod"] == huge
+        assert (
+            app.main.runbook_pane.last_run.outcome.ok
+            and app.main.incident_pane.active().events[-2].data["params"]["labels.pod"] == huge
+        )
 
 
 async def test_a_missing_value_is_asked_for_naming_the_field(
@@ -265,22 +278,22 @@ async def test_ctrl_c_kills_a_running_step_and_k_in_the_pane_only_moves(console:
     await pilot.press("right_square_bracket", "right_square_bracket")
     run = await run_selected(app, pilot)
     await until(lambda: "started" in output_text(app), what="the step's output")
-    assert run.running and "⟳" in str(app.runbook_pane.steps.get_option_at_index(2).prompt)
+    assert run.running and "⟳" in str(app.main.runbook_pane.steps.get_option_at_index(2).prompt)
     await pilot.press("r")
     assert notes(app)[-1] == "Step 3 is still running for this alert: ctrl+c kills it."
     await pilot.press("ctrl+c")
     await until(lambda: not run.running, what="the kill")
     assert run.outcome.killed and run.outcome.signal == 15
-    finished = app.active_incident().events[-1]
+    finished = app.main.incident_pane.active().events[-1]
     assert finished.kind == "runbook.step_finished" and finished.data["killed"] is True
-    assert app.runbook_pane.selected == 3  # a failed step keeps the selection
+    assert app.main.runbook_pane.selected == 3  # a failed step keeps the selection
 
     again = await run_selected(app, pilot)
     await until(lambda: "started" in output_text(app), what="the second run's output")
-    app.runbook_pane.steps.focus()
-    await until(lambda: app.runbook_pane.steps.has_focus, what="the steps focused")
+    app.main.runbook_pane.steps.focus()
+    await until(lambda: app.main.runbook_pane.steps.has_focus, what="the steps focused")
     await pilot.press("k")  # k means up here too, never kill
-    await until(lambda: app.runbook_pane.selected == 2, what="k to move up a step")
+    await until(lambda: app.main.runbook_pane.selected == 2, what="k to move up a step")
     assert again.running
     await pilot.press("ctrl+c")
     await until(lambda: not again.running, what="the kill by ctrl+c in the pane")
@@ -315,10 +328,10 @@ async def test_a_hostile_label_runs_nothing_through_the_console(
         await pilot.press("r")
         assert "\\x1b]0;title\\x07" in app.screen.detail  # shown, never sent to the terminal
         await pilot.press("enter")
-        key = run_key(app.runbook_alert, app.runbook_pane.runbook, 1)
+        key = run_key(app.main.runbook_pane.alert, app.main.runbook_pane.runbook, 1)
         await steps_settled(app)
         assert not marker.exists()
-        assert app.step_runs[key].outcome.ok
+        assert app.main.runbook_pane.step_runs[key].outcome.ok
         shown = output_text(app)
         assert "[bold]x[/bold]" in shown and "\x1b" not in shown and "\x07" not in shown
 
@@ -332,7 +345,10 @@ async def test_terminal_escapes_and_bad_bytes_in_output_are_harmless(
         run = await run_selected(app, pilot)
         await steps_settled(app)
         assert output_text(app).strip() == "abred \ufffd\ufffd end"
-        assert run.outcome.ok and app.active_incident().events[-1].data["output_tail"] == "abred \ufffd\ufffd end\n"
+        assert (
+            run.outcome.ok
+            and app.main.incident_pane.active().events[-1].data["output_tail"] == "abred \ufffd\ufffd end\n"
+        )
 
 
 async def test_a_hundred_megabytes_of_output_keeps_the_console_responsive(
@@ -342,14 +358,14 @@ async def test_a_hundred_megabytes_of_output_keeps_the_console_responsive(
     async with open_console(sim, clock, tmp_path, FIRING) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
         run = await run_selected(app, pilot)
-        await until(lambda: app.runbook_pane.output.line_count > 100, what="output on screen")
+        await until(lambda: app.main.runbook_pane.output.line_count > 100, what="output on screen")
         await pilot.press("k")  # keys still work while it streams (k moves up in the alert list)
-        assert app.alert_list.current.name == "HighErrorRate"
+        assert app.main.alert_list.current.name == "HighErrorRate"
         await until(lambda: not run.running, timeout=120, what="100 MB")
         assert run.outcome.size == 100_000_000
         await select(app, pilot, "PodCrashLooping")  # back on the alert it ran for: its output
-        assert app.runbook_pane.output.line_count <= 2001  # the pane keeps a bounded tail
-        await until(lambda: app.runbook_pane._seen == run.output.total, what="the pane to catch up")
+        assert app.main.runbook_pane.output.line_count <= 2001  # the pane keeps a bounded tail
+        await until(lambda: app.main.runbook_pane._seen == run.output.total, what="the pane to catch up")
         assert len(output_text(app)) < 200_000 and output_text(app).endswith("a line of output")
 
 
@@ -359,9 +375,9 @@ async def test_unclosed_block_and_read_only_are_refused_with_a_reason(
     one_step_runbook(tmp_path, "echo never closed", closed=False)
     async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
-        assert "never closed" in str(app.runbook_pane.title.render())
+        assert "never closed" in str(app.main.runbook_pane.title.render())
         await pilot.press("r")
-        assert "never closed: fix the runbook" in notes(app)[-1] and app.step_runs == {}
+        assert "never closed: fix the runbook" in notes(app)[-1] and app.main.runbook_pane.step_runs == {}
     async with open_console(sim, clock, tmp_path, FIRING[:1], read_only=True) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
         await pilot.press("r")
@@ -378,7 +394,10 @@ async def test_dry_run_records_and_runs_nothing(sim: SimServer, clock: SteppedCl
         await pilot.press("enter")
         await steps_settled(app)
         assert not marker.exists()
-        assert [e.kind for e in app.active_incident().events][-2:] == ["runbook.step_started", "runbook.step_finished"]
+        assert [e.kind for e in app.main.incident_pane.active().events][-2:] == [
+            "runbook.step_started",
+            "runbook.step_finished",
+        ]
         assert "(dry run)" in output_text(app)
 
 
@@ -421,7 +440,7 @@ async def test_contents_jump_to_a_heading(console: tuple[OncallApp, Pilot]) -> N
         "Wait forever",
     ]
     await pilot.press("end", "enter")
-    document = app.runbook_pane.document
+    document = app.main.runbook_pane.document
     assert (
         document.scroll_offset.y == document.rendered.headings[3] > 0
         or document.max_scroll_y < document.rendered.headings[3]
@@ -439,28 +458,28 @@ async def test_a_5_mb_runbook_shows_its_start_and_lists_every_step(
     )
     async with open_console(sim, clock, tmp_path, FIRING) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
-        document = app.runbook_pane.document
+        document = app.main.runbook_pane.document
         assert document.rendered.lines  # the start shows at once; the rest renders in a thread
         await pilot.press("k")  # the keys keep working meanwhile
-        assert app.alert_list.current.name == "HighErrorRate"
+        assert app.main.alert_list.current.name == "HighErrorRate"
         await pilot.press("j")
         await until(lambda: document.complete and document.runbook is not None, timeout=60, what="the shown part")
         shown = "".join(line.text.rstrip() for line in document.rendered.lines).replace(" ", "")
         assert "onlyitsfirst256KiBareshownhere.Everystepisthere" in shown
-        steps = app.runbook_pane.steps
+        steps = app.main.runbook_pane.steps
         assert steps.option_count == 501  # a list of 80,000 would only slow the pane down
         assert str(steps.get_option_at_index(500).prompt) == "… 79500 more steps: ] and [ reach them"
         await pilot.press("right_square_bracket")
-        assert app.runbook_pane.selected == 2
-        app.runbook_pane.select(79_999)
+        assert app.main.runbook_pane.selected == 2
+        app.main.runbook_pane.select(79_999)
         await pilot.press("right_square_bracket")
-        assert app.runbook_pane.selected == 80_000 and app.runbook_pane.step.command == "echo part 79999\n"
+        assert app.main.runbook_pane.selected == 80_000 and app.main.runbook_pane.step.command == "echo part 79999\n"
 
 
 async def test_the_runbook_is_drawn_in_the_themes_colours(console: tuple[OncallApp, Pilot]) -> None:
     app, pilot = console
     await select(app, pilot, "PodCrashLooping")
-    document = app.runbook_pane.document
+    document = app.main.runbook_pane.document
 
     def heading_colour() -> str:
         row = next(line for line in document.rendered.lines if "Describe" in line.text)
@@ -485,12 +504,12 @@ async def test_a_runbook_edited_on_disk_shows_without_a_key(
     path = write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
     async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
-        assert len(app.runbook_pane.runbook.steps) == 3
+        assert len(app.main.runbook_pane.runbook.steps) == 3
         await pilot.press("right_square_bracket")
         path.write_text(RUNBOOK + "\n## One more\n\n```bash\necho added\n```\n")
-        await until(lambda: len(app.runbook_pane.runbook.steps) == 4, what="the edited runbook, re-read")
-        assert str(app.runbook_pane.steps.get_option_at_index(3).prompt).strip() == "4 One more"
-        assert app.runbook_pane.selected == 2  # the step you were on stays selected
+        await until(lambda: len(app.main.runbook_pane.runbook.steps) == 4, what="the edited runbook, re-read")
+        assert str(app.main.runbook_pane.steps.get_option_at_index(3).prompt).strip() == "4 One more"
+        assert app.main.runbook_pane.selected == 2  # the step you were on stays selected
 
 
 async def test_an_unreadable_runbook_is_said_once_and_shows_when_fixed(
@@ -502,25 +521,25 @@ async def test_an_unreadable_runbook_is_said_once_and_shows_when_fixed(
     unreadable = tmp_path / "runbooks" / "errors.md"
     unreadable.symlink_to("/proc/self/mem")
     await select(app, pilot, "HighErrorRate")
-    pane = app.runbook_pane
+    pane = app.main.runbook_pane
     assert pane.runbook is None and "unreadable for HighErrorRate" in str(pane.title.render())
     await until(lambda: any("cannot read: Input/output error" in n for n in notes(app)), what="why")
     await pilot.press("r")  # not the previous alert's runbook, and not "still finding" forever
     assert not isinstance(app.screen, ConfirmScreen)
     await until(lambda: notes(app)[-1].startswith("No steps to run: "), what="why not")
     assert notes(app)[-1].endswith("cannot read: Input/output error")
-    lookup, reads = app.library.match, []
+    lookup, reads = app.services.library.match, []
 
     def counted(alert):
         reads.append(alert.name)
         return lookup(alert)
 
-    app.library.match = counted
+    app.services.library.match = counted
     await until(lambda: len(reads) >= 2, what="two more reads, a second apart")
     assert sum("cannot read" in n for n in notes(app)) == 2  # the notice once, and the answer to r
     unreadable.unlink()
     write(tmp_path / "runbooks", "errors.md", "# Errors\n\n```bash\necho fixed\n```\n")
-    await until(lambda: pane.runbook is not None and app.runbook_problem is None, what="the fixed runbook")
+    await until(lambda: pane.runbook is not None and app.main.runbook_pane.problem is None, what="the fixed runbook")
     assert "Errors" in str(pane.title.render())
 
 
@@ -536,7 +555,7 @@ async def test_markup_and_escapes_in_a_runbook_show_as_text(
     )
     async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
-        pane = app.runbook_pane
+        pane = app.main.runbook_pane
         shown = [str(pane.title.render())] + [str(pane.steps.get_option_at_index(i).prompt) for i in range(2)]
         shown += [line.text for line in pane.document.rendered.lines]
         assert "\x1b" not in "".join(shown) and "\x07" not in "".join(shown)
@@ -554,7 +573,7 @@ async def test_no_runbook_for_a_hostile_alert_name_shows_it_as_text(
     async with open_console(sim, clock, tmp_path, firing) as (app, _):
 
         def shown() -> str:
-            return "".join(line.text for line in app.runbook_pane.document.rendered.lines)
+            return "".join(line.text for line in app.main.runbook_pane.document.rendered.lines)
 
         await until(lambda: "No runbook for" in shown(), what="the no-runbook message")
         text = shown()
@@ -570,18 +589,21 @@ async def test_a_step_run_belongs_to_the_alert_it_ran_for(sim: SimServer, clock:
         for i in (1, 2)
     ]
     async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
-        first, second = (a.labels["pod"] for a in app.alert_list.alerts)
+        first, second = (a.labels["pod"] for a in app.main.alert_list.alerts)
         await pilot.press("g")
-        await until(lambda: app.runbook_alert and app.runbook_alert.labels["pod"] == first, what="the first pod")
+        await until(
+            lambda: app.main.runbook_pane.alert and app.main.runbook_pane.alert.labels["pod"] == first,
+            what="the first pod",
+        )
         await pilot.press("right_square_bracket", "right_square_bracket")
         forever = await run_selected(app, pilot)  # step 3 waits forever, for the first pod
         await until(lambda: "started" in output_text(app), what="its output")
         await pilot.press("j")
-        await until(lambda: app.runbook_alert.labels["pod"] == second, what="the second pod's runbook")
+        await until(lambda: app.main.runbook_pane.alert.labels["pod"] == second, what="the second pod's runbook")
         await pilot.pause()
-        assert app.runbook_pane.runbook.path == forever.prepared.runbook.path  # the same runbook
-        assert "⟳" not in str(app.runbook_pane.steps.get_option_at_index(2).prompt)  # not its run
-        assert output_text(app) == "" and app.runbook_pane.output.border_title == "OUTPUT"
+        assert app.main.runbook_pane.runbook.path == forever.prepared.runbook.path  # the same runbook
+        assert "⟳" not in str(app.main.runbook_pane.steps.get_option_at_index(2).prompt)  # not its run
+        assert output_text(app) == "" and app.main.runbook_pane.output.border_title == "OUTPUT"
         await pilot.press("ctrl+c")
         assert notes(app)[-1] == "No step is running for this alert (1 running for other alerts: select the alert)."
         assert forever.running
@@ -589,11 +611,11 @@ async def test_a_step_run_belongs_to_the_alert_it_ran_for(sim: SimServer, clock:
         own = await run_selected(app, pilot)  # step 1 for the second pod: not "still running"
         await until(lambda: not own.running, what="the second pod's step 1")
         assert own.prepared.alert.labels["pod"] == second and f"describing {second}" in output_text(app)
-        assert "✓" in str(app.runbook_pane.steps.get_option_at_index(0).prompt)
+        assert "✓" in str(app.main.runbook_pane.steps.get_option_at_index(0).prompt)
         await pilot.press("k")
-        await until(lambda: app.runbook_alert.labels["pod"] == first, what="the first pod again")
+        await until(lambda: app.main.runbook_pane.alert.labels["pod"] == first, what="the first pod again")
         await pilot.pause()
-        assert " " == str(app.runbook_pane.steps.get_option_at_index(0).prompt)[0]  # step 1 never ran for it
+        assert " " == str(app.main.runbook_pane.steps.get_option_at_index(0).prompt)[0]  # step 1 never ran for it
         assert "started" in output_text(app) and forever.running  # its own run, still going
         await pilot.press("ctrl+c")
         await until(lambda: not forever.running, what="the kill of its own run")
@@ -606,14 +628,14 @@ async def test_after_a_success_the_output_stays_on_the_run_just_started(console:
     await run_selected(app, pilot)  # step 2 first
     await steps_settled(app)
     await pilot.press("left_square_bracket", "left_square_bracket")
-    assert app.runbook_pane.selected == 1
+    assert app.main.runbook_pane.selected == 1
     await run_selected(app, pilot)  # then step 1: on success the selection moves to step 2, which ran before
     await steps_settled(app)
-    assert app.runbook_pane.selected == 2
-    assert app.runbook_pane.output.border_title.startswith("OUTPUT step 1 · ✓")
+    assert app.main.runbook_pane.selected == 2
+    assert app.main.runbook_pane.output.border_title.startswith("OUTPUT step 1 · ✓")
     assert "describing ml-worker-1" in output_text(app)
     await pilot.press("right_square_bracket", "left_square_bracket")  # moving onto step 2 picks its run
-    assert app.runbook_pane.output.border_title.startswith("OUTPUT step 2 · ✓")
+    assert app.main.runbook_pane.output.border_title.startswith("OUTPUT step 2 · ✓")
 
 
 async def test_after_a_restart_each_alerts_runs_are_as_the_record_has_them(
@@ -626,19 +648,27 @@ async def test_after_a_restart_each_alerts_runs_are_as_the_record_has_them(
     ]
     async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
         await pilot.press("g")
-        await until(lambda: app.runbook_alert and app.runbook_alert.labels["pod"] == "ml-worker-1", what="pod 1")
+        await until(
+            lambda: app.main.runbook_pane.alert and app.main.runbook_pane.alert.labels["pod"] == "ml-worker-1",
+            what="pod 1",
+        )
         await run_selected(app, pilot)
         await steps_settled(app)
-        started = app.active_incident().events[-2]
+        started = app.main.incident_pane.active().events[-2]
         assert started.summary == "Started step 1 “describe” of pod-crash.md for PodCrashLooping ml-worker-1 ml"
     async with open_console(sim, clock, tmp_path, pods) as (app, pilot):  # the console again
         await pilot.press("g")
-        await until(lambda: app.runbook_alert and app.runbook_alert.labels["pod"] == "ml-worker-1", what="pod 1")
-        await until(lambda: app.step_runs, what="the recorded runs")
+        await until(
+            lambda: app.main.runbook_pane.alert and app.main.runbook_pane.alert.labels["pod"] == "ml-worker-1",
+            what="pod 1",
+        )
+        await until(lambda: app.main.runbook_pane.step_runs, what="the recorded runs")
         await pilot.pause()
-        assert str(app.runbook_pane.steps.get_option_at_index(0).prompt).startswith("✓  1 describe  exit 0 in")
+        assert str(app.main.runbook_pane.steps.get_option_at_index(0).prompt).startswith("✓  1 describe  exit 0 in")
         assert "(from the record: Finished step 1" in output_text(app) and "describing ml-worker-1" in output_text(app)
         await pilot.press("j")
-        await until(lambda: app.runbook_alert.labels["pod"] == "ml-worker-2", what="pod 2")
+        await until(lambda: app.main.runbook_pane.alert.labels["pod"] == "ml-worker-2", what="pod 2")
         await pilot.pause()
-        assert str(app.runbook_pane.steps.get_option_at_index(0).prompt).startswith("   1 describe")  # never ran for it
+        assert str(app.main.runbook_pane.steps.get_option_at_index(0).prompt).startswith(
+            "   1 describe"
+        )  # never ran for it

@@ -9,7 +9,7 @@ from pathlib import Path
 from oncall_tui.core.alerts.tracking import SourceStatus
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import oncall_app
 from oncall_tui.ui.widgets.status_line import StatusLine
 from tests.conftest import FROZEN, SteppedClock, alert, make_config, notes, until
 from tests.misbehaving import Misbehaving
@@ -22,32 +22,32 @@ async def test_a_restart_that_forgets_alerts_records_nothing_until_the_grace_is_
 ) -> None:
     sim.store.post_alerts([CRIT])
     config = make_config(sim.url, data_dir=str(tmp_path / "data"), incidents={"auto_declare": ["critical"]})
-    app = OncallApp(config, clock=clock)
+    app = oncall_app(config, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(lambda: app.desk.open_incidents(), what="the auto-declared incident")
-        [incident] = app.desk.open_incidents()
-        polls = app.board.polls
+        await until(lambda: app.services.desk.open_incidents(), what="the auto-declared incident")
+        [incident] = app.services.desk.open_incidents()
+        polls = app.services.board.polls
         clock.advance(5)
         sim.store.restart()
-        await until(lambda: app.board.polls >= polls + 3, what="polls after the restart")
-        await until(lambda: "not seen since prod restarted" in str(app.incident_pane.render()), what="the doubt")
-        assert "? HighErrorRate: not seen since prod restarted at 14:32:10 UTC" in str(app.incident_pane.render())
-        assert app.alert_list.alerts[0].held and "unseen 1" in str(app.alerts_title.render())
-        assert "unseen" in app.alert_list.render_line(0).text
-        assert "(restarted 14:32:10 UTC)" in str(app.status_line.render())
+        await until(lambda: app.services.board.polls >= polls + 3, what="polls after the restart")
+        await until(lambda: "not seen since prod restarted" in str(app.main.incident_pane.render()), what="the doubt")
+        assert "? HighErrorRate: not seen since prod restarted at 14:32:10 UTC" in str(app.main.incident_pane.render())
+        assert app.main.alert_list.alerts[0].held and "unseen 1" in str(app.main.alerts.title.render())
+        assert "unseen" in app.main.alert_list.render_line(0).text
+        assert "(restarted 14:32:10 UTC)" in str(app.main.status_line.render())
         sim.store.post_alerts([CRIT])  # Prometheus resends it
-        await until(lambda: not app.board.alerts[0].held, what="the alert back")
+        await until(lambda: not app.services.board.alerts[0].held, what="the alert back")
         assert [e.kind for e in incident.events] == ["incident.declared"]  # nothing happened: nothing recorded
         clock.advance(5)
         sim.store.restart()  # and this time it is never sent again
-        await until(lambda: app.board.alerts and app.board.alerts[0].held, what="held again")
+        await until(lambda: app.services.board.alerts and app.services.board.alerts[0].held, what="held again")
         clock.advance(121)
         await until(lambda: incident.events[-1].kind == "alert.resolved", what="the resolution past the grace")
         event = incident.events[-1]
         assert event.who == "oncall-tui (alertmanager:prod)"
         assert event.data["reason"].startswith("not seen in the 2m since prod restarted at 2026-11-27 14:32:15 UTC")
         await pilot.pause()
-        assert any("oncall-tui (alertmanager:prod)" in line.text for line in app.timeline.lines)
+        assert any("oncall-tui (alertmanager:prod)" in line.text for line in app.main.timeline.lines)
 
 
 async def test_a_hung_source_does_not_hold_up_the_others(sim: SimServer, clock: SteppedClock) -> None:
@@ -61,15 +61,17 @@ async def test_a_hung_source_does_not_hold_up_the_others(sim: SimServer, clock: 
                 "alertmanagers": [config.alertmanagers[0], config.alertmanagers[1].model_copy(update={"timeout": 60})]
             }
         )
-        app = OncallApp(config, clock=clock)
+        app = oncall_app(config, clock=clock)
         async with app.run_test(size=(160, 45)):
-            await until(lambda: app.board.polls >= 5, what="five merged polls")  # hung: one request would take 60 s
-            hung_status = app.board.status["am1"]
+            await until(
+                lambda: app.services.board.polls >= 5, what="five merged polls"
+            )  # hung: one request would take 60 s
+            hung_status = app.services.board.status["am1"]
             assert (hung_status.last_ok, hung_status.error) == (None, None)  # still waiting on its first answer
-            assert [a.name for a in app.alert_list.alerts] == ["HighErrorRate"]
-            title = str(app.alerts_title.render())
+            assert [a.name for a in app.main.alert_list.alerts] == ["HighErrorRate"]
+            title = str(app.main.alerts.title.render())
             assert "firing 1" in title and "no data from am1" in title
-            assert "AM am1 … connecting" in str(app.status_line.render())
+            assert "AM am1 … connecting" in str(app.main.status_line.render())
     finally:
         hung.close()
 
@@ -79,8 +81,8 @@ def test_five_sources_all_show_in_the_header_at_80_and_160_columns() -> None:
     statuses = [SourceStatus(n, last_ok=FROZEN - timedelta(seconds=1)) for n in names]
     statuses[2].error, statuses[2].failing_since = "dr-frankfurt: timed out after 5s", FROZEN
     statuses[3].last_ok, statuses[3].error = None, "staging: unreachable (connection refused)"
-    line = StatusLine("alice", False, lambda: FROZEN)
-    line.show(statuses)
+    line = StatusLine("alice", False, lambda: FROZEN, lambda: (statuses, None))
+    line.show()
     for width in (80, 160):
         text = line.line(width).plain
         assert text.count("✗") == 2 and len(text) <= width, text
@@ -98,10 +100,10 @@ async def test_an_alert_storm_declares_a_bounded_number_of_incidents(clock: Step
     )
     with SimServer(store) as server:
         config = make_config(server.url, data_dir=str(tmp_path / "data"), incidents={"auto_declare": ["critical"]})
-        app = OncallApp(config, clock=clock)
+        app = oncall_app(config, clock=clock)
         async with app.run_test(size=(160, 45)) as pilot:
-            await until(lambda: any(i.storm for i in app.desk.open_incidents()), what="the storm incident")
-            incidents = list(app.desk.incidents.values())
+            await until(lambda: any(i.storm for i in app.services.desk.open_incidents()), what="the storm incident")
+            incidents = list(app.services.desk.incidents.values())
             storm = next(i for i in incidents if i.storm)
             assert len(incidents) == 4 and len(storm.alerts) == 37 * 3
             assert storm.title == "Alert storm: 37 group(s), 111 alert(s) past the auto-declare limit (3 per 10m)"
@@ -113,34 +115,34 @@ async def test_an_alert_storm_declares_a_bounded_number_of_incidents(clock: Step
                 "Auto-declared 3 incidents: INC-20261127-0001, INC-20261127-0002, INC-20261127-0003"
             )
             assert len(notes(app)) == 1
-            app._show_status()
-            assert f"⚡ storm {storm.id}: 37 groups · 111 alerts" in str(app.status_line.render())
+            app.main.status_line.show()
+            assert f"⚡ storm {storm.id}: 37 groups · 111 alerts" in str(app.main.status_line.render())
             # more alerts of new groups while the storm goes on join it, in one event a poll
             store.post_alerts([alert("PodDown", "critical", service=f"late-{i}") for i in range(5)])
             await until(lambda: len(storm.alerts) == 116, what="the late groups to join the storm")
             assert storm.events[-1].summary == "5 alerts (PodDown ×5) joined (5 groups)"
-            assert len(app.desk.incidents) == 4 and len(notes(app)) == 1
+            assert len(app.services.desk.incidents) == 4 and len(notes(app)) == 1
 
 
 async def test_all_clear_only_when_every_source_answered(clock: SteppedClock) -> None:
     from tests.alertmanager_process import free_port
 
     with SimServer(SimAlertmanager(clock=clock)) as quiet, SimServer(SimAlertmanager(clock=clock)) as other:
-        app = OncallApp(make_config(quiet.url, other.url), clock=clock)
+        app = oncall_app(make_config(quiet.url, other.url), clock=clock)
         async with app.run_test(size=(160, 45)):
-            await until(lambda: "all clear" in str(app.alerts_title.render()), what="the all-clear")
-            assert str(app.alerts_title.render()) == "ALERTS  firing 0 · silenced 0 · inhibited 0 · all clear"
+            await until(lambda: "all clear" in str(app.main.alerts.title.render()), what="the all-clear")
+            assert str(app.main.alerts.title.render()) == "ALERTS  firing 0 · silenced 0 · inhibited 0 · all clear"
             other.stop()  # it answered before: its (empty) last answer is no all-clear now
-            await until(lambda: app.board.status["am1"].stale, what="am1 stale")
-            await until(lambda: "no all-clear" in str(app.alerts_title.render()), what="the title to say so")
-            assert "am1 not answering: no all-clear" in str(app.alerts_title.render())
+            await until(lambda: app.services.board.status["am1"].stale, what="am1 stale")
+            await until(lambda: "no all-clear" in str(app.main.alerts.title.render()), what="the title to say so")
+            assert "am1 not answering: no all-clear" in str(app.main.alerts.title.render())
     dead = f"http://127.0.0.1:{free_port()}"
     with SimServer(SimAlertmanager(clock=clock)) as quiet:
-        app = OncallApp(make_config(quiet.url, dead), clock=clock)
+        app = oncall_app(make_config(quiet.url, dead), clock=clock)
         async with app.run_test(size=(160, 45)):
-            await until(lambda: app.board.status["am1"].error, what="the dead source's error")
-            await until(lambda: "no data from am1" in str(app.alerts_title.render()), what="no data")
-            assert "all clear" not in str(app.alerts_title.render())
+            await until(lambda: app.services.board.status["am1"].error, what="the dead source's error")
+            await until(lambda: "no data from am1" in str(app.main.alerts.title.render()), what="no data")
+            assert "all clear" not in str(app.main.alerts.title.render())
 
 
 def test_the_header_keeps_why_sources_fail_before_their_decoration() -> None:
@@ -148,8 +150,8 @@ def test_the_header_keeps_why_sources_fail_before_their_decoration() -> None:
     statuses[1].error, statuses[1].failing_since = "am2: timed out after 3s", FROZEN
     statuses[2].last_ok, statuses[2].error = None, "dead: unreachable (connection refused)"
     statuses[3].last_ok, statuses[3].error = None, "hang: timed out after 3s"
-    line = StatusLine("tester", False, lambda: FROZEN)
-    line.show(statuses)
+    line = StatusLine("tester", False, lambda: FROZEN, lambda: (statuses, None))
+    line.show()
     text = line.line(160).plain
     assert len(text) <= 160 and "am1 ✓ 1s" in text
     assert "am2 ✗ stale: timed out after 3s" in text and "hang ✗ no data: timed out after 3s" in text
@@ -166,10 +168,10 @@ async def test_no_all_clear_beside_a_linked_alert_no_source_vouches_for(
 
     desk = IncidentDesk(tmp_path / "data", "alice", clock=clock)
     desk.declare("errors", [model_alert("HighErrorRate", service="ml-api")])
-    app = OncallApp(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
     async with app.run_test(size=(160, 45)):
-        await until(lambda: app.doubts, what="the doubt")
-        await until(lambda: "unknown" in str(app.alerts_title.render()), what="the title")
-        title = str(app.alerts_title.render())
+        await until(lambda: app.main.incident_pane.doubts, what="the doubt")
+        await until(lambda: "unknown" in str(app.main.alerts.title.render()), what="the title")
+        title = str(app.main.alerts.title.render())
         assert "1 linked alert(s) unknown (see the incident)" in title and "all clear" not in title
-        assert "? HighErrorRate: not seen since prod restarted at 14:32:05 UTC" in str(app.incident_pane.render())
+        assert "? HighErrorRate: not seen since prod restarted at 14:32:05 UTC" in str(app.main.incident_pane.render())

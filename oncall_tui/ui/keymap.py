@@ -7,7 +7,7 @@ config is refused instead, one line per problem, naming the key in config.yaml.
 
 Which keys compete, that is, which bindings a key press could reach at once:
 
-* On the main screen, the app's bindings (OncallApp.BINDINGS: the alert, incident and runbook
+* On the main screen, the app's and the screen's bindings (MainScreen.BINDINGS: the alert, incident and runbook
   verbs), Textual's app and screen keys (ctrl+q quits, tab and shift+tab move the focus,
   ctrl+c copies a selection) and the focused pane's: the alert list's (j/k, g/G, space) when
   it has the focus, as it has from the start, or the runbook pane's (ctrl+c kills a step;
@@ -35,6 +35,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList
 
 from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.main_screen import MainScreen
 from oncall_tui.ui.screens.choice import ChoiceScreen
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.help import HelpScreen
@@ -42,7 +43,8 @@ from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
-from oncall_tui.ui.widgets.runbook_pane import RunbookPane, StepList
+from oncall_tui.ui.widgets.runbook_pane import RunbookPane
+from oncall_tui.ui.widgets.runbook_view import StepList
 
 Holder = tuple[str, str]
 """("id", binding id) for the console's bindings, ("textual", action) for Textual's own."""
@@ -64,12 +66,13 @@ _APP = [
     Binding(App.COMMAND_PALETTE_BINDING, "command_palette"),  # added by Textual at run time
 ]
 _PRIORITY = [binding for binding in _APP if binding.priority]
+_MAIN = _merged(Screen.BINDINGS, MainScreen.BINDINGS)
 SCOPES: dict[str, list[Binding]] = {
-    "main screen, alert list focused": [*_APP, *_merged(Screen.BINDINGS), *_merged(AlertList.BINDINGS)],
-    "main screen, runbook pane focused": [*_APP, *_merged(Screen.BINDINGS), *_merged(RunbookPane.BINDINGS)],
+    "main screen, alert list focused": [*_APP, *_MAIN, *_merged(AlertList.BINDINGS)],
+    "main screen, runbook pane focused": [*_APP, *_MAIN, *_merged(RunbookPane.BINDINGS)],
     "main screen, runbook steps focused": [
         *_APP,
-        *_merged(Screen.BINDINGS),
+        *_MAIN,
         *_merged(RunbookPane.BINDINGS),
         *_merged(OptionList.BINDINGS, StepList.BINDINGS),
     ],

@@ -9,7 +9,7 @@ import httpx
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.alerts.board import Board
 from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import oncall_app
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
@@ -83,7 +83,7 @@ async def test_console_shows_alerts_and_silences_one(alertmanager: RealAlertmana
     alertmanager.post_alerts(
         [alert("HighErrorRate", "critical", service="ml-api"), alert("DiskWillFill", "warning", instance="db-1")]
     )
-    app = OncallApp(make_config(alertmanager.url))
+    app = oncall_app(make_config(alertmanager.url))
     async with app.run_test(size=(160, 45)) as pilot:
         alerts = app.query_one(AlertList)
         await until(lambda: len(alerts.alerts) == 2, what="both alerts shown")
@@ -91,8 +91,8 @@ async def test_console_shows_alerts_and_silences_one(alertmanager: RealAlertmana
         await pilot.press("j", "s")
         await until(lambda: isinstance(app.screen, SilenceForm), what="the silence form")
         await pilot.press(*"disk cleanup", "enter")
-        await until(lambda: app.created_silences, what="the silence ID")
-        [(_source, silence_id)] = app.created_silences
+        await until(lambda: app.main.alerts.created_silences, what="the silence ID")
+        [(_source, silence_id)] = app.main.alerts.created_silences
         await until(lambda: alerts.alerts[1].state == "silenced", what="the alert to show as silenced")
         assert alerts.alerts[1].silenced_by == (silence_id,)
         silences = httpx.get(f"{alertmanager.url}/api/v2/silences").json()
@@ -118,7 +118,7 @@ async def test_console_shows_alerts_and_silences_one(alertmanager: RealAlertmana
 
 async def test_console_goes_stale_and_recovers_when_alertmanager_restarts(alertmanager: RealAlertmanager) -> None:
     alertmanager.post_alerts([alert("HighErrorRate", "critical", service="ml-api")])
-    app = OncallApp(make_config(alertmanager.url))
+    app = oncall_app(make_config(alertmanager.url))
     async with app.run_test(size=(160, 45)):
         alerts = app.query_one(AlertList)
         await until(lambda: len(alerts.alerts) == 1, what="the alert")
@@ -126,12 +126,12 @@ async def test_console_goes_stale_and_recovers_when_alertmanager_restarts(alertm
         # the board goes stale inside the poll; the list shows it once the poll has drawn it
         await until(lambda: alerts.alerts and alerts.alerts[0].stale, what="the alert to show as stale")
         assert (
-            app.board.status["prod"].stale and alerts.alerts[0].name == "HighErrorRate"
+            app.services.board.status["prod"].stale and alerts.alerts[0].name == "HighErrorRate"
         )  # the last known alert is kept
         assert "stale since" in str(app.query_one("#status").render())
         alertmanager.start()  # same port; Alertmanager keeps silences, not alerts: Prometheus re-sends them
         alertmanager.post_alerts([alert("HighErrorRate", "critical", service="ml-api")])
-        await until(lambda: not app.board.status["prod"].stale, what="recovery")
+        await until(lambda: not app.services.board.status["prod"].stale, what="recovery")
         await until(lambda: alerts.alerts and not alerts.alerts[0].stale, what="fresh alerts")
         assert "✓" in str(app.query_one("#status").render())
 
@@ -155,15 +155,18 @@ async def test_a_shipped_runbook_step_with_hostile_labels_from_the_real_alertman
         data_dir=str(tmp_path / "data"),
         runbooks={"dir": str(ROOT / "runbooks"), "path": [str(DEMO_BIN)]},
     )
-    app = OncallApp(config)
+    app = oncall_app(config)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(lambda: app.runbook_pane.runbook is not None, what="the shipped runbook")
-        assert app.runbook_pane.runbook.path.name == "pod-crash-looping.md"
+        await until(lambda: app.main.runbook_pane.runbook is not None, what="the shipped runbook")
+        assert app.main.runbook_pane.runbook.path.name == "pod-crash-looping.md"
         await pilot.press("right_square_bracket", "r")  # step 2: kubectl logs {{ labels.pod }} -c …
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("enter")
         await steps_settled(app)
-        assert app.last_run.outcome.ok and not marker.exists()
-        started = app.active_incident().events[-2]
+        assert app.main.runbook_pane.last_run.outcome.ok and not marker.exists()
+        started = app.main.incident_pane.active().events[-2]
         assert started.data["params"]["labels.pod"] == hostile
-        assert f"[demo stand-in: kubectl -n ml logs {hostile} -c worker --previous" in app.last_run.output.since(0)[0]
+        assert (
+            f"[demo stand-in: kubectl -n ml logs {hostile} -c worker --previous"
+            in app.main.runbook_pane.last_run.output.since(0)[0]
+        )

@@ -21,9 +21,9 @@ from oncall_tui.core.incidents.incident import Incident
 from oncall_tui.core.incidents.timeline import format_ts
 from oncall_tui.core.paging.pagers import AlertmanagerPager
 from oncall_tui.core.timefmt import utc_now
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import oncall_app
 from oncall_tui.ui.screens.confirm import ConfirmScreen
-from oncall_tui.ui.widgets.incident_pane import IncidentPane
+from oncall_tui.ui.widgets.incident_view import describe
 from tests.alertmanager_process import BINARY, RealAlertmanager
 from tests.conftest import alert, make_config, notes, until
 from tests.integration.conftest import _require
@@ -156,11 +156,11 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
 ) -> None:
     routed.post_alerts([CRIT])
     config = _config(routed.url, tmp_path, incidents={"auto_declare": ["critical"]})
-    app = OncallApp(config)
+    app = oncall_app(config)
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(lambda: app.desk.open_incidents(), what="the auto-declared incident")
-        [incident] = app.desk.open_incidents()
-        await until(lambda: incident.id in str(app.incident_pane.render()), what="the incident on screen")
+        await until(lambda: app.services.desk.open_incidents(), what="the auto-declared incident")
+        [incident] = app.services.desk.open_incidents()
+        await until(lambda: incident.id in str(app.main.incident_pane.render()), what="the incident on screen")
         await pilot.press("e")  # (a key before the pane shows the incident is refused: it acts on what is seen)
         assert isinstance(app.screen, ConfirmScreen)
         question = str(app.screen.query_one("#confirm-question").render())
@@ -169,8 +169,11 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
         firing = await asyncio.to_thread(hook.wait_for, "firing", oncall="dana")
         assert firing["labels"]["incident"] == incident.id
         assert "Runbook: high-error-rate.md" in firing["annotations"]["description"]
-        await until(lambda: incident.escalation_level == 2 and not app.pending, what="the escalation recorded")
-        assert "paged dana L2 through Alertmanager prod" in str(app.incident_pane.render())
+        await until(
+            lambda: incident.escalation_level == 2 and not app.main.incident_pane.pending,
+            what="the escalation recorded",
+        )
+        assert "paged dana L2 through Alertmanager prod" in str(app.main.incident_pane.render())
         await pilot.press("q")  # quitting would let the page lapse: asked first, not done silently
         assert isinstance(app.screen, ConfirmScreen)
         question = str(app.screen.query_one("#confirm-question").render())
@@ -179,26 +182,28 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
         await pilot.press("escape")
 
         # the page comes back in the alert list: shown as a page of its incident, and nothing declared from it
-        await until(lambda: any(a.is_page for a in app.alert_list.alerts), what="the page in the alert list")
-        [page] = [a for a in app.alert_list.alerts if a.is_page]
-        row = app.alert_list.render_alert(page, 120).plain
+        await until(lambda: any(a.is_page for a in app.main.alert_list.alerts), what="the page in the alert list")
+        [page] = [a for a in app.main.alert_list.alerts if a.is_page]
+        row = app.main.alert_list.render_alert(page, 120).plain
         assert "page L2 dana" in row and incident.id in row
-        assert " · pages 1" in str(app.alerts_title.render())  # counted apart from the firing alerts
-        await until(lambda: app.follower is not None and len(app.board.alerts) == 2, what="both alerts merged")
-        app.action_refresh_now()
+        assert " · pages 1" in str(app.main.alerts.title.render())  # counted apart from the firing alerts
+        await until(
+            lambda: app.services.follower is not None and len(app.services.board.alerts) == 2, what="both alerts merged"
+        )
+        app.main.action_refresh_now()
         await pilot.pause()
-        assert len(app.desk.incidents) == 1  # a critical page declared no second incident
+        assert len(app.services.desk.incidents) == 1  # a critical page declared no second incident
         assert page.fingerprint not in incident.alerts
 
         def selected(alert) -> bool:
             return alert is not None and alert.fingerprint == page.fingerprint
 
-        app.alert_list.action_jump(next(i for i, a in enumerate(app.alert_list.alerts) if selected(a)))
-        await until(lambda: selected(app.alert_list.current), what="the page selected")
+        app.main.alert_list.action_jump(next(i for i, a in enumerate(app.main.alert_list.alerts) if selected(a)))
+        await until(lambda: selected(app.main.alert_list.current), what="the page selected")
         await pilot.press("s")  # silencing it would stop the paging off the record
         assert not isinstance(app.screen, ModalScreen)
         assert any(n.startswith("Not silenced: this is an oncall-tui page for dana") for n in notes(app))
-        await until(lambda: selected(app.runbook_alert), what="the page's runbook shown")
+        await until(lambda: selected(app.main.runbook_pane.alert), what="the page's runbook shown")
         await pilot.press("r")  # its labels are the page's, not the alert's: a step would run on the wrong ones
         assert not isinstance(app.screen, ModalScreen)
         assert any(n.startswith("Not run: this is an oncall-tui page") for n in notes(app))
@@ -206,7 +211,7 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
         await pilot.press("a")  # alice was not paged: her acknowledgement leaves dana's page standing, and says so
         assert isinstance(app.screen, ConfirmScreen)
         detail = str(app.screen.query_one("#confirm-detail").render())
-        assert detail == "Left standing (their own a ends them, or R): dana L2."
+        assert detail == "Still paging (until they press a, or R resolves): dana L2."
         await pilot.press("escape")
         await pilot.press("R")
         label = str(app.screen.query_one("#prompt-label").render())
@@ -439,8 +444,7 @@ def test_a_lapsed_page_its_person_acknowledged_is_no_longer_a_red_line(
 ) -> None:
     _, incident_id = _lapsed_while_down(routed, tmp_path)
     dana = _desk(_config(routed.url, tmp_path), "dana", tmp_path)
-    pane = IncidentPane(utc_now)
-    assert "dana L2 may not be paged" in str(pane.describe(dana.get(incident_id), (1, 1)))
+    assert "dana L2 may not be paged" in str(describe(dana.get(incident_id), (1, 1), utc_now()))
     dana.acknowledge(incident_id)  # Alertmanager is still down: the page's end waits
-    shown = str(pane.describe(dana.get(incident_id), (1, 1)))
+    shown = str(describe(dana.get(incident_id), (1, 1), utc_now()))
     assert "may not be paged" not in shown and "paged dana L2 (acked)" in shown

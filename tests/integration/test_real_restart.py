@@ -4,7 +4,7 @@ that did not happen: no "resolved" for a restart, a resolution only past the gra
 
 from __future__ import annotations
 
-from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.app import oncall_app
 from tests.alertmanager_process import RealAlertmanager
 from tests.conftest import alert, make_config, until
 
@@ -21,26 +21,32 @@ async def test_a_restart_records_nothing_and_an_alert_never_resent_resolves_past
         incidents={"auto_declare": ["critical"]},
         alerts={"resend_grace": "4s"},
     )
-    app = OncallApp(config)
+    app = oncall_app(config)
     async with app.run_test(size=(160, 45)):
-        await until(lambda: app.desk.open_incidents(), what="the auto-declared incident")
-        [incident] = app.desk.open_incidents()
+        await until(lambda: app.services.desk.open_incidents(), what="the auto-declared incident")
+        [incident] = app.services.desk.open_incidents()
         assert incident.events[0].who == "oncall-tui (auto_declare)" and incident.commander == ""
-        said = app.board.status["prod"].start_said  # its own clock: ours is off by up to a second
+        said = app.services.board.status["prod"].start_said  # its own clock: ours is off by up to a second
 
         alertmanager.stop()
         alertmanager.start()  # same storage dir and port: its alerts are gone until resent
-        await until(lambda: app.board.status["prod"].restarts == 1, what="the restart to be seen")
-        assert app.board.status["prod"].start_said > said
-        await until(lambda: app.board.alerts and app.board.alerts[0].held, what="the alert held as unseen")
-        await until(lambda: "not seen since prod restarted" in str(app.incident_pane.render()), what="the doubt shown")
+        await until(lambda: app.services.board.status["prod"].restarts == 1, what="the restart to be seen")
+        assert app.services.board.status["prod"].start_said > said
+        await until(
+            lambda: app.services.board.alerts and app.services.board.alerts[0].held, what="the alert held as unseen"
+        )
+        await until(
+            lambda: "not seen since prod restarted" in str(app.main.incident_pane.render()), what="the doubt shown"
+        )
         alertmanager.post_alerts([CRIT])  # as Prometheus resends it
-        await until(lambda: app.board.alerts and not app.board.alerts[0].held, what="the alert firing again")
+        await until(
+            lambda: app.services.board.alerts and not app.services.board.alerts[0].held, what="the alert firing again"
+        )
         assert [e.kind for e in incident.events] == ["incident.declared"]  # nothing happened: nothing recorded
 
         alertmanager.stop()
         alertmanager.start()  # and this time it is never resent
-        await until(lambda: app.board.status["prod"].restarts == 2, what="the second restart")
+        await until(lambda: app.services.board.status["prod"].restarts == 2, what="the second restart")
         await until(lambda: incident.events[-1].kind == "alert.resolved", timeout=30, what="the resolution")
         event = incident.events[-1]
         assert event.who == "oncall-tui (alertmanager:prod)"

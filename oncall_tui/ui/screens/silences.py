@@ -10,7 +10,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -23,7 +22,7 @@ from oncall_tui.core.text import clean_line
 
 
 class SilencesScreen(Screen[None]):
-    """Lists silences; `x` and `e` ask the app to expire or edit (the app owns every write)."""
+    """Lists silences; `x` and `e` hand the one selected to the alerts pane, which asks and writes."""
 
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back", id="silences.back"),
@@ -32,20 +31,18 @@ class SilencesScreen(Screen[None]):
         Binding("e", "edit", "Edit", id="silences.edit"),
     ]
 
-    class ExpireRequested(Message):
-        def __init__(self, silence: Silence) -> None:
-            super().__init__()
-            self.silence = silence
-
-    class EditRequested(Message):
-        def __init__(self, silence: Silence) -> None:
-            super().__init__()
-            self.silence = silence
-
-    def __init__(self, board: Board, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        board: Board,
+        clock: Callable[[], datetime],
+        edit: Callable[[Silence], None],
+        expire: Callable[[Silence], None],
+    ) -> None:
+        """`edit`, `expire`: the alerts pane's, which asks and writes (and records)."""
         super().__init__()
         self.board = board
         self.clock = clock
+        self._edit, self._expire = edit, expire
         self.silences: list[Silence] = []
 
     def compose(self) -> ComposeResult:
@@ -97,9 +94,9 @@ class SilencesScreen(Screen[None]):
         if silence.state == "expired":
             self.notify("That silence has already expired.")
             return
-        self.post_message(self.ExpireRequested(silence))
+        self._expire(silence)
 
     def action_edit(self) -> None:
         silence = self._selected()
         if silence is not None:
-            self.post_message(self.EditRequested(silence))
+            self._edit(silence)

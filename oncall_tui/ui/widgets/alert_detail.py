@@ -31,6 +31,9 @@ class AlertDetail(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield self.body
 
+    def on_mount(self) -> None:
+        self.set_interval(1.0, lambda: self.show(self.alert))  # the age moves
+
     def show(self, alert: Alert | None) -> None:
         self.alert = alert
         self.body.update(self.describe(alert))

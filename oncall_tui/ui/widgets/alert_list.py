@@ -10,13 +10,13 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.events import Click
 from textual.geometry import Size
-from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_age
 from oncall_tui.core.text import clean_line
+from oncall_tui.ui.messages import AlertSelected
 
 SEVERITY_LABEL = {"critical": "crit", "page": "page", "error": "err", "warning": "warn", "info": "info"}
 STATE_MARK = {"active": "●", "unprocessed": "●", "silenced": "◌", "inhibited": "◍"}
@@ -26,9 +26,9 @@ NAME_WIDTH = 28
 class AlertList(ScrollView, can_focus=True):
     """A cursor over a sorted, filtered list of alerts.
 
-    The app hands it the alerts to show; it keeps the cursor on the same alert (by
-    fingerprint) across refreshes and posts `AlertHighlighted` when the alert under the
-    cursor changes.
+    The alerts pane hands it the alerts to show; it keeps the cursor on the same alert (by
+    fingerprint) across refreshes and posts `AlertSelected` when the alert under the cursor
+    changes: it owns the selection.
     """
 
     BINDINGS = [
@@ -65,13 +65,6 @@ class AlertList(ScrollView, can_focus=True):
     AlertList > .alert-list--stale { color: $foreground-disabled; text-style: italic; }
     """
 
-    class AlertHighlighted(Message):
-        """The cursor moved onto another alert (or the list became empty: `alert` is None)."""
-
-        def __init__(self, alert: Alert | None) -> None:
-            super().__init__()
-            self.alert = alert
-
     def __init__(
         self,
         label_names: list[str],
@@ -104,15 +97,15 @@ class AlertList(ScrollView, can_focus=True):
         self.cursor = index if index is not None else min(self.cursor, max(0, len(alerts) - 1))
         self._name_width = min(NAME_WIDTH, max((len(a.name) for a in alerts), default=8))
         self.virtual_size = Size(self.size.width, len(alerts))
-        self._announce()
+        self._announce(by_user=False)
         self.refresh()
 
-    def _announce(self) -> None:
+    def _announce(self, by_user: bool) -> None:
         alert = self.current
         fingerprint = alert.fingerprint if alert else None
         if fingerprint != self._highlighted:
             self._highlighted = fingerprint
-            self.post_message(self.AlertHighlighted(alert))
+            self.post_message(AlertSelected(alert, by_user))
 
     # -- movement -------------------------------------------------------------------------
     def _move_to(self, index: int) -> None:
@@ -120,7 +113,7 @@ class AlertList(ScrollView, can_focus=True):
             return
         self.cursor = max(0, min(index, len(self.alerts) - 1))
         self.scroll_to_region_of_row(self.cursor)
-        self._announce()
+        self._announce(by_user=True)
         self.refresh()
 
     def scroll_to_region_of_row(self, row: int) -> None:

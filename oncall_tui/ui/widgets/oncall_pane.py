@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual import work
 from textual.dom import NoScreen
 from textual.widgets import Static
 
+from oncall_tui.core.oncall.handoffs import Handoff
 from oncall_tui.core.oncall.roster import LevelNow
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import in_zones
+from oncall_tui.services import Services
 
 
 def countdown(seconds: float) -> str:
@@ -26,17 +29,37 @@ def countdown(seconds: float) -> str:
 
 
 class OnCallPane(Static):
-    """Redrawn every second by the app (the countdowns move) and at each handoff; a line a
-    level on a narrow screen, where it sits above the incident."""
+    """Redrawn every second (the countdowns move) and at each handoff; a line a level on a
+    narrow screen, where it sits above the incident. Handoffs of the local schedules are read
+    here, and go on the record of every open incident."""
 
-    _shown: tuple = ()
+    def __init__(self, services: Services, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.show)
+        self.show()
 
     def on_resize(self) -> None:
-        if self._shown:
-            self.show(*self._shown)  # laid out again: the screen may have turned narrow or wide
+        self.show()  # laid out again: the screen may have turned narrow or wide
 
-    def show(self, levels: list[LevelNow], now: datetime, me: str) -> None:
-        self._shown = (levels, now, me)
+    def show(self) -> None:
+        oncall, now = self.services.oncall, self.services.clock()
+        self.took(oncall.read_local(now))
+        self.draw(oncall.levels, now, oncall.me())
+
+    def took(self, changed: list[Handoff]) -> None:
+        """A new reading brought these handoffs: on the record (not when read-only)."""
+        if changed and not self.services.read_only:
+            self._record(changed)
+
+    @work(thread=True, group="incident", description="Recording on-call handoffs")
+    def _record(self, changed: list[Handoff]) -> None:
+        for problem in self.services.desk.record_handoffs(changed, self.services.oncall.agent):
+            self.notify(problem, severity="error")
+
+    def draw(self, levels: list[LevelNow], now: datetime, me: str) -> None:
         try:
             compact = self.screen.has_class("-narrow")  # a line a level: the handoff only
         except NoScreen:  # not mounted yet, or being removed

@@ -1,4 +1,4 @@
-"""The runbook pane: the selected alert's runbook, its numbered steps, and a step's output."""
+"""What the runbook pane draws: the selected alert's runbook, its numbered steps, and a step's output."""
 
 from __future__ import annotations
 
@@ -61,11 +61,8 @@ class StepList(OptionList):
     ]
 
 
-class RunbookPane(Vertical):
-    """`r` runs the selected step, `]`/`[` move, ctrl+c kills a running step, `T` contents."""
-
-    BINDINGS = [Binding("ctrl+c", "app.kill_step", "Kill step", show=False, id="runbook.kill")]
-    """ctrl+c kills, here as everywhere: k means up, in the steps as in the alerts."""
+class RunbookView(Vertical):
+    """The runbook, its steps and the output of the run shown; `RunbookPane` adds the keys."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)

@@ -65,23 +65,37 @@ def describe_source(
 
 
 class StatusLine(Static):
-    """Redrawn every second by the app, and after every poll; laid out for its width."""
+    """Redrawn every second (the ages and the clock move), and after every poll; laid out for
+    its width."""
 
-    def __init__(self, user: str, read_only: bool, clock: Callable[[], datetime], **kwargs: object) -> None:
+    def __init__(
+        self,
+        user: str,
+        read_only: bool,
+        clock: Callable[[], datetime],
+        read: Callable[[], tuple[list[SourceStatus], str | None]] = lambda: ([], None),
+        **kwargs: object,
+    ) -> None:
+        """`read`: each source's status, and the storm marker (`INC-… 1,671 groups · 4,997
+        alerts`) while one rages."""
         super().__init__(**kwargs)
         self.user = user
         self.read_only = read_only
         self.clock = clock
+        self._read = read
         self._statuses: list[SourceStatus] = []
-        self._pagerduty: str | None = None
+        self.pagerduty: str | None = None
+        """PagerDuty's state, when it is used: `✓`, `… connecting`, `✗ <why>`."""
         self._storm: str | None = None
         self.cannot_record: str | None = None
-        """Why the data dir cannot be written, when it cannot (the app checks it at start)."""
+        """Why the data dir cannot be written, when it cannot (checked at start)."""
 
-    def show(self, statuses: list[SourceStatus], pagerduty: str | None = None, storm: str | None = None) -> None:
-        """`storm`: the storm marker (`INC-… 1,671 groups · 4,997 alerts`), while one rages."""
-        self._statuses, self._pagerduty, self._storm = statuses, pagerduty, storm
-        self.set_class(bool(self.cannot_record) or any(s.stale for s in statuses), "-stale")
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.show)
+
+    def show(self) -> None:
+        self._statuses, self._storm = self._read()
+        self.set_class(bool(self.cannot_record) or any(s.stale for s in self._statuses), "-stale")
         self.refresh()
 
     def line(self, width: int) -> Text:
@@ -116,7 +130,7 @@ class StatusLine(Static):
         if self._storm:
             line.append(" · ")
             line.append(f"⚡ storm {self._storm}" if detail <= FAILING else "⚡ storm", style="bold reverse")
-        pagerduty = self._pagerduty
+        pagerduty = self.pagerduty
         if pagerduty:
             shown = clean_line(pagerduty, 80) if detail <= FAILING else pagerduty[:1]
             line.append(f" · PagerDuty {shown}", style="bold" if pagerduty.startswith("✗") else "")

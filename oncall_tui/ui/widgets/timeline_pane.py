@@ -12,7 +12,7 @@ from oncall_tui.core.timefmt import utc_and_local
 
 
 class TimelinePane(RichLog):
-    """Shows events only once they are in the journal (fsynced): the app feeds it from the desk."""
+    """Shows events only once they are in the journal (fsynced): the incident pane's, as it draws them."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(wrap=True, markup=False, highlight=False, auto_scroll=True, min_width=20, **kwargs)
@@ -44,11 +44,11 @@ class TimelinePane(RichLog):
                 self.write(self.line(event))
         self._shown = (incident_id, len(events))
 
-    def toggle_notes_only(self, incident: Incident | None) -> None:
+    def toggle_notes_only(self) -> None:
         self.notes_only = not self.notes_only
         self._shown = ("", -1)
         self.border_subtitle = "notes only (t: all)" if self.notes_only else "all events (t: notes only)"
-        self.show(incident)
+        self.show(self._incident)
 
     @staticmethod
     def line(event: TimelineEvent) -> Text:

@@ -1,0 +1,291 @@
+"""The alerts pane: polls every source, shows what the filter lets through with counts that
+say whether they are the whole truth, and silences (`s`, and the `S` screen's edits)."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.matchers import Filter, MatcherError, format_matchers, matchers_for, parse_filter
+from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
+from oncall_tui.core.incidents.silencing import SilenceWritten, expire_silence, send_silence
+from oncall_tui.core.text import clean_line
+from oncall_tui.services import Services
+from oncall_tui.ui.messages import AlertsPolled
+from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.screens.silence_form import SilenceForm
+from oncall_tui.ui.screens.silences import SilencesScreen
+from oncall_tui.ui.widgets.alert_list import AlertList
+
+
+class AlertsPane(Vertical):
+    """Owns the board's polling, the filter and the silences written from the console."""
+
+    def __init__(self, services: Services, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+        config = services.config
+        self.board = services.board
+        self.title = Static("ALERTS  waiting for the first poll…", id="alerts-title", classes="pane-title")
+        self.list = AlertList(config.alerts.labels, services.clock, id="alerts")
+        self.list.is_new = lambda alert: self.board.is_new(alert, config.alerts.highlight_new)
+        self.list.show_sources = len(config.alertmanagers) > 1
+        self.filter_box = Input(
+            placeholder="filter: severity=critical service=~ml-.* or free text · enter keeps · esc clears", id="filter"
+        )
+        self.filter = Filter()
+        self._confirmed_filter, self._confirmed_text = Filter(), ""
+        """The filter last confirmed with enter: what an unreadable one typed after it leaves shown."""
+        self._filter_error = ""
+        self.created_silences: list[tuple[str, str]] = []
+        """(source, silence ID) of every silence this console created, as the servers returned them."""
+        self.doubted = 0
+        """Linked alerts no source vouches for (the incident pane finds them after each poll)."""
+        self._wake: list[asyncio.Event] = []
+        """One per source's poll loop: set, it polls now."""
+        self._source_errors: dict[str, str | None] = {}
+
+    def compose(self) -> ComposeResult:
+        yield self.title
+        yield self.list
+        yield self.filter_box
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.list.refresh)  # the ages move
+
+    @property
+    def current(self) -> Alert | None:
+        """The selected alert: the list's, which owns it."""
+        return self.list.current
+
+    # -- polling --------------------------------------------------------------------------
+    @work(exclusive=True, group="poll", description="Polling Alertmanager")
+    async def poll(self) -> None:
+        """Each source on a loop of its own, so one that hangs until its timeout holds up no
+        other; each answer is merged and shown, taking the latest (a slow merge is caught up,
+        never queued behind), and `AlertsPolled` posted."""
+        answered = asyncio.Event()
+        await asyncio.gather(*(self._poll_source(c, answered) for c in self.board.clients), self._show_polls(answered))
+
+    async def _poll_source(self, client: AlertmanagerClient, answered: asyncio.Event) -> None:
+        wake = asyncio.Event()
+        self._wake.append(wake)
+        while True:
+            try:
+                await self.board.poll_source(client)
+            except Exception as error:  # a bug must not stop the alerts from updating
+                self.notify(f"Polling {client.name} failed: {clean_line(str(error), 200)}", severity="error")
+            answered.set()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.services.config.poll_interval)
+            wake.clear()
+
+    async def _show_polls(self, answered: asyncio.Event) -> None:
+        while True:
+            await answered.wait()
+            answered.clear()
+            try:
+                await self.board.merge()
+            except Exception as error:
+                self.notify(f"Merging the alerts failed: {clean_line(str(error), 200)}", severity="error")
+            self.show_alerts()
+            self._announce_source_changes()
+            self.post_message(AlertsPolled())
+
+    def refresh_now(self) -> None:
+        for wake in self._wake:
+            wake.set()
+
+    def _announce_source_changes(self) -> None:
+        for name, status in self.board.status.items():
+            before = self._source_errors.get(name)
+            if status.error and status.error != before:
+                kept = "showing its last known alerts as stale" if status.last_ok else "no data from it yet"
+                self.notify(f"{status.error} — {kept}.", severity="warning")
+            elif before and not status.error:
+                self.notify(f"{name}: reachable again.")
+            self._source_errors[name] = status.error
+
+    def show_alerts(self) -> None:
+        shown = [a for a in self.board.alerts if self.filter.matches(a)] if self.filter else self.board.alerts
+        self.list.show(shown)
+        self.show_title()
+
+    def show_doubted(self, count: int) -> None:
+        self.doubted = count
+        self.show_title()
+
+    def show_title(self) -> None:
+        self.title.update(self._title(len(self.list.alerts)))
+
+    def _title(self, shown: int) -> Text:
+        """The counts, and whether they are the whole truth: an empty list from a source that
+        never answered, or one not answering now, is no all-clear."""
+        counts, board = self.board.counts(), self.board
+        title = Text.assemble(("ALERTS", "bold"))
+        silent = board.silent_sources()
+        if silent and len(silent) == len(board.status):
+            title.append(f"  no data from {', '.join(silent)} yet", style="bold")
+            return title
+        # what makes the counts doubtful comes first: a narrow pane cuts the end of the line
+        warnings = []
+        if silent:
+            warnings.append(f"no data from {', '.join(silent)}")
+        if counts["stale"]:
+            warnings.append(f"stale {counts['stale']}")
+        if counts["unseen"]:
+            warnings.append(f"unseen {counts['unseen']}")
+        if self.doubted:
+            warnings.append(f"{self.doubted} linked alert(s) unknown (see the incident)")
+        quiet = [name for name, status in board.status.items() if not status.answered]
+        if quiet and not silent and not counts["active"]:
+            warnings.append(f"{', '.join(quiet)} not answering: no all-clear")
+        if warnings:
+            title.append("  " + " · ".join(warnings), style="bold")
+        if self.filter:
+            filter_text = clean_line(self.filter_box.value, 60)
+            shown_of = f"shown {shown} of {len(self.board.alerts)} (filter {filter_text})"
+            title.append(f"{' ·' if warnings else ' '} {shown_of}", style="italic")
+        title.append(
+            f"{' ·' if warnings or self.filter else ' '} firing {counts['active']} · silenced {counts['silenced']}"
+            f" · inhibited {counts['inhibited']}"
+        )
+        if counts["pages"]:
+            title.append(f" · pages {counts['pages']}")
+        if not warnings and not any(counts[k] for k in ("active", "stale", "unseen")):
+            title.append(" · all clear")
+        return title
+
+    # -- filter ---------------------------------------------------------------------------
+    def open_filter(self) -> None:
+        self.filter_box.add_class("-visible")
+        self.filter_box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        """A filter as typed shows at once; one that cannot be read shows the last confirmed one."""
+        try:
+            self.filter = parse_filter(event.value)
+        except MatcherError as error:
+            self._filter_error = clean_line(str(error), 100)
+            event.input.border_subtitle = self._filter_error.replace("[", r"\[")
+            event.input.add_class("-unreadable")
+            self.filter = self._confirmed_filter
+        else:
+            self._filter_error = ""
+            event.input.border_subtitle = ""
+            event.input.remove_class("-unreadable")
+        self.show_alerts()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._filter_error:  # (not Input's own -invalid class: it validates again on enter)
+            kept = clean_line(self._confirmed_text, 60) or "no filter"
+            self.notify(f"Not applied: {self._filter_error}. Still showing: {kept}.", severity="warning")
+            return
+        self._confirmed_filter, self._confirmed_text = self.filter, event.value
+        if not event.value.strip():
+            event.input.remove_class("-visible")
+        self.list.focus()
+
+    def clear_filter(self) -> None:
+        box = self.filter_box
+        box.value = ""
+        box.remove_class("-visible", "-unreadable")
+        self._filter_error = ""
+        box.border_subtitle = ""
+        self.filter = self._confirmed_filter = Filter()
+        self._confirmed_text = ""
+        self.show_alerts()
+        self.list.focus()
+
+    # -- silences -------------------------------------------------------------------------
+    def silence(self) -> None:
+        """`s`: the form for a silence of the selected alert, filled from its labels."""
+        if self.services.refuses(self.notify):
+            return
+        alert = self.current
+        if alert is None:
+            self.notify("Select an alert to silence first (or press S to manage silences).")
+            return
+        if alert.is_page:
+            self.notify(
+                f"Not silenced: this is an oncall-tui page for {clean_line(alert.labels.get('oncall', ''), 40)} "
+                f"({clean_line(alert.labels.get('incident', ''), 40)}): silencing it stops the paging unrecorded. "
+                "It ends when its level acknowledges (a), on escalation, or when the incident is resolved.",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        config = self.services.config
+        form = SilenceForm(
+            matchers_for(alert),
+            config.silences.default_duration,
+            config.user.name,
+            self.services.clock,
+            self.board.alerts,
+        )
+        self.app.push_screen(form, lambda request: request and self._send(request, alert.sources))
+
+    def silences(self) -> None:
+        """`S`: every source's silences, to edit or expire."""
+        self.app.push_screen(SilencesScreen(self.board, self.services.clock, self._edit, self._ask_expire))
+
+    def _edit(self, silence: Silence) -> None:
+        if self.services.refuses(self.notify):
+            return
+        clock, config = self.services.clock, self.services.config
+        form = SilenceForm(
+            format_matchers(silence.matchers),
+            max(60.0, (silence.ends_at - clock()).total_seconds()),
+            config.user.name,
+            clock,
+            self.board.alerts,
+            comment=silence.comment,
+            silence_id=silence.id if silence.state != "expired" else None,
+        )
+        self.app.push_screen(form, lambda request: request and self._send(request, [silence.source]))
+
+    def _ask_expire(self, silence: Silence) -> None:
+        if self.services.refuses(self.notify):
+            return
+        question = f"Expire silence {silence.id}?"
+        detail = (
+            clean_line(format_matchers(silence.matchers), 300)
+            + f"\nby {clean_line(silence.created_by, 60)}: {clean_line(silence.comment, 200)}"
+        )
+        self.app.push_screen(ConfirmScreen(question, detail, yes="Expire"), lambda yes: yes and self._expire(silence))
+
+    @work(group="writes", description="Creating a silence")
+    async def _send(self, request: SilenceRequest, sources: tuple[str, ...] | list[str]) -> None:
+        try:
+            written = await send_silence(self.board, self.services.desk, request, sources)
+        except AlertmanagerError as error:
+            self.notify(f"Silence not created: {error}", severity="error", timeout=10)
+            return
+        self.created_silences.extend(written.created)
+        self._written(written)
+
+    @work(group="writes", description="Expiring a silence")
+    async def _expire(self, silence: Silence) -> None:
+        try:
+            written = await expire_silence(self.board, self.services.desk, silence)
+        except AlertmanagerError as error:
+            self.notify(f"Silence not expired: {error}", severity="error", timeout=10)
+            return
+        self._written(written)
+
+    def _written(self, written: SilenceWritten) -> None:
+        self.notify(written.said)
+        for problem in written.problems:
+            self.notify(problem, severity="error")
+        self.refresh_now()
+        if isinstance(self.app.screen, SilencesScreen):
+            self.app.screen.action_reload()
