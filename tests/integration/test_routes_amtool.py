@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.core.alerts.routes import destinations
-from tests.test_routes import GUIDE
+from tests.unit.test_routes import GUIDE
 
 LABEL_SETS = [
     {"alertname": "OncallPage", "oncall": "erin", "severity": "critical", "level": "2"},
