@@ -517,3 +517,22 @@ async def test_a_resolved_incident_stays_in_view_for_its_export(
     await pilot.press("j")  # another alert: no incident open, the resolved one stays shown
     await pilot.pause()
     assert app.main.incident_pane.active() is incident and "resolved" in str(app.main.incident_pane.render())
+
+
+async def test_a_resolved_incident_stays_in_view_while_another_is_open_until_the_cursor_moves(
+    console: tuple[OncallApp, Pilot],
+) -> None:
+    app, pilot = console
+    first, second = await two_incidents(app, pilot)
+    await pilot.press("R")  # the second, the selected alert's
+    app.screen.query_one("#prompt-input").value = "fixed"
+    await pilot.press("enter")
+    await until(lambda: not second.is_open and not app.main.incident_pane.pending, what="the resolution")
+    assert any(n.startswith("Recorded: Resolved") and n.endswith(second.id) for n in notes(app))
+    await pilot.pause()
+    pane = str(app.main.incident_pane.render())
+    assert second.id in pane and "just resolved" in pane  # not the first, though it is open
+    await pilot.press("m")  # a key on the resolved one says so, and changes nothing
+    assert any(n.startswith(f"{second.id} is resolved") for n in notes(app))
+    await pilot.press("k")  # the user moves: the open one shows again
+    await until(lambda: app.main.incident_pane.drawn == first.id, what="the open incident shown")

@@ -455,7 +455,8 @@ def test_the_incident_shown_is_the_chosen_then_the_alerts_then_the_most_urgent(
     assert d.to_show(api, chosen=old_sev3.id) == (old_sev3, "chosen")
     d.resolve(new_sev2.id, "fixed")
     d.resolve(old_sev3.id, "fixed")
-    assert d.to_show(None, chosen=old_sev3.id) == (new_sev3, "the most urgent open")  # a resolved choice lapses
+    assert d.to_show(None, chosen=old_sev3.id) == (old_sev3, "chosen")  # resolved, it holds until the user moves
+    assert d.to_show(None) == (new_sev3, "the most urgent open")
     d.resolve(new_sev3.id, "fixed")
     assert d.to_show(None) == (acked_sev1, "the open one")
 

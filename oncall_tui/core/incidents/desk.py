@@ -173,13 +173,13 @@ class IncidentDesk:
         why_chosen: str = "chosen",
         group_by: list[str] | None = None,
     ) -> tuple[Incident | None, str]:
-        """The open incident the console shows, and why, in a few words: the one `chosen` (with
-        I, or just declared here) while it is open; else the selected alert's (`of_alert`);
-        else the most urgent (triggered before acknowledged, then by severity, then the
-        longest open)."""
+        """The incident the console shows, and why, in a few words: the one `chosen` (with I,
+        or just declared or resolved here: the pane lets go of it when the user moves the
+        cursor), open or not; else the selected alert's open one (`of_alert`); else the most
+        urgent open (triggered before acknowledged, then by severity, then the longest open)."""
         incidents = self.incidents  # one read: a worker may replace it
         picked = incidents.get(chosen or "")
-        if picked is not None and picked.is_open:
+        if picked is not None:
             return picked, why_chosen or "chosen"
         own = self.of_alert(alert, group_by or []) if alert is not None else None
         if own is not None:

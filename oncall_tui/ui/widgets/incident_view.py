@@ -47,11 +47,14 @@ def describe(
     index, total = position
     text = Text.assemble(("INCIDENT ", "bold"), (incident.id, "bold"))
     narrow = 0 < width < NARROW
-    if total > 1:
+    if total > 1 or (total and not index):  # several open, or a resolved one shown while one is
+        where = f"{index} of {total} open" if index else f"{total} open"
         text.append(
             f" {index}/{total} · I"
+            if narrow and index
+            else f" · {total} open · I"
             if narrow
-            else f"  ({why + ' · ' if why else ''}{index} of {total} open · I switches)"
+            else f"  ({why + ' · ' if why else ''}{where} · I switches)"
         )
     # what needs doing now comes first: at 80×24 the pane shows a few lines
     if pending:
