@@ -101,7 +101,7 @@ class _Scope:
         for binding in bindings:  # one per key, "?" spelt question_mark
             holder = ("id", binding.id) if binding.id else ("textual", binding.action)
             self.defaults[holder].add(binding.key)
-            self.actions[holder] = binding.action
+            self.actions[holder] = binding.action.removeprefix("app.")  # the screen holds the app's q and ?
         self.holders: dict[str, list[Holder]] = defaultdict(list)
         for holder, keys in self.defaults.items():
             moved = keymap.get(holder[1]) if holder[0] == "id" else None

@@ -46,6 +46,9 @@ class MainScreen(Screen[None]):
     """Below 120 columns the on-call pane goes above the incident, and the alerts get the room."""
 
     BINDINGS = [
+        # the app's own, first here so the key bar shows them at any width (the app's come last)
+        Binding("q", "app.quit", "Quit", id="quit"),
+        Binding("question_mark", "app.help", "Help", key_display="?", id="help"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
         Binding("s", "silence", "Silence", id="silence"),
