@@ -89,7 +89,11 @@ class Page:
     """The service accepted an acknowledge (PagerDuty Events)."""
     resolved_at: datetime | None = None
     lapsed: bool = False
-    """Alertmanager ended it by itself (not posted again in time) and no post has brought it back."""
+    """Alertmanager ended it by itself (not posted again in time), or may have, and no post has
+    brought it back."""
+    lapse_seen: bool = False
+    """The lapse is a fact: Alertmanager said it no longer had the page (not only that no post
+    reached it in time)."""
 
     @property
     def standing(self) -> bool:

@@ -45,17 +45,16 @@ def describe(
             style="",
         )
     index, total = position
-    text = Text.assemble(("INCIDENT ", "bold"), (incident.id, "bold"))
     narrow = 0 < width < NARROW
+    where = ""
     if total > 1 or (total and not index):  # several open, or a resolved one shown while one is
-        where = f"{index} of {total} open" if index else f"{total} open"
-        text.append(
-            f" {index}/{total} · I"
-            if narrow and index
-            else f" · {total} open · I"
-            if narrow
-            else f"  ({why + ' · ' if why else ''}{where} · I switches)"
-        )
+        count = f"{index} of {total} open" if index else f"{total} open"
+        if narrow:
+            where = f" {index}/{total} · I" if index else f" · {count} · I"
+        else:
+            where = f"  ({why + ' · ' if why else ''}{count} · I switches)"
+    label = "INCIDENT " if not narrow or len(f"INCIDENT {incident.id}{where}") < width else ""
+    text = Text.assemble((label, "bold"), (incident.id, "bold"), where)  # one line, where it can be
     # what needs doing now comes first: at 80×24 the pane shows a few lines
     if pending:
         text.append(f"\n{pending}", style="bold italic")
@@ -67,14 +66,17 @@ def describe(
         title = title[: max(8, width - 3)] + "…"
     text.append(f"\n{title}\n", style="bold")
     text.append(incident.severity, style="bold reverse")
-    if not narrow:  # in a narrow pane the meaning would take three lines
+    if narrow:  # the status beside it; the meaning would take three lines
+        text.append(f" {incident.status}")
+    else:
         text.append(f" {SEVERITIES.get(incident.severity, '')}")
     _pages(text, incident)  # who was paged, before the rest: a small pane shows a few lines
     text.append("\n")
-    text.append(f"{incident.status} · ")
     if narrow:  # the stage alone, not the five
         text.append(f"[{incident.stage}]", style="bold")
         text.append(f" {STAGES.index(incident.stage) + 1} of {len(STAGES)}", style="dim")
+    else:
+        text.append(f"{incident.status} · ")
     for stage in STAGES if not narrow else ():
         current = stage == incident.stage
         text.append(f"[{stage}]" if current else stage, style="bold" if current else "dim")
@@ -117,8 +119,8 @@ def _page_trouble(text: Text, incident: Incident) -> None:
     for page in (p for p in incident.pages.values() if p.standing and _in_doubt(p)):
         who, how = clean_line(", ".join(page.who), 40), clean_line(page.how, 40)
         text.append(
-            f"\n✗ {who} L{page.level} may not be paged: the page LAPSED at {how} (reach them another way; "
-            "it is posted again once it answers)",
+            f"\n✗ {who} L{page.level} may not be paged: the page {'' if page.lapse_seen else 'may have '}LAPSED at "
+            f"{how} (reach them another way; it is posted again once it answers)",
             style="bold red",
         )
     failure = incident.page_failure

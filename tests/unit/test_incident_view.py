@@ -1,0 +1,56 @@
+"""What the incident pane draws, at the widths it gets: 30 columns at 80×24, more when wide."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.ui.widgets.incident_view import describe
+from tests.conftest import SteppedClock
+
+NARROW = 28  # inside the incident pane's border at 80×24
+PAGED = {"key": "k", "who": ["dana"], "level": 2, "via": "alertmanager:prod", "how": "Alertmanager prod", "at": None}
+
+
+def paged(tmp_path: Path, clock: SteppedClock) -> tuple[IncidentDesk, Incident]:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    incident = desk.declare("HighErrorRate: ml-api error rate is 7.3%", severity="SEV-2")
+    data = {"level": 2, "targets": ["dana"], "paged": [PAGED]}
+    desk.record(incident.id, "incident.escalated", "Escalated to level 2: paged dana", data)
+    return desk, incident
+
+
+def test_a_narrow_header_keeps_to_one_line_with_where_it_stands_among_the_open(
+    tmp_path: Path, clock: SteppedClock
+) -> None:
+    _, incident = paged(tmp_path, clock)
+    first, *_ = describe(incident, (2, 2), clock(), NARROW, why="chosen with I").plain.split("\n")
+    assert first == f"{incident.id} 2/2 · I" and len(first) < NARROW
+    first, *_ = describe(incident, (0, 2), clock(), NARROW).plain.split("\n")  # a resolved one, two open
+    assert first == f"{incident.id} · 2 open · I"
+    first, *_ = describe(incident, (1, 1), clock(), NARROW).plain.split("\n")  # room for the word
+    assert first == f"INCIDENT {incident.id}"
+    first, *_ = describe(incident, (2, 2), clock(), 100, why="chosen with I").plain.split("\n")
+    assert first == f"INCIDENT {incident.id}  (chosen with I · 2 of 2 open · I switches)"
+
+
+def test_a_narrow_pane_says_the_status_before_who_was_paged(tmp_path: Path, clock: SteppedClock) -> None:
+    """At 80×24 the pane shows five lines: the status must not be pushed out by the page."""
+    _, incident = paged(tmp_path, clock)
+    lines = describe(incident, (1, 1), clock(), NARROW).plain.split("\n")
+    assert lines[2:5] == ["SEV-2 triggered", "paged dana L2 through Alertmanager prod", "[Acknowledge] 1 of 5"]
+    wide = describe(incident, (1, 1), clock(), 100).plain.split("\n")
+    assert wide[3] == "paged dana L2 through Alertmanager prod" and wide[4].startswith("triggered · [Acknowledge] › ")
+
+
+def test_a_lapse_is_said_as_surely_as_the_record_knows_it(tmp_path: Path, clock: SteppedClock) -> None:
+    desk, incident = paged(tmp_path, clock)
+    desk.record(incident.id, "page.lapsed", "may have lapsed", {"key": "k", "since": "2026-11-27T14:32:05Z"})
+    shown = describe(desk.get(incident.id), (1, 1), clock()).plain
+    assert "✗ dana L2 may not be paged: the page may have LAPSED at Alertmanager prod" in shown
+    desk.record(incident.id, "page.reposted", "posted again", {"key": "k"})
+    assert "LAPSED" not in describe(desk.get(incident.id), (1, 1), clock()).plain
+    desk.record(incident.id, "page.lapsed", "was gone", {"key": "k", "found_at": "2026-11-27T14:40:05Z"})
+    shown = describe(desk.get(incident.id), (1, 1), clock()).plain
+    assert "✗ dana L2 may not be paged: the page LAPSED at Alertmanager prod" in shown  # Alertmanager said so
