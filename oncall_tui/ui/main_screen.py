@@ -49,13 +49,14 @@ class MainScreen(Screen[None]):
         # the app's own, first here so the key bar shows them at any width (the app's come last)
         Binding("q", "app.quit", "Quit", id="quit"),
         Binding("question_mark", "app.help", "Help", key_display="?", id="help"),
-        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
-        Binding("s", "silence", "Silence", id="silence"),
-        Binding("S", "silences", "Silences", id="silences"),
-        Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="refresh"),
+        # then in the order a narrow key bar keeps them: the response first
         *INCIDENT_BINDINGS,
         *RUNBOOK_BINDINGS,
+        Binding("s", "silence", "Silence", id="silence"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
+        Binding("S", "silences", "Silences", id="silences"),
+        Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="refresh"),
     ]
 
     def __init__(self, services: Services) -> None:
@@ -76,6 +77,7 @@ class MainScreen(Screen[None]):
         self.oncall_pane = OnCallPane(services, id="oncall", classes="pane")
         self.timeline = TimelinePane(id="timeline", classes="pane")
         self.timeline.border_title = "TIMELINE"
+        self.footer = Footer()
         self._pagerduty_error: str | None = None
         self._pagerduty_ok = False
 
@@ -91,7 +93,7 @@ class MainScreen(Screen[None]):
                 yield self.runbook_pane
                 yield self.alert_detail
             yield self.timeline
-        yield Footer()
+        yield self.footer
 
     def on_mount(self) -> None:
         self.alert_list.focus()
@@ -100,6 +102,9 @@ class MainScreen(Screen[None]):
             self._check_data_dir()
         self._show_pagerduty()
         self._load()
+
+    def on_resize(self) -> None:
+        self.footer.compact = self.has_class("-narrow")  # more keys in the bar (the palette hides)
 
     def _sources_and_storm(self) -> tuple[list, str | None]:
         config = self.services.config
