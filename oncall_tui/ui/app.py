@@ -57,8 +57,9 @@ class OncallApp(App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Notifications carry label values, notes and server messages: plain text by default."""
-        super().notify(clean_line(message, 500), title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notifications carry label values, notes and server messages: always plain text (a
+        pane's `notify` asks for markup; a `[/…]` in a note must not be read as it)."""
+        super().notify(clean_line(message, 500), title=title, severity=severity, timeout=timeout, markup=False)
 
     async def on_unmount(self) -> None:
         await self.main.wind_down()
