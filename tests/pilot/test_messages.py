@@ -120,3 +120,20 @@ async def test_a_choice_made_with_shift_i_survives_a_refresh_that_moves_the_curs
         assert selections(heard)[-1] == ("HighErrorRate", True)
         assert pane.drawn == first and "(the selected alert's ·" in str(pane.render())
         assert app.main.alert_detail.alert.name == app.main.runbook_pane.alert.name == "HighErrorRate"
+
+
+async def test_a_filter_that_moves_the_cursor_tells_every_pane(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    """The list is shown again from the pane's own handler: its AlertSelected must still reach
+    the screen, or the detail, runbook and incident panes keep the alert the filter hid."""
+    sim.store.post_alerts(FIRING)
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: len(app.main.alert_list.alerts) == 3, what="the alerts")
+        await pilot.press("/", *"service=search", "enter")
+        await until(lambda: getattr(app.main.alert_detail.alert, "name", None) == "HighLatency", what="the detail")
+        assert app.main.runbook_pane.alert.name == app.main.incident_pane.selected.name == "HighLatency"
+        await pilot.press("escape")  # cleared: the cursor moves back, and the panes with it
+        await until(lambda: app.main.alert_detail.alert.name == app.main.alert_list.current.name, what="the detail")
+        assert app.main.runbook_pane.alert.name == app.main.alert_list.current.name

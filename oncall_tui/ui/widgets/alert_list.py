@@ -105,7 +105,9 @@ class AlertList(ScrollView, can_focus=True):
         fingerprint = alert.fingerprint if alert else None
         if fingerprint != self._highlighted:
             self._highlighted = fingerprint
-            self.post_message(AlertSelected(alert, by_user))
+            # sent as the list's own: `show` is called from the pane's handlers (the filter), and
+            # Textual stops a message at its sender, so the screen would never hear of it
+            self.post_message(AlertSelected(alert, by_user).set_sender(self))
 
     # -- movement -------------------------------------------------------------------------
     def _move_to(self, index: int) -> None:
