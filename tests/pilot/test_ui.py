@@ -103,6 +103,7 @@ async def test_a_bad_regex_keeps_the_last_confirmed_filter_and_says_why(console:
     await pilot.pause()
     assert box.has_class("-unreadable") and "bad regex" in str(box.border_subtitle)
     assert shown(app) == ["DiskWillFill", "HighLatency"]
+    assert "shown 2 of 4 (filter severity=warning)" in str(app.main.alerts.title.render())  # what is in force
     await pilot.press("enter")
     assert box.has_focus and any(n.startswith("Not applied: ") and "bad regex" in n for n in notes(app))
     assert any("Still showing: severity=warning." in n for n in notes(app))

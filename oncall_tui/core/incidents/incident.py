@@ -164,7 +164,7 @@ class Incident:
             page = self.pages.get(data.get("key", ""))
             if page is not None:
                 page.lapsed = kind == "page.lapsed"
-                page.lapse_seen = page.lapsed and "since" not in data  # else "may have lapsed"
+                page.lapse_seen = page.lapsed and "found_at" in data  # found gone; else "may have lapsed"
         elif kind in ("page.acknowledged", "page.resolved"):
             page = self.pages.get(data.get("key", ""))
             if page is not None and kind == "page.acknowledged":

@@ -150,7 +150,8 @@ class AlertsPane(Vertical):
         if warnings:
             title.append("  " + " · ".join(warnings), style="bold")
         if self.filter:
-            filter_text = clean_line(self.filter_box.value, 60)
+            applied = self._confirmed_text if self._filter_error else self.filter_box.value  # what is in force
+            filter_text = clean_line(applied, 60)
             shown_of = f"shown {shown} of {len(self.board.alerts)} (filter {filter_text})"
             title.append(f"{' ·' if warnings else ' '} {shown_of}", style="italic")
         title.append(
