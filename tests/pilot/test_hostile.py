@@ -91,6 +91,20 @@ async def test_notifications_never_read_markup(sim: SimServer, clock: SteppedClo
         assert toast.message == f"Recorded: {MARKUP} " and toast.markup is False
 
 
+async def test_a_panes_notification_is_plain_text_too_and_drawn_without_a_crash(
+    sim: SimServer, clock: SteppedClock
+) -> None:
+    """A widget's `notify` asks the app for markup: a `[/…]` in a note would crash the toast."""
+    app = oncall_app(make_config(sim.url), clock=clock)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        app.main.incident_pane.notify("Recorded: Note: see [/var/log] and [link=http://x]y[/link]")
+        await pilot.pause()
+        [toast] = app._notifications
+        assert toast.markup is False and "[/var/log]" in toast.message
+        await pilot.press("j")  # drawn, and the console still answers
+        assert app.is_running
+
+
 async def test_a_narrow_pane_keeps_age_and_state(sim: SimServer, clock: SteppedClock) -> None:
     sim.store.post_alerts([alert("AVeryLongAlertNameThatGoesOnAndOn", "critical", service="ml-api")])
     app = oncall_app(make_config(sim.url), clock=clock)
