@@ -15,11 +15,10 @@ from oncall_tui.core.config import Config
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.services import Services, build_services
-from oncall_tui.ui.main_screen import MainScreen
+from oncall_tui.ui.main_screen import MainScreen, current_ids
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
-from oncall_tui.ui.widgets.runbook_pane import RunbookPane
 from oncall_tui.ui.widgets.runbook_view import StepList
 
 
@@ -46,7 +45,7 @@ class OncallApp(App[None]):
         else:
             self.notify(f"Unknown theme {config.theme!r} in config.yaml; using the default.", severity="warning")
         if config.keymap:
-            self.set_keymap(config.keymap)
+            self.set_keymap(current_ids(config.keymap))
 
     def notify(
         self,
@@ -77,7 +76,7 @@ class OncallApp(App[None]):
         """Every key of the screen `?` was pressed on: its own, the app's, each pane's (whatever
         has the focus), and how to close the help; remapped as `keymap:` says."""
         active = [a.binding for a in self.screen.active_bindings.values()]
-        panes = [*AlertList.BINDINGS, *RunbookPane.BINDINGS, *StepList.BINDINGS] if self.screen is self.main else []
+        panes = [*AlertList.BINDINGS, *StepList.BINDINGS] if self.screen is self.main else []
         remapped = getattr(self, "_keymap", {}) or {}
         extra = [
             replace(b, key=remapped[b.id]) if b.id in remapped else b

@@ -10,8 +10,8 @@ Which keys compete, that is, which bindings a key press could reach at once:
 * On the main screen, the app's and the screen's bindings (MainScreen.BINDINGS: the alert, incident and runbook
   verbs), Textual's app and screen keys (ctrl+q quits, tab and shift+tab move the focus,
   ctrl+c copies a selection) and the focused pane's: the alert list's (j/k, g/G, space) when
-  it has the focus, as it has from the start, or the runbook pane's (ctrl+c kills a step;
-  its steps list's j/k move) when that has it. The alert list and the runbook pane are never
+  it has the focus, as it has from the start, or the runbook steps list's (j/k move) when
+  that has it. The alert list and the runbook pane are never
   focused together, so their `j`s and `k`s do not compete; each competes with every app key.
 * Each other screen (confirm, prompt, severity picker, choice, help, silence form, the
   silences list) is a scope of its own: its keys, Textual's screen keys, and the app's
@@ -19,8 +19,8 @@ Which keys compete, that is, which bindings a key press could reach at once:
   on purpose (q closes the help, e edits a silence), so they are not compared with those.
 * Textual's keys of the widgets themselves (scrolling, an input's editing keys) step aside
   when they have nothing to do, and are not counted.
-* Bindings that already share a key by default (the app's ctrl+c kills a step, Textual's
-  copies a selection first) are as designed; only what the keymap changes is checked.
+* Bindings that already share a key by default (the main screen's ctrl+c kills a step, where
+  Textual's would copy a selection) are as designed; only what the keymap changes is checked.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList
 
 from oncall_tui.ui.app import OncallApp
-from oncall_tui.ui.main_screen import MainScreen
+from oncall_tui.ui.main_screen import OLD_IDS, MainScreen, current_ids
 from oncall_tui.ui.screens.choice import ChoiceScreen
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.help import HelpScreen
@@ -43,7 +43,6 @@ from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
-from oncall_tui.ui.widgets.runbook_pane import RunbookPane
 from oncall_tui.ui.widgets.runbook_view import StepList
 
 Holder = tuple[str, str]
@@ -69,13 +68,7 @@ _PRIORITY = [binding for binding in _APP if binding.priority]
 _MAIN = _merged(Screen.BINDINGS, MainScreen.BINDINGS)
 SCOPES: dict[str, list[Binding]] = {
     "main screen, alert list focused": [*_APP, *_MAIN, *_merged(AlertList.BINDINGS)],
-    "main screen, runbook pane focused": [*_APP, *_MAIN, *_merged(RunbookPane.BINDINGS)],
-    "main screen, runbook steps focused": [
-        *_APP,
-        *_MAIN,
-        *_merged(RunbookPane.BINDINGS),
-        *_merged(OptionList.BINDINGS, StepList.BINDINGS),
-    ],
+    "main screen, runbook steps focused": [*_APP, *_MAIN, *_merged(OptionList.BINDINGS, StepList.BINDINGS)],
     **{
         screen.__name__: [*_merged(Screen.BINDINGS, screen.BINDINGS), *_PRIORITY]
         for screen in (
@@ -198,6 +191,14 @@ def keymap_problems(keymap: dict[str, str]) -> list[str]:
     alone, Textual's, or one the keymap gave to a binding listed before).
     """
     known = known_ids()
+    twice = [old for old, new in OLD_IDS.items() if old in keymap and new in keymap]
+    problems = [
+        f"keymap.{old}: {old} is the old id of {OLD_IDS[old]}, and both are given: keep {OLD_IDS[old]} alone"
+        for old in twice
+    ]
+    given = {binding_id: keys for binding_id, keys in keymap.items() if binding_id not in twice}
+    keymap = current_ids(given)  # checked under today's ids, said under the ones written
+    said = {OLD_IDS.get(written, written): written for written in given}
     moved: dict[str, list[tuple[str, str]]] = {}
     wrong: dict[str, str] = {}
     for binding_id, keys in keymap.items():
@@ -209,11 +210,10 @@ def keymap_problems(keymap: dict[str, str]) -> list[str]:
             wrong[binding_id] = str(error)
     spelt = {binding_id: [key for key, _ in keys] for binding_id, keys in moved.items()}
     scopes = [_Scope(bindings, spelt) for bindings in SCOPES.values()]
-    problems: list[str] = []
     earlier: set[str] = set()  # remapped before this one: a clash with a later one is said there
     for binding_id in keymap:
         if binding_id in wrong:
-            problems.append(f"keymap.{binding_id}: {wrong[binding_id]}")
+            problems.append(f"keymap.{said[binding_id]}: {wrong[binding_id]}")
             continue
         for key, written in moved[binding_id]:
             for scope in scopes:
@@ -223,7 +223,7 @@ def keymap_problems(keymap: dict[str, str]) -> list[str]:
                     if kind == "textual" or name not in moved or name in earlier
                 ]
                 if rivals:
-                    problems.append(f"keymap.{binding_id}: {_clash(written, rivals[0], earlier)}")
+                    problems.append(f"keymap.{said[binding_id]}: {_clash(written, rivals[0], earlier)}")
                     break
         earlier.add(binding_id)
     return problems

@@ -41,6 +41,16 @@ from oncall_tui.ui.widgets.status_line import StatusLine
 from oncall_tui.ui.widgets.timeline_pane import TimelinePane
 
 
+OLD_IDS = {"runbook.kill": "kill_step"}
+"""Binding ids of earlier versions that `keymap:` still takes (the runbook pane's own kill key,
+once `k`, is the screen's ctrl+c now)."""
+
+
+def current_ids(keymap: dict[str, str]) -> dict[str, str]:
+    """`keymap:` under today's binding ids."""
+    return {OLD_IDS.get(binding_id, binding_id): keys for binding_id, keys in keymap.items()}
+
+
 class MainScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     """Below 120 columns the on-call pane goes above the incident, and the alerts get the room."""
@@ -182,7 +192,6 @@ class MainScreen(Screen[None]):
     def on_levels_changed(self, changed: LevelsChanged) -> None:
         oncall = self.services.oncall
         self.oncall_pane.took(oncall.take(changed.levels, self.services.clock()))
-        oncall.pagerduty_answered = True
         self.oncall_pane.show()
 
     def on_pager_duty_state_changed(self, state: PagerDutyStateChanged) -> None:
@@ -233,10 +242,10 @@ class MainScreen(Screen[None]):
     def quit_question(self) -> tuple[str, str] | None:
         """What `q` asks first, if quitting would kill running steps or let pages lapse."""
         questions, details = [], []
-        running = self.runbook_pane.running_steps()
-        if running:
-            questions.append(f"{len(running)} step(s) still running: quit and kill them?")
-            details.append(", ".join(r.label for r in running))
+        going = self.runbook_pane.steps_going()
+        if going:
+            questions.append(f"{len(going)} step(s) still running: quit and kill them?")
+            details.append(", ".join(going))
         lapsing = self.incident_pane.lapsing_question()
         if lapsing:
             questions.append(lapsing[0])
@@ -264,7 +273,8 @@ class MainScreen(Screen[None]):
         self.alerts.refresh_now()
 
     def action_declare(self) -> None:
-        self.incident_pane.declare(self.alert_list.marked_alerts(), self.alert_list.marked.clear)
+        marked = self.alert_list.marked_alerts()
+        self.incident_pane.declare(marked, lambda: self.alert_list.unmark(marked))
 
     def action_acknowledge(self) -> None:
         self._incidents().acknowledge()
@@ -302,7 +312,7 @@ class MainScreen(Screen[None]):
         pane refuses: what it would act on is not what it drew)."""
         pane, current = self.incident_pane, self.alert_list.current
         if (current and current.fingerprint) != (pane.selected and pane.selected.fingerprint):
-            pane.selected = current
+            pane.follow(current, by_user=True, draw=False)
         return pane
 
     def action_timeline_filter(self) -> None:
@@ -325,7 +335,7 @@ class MainScreen(Screen[None]):
         self._runbook_in_front().contents()
 
     def action_links(self, how: str) -> None:
-        self.runbook_pane.links(how, self.alert_detail.alert)
+        self.runbook_pane.links(how)
 
     def action_toggle_detail(self) -> None:
         switcher = self.bottom_left

@@ -19,8 +19,8 @@ from oncall_tui.core.runbooks.step_runs import RecordedRun, Run
 
 @dataclass
 class AlertSelected(Message):
-    """The alert under the cursor changed (None: the list is empty). The only way the detail,
-    the runbook and the incident panes learn which alert is selected."""
+    """The alert under the cursor changed, or changed value (None: the list is empty). The
+    only way the detail, the runbook and the incident panes learn which alert is selected."""
 
     alert: Alert | None
     by_user: bool
@@ -59,10 +59,12 @@ class IncidentChosen(Message):
 
 @dataclass
 class StepFinished(Message):
-    """A runbook step's run ended and is recorded."""
+    """A runbook step's run ended, and is recorded (unless `recorded` is false: it ran, but
+    recording its end failed)."""
 
     run: Run
     summary: str
+    recorded: bool = True
 
 
 @dataclass

@@ -192,7 +192,7 @@ async def test_read_only_refuses_every_write(sim: SimServer, clock: SteppedClock
 
 
 async def test_help_lists_keys_with_their_ids_and_keymap_remaps(sim: SimServer, clock: SteppedClock) -> None:
-    config = make_config(sim.url, keymap={"silence": "ctrl+o"})
+    config = make_config(sim.url, keymap={"silence": "ctrl+o", "runbook.kill": "ctrl+k"})  # an old id, too
     sim.store.post_alerts(FIRING)
     app = oncall_app(config, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -202,7 +202,7 @@ async def test_help_lists_keys_with_their_ids_and_keymap_remaps(sim: SimServer, 
         assert {"silence", "silences", "filter", "quit", "alerts.down"} <= set(app.screen.keys)
         assert app.screen.keys["alerts.down"] == (["down", "j"], "Down")
         assert app.screen.keys["silence"] == (["ctrl+o"], "Silence")  # the remapped key
-        assert app.screen.keys["runbook.kill"][0] == ["ctrl+c"] and app.screen.keys["steps.up"][0] == ["k"]
+        assert app.screen.keys["kill_step"][0] == ["ctrl+k"] and app.screen.keys["steps.up"][0] == ["k"]
         assert app.screen.keys["help.close"][0] == ["escape", "q", "?"]  # how to close it, too
         await pilot.press("escape", "ctrl+o")
         assert isinstance(app.screen, SilenceForm)

@@ -3,6 +3,8 @@ run for real, streamed, killed, recorded; hostile values and output stay harmles
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -68,11 +70,17 @@ def output_text(app: OncallApp) -> str:
 
 @asynccontextmanager
 async def open_console(
-    sim: SimServer, clock: SteppedClock, tmp_path: Path, firing: list[dict], **app_args
+    sim: SimServer,
+    clock: SteppedClock,
+    tmp_path: Path,
+    firing: list[dict],
+    **app_args,
 ) -> AsyncIterator[tuple[OncallApp, Pilot]]:
     sim.store.post_alerts(firing)
     config = make_config(
-        sim.url, data_dir=str(tmp_path / "data"), runbooks={"dir": str(tmp_path / "runbooks"), "kill_grace": "1s"}
+        sim.url,
+        data_dir=str(tmp_path / "data"),
+        runbooks={"dir": str(tmp_path / "runbooks"), "kill_grace": "1s"},
     )
     app = oncall_app(config, clock=clock, **app_args)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -305,6 +313,8 @@ async def test_several_steps_run_at_once_and_quitting_asks_first(console: tuple[
     await select(app, pilot, "PodCrashLooping")
     await pilot.press("right_square_bracket", "right_square_bracket")
     forever = await run_selected(app, pilot)
+    # its incident is shown, once its run has started, and why
+    await until(lambda: "(a step is running for it" in str(app.main.incident_pane.render()), what="the incident")
     await pilot.press("left_square_bracket", "left_square_bracket")
     first = await run_selected(app, pilot)
     await until(lambda: not first.running, what="step 1 while step 3 runs")
@@ -314,6 +324,46 @@ async def test_several_steps_run_at_once_and_quitting_asks_first(console: tuple[
     await pilot.press("escape")
     forever.kill()
     await until(lambda: not forever.running, what="the kill")
+
+
+async def test_a_step_confirmed_as_q_is_pressed_is_asked_about_and_never_starts(
+    console: tuple[OncallApp, Pilot],
+) -> None:
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    pane, desk = app.main.runbook_pane, app.services.desk
+    with desk.lock:  # held here: the step's worker waits to declare its incident, the step still starting
+        await pilot.press("r", "enter")
+        await until(lambda: pane.starting, what="the step confirmed")
+        question = app.main.quit_question()
+        assert question and question[0].startswith("1 step(s) still running") and "describe" in question[1]
+        ending = asyncio.get_running_loop().run_in_executor(None, pane.end_running_steps)  # what q does next
+        await until(lambda: pane.quitting, what="the way out begun")
+    await ending
+    await until(lambda: any("the console is quitting" in n for n in notes(app)), what="the refusal")
+    await until(lambda: not pane.starting, what="the step let go")
+    [incident] = desk.open_incidents()  # declared for its record, before it saw the console going
+    assert "runbook.step_started" not in [e.kind for e in incident.events] and not pane.running_steps()
+
+
+async def test_a_step_that_ran_but_whose_end_was_not_recorded_says_so_and_not_that_it_did_not_run(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    # the step puts a directory where its incident's journal was, so its end cannot be written
+    incidents = tmp_path / "data" / "incidents"
+    one_step_runbook(tmp_path, f'echo ran; cd {incidents} && for f in *.jsonl; do mv "$f" "$f.moved"; mkdir "$f"; done')
+    async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        run = await run_selected(app, pilot)
+        said = "ended, but its end is NOT recorded: "
+        await until(lambda: any(said in n for n in notes(app)), what="the warning")
+        assert run.started is not None and not run.running and run.outcome.ok  # its start is on the record; it ran
+        assert not any(n.startswith("Not run") for n in notes(app))
+        [journal] = incidents.glob("*.jsonl.moved")
+        assert [json.loads(line)["kind"] for line in journal.read_text().splitlines()] == [
+            "incident.declared",
+            "runbook.step_started",
+        ]
 
 
 async def test_a_hostile_label_runs_nothing_through_the_console(

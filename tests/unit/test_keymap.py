@@ -17,6 +17,7 @@ from oncall_tui import cli
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import oncall_app
 from oncall_tui.ui.keymap import keymap_problems, known_ids
+from oncall_tui.ui.main_screen import current_ids
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from tests.conftest import SteppedClock, alert, make_config, until
 
@@ -84,9 +85,20 @@ def test_textual_keys_that_always_act_are_taken() -> None:
 
 
 def test_panes_that_are_never_focused_together_do_not_compete() -> None:
-    assert keymap_problems({"runbook.kill": "space"}) == []  # the alert list's mark, but it has no focus then
-    assert keymap_problems({"runbook.kill": "r"}) == [
-        "keymap.runbook.kill: r is already the key of run_step (give run_step another key too, or pick another)"
+    assert keymap_problems({"steps.up": "space"}) == []  # the alert list's mark, but it has no focus then
+    assert keymap_problems({"steps.up": "r"}) == [
+        "keymap.steps.up: r is already the key of run_step (give run_step another key too, or pick another)"
+    ]
+
+
+def test_an_old_binding_id_is_still_read_as_todays_and_said_as_written() -> None:
+    assert current_ids({"runbook.kill": "ctrl+k", "ack": "A"}) == {"kill_step": "ctrl+k", "ack": "A"}
+    assert keymap_problems({"runbook.kill": "ctrl+k"}) == []
+    assert keymap_problems({"runbook.kill": "space"}) == [  # the screen's key now: it meets the list's mark
+        "keymap.runbook.kill: space is already the key of alerts.mark (give alerts.mark another key too, or pick another)"
+    ]
+    assert keymap_problems({"runbook.kill": "ctrl+k", "kill_step": "ctrl+x"}) == [
+        "keymap.runbook.kill: runbook.kill is the old id of kill_step, and both are given: keep kill_step alone"
     ]
 
 
@@ -107,7 +119,7 @@ def test_every_binding_id_in_the_ui_is_one_the_check_knows() -> None:
         for _, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
             if issubclass(cls, DOMNode) and cls.__module__.startswith("oncall_tui."):
                 ids |= {b.id for b in Binding.make_bindings(cls.__dict__.get("BINDINGS", [])) if b.id}
-    assert {"quit", "ack", "run_step", "alerts.down", "runbook.kill", "confirm.yes", "silences.edit"} <= ids
+    assert {"quit", "ack", "run_step", "alerts.down", "kill_step", "confirm.yes", "silences.edit"} <= ids
     assert ids <= known_ids()
 
 

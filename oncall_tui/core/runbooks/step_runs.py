@@ -317,6 +317,8 @@ class StepRun:
         self.process: StepProcess | None = None
         self.outcome: StepOutcome | None = None
         self.error = ""
+        self.started: TimelineEvent | None = None
+        """Its `runbook.step_started`, once recorded (before that, nothing has run)."""
         self.finished = threading.Event()
         self._kill_requested = threading.Event()
 
@@ -377,7 +379,7 @@ class StepRun:
         p, data = self.prepared, self._data()
         summary = f"Started {p.label} of {p.runbook.path.name}{for_alert(p.alert)}"
         if self.dry_run:
-            started = self.desk.record(self.incident_id, "runbook.step_started", f"{summary} (dry run: not run)", data)
+            started = self._record_start(f"{summary} (dry run: not run)", data)
             self.output.feed(f"(dry run) would run in {p.cwd} with {p.shell}, timeout {p.timeout:g} s:\n{p.command}")
             return self._finish(started, f"Not run {p.label} (dry run)", {"exit_code": None})
         moment = (self.clock or utc_now)()
@@ -404,14 +406,14 @@ class StepRun:
                 "output_file": str(output_path),
                 "status_file": str(process.status_file),
             }
-            recorded.append(self.desk.record(self.incident_id, "runbook.step_started", summary, data | found))
+            recorded.append(self._record_start(summary, data | found))
 
         try:
             process.start(record_start)
         except StepError as error:  # nothing ran: its start and why, on the record
             self.error = str(error)
             self.output.feed(f"{error}\n")
-            started = self.desk.record(self.incident_id, "runbook.step_started", summary, data)
+            started = self._record_start(summary, data)
             return self._finish(
                 started, f"Could not start {p.label}: {error}", {"exit_code": None, "error": str(error)}
             )
@@ -424,6 +426,10 @@ class StepRun:
         self.outcome = outcome
         summary = f"Finished {p.label}{for_alert(p.alert)}: {outcome.describe()}, {outcome.size} bytes of output"
         return self._finish(recorded[0], summary, outcome_data(outcome) | {"output_file": str(output_path)})
+
+    def _record_start(self, summary: str, data: dict[str, Any]) -> TimelineEvent:
+        self.started = self.desk.record(self.incident_id, "runbook.step_started", summary, data)
+        return self.started
 
     def _finish(self, started: TimelineEvent, summary: str, outcome: dict[str, Any]) -> TimelineEvent:
         data = {**self._data(), "started_seq": started.seq, **outcome}

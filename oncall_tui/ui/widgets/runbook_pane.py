@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass
 
 from textual import work
@@ -62,11 +63,12 @@ def run_key(alert: Alert | None, runbook: Runbook, number: int) -> RunKey:
     return (alert.fingerprint if alert else "", str(runbook.path), number)
 
 
+def run_key_of(run: Run) -> RunKey:
+    return (run.alert_key, str(run.runbook_path), run.number)
+
+
 class RunbookPane(RunbookView):
     """`r` runs the selected step, `]`/`[` move, ctrl+c kills a running step, `T` contents."""
-
-    BINDINGS = [Binding("ctrl+c", "kill_step", "Kill step", show=False, id="runbook.kill")]
-    """ctrl+c kills, here as everywhere: k means up, in the steps as in the alerts."""
 
     @dataclass
     class Found(Message):
@@ -78,10 +80,10 @@ class RunbookPane(RunbookView):
 
     @dataclass
     class Started(Message):
-        """From a step's worker: its run began (or failed to, with `error`)."""
+        """From a step's worker: its run is about to begin (or did not, with `error`)."""
 
         key: RunKey
-        run: Run | None
+        run: StepRun | None
         error: str = ""
 
     def __init__(self, services: Services, **kwargs: object) -> None:
@@ -97,7 +99,12 @@ class RunbookPane(RunbookView):
         """Why that alert's runbook could not be read, when it could not."""
         self.step_runs: dict[RunKey, Run] = {}
         """The latest run of each step for each alert, by (alert fingerprint, runbook path, step number)."""
-        self.starting: set[RunKey] = set()
+        self.starting: dict[RunKey, str] = {}
+        """Confirmed steps whose worker has not started them yet, with their labels."""
+        self._live: set[StepRun] = set()
+        """Every run a worker holds, started or about to be (read on the way out, from a thread)."""
+        self._live_lock = threading.Lock()
+        self.quitting = False
         self.last_run: StepRun | None = None
         """The latest run started, whatever its alert."""
         self.shown_runs: dict[str, Run] = {}
@@ -191,9 +198,10 @@ class RunbookPane(RunbookView):
 
         self.app.push_screen(ChoiceScreen(f"Contents · {runbook.path.name}", titles), jump)
 
-    def links(self, how: str, alert: Alert | None) -> None:
-        """Every http(s) link: the alert's runbook_url and generatorURL, then the runbook's."""
-        links = links_of(alert, self.runbook)
+    def links(self, how: str) -> None:
+        """Every http(s) link: the alert's runbook_url and generatorURL, then the runbook's (the
+        alert whose runbook the pane shows)."""
+        links = links_of(self.alert, self.runbook)
         if not links:
             self.notify("No http(s) link in this alert or its runbook.")
             return
@@ -285,17 +293,17 @@ class RunbookPane(RunbookView):
         if key in self.starting or (key in self.step_runs and self.step_runs[key].running):
             self.notify(f"Step {prepared.step.number} is still running for this alert: not started twice.")
             return
-        self.starting.add(key)
+        self.starting[key] = prepared.label
         self._run(prepared, key)
 
     @work(thread=True, group="steps", description="Running a runbook step")
     def _run(self, prepared: PreparedStep, key: RunKey) -> None:
         services = self.services
+        run = None
         try:
             incident, declared = incident_for_step(services.desk, prepared, services.config.incidents.group_by)
             if declared:
                 self.notify(f"{incident.id}: declared for this step's record")
-            self.post_message(IncidentChosen(incident.id, "its step ran"))
             run = StepRun(
                 services.desk,
                 incident.id,
@@ -305,28 +313,45 @@ class RunbookPane(RunbookView):
                 grace=services.config.runbooks.kill_grace,
                 clock=services.clock,
             )
+            with self._live_lock:
+                if self.quitting:  # `q` came between the confirmation and here
+                    self.post_message(self.Started(key, None, f"Not run {prepared.label}: the console is quitting."))
+                    return
+                self._live.add(run)
             self.post_message(self.Started(key, run))  # filed on the UI thread, which reads the runs
+            self.post_message(IncidentChosen(incident.id, "a step is running for it"))
             event = run.run()
         except IncidentError as error:
-            self.post_message(self.Started(key, None, f"Not run: {error}"))
+            if run is None or run.started is None:  # nothing ran
+                self.post_message(self.Started(key, run, f"Not run: {error}"))
+            else:  # it ran: only its end is missing from the record
+                summary = f"{run.label} ended, but its end is NOT recorded: {error}"
+                self.post_message(StepFinished(run, summary, recorded=False))
             return
+        finally:
+            with self._live_lock:
+                self._live.discard(run)
         self.post_message(StepFinished(run, event.summary))
 
     def on_runbook_pane_started(self, started: Started) -> None:
         started.stop()
-        if started.run is None:
-            self.starting.discard(started.key)
+        if started.error:
+            self.starting.pop(started.key, None)
+            if started.run is not None and self.step_runs.get(started.key) is started.run:
+                self.step_runs = {k: r for k, r in self.step_runs.items() if r is not started.run}
+                self.shown_runs = {k: r for k, r in self.shown_runs.items() if r is not started.run}
             self.notify(started.error, severity="error", timeout=10)
             self._show_steps()
         else:
+            assert started.run is not None
             self._take_run(started.run)
 
     def _take_run(self, run: Run) -> None:
         """A run starting (or one a stopped console left): its alert's, shown in the output pane."""
-        key = (run.alert_key, str(run.runbook_path), run.number)
+        key = run_key_of(run)
         self.step_runs = {**self.step_runs, key: run}  # new dicts: a worker may hold the old ones
         self.shown_runs = {**self.shown_runs, run.alert_key: run}
-        self.starting.discard(key)
+        self.starting.pop(key, None)
         if isinstance(run, StepRun):
             self.last_run = run
         self._show_steps()
@@ -344,7 +369,8 @@ class RunbookPane(RunbookView):
         """Said, and on to the next step; it goes on to the screen (the incident shows it)."""
         run = finished.run
         ok = run.dry_run or (run.outcome is not None and run.outcome.ok)
-        self.notify(clean_line(finished.summary, 200), severity="information" if ok else "warning")
+        severity = "information" if ok and finished.recorded else "warning" if finished.recorded else "error"
+        self.notify(clean_line(finished.summary, 300), severity=severity, timeout=10 if finished.recorded else 30)
         here = self.alert.fingerprint if self.alert else ""
         if (
             ok
@@ -377,7 +403,7 @@ class RunbookPane(RunbookView):
     def take_recorded(self, runs: list[RecordedRun]) -> None:
         """At start: each step's last recorded run for its alert, as the record has it (a run of
         this console, or one a stopped console left running, comes after and wins)."""
-        taken = {(r.alert_key, str(r.runbook_path), r.number): r for r in runs}
+        taken = {run_key_of(r): r for r in runs}
         self.step_runs = {**taken, **self.step_runs}
         latest = {r.alert_key: r for r in runs}
         self.shown_runs = {**latest, **self.shown_runs}
@@ -387,8 +413,7 @@ class RunbookPane(RunbookView):
         """At start: steps still running from a console that stopped show as their alert's runs,
         killable; the ends recorded for the others are said once."""
         for run in found.running:
-            key = (run.alert_key, str(run.runbook_path), run.number)
-            self.step_runs = {**self.step_runs, key: run}
+            self.step_runs = {**self.step_runs, run_key_of(run): run}
             self.shown_runs = {**self.shown_runs, run.alert_key: run}
             self._watch_left(run)
         if found.running:
@@ -422,10 +447,16 @@ class RunbookPane(RunbookView):
     def running_steps(self) -> list[Run]:
         return [r for r in self.step_runs.values() if r.running]
 
+    def steps_going(self) -> list[str]:
+        """What quitting would kill: the steps running, and those confirmed but not started yet."""
+        return [r.label for r in self.running_steps()] + list(self.starting.values())
+
     def end_running_steps(self) -> None:
         """On the way out (in a thread): no step outlives the console; each is killed, and
-        recorded as such."""
-        running = self.running_steps()
+        recorded as such, and a step confirmed but not started yet never starts."""
+        with self._live_lock:
+            self.quitting = True
+            running = {*self.running_steps(), *self._live}
         for run in running:
             run.kill()
         for run in running:
