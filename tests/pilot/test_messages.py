@@ -137,3 +137,26 @@ async def test_a_filter_that_moves_the_cursor_tells_every_pane(
         await pilot.press("escape")  # cleared: the cursor moves back, and the panes with it
         await until(lambda: app.main.alert_detail.alert.name == app.main.alert_list.current.name, what="the detail")
         assert app.main.runbook_pane.alert.name == app.main.alert_list.current.name
+
+
+async def test_the_alert_under_the_cursor_changing_is_news_to_every_pane(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    """Same labels, new annotations: the same alert, changed. The panes must not keep the old one."""
+    sim.store.post_alerts(FIRING)
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    heard: list = []
+    async with app.run_test(size=(160, 45), message_hook=heard.append) as pilot:
+        await until(lambda: len(app.main.alert_list.alerts) == 3, what="the alerts")
+        await pilot.pause()
+        before = len(selections(heard))
+        changed = alert("HighErrorRate", "critical", {"summary": "ml-api errors, now 40%"}, service="ml-api")
+        sim.store.post_alerts([changed])
+        await until(lambda: len(selections(heard)) > before, what="the changed alert's news")
+        assert selections(heard)[-1] == ("HighErrorRate", False)  # the poll's doing, not the user's
+        await until(lambda: "now 40%" in str(app.main.alert_detail.body.render()), what="the detail")
+        assert app.main.runbook_pane.alert.annotations["summary"] == "ml-api errors, now 40%"
+        assert app.main.incident_pane.selected.annotations["summary"] == "ml-api errors, now 40%"
+        polls = len(posted(heard, AlertsPolled))
+        await until(lambda: len(posted(heard, AlertsPolled)) > polls + 1, what="two more polls")
+        assert selections(heard)[-1] == ("HighErrorRate", False) and len(selections(heard)) == before + 1

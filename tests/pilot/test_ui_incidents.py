@@ -18,6 +18,7 @@ from oncall_tui.core.incidents.timeline import Journal
 from oncall_tui.services import READ_ONLY
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp, oncall_app
+from oncall_tui.ui.main_screen import MainScreen
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
 from tests.conftest import SteppedClock, alert, make_config, notes, until
@@ -261,6 +262,34 @@ async def test_automatic_events_and_auto_declare(sim: SimServer, clock: SteppedC
         assert [e.kind for e in incident.events].count("alert.resolved") == 1
 
 
+async def test_an_auto_declared_incident_is_shown_only_where_it_takes_no_ones_place(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    warnings = [alert("DiskWillFill", "warning", instance="db-1"), alert("HighLatency", "warning", service="search")]
+    sim.store.post_alerts(warnings)
+    config = make_config(sim.url, data_dir=str(tmp_path / "data"), incidents={"auto_declare": ["critical"]})
+    app = oncall_app(config, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        pane, desk = app.main.incident_pane, app.services.desk
+        await start(app, pilot)
+        mine = await declared(app, pilot)  # the user's, on the alert under the cursor
+        sim.store.post_alerts([alert("HighErrorRate", "critical", service="ml-api")])
+        await until(lambda: len(desk.open_incidents()) == 2, what="the auto-declared incident")
+        await until(lambda: "declared for" in " ".join(notes(app)) or len(notes(app)) > 1, what="its notice")
+        await pilot.pause()
+        assert pane.drawn == mine.id and "(just declared" in str(pane.render())  # the user's choice holds
+        await pilot.press("j")  # onto an alert of no incident: the choice is let go
+        await until(lambda: pane.selected == app.main.alert_list.current and pane.chosen is None, what="the move")
+        shown = pane.drawn
+        sim.store.post_alerts([alert("QueueStalled", "critical", service="queue")])
+        await until(lambda: len(desk.open_incidents()) == 3, what="the second auto-declared incident")
+        [new] = [i for i in desk.open_incidents() if "QueueStalled" in {a.name for a in i.alerts.values()}]
+        await until(lambda: pane.drawn == new.id, what="the new incident shown")
+        assert shown != new.id and "(declared by oncall-tui (auto_declare) ·" in str(pane.render())
+        await pilot.press("k")  # the user moves again: the pane follows the cursor, not the console's choice
+        await until(lambda: pane.chosen is None, what="the move")
+
+
 async def test_a_silence_with_a_regex_the_console_cannot_read_is_recorded_where_mentioned(
     console: tuple[OncallApp, Pilot],
 ) -> None:
@@ -320,6 +349,29 @@ async def test_declare_from_several_marked_alerts(console: tuple[OncallApp, Pilo
     [incident] = app.services.desk.open_incidents()
     assert sorted(a.name for a in incident.alerts.values()) == ["DiskWillFill", "HighErrorRate"]
     assert app.main.alert_list.marked == set()
+
+
+async def test_marks_outlive_a_declaration_that_failed(sim: SimServer, clock: SteppedClock, tiny_disk: Path) -> None:
+    sim.store.post_alerts(FIRING)
+    app = oncall_app(make_config(sim.url, data_dir=str(tiny_disk)), clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await start(app, pilot)
+        await pilot.press("space", "space")
+        with (tiny_disk / "filler").open("wb", buffering=0) as filler:  # no room for a new journal
+            while True:
+                try:
+                    filler.write(b"\0" * 512)
+                except OSError:
+                    break
+        await pilot.press("i", "enter")
+        await until(lambda: any("No space left on device" in n for n in notes(app)), what="the refusal")
+        await until(lambda: not app.main.incident_pane.pending, what="the declaration to be over")
+        assert not app.services.desk.open_incidents() and len(app.main.alert_list.marked) == 2  # nothing lost
+        (tiny_disk / "filler").unlink()
+        await pilot.press("i", "enter")
+        await until(lambda: app.services.desk.open_incidents() and not app.main.incident_pane.pending, what="it")
+        [incident] = app.services.desk.open_incidents()
+        assert len(incident.alerts) == 2 and app.main.alert_list.marked == set()
 
 
 async def test_on_call_pane_and_handoffs_during_an_incident(
@@ -497,12 +549,18 @@ async def test_a_key_right_after_the_cursor_moved_acts_on_nothing_unseen(console
     first, second = await two_incidents(app, pilot)
     await pilot.press("k", "j")  # the second shown as the selected alert's, not as just declared
     await until(lambda: "(the selected alert's" in str(app.main.incident_pane.render()), what="the second, followed")
-    app.main.alert_list.action_cursor(-1)  # k, then m before the pane redrew: the pane still shows the second
-    app.main.action_advance_stage()
-    said = f"Not done: the incident pane is moving to {first.id}. Look, then press the key again."
-    await until(lambda: said in notes(app), what="the refusal")
-    await pilot.pause()
+    said = f"Not done: the pane changed to {first.id} as you pressed. Check it, then press again."
+    for key in ("advance_stage", "note", "export"):  # k, then the key before the pane redrew
+        await pilot.press("j")
+        await until(lambda: app.main.incident_pane.drawn == second.id, what="the second drawn again")
+        app.main.alert_list.action_cursor(-1)  # the pane still shows the second
+        getattr(app.main, f"action_{key}")()
+        await until(lambda: notes(app).count(said) == 1, what=f"the refusal of {key}")
+        app.clear_notifications()
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)  # no note prompt for an incident never seen
     assert first.stage == "Acknowledge" and second.stage == "Acknowledge" and not app.main.incident_pane.pending
+    assert not (app.services.config.data_dir / "exports").exists()
 
 
 async def test_a_resolved_incident_stays_in_view_for_its_export(

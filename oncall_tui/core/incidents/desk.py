@@ -112,10 +112,10 @@ class IncidentDesk:
         self.lock = threading.RLock()
         self.oncall: Callable[[], list[dict[str, Any]] | None] | None = None
         """Who is on call at each level now, recorded with each declaration (set by the console)."""
-        self._homes_cache: tuple[tuple, dict[tuple[str, ...], Incident]] | None = None
+        self._homes_cache: tuple[tuple, tuple[dict, ...], dict[tuple[str, ...], Incident]] | None = None
         self._declaring: set[tuple[str, ...]] = set()
-        self._storm_counted: tuple[tuple[str, int] | None, str] = (None, "")
         """Groups auto_declare is declaring right now (outside the lock, the provider may be slow)."""
+        self._storm_counted: tuple[tuple[str, int] | None, str] = (None, "")
 
     @property
     def pager(self) -> Pager | None:
@@ -665,13 +665,15 @@ class IncidentDesk:
         cursor move (the pane follows the alert): kept until an incident's alerts dict is
         replaced (it is, whole, on every change) or one opens or closes."""
         open_ones = self.open_incidents()
-        key = (tuple(group_by), tuple((i.id, id(i.alerts)) for i in open_ones))
-        if self._homes_cache is not None and self._homes_cache[0] == key:
-            return self._homes_cache[1]
+        key = (tuple(group_by), tuple(i.id for i in open_ones))
+        linked = tuple(i.alerts for i in open_ones)  # held, so compared by identity: no id is reused
+        cached = self._homes_cache
+        if cached is not None and cached[0] == key and all(a is b for a, b in zip(cached[1], linked, strict=True)):
+            return cached[2]
         homes: dict[tuple[str, ...], Incident] = {}
         for incident in open_ones:
             homes.update(dict.fromkeys((group_key(a.labels, group_by) for a in incident.alerts.values()), incident))
-        self._homes_cache = (key, homes)
+        self._homes_cache = (key, linked, homes)
         return homes
 
     def of_group(self, labels: dict[str, str], group_by: list[str]) -> Incident | None:

@@ -39,6 +39,7 @@ class OnCallNow:
         """A new reading; the handoffs since the last one."""
         changed = handoffs(self.levels, levels)
         self.levels, self.read_at = levels, now
+        self.pagerduty_answered |= self.from_pagerduty  # its reading came: no longer "asking"
         return changed
 
     def read_local(self, now: datetime) -> list[Handoff]:

@@ -28,7 +28,7 @@ class AlertList(ScrollView, can_focus=True):
 
     The alerts pane hands it the alerts to show; it keeps the cursor on the same alert (by
     fingerprint) across refreshes and posts `AlertSelected` when the alert under the cursor
-    changes: it owns the selection.
+    changes (or changes value: silenced, stale, new annotations): it owns the selection.
     """
 
     BINDINGS = [
@@ -79,7 +79,7 @@ class AlertList(ScrollView, can_focus=True):
         self.alerts: list[Alert] = []
         self.cursor = 0
         self.show_sources = False
-        self._highlighted: str | None = None
+        self._announced: Alert | None = None
         self._name_width = 8
         self.marked: set[str] = set()
         """Fingerprints marked with space: `i` declares one incident from all of them."""
@@ -101,10 +101,11 @@ class AlertList(ScrollView, can_focus=True):
         self.refresh()
 
     def _announce(self, by_user: bool) -> None:
+        """Said whenever the alert under the cursor is another, or the same one changed (new
+        annotations, silenced, stale): the panes that follow it never keep an old copy."""
         alert = self.current
-        fingerprint = alert.fingerprint if alert else None
-        if fingerprint != self._highlighted:
-            self._highlighted = fingerprint
+        if alert != self._announced:
+            self._announced = alert
             # sent as the list's own: `show` is called from the pane's handlers (the filter), and
             # Textual stops a message at its sender, so the screen would never hear of it
             self.post_message(AlertSelected(alert, by_user).set_sender(self))
@@ -141,6 +142,10 @@ class AlertList(ScrollView, can_focus=True):
             self.marked ^= {alert.fingerprint}
             self._move_to(self.cursor + 1)
             self.refresh()
+
+    def unmark(self, alerts: list[Alert]) -> None:
+        self.marked -= {a.fingerprint for a in alerts}
+        self.refresh()
 
     def marked_alerts(self) -> list[Alert]:
         """The marked alerts still shown, or the one under the cursor when none is marked."""

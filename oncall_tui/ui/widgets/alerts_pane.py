@@ -218,9 +218,8 @@ class AlertsPane(Vertical):
             return
         if alert.is_page:
             self.notify(
-                f"Not silenced: this is an oncall-tui page for {clean_line(alert.labels.get('oncall', ''), 40)} "
-                f"({clean_line(alert.labels.get('incident', ''), 40)}): silencing it stops the paging unrecorded. "
-                "It ends when its level acknowledges (a), on escalation, or when the incident is resolved.",
+                f"Not silenced: it is oncall-tui's page of {clean_line(alert.labels.get('incident', ''), 40)}. "
+                "It ends with a, e or R on that incident.",
                 severity="warning",
                 timeout=10,
             )

@@ -74,6 +74,8 @@ class IncidentPane(Static):
         """The incident the pane last drew: keys act only on the one the user can see."""
         self.pending: dict[tuple[str, str], str] = {}
         """Actions sent but not yet recorded, by (incident, verb): a second press is refused."""
+        self._after: dict[tuple[str, str], Callable[[], None]] = {}
+        """What to do once an action is recorded, by its pending key."""
         self.doubts: dict[str, dict[str, Presence]] = {}
         """By incident and fingerprint, after each poll: linked alerts their sources cannot vouch for."""
         self._polled = asyncio.Event()
@@ -101,13 +103,15 @@ class IncidentPane(Static):
     def active(self) -> Incident | None:
         return self.shown()[0]
 
-    def follow(self, alert: Alert | None, by_user: bool) -> None:
+    def follow(self, alert: Alert | None, by_user: bool, draw: bool = True) -> None:
         """The incident follows the alert: a choice holds until the user moves the cursor (a
-        refresh that takes the selected alert away keeps it)."""
+        refresh that takes the selected alert away keeps it). `draw=False`: heard of ahead of
+        a key, which then refuses to act on an incident the pane has not drawn."""
         self.selected = alert
         if by_user:
             self.chosen = None
-        self.show()
+        if draw:
+            self.show()
 
     def choose(self, incident_id: str, why: str) -> None:
         self.chosen, self.chosen_why = incident_id, why
@@ -133,8 +137,7 @@ class IncidentPane(Static):
         if len(open_ids) < 2:
             self.notify("Only one incident is open." if open_ids else NO_INCIDENT)
             return
-        shown = self.active()
-        at = open_ids.index(shown.id) if shown and shown.id in open_ids else -1
+        at = open_ids.index(self.drawn) if self.drawn in open_ids else -1
         self.choose(open_ids[(at + 1) % len(open_ids)], "chosen with I")  # until the cursor moves
 
     # -- following the alerts -------------------------------------------------------------
@@ -153,8 +156,9 @@ class IncidentPane(Static):
             except Exception as error:
                 self.notify(f"Following the alerts failed: {clean_line(str(error), 200)}", severity="error")
             else:
-                if declared:
-                    self.chosen, self.chosen_why = declared, "just declared"
+                if declared and self.chosen is None and self.shown()[1] != "the selected alert's":
+                    # shown unless the user is on another incident (the notice says it either way)
+                    self.chosen, self.chosen_why = declared, "declared by oncall-tui (auto_declare)"
             self.show()
             self.post_message(DoubtsCounted(sum(len(d) for d in self.doubts.values())))
 
@@ -165,12 +169,12 @@ class IncidentPane(Static):
             if shown:
                 self.desk.get(shown)  # pick up what other consoles recorded
         except IncidentError as error:
-            self._say_once(str(error))
+            self._say_once(f"Not read again (what other consoles recorded may be missing): {error}")
         services = self.services
         followed = services.follower.follow(services.board.sightings, record=not services.read_only)
         self.doubts = followed.doubts  # replaced whole: the UI thread reads it
         for error in followed.errors:
-            self._say_once(error)
+            self._say_once(f"Not recorded: {error}")
         notice = followed.notice()
         if notice:  # one line a poll, however many a storm declared or joined
             self.notify(notice, severity="warning", timeout=15)
@@ -179,7 +183,7 @@ class IncidentPane(Static):
     def _say_once(self, error: str) -> None:
         if error not in self._said:  # once, not once a poll
             self._said.add(error)
-            self.notify(f"Not recorded: {error}", severity="error", timeout=15)
+            self.notify(error, severity="error", timeout=15)
 
     # -- keeping pages --------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="pages", description="Keeping pages standing")
@@ -201,7 +205,7 @@ class IncidentPane(Static):
             for problem in sorted(problems - told):
                 self.notify(problem, severity="error", timeout=60)
             if told and not problems:
-                self.notify("Pages: the problems above are cleared.")
+                self.notify("Pages are kept standing again: the earlier page problems are over.")
             told = problems
             self.post_message(self.Recorded(None, None))  # what was recorded shows now
             if stopping.wait(every):
@@ -271,17 +275,24 @@ class IncidentPane(Static):
         would act on an incident the user has not seen)."""
         if self.services.refuses(self.notify):
             return None
+        incident = self._drawn()
+        if incident is None:
+            return None
+        if not incident.is_open:
+            others = " (I shows the open ones)" if self.desk.open_incidents() else ""
+            self.notify(f"{incident.id} is resolved: move the cursor to an alert of an open incident{others}.")
+            return None
+        return incident
+
+    def _drawn(self) -> Incident | None:
+        """The incident the pane shows, if it is the one the user has seen; else None, said."""
         incident = self.active()
         if incident is None:
             self.notify(NO_INCIDENT)
             return None
         if incident.id != self.drawn:
-            self.notify(f"Not done: the incident pane is moving to {incident.id}. Look, then press the key again.")
+            self.notify(f"Not done: the pane changed to {incident.id} as you pressed. Check it, then press again.")
             self.show()
-            return None
-        if not incident.is_open:
-            others = " (I shows the open ones)" if self.desk.open_incidents() else ""
-            self.notify(f"{incident.id} is resolved: move the cursor to an alert of an open incident{others}.")
             return None
         return incident
 
@@ -323,6 +334,9 @@ class IncidentPane(Static):
         message.stop()
         if message.key:
             self.pending.pop(message.key, None)
+            after = self._after.pop(message.key, None)
+            if after and message.event:
+                after()
         event = message.event
         if event and event.kind == "incident.declared":
             self.chosen, self.chosen_why = event.incident, "just declared"
@@ -338,9 +352,7 @@ class IncidentPane(Static):
             return
         alerts = [a for a in marked if not a.is_page]  # a page already belongs to its incident
         if marked and not alerts:
-            self.notify(
-                "That is a page of the console's own, for its incident: it declares nothing.", severity="warning"
-            )
+            self.notify("Not declared: that row is oncall-tui's own page for an incident: select an alert.")
             return
         first = alerts[0] if alerts else None
         title = clean_line(default_title(first), 200) if first else ""
@@ -349,18 +361,18 @@ class IncidentPane(Static):
 
         def declare(text: str | None) -> None:
             if text:
-                done()
-                self._declare(text, alerts)
+                self._declare(text, alerts, done)
 
         self.app.push_screen(TextPrompt("Declare an incident", label, value=title), declare)
 
-    def _declare(self, title: str, alerts: list[Alert]) -> None:
+    def _declare(self, title: str, alerts: list[Alert], done: Callable[[], None]) -> None:
         key = ("new", title)
         if key in self.pending:
+            self.notify(f"Still declaring {clean_line(title, 80)}: not sent twice.")
             return
         self.pending[key] = "declaring"
-
-        self._run_action(key, lambda: self.desk.declare(title, alerts).events[0])  # the declaration
+        self._after[key] = done  # the marks go once the declaration is recorded, not before
+        self._run_action(key, lambda: self.desk.declare(title, alerts).events[0])
 
     def acknowledge(self) -> None:
         incident = self.active()
@@ -379,10 +391,10 @@ class IncidentPane(Static):
         )
 
     def escalate(self) -> None:
-        if self.services.refuses(self.notify):
+        incident = self._writable()
+        if incident is None:
             return
-        incident = self.active()
-        level = (incident.escalation_level if incident else 1) + 1
+        level = incident.escalation_level + 1
         plan = self.services.oncall.escalation_plan(level, self.services.clock())
         if isinstance(plan, str):  # refused before anything is asked: nothing to confirm
             self.notify(f"Not escalated: {plan}", severity="error", timeout=10)
@@ -395,6 +407,7 @@ class IncidentPane(Static):
             lambda i: self.desk.escalate(i.id, targets, last_level, to_level=level),
             ask=ask,
             detail=detail,
+            on=incident,
         )
 
     def _escalation_question(self, level: int, targets: list[str]) -> tuple[str, str]:
@@ -430,14 +443,13 @@ class IncidentPane(Static):
         self._act("command", "taking command of", lambda i: self.desk.take_command(i.id), ask="Take command?")
 
     def note(self) -> None:
-        incident = self.active()
-        if incident is None:  # notes are welcome on a resolved incident too, but there must be one
-            self.notify(NO_INCIDENT)
-            return
         if self.services.refuses(self.notify):
             return
+        incident = self._drawn()  # notes are welcome on a resolved incident too
+        if incident is None:
+            return
         prompt = TextPrompt(f"Note · {incident.id}", "Note (start with TODO: for an action item)")
-        key = (incident.id, f"note-{len(incident.events)}")
+        key = (incident.id, "note")  # never pending: a second note while one is recorded is welcome
         self.app.push_screen(
             prompt, lambda text: text and self._run_action(key, lambda: self.desk.note(incident.id, text))
         )
@@ -478,11 +490,9 @@ class IncidentPane(Static):
         )
 
     def export(self) -> None:
-        incident = self.active()
-        if incident is None:
-            self.notify(NO_INCIDENT)
-            return
-        self._export(incident.id)
+        incident = self._drawn()
+        if incident is not None:
+            self._export(incident.id)
 
     @work(thread=True, group="incident", description="Exporting a postmortem")
     def _export(self, incident_id: str) -> None:

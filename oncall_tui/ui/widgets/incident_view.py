@@ -53,6 +53,8 @@ def describe(
             where = f" {index}/{total} · I" if index else f" · {count} · I"
         else:
             where = f"  ({why + ' · ' if why else ''}{count} · I switches)"
+    elif why and not narrow:  # the only one open: why it is shown still tells whose it is
+        where = f"  ({why})"
     label = "INCIDENT " if not narrow or len(f"INCIDENT {incident.id}{where}") < width else ""
     text = Text.assemble((label, "bold"), (incident.id, "bold"), where)  # one line, where it can be
     # what needs doing now comes first: at 80×24 the pane shows a few lines
