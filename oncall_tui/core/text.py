@@ -9,6 +9,7 @@ what a terminal would interpret.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # CSI, OSC (terminated by BEL or ST), other two-byte ESC sequences, any C0/C1 control
 # character left over, and the bidirectional overrides that can make a terminal show
@@ -55,6 +56,27 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u2
 
 
 def visible_controls(text: str) -> str:
-    """`text` with every control character (but newline and tab) written as an escape, `\\x1b`:
-    for showing a command exactly as it will run, without the terminal acting on it."""
-    return _CONTROL.sub(lambda found: found.group(0).encode("unicode_escape").decode("ascii"), text)
+    """`text` with every character nobody would see written as an escape: controls (but
+    newline and tab) and the invisible ones (zero-width, bidi marks, line separators), as
+    `\\x1b`, `\\u200b`. For showing a command exactly as it will run (in the step
+    confirmation, in the postmortem), without the terminal acting on it or hiding a character."""
+    return "".join(
+        _escaped(c) for c in _CONTROL.sub(lambda found: found.group(0).encode("unicode_escape").decode("ascii"), text)
+    )
+
+
+_INVISIBLE = ("Cf", "Zl", "Zp")
+"""Unicode categories a viewer shows as nothing (zero-width, bidi marks) or as a new line."""
+
+
+def _escaped(char: str) -> str:
+    if unicodedata.category(char) in _INVISIBLE and char not in "\n\t":
+        return char.encode("unicode_escape").decode("ascii")
+    return char
+
+
+def hidden_characters(text: str) -> list[str]:
+    """The characters of `text` nobody would see (as `visible_controls` escapes them), each
+    once and written out (`⟨U+200B⟩`), for saying that a value holds some."""
+    found = {c for c in text if c not in "\n\t" and (_CONTROL.match(c) or unicodedata.category(c) in _INVISIBLE)}
+    return [f"⟨U+{ord(c):04X}⟩" for c in sorted(found)]

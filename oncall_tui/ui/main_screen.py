@@ -40,7 +40,6 @@ from oncall_tui.ui.widgets.runbook_pane import RUNBOOK_BINDINGS, RunbookPane
 from oncall_tui.ui.widgets.status_line import StatusLine
 from oncall_tui.ui.widgets.timeline_pane import TimelinePane
 
-
 OLD_IDS = {"runbook.kill": "kill_step"}
 """Binding ids of earlier versions that `keymap:` still takes (the runbook pane's own kill key,
 once `k`, is the screen's ctrl+c now)."""

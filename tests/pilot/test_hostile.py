@@ -69,6 +69,24 @@ async def test_hostile_values_render_as_plain_text(sim: SimServer, clock: Steppe
         assert "pwned" not in app.export_screenshot()  # the OSC title sequence is gone, payload and all
 
 
+async def test_the_silence_form_says_when_its_matchers_hold_invisible_characters(
+    sim: SimServer, clock: SteppedClock
+) -> None:
+    sim.store.post_alerts([alert("HighErrorRate", "critical", service="ml\u200b-api")])  # looks like ml-api
+    app = oncall_app(make_config(sim.url), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.main.alert_list.alerts, what="the alert")
+        await pilot.press("s")
+        form = app.screen
+        assert isinstance(form, SilenceForm)
+        preview = str(form.query_one("#silence-preview").render())
+        assert "Silences 1 alert(s)" in preview and "invisible characters, kept as the labels have them: ⟨U+200B⟩" in preview
+        form.query_one("#silence-matchers").value = 'service="ml-api"'  # retyped by hand: another value
+        await pilot.pause()
+        preview = str(form.query_one("#silence-preview").render())
+        assert "Silences 0 alert(s)" in preview and "invisible" not in preview
+
+
 async def test_an_empty_label_set_renders(sim: SimServer, clock: SteppedClock) -> None:
     empty = Alert("fp", {}, {}, datetime(2026, 1, 1, tzinfo=UTC), None, "", "active")
     assert empty.name == "" and empty.severity == "" and empty.severity_rank == 5

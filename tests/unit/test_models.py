@@ -8,7 +8,7 @@ import pytest
 
 from oncall_tui.core.alerts.models import Alert, PayloadError
 from oncall_tui.core.durations import format_age, format_duration, parse_duration, signed_duration
-from oncall_tui.core.text import clean_block, clean_line
+from oncall_tui.core.text import clean_block, clean_line, hidden_characters, visible_controls
 
 RAW = {
     "fingerprint": "abc",
@@ -84,6 +84,14 @@ def test_zero_width_characters_are_shown_so_look_alike_labels_differ(invisible: 
     assert clean_line(f"ml{invisible}-api") == f"ml{shown}-api" != clean_line("ml-api")
     assert clean_block(f"a{invisible}\nb") == f"a{shown}\nb"
     assert clean_line("x" * 500, 10) == "x" * 9 + "…"
+    escaped = invisible.encode("unicode_escape").decode("ascii")  # a command, exactly: as it will run
+    assert visible_controls(f"echo ml{invisible}-api\n") == f"echo ml{escaped}-api\n"
+    assert hidden_characters(f"pod=\"ml{invisible}-api\"") == [shown] and hidden_characters("ml-api\n\t") == []
+
+
+def test_a_command_shown_as_it_will_run_hides_no_control_and_acts_on_none() -> None:
+    assert visible_controls("a\rb\x1b]0;t\x07 \u202eevil\tx") == "a\\rb\\x1b]0;t\\x07 \\u202eevil\tx"
+    assert hidden_characters("a\rb\x1b\u202e") == ["⟨U+000D⟩", "⟨U+001B⟩", "⟨U+202E⟩"]
 
 
 @pytest.mark.parametrize(

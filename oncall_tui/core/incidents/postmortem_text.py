@@ -10,7 +10,6 @@ here is for one place text can go: a line of prose, inline code, a fenced block,
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -20,9 +19,6 @@ _ACTIVE = re.compile(r"([\\`|<>\[\]*~#])|(?<![^\W_])_|_(?![^\W_])|&(?=#?\w+;)")
 """What would make prose a link, an image, HTML, code, a table cell, emphasis, strikethrough,
 a heading or an entity (`&lt;`): `rm -rf /tmp/*_old/*` keeps its asterisks. An `_` inside a
 word (`auto_declare`) is left alone: CommonMark never reads it as emphasis."""
-
-_INVISIBLE = ("Cf", "Zl", "Zp")
-"""Unicode categories a viewer shows as nothing (zero-width, bidi marks) or as a new line."""
 
 _AUTOLINKABLE = re.compile(r"[!-;=?-~]+")
 """Printable ASCII but `<` and `>`: a URL that stays one CommonMark autolink, shown as written."""
@@ -44,13 +40,7 @@ def visible(text: str) -> str:
     """`text` exactly as it was, but for the characters nobody would see: controls and
     invisible ones written as escapes (`\\x1b`, `\\u200b`). A command copied out of the
     postmortem then runs as it ran, and a reviewer sees everything in it."""
-
-    def escape(char: str) -> str:
-        if unicodedata.category(char) in _INVISIBLE and char not in "\n\t":
-            return char.encode("unicode_escape").decode("ascii")
-        return char
-
-    return "".join(escape(c) for c in visible_controls(text))
+    return visible_controls(text)
 
 
 def quoted(value: str) -> str:

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Static
 from oncall_tui.core.alerts.matchers import MatcherError, matches, parse_matchers
 from oncall_tui.core.alerts.models import Alert, SilenceMatcher, SilenceRequest
 from oncall_tui.core.durations import format_duration, parse_duration
+from oncall_tui.core.text import hidden_characters
 
 
 class SilenceForm(ModalScreen[SilenceRequest | None]):
@@ -113,7 +114,11 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
             return
         hits = sum(all(matches(m, a.labels) for m in matchers) for a in self.alerts)
         ends = (self.clock() + timedelta(seconds=duration)).strftime("%Y-%m-%d %H:%M UTC")
-        preview.update(Text(f"Silences {hits} alert(s) firing now, until {ends}."))
+        said = f"Silences {hits} alert(s) firing now, until {ends}."
+        hidden = hidden_characters(self.query_one("#silence-matchers", Input).value)
+        if hidden:  # the input draws them as nothing: two values that look alike may differ
+            said += f"\nThe matchers hold invisible characters, kept as the labels have them: {' '.join(hidden)}"
+        preview.update(Text(said))
 
     def on_input_changed(self) -> None:
         self.query_one("#silence-error", Static).update("")

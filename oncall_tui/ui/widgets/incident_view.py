@@ -53,7 +53,7 @@ def describe(
             where = f" {index}/{total} · I" if index else f" · {count} · I"
         else:
             where = f"  ({why + ' · ' if why else ''}{count} · I switches)"
-    elif why and not narrow:  # the only one open: why it is shown still tells whose it is
+    elif why and why != "the open one" and not narrow:  # the only one open: whose it is, if it is someone's
         where = f"  ({why})"
     label = "INCIDENT " if not narrow or len(f"INCIDENT {incident.id}{where}") < width else ""
     text = Text.assemble((label, "bold"), (incident.id, "bold"), where)  # one line, where it can be

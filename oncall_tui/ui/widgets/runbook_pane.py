@@ -319,7 +319,7 @@ class RunbookPane(RunbookView):
                     return
                 self._live.add(run)
             self.post_message(self.Started(key, run))  # filed on the UI thread, which reads the runs
-            self.post_message(IncidentChosen(incident.id, "a step is running for it"))
+            self.post_message(IncidentChosen(incident.id, "a step ran on it"))
             event = run.run()
         except IncidentError as error:
             if run is None or run.started is None:  # nothing ran
