@@ -355,7 +355,7 @@ async def test_a_step_that_ran_but_whose_end_was_not_recorded_says_so_and_not_th
     async with open_console(sim, clock, tmp_path, FIRING[:1]) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
         run = await run_selected(app, pilot)
-        said = "ended, but its end is NOT recorded: "
+        said = "ended (exit 0 in 0.0 s), but that is NOT recorded: "
         await until(lambda: any(said in n for n in notes(app)), what="the warning")
         assert run.started is not None and not run.running and run.outcome.ok  # its start is on the record; it ran
         assert not any(n.startswith("Not run") for n in notes(app))

@@ -15,6 +15,7 @@ from oncall_tui.core.incidents.desk import IncidentDesk
 from oncall_tui.core.incidents.postmortem import render_markdown
 from oncall_tui.core.runbooks.library import RunbookError, parse_runbook
 from oncall_tui.core.runbooks.step_runs import (
+    KilledBeforeStartError,
     OutputTail,
     StepRun,
     incident_for,
@@ -120,6 +121,21 @@ def test_dry_run_records_the_command_and_runs_nothing(tmp_path: Path, desk: Inci
     assert not marker.exists()
     assert finished.summary == "Not run step 1 “X” (dry run)" and finished.data["dry_run"] is True
     assert desk.get(incident.id).events[-2].data["command"] == f"touch {marker}\n"
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_step_killed_before_it_started_never_runs_and_records_nothing(
+    tmp_path: Path, desk: IncidentDesk, dry_run: bool
+) -> None:
+    marker = tmp_path / "ran"
+    runbook = runbook_at(tmp_path, f"# Touch\n\n## Touch\n\n```bash\ntouch {marker}\n```\n")
+    incident = desk.declare("Touch", [])
+    run = StepRun(desk, incident.id, prepare(runbook, runbook.steps[0], None, RunbooksConfig()), dry_run=dry_run)
+    run.kill()  # the way out, between the confirmation and the start
+    with pytest.raises(KilledBeforeStartError, match="ended before it started"):
+        run.run()
+    assert not marker.exists() and run.started is None and not run.running
+    assert [e.kind for e in desk.get(incident.id).events] == ["incident.declared"]
 
 
 def test_a_shell_that_cannot_start_is_recorded_as_such(tmp_path: Path, desk: IncidentDesk) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.config import RunbooksConfig
-from oncall_tui.core.incidents.desk import IncidentDesk
+from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
 from oncall_tui.core.incidents.incident import Incident, default_title
 from oncall_tui.core.incidents.timeline import TimelineEvent
 from oncall_tui.core.runbooks.library import Runbook, RunbookError, RunbookStep
@@ -294,6 +294,10 @@ class Run(Protocol):
     def kill(self) -> None: ...
 
 
+class KilledBeforeStartError(IncidentError):
+    """`kill()` came before the step's process started: nothing ran, nothing was recorded."""
+
+
 class StepRun:
     """One run of a prepared step on an incident's record. `run()` blocks (call it from a
     thread); `kill()` may be called from any thread."""
@@ -369,15 +373,21 @@ class StepRun:
 
     def run(self) -> TimelineEvent:
         """Record the start, run, record the end; returns the `runbook.step_finished` event.
-        Raises IncidentError if the start cannot be recorded (then nothing runs)."""
+        Raises IncidentError if the start cannot be recorded, or KilledBeforeStartError: then
+        nothing runs."""
         try:
             return self._run()
         finally:
             self.finished.set()
 
+    def _not_killed(self) -> None:
+        if self._kill_requested.is_set():
+            raise KilledBeforeStartError(f"{self.prepared.label} was ended before it started")
+
     def _run(self) -> TimelineEvent:
         p, data = self.prepared, self._data()
         summary = f"Started {p.label} of {p.runbook.path.name}{for_alert(p.alert)}"
+        self._not_killed()
         if self.dry_run:
             started = self._record_start(f"{summary} (dry run: not run)", data)
             self.output.feed(f"(dry run) would run in {p.cwd} with {p.shell}, timeout {p.timeout:g} s:\n{p.command}")
@@ -400,6 +410,7 @@ class StepRun:
 
         def record_start(ref: ProcessRef) -> None:
             """Before the step runs: where to find it again if this console stops before it ends."""
+            self._not_killed()  # the last moment a kill can keep it from running at all
             found = {
                 "process": ref.as_data(),
                 "console": this_console().as_data(),

@@ -100,6 +100,8 @@ class RunbookPane(RunbookView):
         self.step_runs: dict[RunKey, Run] = {}
         """The latest run of each step for each alert, by (alert fingerprint, runbook path, step number)."""
         self.starting: dict[RunKey, str] = {}
+        self._replaced: dict[Run, Run | None] = {}
+        """For each run starting, the step's run it took the place of (back if it never starts)."""
         """Confirmed steps whose worker has not started them yet, with their labels."""
         self._live: set[StepRun] = set()
         """Every run a worker holds, started or about to be (read on the way out, from a thread)."""
@@ -300,6 +302,9 @@ class RunbookPane(RunbookView):
     def _run(self, prepared: PreparedStep, key: RunKey) -> None:
         services = self.services
         run = None
+        if self.quitting:  # `q` came between the confirmation and here: no incident declared for it
+            self.post_message(self.Started(key, None, f"Not run {prepared.label}: the console is quitting."))
+            return
         try:
             incident, declared = incident_for_step(services.desk, prepared, services.config.incidents.group_by)
             if declared:
@@ -324,9 +329,15 @@ class RunbookPane(RunbookView):
         except IncidentError as error:
             if run is None or run.started is None:  # nothing ran
                 self.post_message(self.Started(key, run, f"Not run: {error}"))
-            else:  # it ran: only its end is missing from the record
-                summary = f"{run.label} ended, but its end is NOT recorded: {error}"
-                self.post_message(StepFinished(run, summary, recorded=False))
+            else:  # its start is on the record: only how it ended is missing
+                how = (
+                    f"ended ({run.outcome.describe()})"
+                    if run.outcome
+                    else "did not run (dry run, or it could not start)"
+                )
+                self.post_message(
+                    StepFinished(run, f"{run.label} {how}, but that is NOT recorded: {error}", recorded=False)
+                )
             return
         finally:
             with self._live_lock:
@@ -338,8 +349,7 @@ class RunbookPane(RunbookView):
         if started.error:
             self.starting.pop(started.key, None)
             if started.run is not None and self.step_runs.get(started.key) is started.run:
-                self.step_runs = {k: r for k, r in self.step_runs.items() if r is not started.run}
-                self.shown_runs = {k: r for k, r in self.shown_runs.items() if r is not started.run}
+                self._file(self._replaced.pop(started.run, None), started.run)  # the earlier run shows again
             self.notify(started.error, severity="error", timeout=10)
             self._show_steps()
         else:
@@ -347,14 +357,26 @@ class RunbookPane(RunbookView):
             self._take_run(started.run)
 
     def _take_run(self, run: Run) -> None:
-        """A run starting (or one a stopped console left): its alert's, shown in the output pane."""
+        """A run starting: its alert's, shown in the output pane."""
         key = run_key_of(run)
-        self.step_runs = {**self.step_runs, key: run}  # new dicts: a worker may hold the old ones
-        self.shown_runs = {**self.shown_runs, run.alert_key: run}
+        self._replaced[run] = self.step_runs.get(key)
+        self._file(run)
         self.starting.pop(key, None)
         if isinstance(run, StepRun):
             self.last_run = run
         self._show_steps()
+
+    def _file(self, run: Run | None, instead_of: Run | None = None) -> None:
+        """`run` as its step's and its alert's (`instead_of`, a run that never started, goes)."""
+        gone = instead_of or run
+        assert gone is not None
+        key = run_key_of(gone)
+        runs = {k: r for k, r in self.step_runs.items() if k != key}  # new dicts: a worker may hold the old ones
+        shown = {k: r for k, r in self.shown_runs.items() if r is not instead_of}
+        if run is not None:
+            runs[key] = run
+            shown[run.alert_key] = run
+        self.step_runs, self.shown_runs = runs, shown
 
     def _secrets(self) -> list[str]:
         pagerduty = self.services.config.pagerduty
@@ -368,6 +390,7 @@ class RunbookPane(RunbookView):
     def on_step_finished(self, finished: StepFinished) -> None:
         """Said, and on to the next step; it goes on to the screen (the incident shows it)."""
         run = finished.run
+        self._replaced.pop(run, None)
         ok = run.dry_run or (run.outcome is not None and run.outcome.ok)
         severity = "information" if ok and finished.recorded else "warning" if finished.recorded else "error"
         self.notify(clean_line(finished.summary, 300), severity=severity, timeout=10 if finished.recorded else 30)
@@ -413,8 +436,7 @@ class RunbookPane(RunbookView):
         """At start: steps still running from a console that stopped show as their alert's runs,
         killable; the ends recorded for the others are said once."""
         for run in found.running:
-            self.step_runs = {**self.step_runs, run_key_of(run): run}
-            self.shown_runs = {**self.shown_runs, run.alert_key: run}
+            self._file(run)
             self._watch_left(run)
         if found.running:
             names = ", ".join(r.label for r in found.running)
