@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 
 from oncall_tui.core.incidents.desk import IncidentError
 from oncall_tui.core.pagerduty.incidents import sync
@@ -35,6 +35,7 @@ from oncall_tui.ui.messages import (
 from oncall_tui.ui.widgets.alert_detail import AlertDetail
 from oncall_tui.ui.widgets.alerts_pane import AlertsPane
 from oncall_tui.ui.widgets.incident_pane import INCIDENT_BINDINGS, IncidentPane
+from oncall_tui.ui.widgets.key_bar import KeyBar
 from oncall_tui.ui.widgets.oncall_pane import OnCallPane
 from oncall_tui.ui.widgets.runbook_pane import RUNBOOK_BINDINGS, RunbookPane
 from oncall_tui.ui.widgets.status_line import StatusLine
@@ -55,7 +56,7 @@ class MainScreen(Screen[None]):
     """Below 120 columns the on-call pane goes above the incident, and the alerts get the room."""
 
     BINDINGS = [
-        # the app's own, first here so the key bar shows them at any width (the app's come last)
+        # the app's own, first here so the key bar shows them at any width (it puts ? last)
         Binding("q", "app.quit", "Quit", id="quit"),
         Binding("question_mark", "app.help", "Help", key_display="?", id="help"),
         # then in the order a narrow key bar keeps them: the response first
@@ -86,7 +87,7 @@ class MainScreen(Screen[None]):
         self.oncall_pane = OnCallPane(services, id="oncall", classes="pane")
         self.timeline = TimelinePane(id="timeline", classes="pane")
         self.timeline.border_title = "TIMELINE"
-        self.footer = Footer()
+        self.footer = KeyBar()
         self._pagerduty_error: str | None = None
         self._pagerduty_ok = False
 
@@ -243,13 +244,14 @@ class MainScreen(Screen[None]):
         questions, details = [], []
         going = self.runbook_pane.steps_going()
         if going:
-            questions.append(f"{len(going)} step(s) still running: quit and kill them?")
-            details.append(", ".join(going))
+            starting = " or about to start" if self.runbook_pane.starting else ""
+            questions.append(f"{len(going)} step(s) still running{starting}: quit and kill them?")
+            details.append(f"Running: {', '.join(going)}")
         lapsing = self.incident_pane.lapsing_question()
         if lapsing:
             questions.append(lapsing[0])
             details.append(lapsing[1])
-        return (" ".join(questions), "\n".join(details)) if questions else None
+        return ("\n".join(questions), "\n".join(details)) if questions else None  # one line each
 
     async def wind_down(self) -> None:
         self.stopping.set()
@@ -311,7 +313,7 @@ class MainScreen(Screen[None]):
         pane refuses: what it would act on is not what it drew)."""
         pane, current = self.incident_pane, self.alert_list.current
         if (current and current.fingerprint) != (pane.selected and pane.selected.fingerprint):
-            pane.follow(current, by_user=True, draw=False)
+            pane.follow(current, by_user=self.alert_list.moved_by_user, draw=False)
         return pane
 
     def action_timeline_filter(self) -> None:

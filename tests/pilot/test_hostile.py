@@ -79,8 +79,16 @@ async def test_the_silence_form_says_when_its_matchers_hold_invisible_characters
         await pilot.press("s")
         form = app.screen
         assert isinstance(form, SilenceForm)
+        await pilot.pause()
+        dialog, matchers = form.query_one("#silence-dialog"), form.query_one("#silence-matchers")
+        assert dialog.scroll_y == 0 and dialog.max_scroll_y == 0  # at 80×24 all of it in view, matchers first
+        assert dialog.region.contains_region(matchers.region) and matchers.region.height == 1
+        assert dialog.region.contains_region(form.query_one("#silence-submit").region)
         preview = str(form.query_one("#silence-preview").render())
-        assert "Silences 1 alert(s)" in preview and "invisible characters, kept as the labels have them: ⟨U+200B⟩" in preview
+        assert (
+            "Silences 1 alert(s)" in preview
+            and "invisible characters, kept as the labels have them: ⟨U+200B⟩" in preview
+        )
         form.query_one("#silence-matchers").value = 'service="ml-api"'  # retyped by hand: another value
         await pilot.pause()
         preview = str(form.query_one("#silence-preview").render())

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets._footer import FooterKey
 
 from oncall_tui.services import READ_ONLY
 from oncall_tui.sim.server import SimServer
@@ -279,3 +280,26 @@ async def test_a_misbehaving_source_is_one_line_in_the_header(clock: SteppedCloc
             assert app.main.alerts.filter_box.has_focus
     finally:
         broken.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 30), (160, 45)])
+async def test_the_key_bar_shows_whole_keys_only_and_always_quit_and_help(
+    sim: SimServer, clock: SteppedClock, size: tuple[int, int]
+) -> None:
+    sim.store.post_alerts(FIRING)
+    app = oncall_app(make_config(sim.url), clock=clock)
+    async with app.run_test(size=size) as pilot:
+        await until(lambda: app.main.alert_list.alerts, what="the alerts")
+        await pilot.pause()
+        bar = app.main.footer
+        shown = [key for key in bar.query(FooterKey) if key.display]
+        keys = [k for k in shown if not k.has_class("-command-palette")]
+        assert keys[0].key_display == "q" and keys[-1].key_display == "?"  # ends with ? Help, at every width
+        assert [k.region.x for k in keys] == sorted(k.region.x for k in keys)  # drawn in that order
+        for key in shown:  # none cut: a key ends before the bar does, and before the palette's key
+            assert key.region.right <= bar.region.right and key.region.width > 0, key.key_display
+        palette = [k for k in shown if k.has_class("-command-palette")]
+        if palette:
+            assert keys[-1].region.right <= palette[0].region.x
+        if size[0] >= 160:
+            assert "S" in [k.key_display for k in keys]  # room for every key

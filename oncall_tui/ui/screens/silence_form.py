@@ -21,6 +21,9 @@ from oncall_tui.core.text import hidden_characters
 class SilenceForm(ModalScreen[SilenceRequest | None]):
     """Returns the request to send, or None when cancelled. Nothing is sent from here."""
 
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    """Below 32 rows the inputs are one line each: the whole form, matchers first, is in view."""
+
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="silence_form.cancel"),
         Binding("ctrl+s", "submit", "Create", id="silence_form.submit"),
@@ -58,7 +61,12 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
             yield Label("Author")
             yield Input(self.initial["author"], id="silence-author", select_on_focus=False)  # typing never wipes it
             yield Label("Comment (required: why, and a ticket if there is one)")
-            yield Input(self.initial["comment"], id="silence-comment", placeholder="e.g. deploying fix, INC-42")
+            yield Input(
+                self.initial["comment"],
+                id="silence-comment",
+                placeholder="e.g. deploying fix, INC-42",
+                select_on_focus=False,
+            )  # tabbing back never wipes what was typed
             yield Static(id="silence-preview")
             yield Static(id="silence-error")
             with Horizontal(classes="buttons"):
