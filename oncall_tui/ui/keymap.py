@@ -193,8 +193,7 @@ def keymap_problems(keymap: dict[str, str]) -> list[str]:
     known = known_ids()
     twice = [old for old, new in OLD_IDS.items() if old in keymap and new in keymap]
     problems = [
-        f"keymap.{old}: {old} is the old id of {OLD_IDS[old]}, and both are given: keep {OLD_IDS[old]} alone"
-        for old in twice
+        f"keymap.{old}: {old} is the old id of {OLD_IDS[old]}, and both are given: remove {old}" for old in twice
     ]
     given = {binding_id: keys for binding_id, keys in keymap.items() if binding_id not in twice}
     keymap = current_ids(given)  # checked under today's ids, said under the ones written

@@ -12,6 +12,7 @@ from oncall_tui.services import build_services
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import oncall_app
 from oncall_tui.ui.messages import AlertSelected, AlertsPolled, IncidentShown
+from oncall_tui.ui.screens.prompt import TextPrompt
 from oncall_tui.ui.widgets.alerts_pane import AlertsPane
 from oncall_tui.ui.widgets.incident_pane import IncidentPane
 from tests.conftest import FROZEN, SteppedClock, alert, make_config, until
@@ -116,7 +117,16 @@ async def test_a_choice_made_with_shift_i_survives_a_refresh_that_moves_the_curs
         await until(lambda: selections(heard)[-1] == ("HighLatency", False), what="the refresh to move the cursor")
         await pilot.pause()
         assert pane.drawn == first and "(chosen with I ·" in str(pane.render())
-        await pilot.press("k")  # the user's move: the incident follows the alert again
+        await pilot.press("I")  # the second now, whose alert is gone
+        assert pane.drawn == second and "(chosen with I ·" in str(pane.render())
+        shown = list(app.main.alert_list.alerts)
+        app.main.alert_list.show([a for a in shown if a is not app.main.alert_list.current])  # a refresh moves the
+        assert app.main.alert_list.current != pane.selected  # cursor to the first's alert; n comes before the news
+        app.main.action_note()
+        assert isinstance(app.screen, TextPrompt) and app.screen.title_text == f"Note · {second}"  # the choice held
+        await pilot.press("escape")
+        await until(lambda: len(app.main.alert_list.alerts) == len(shown), what="the next poll")
+        await pilot.press("j", "k")  # the user's move: the incident follows the alert again
         assert selections(heard)[-1] == ("HighErrorRate", True)
         assert pane.drawn == first and "(the selected alert's ·" in str(pane.render())
         assert app.main.alert_detail.alert.name == app.main.runbook_pane.alert.name == "HighErrorRate"
@@ -129,11 +139,13 @@ async def test_a_filter_that_moves_the_cursor_tells_every_pane(
     the screen, or the detail, runbook and incident panes keep the alert the filter hid."""
     sim.store.post_alerts(FIRING)
     app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
-    async with app.run_test(size=(160, 45)) as pilot:
+    heard: list = []
+    async with app.run_test(size=(160, 45), message_hook=heard.append) as pilot:
         await until(lambda: len(app.main.alert_list.alerts) == 3, what="the alerts")
         await pilot.press("/", *"service=search", "enter")
         await until(lambda: getattr(app.main.alert_detail.alert, "name", None) == "HighLatency", what="the detail")
         assert app.main.runbook_pane.alert.name == app.main.incident_pane.selected.name == "HighLatency"
+        assert selections(heard)[-1] == ("HighLatency", True)  # the user's filter: a choice made with I lets go
         await pilot.press("escape")  # cleared: the cursor moves back, and the panes with it
         await until(lambda: app.main.alert_detail.alert.name == app.main.alert_list.current.name, what="the detail")
         assert app.main.runbook_pane.alert.name == app.main.alert_list.current.name

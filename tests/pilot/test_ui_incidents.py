@@ -594,3 +594,19 @@ async def test_a_resolved_incident_stays_in_view_while_another_is_open_until_the
     assert any(n.startswith(f"{second.id} is resolved") for n in notes(app))
     await pilot.press("k")  # the user moves: the open one shows again
     await until(lambda: app.main.incident_pane.drawn == first.id, what="the open incident shown")
+
+
+async def test_a_narrow_incident_pane_says_why_on_its_border(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    sim.store.post_alerts(FIRING)
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(app, pilot)
+        pane = app.main.incident_pane
+        await declared(app, pilot)
+        await pilot.pause()
+        assert pane.size.width < 40 and "just declared" not in str(pane.render())  # no room in the text
+        assert pane.border_subtitle == "just declared"
+        await pilot.press("j")  # DiskWillFill: no incident of its own, the one open shows
+        await until(lambda: pane.border_subtitle == "the open one", what="the why on the border")

@@ -98,7 +98,7 @@ def test_an_old_binding_id_is_still_read_as_todays_and_said_as_written() -> None
         "keymap.runbook.kill: space is already the key of alerts.mark (give alerts.mark another key too, or pick another)"
     ]
     assert keymap_problems({"runbook.kill": "ctrl+k", "kill_step": "ctrl+x"}) == [
-        "keymap.runbook.kill: runbook.kill is the old id of kill_step, and both are given: keep kill_step alone"
+        "keymap.runbook.kill: runbook.kill is the old id of kill_step, and both are given: remove runbook.kill"
     ]
 
 

@@ -86,7 +86,7 @@ def test_zero_width_characters_are_shown_so_look_alike_labels_differ(invisible: 
     assert clean_line("x" * 500, 10) == "x" * 9 + "…"
     escaped = invisible.encode("unicode_escape").decode("ascii")  # a command, exactly: as it will run
     assert visible_controls(f"echo ml{invisible}-api\n") == f"echo ml{escaped}-api\n"
-    assert hidden_characters(f"pod=\"ml{invisible}-api\"") == [shown] and hidden_characters("ml-api\n\t") == []
+    assert hidden_characters(f'pod="ml{invisible}-api"') == [shown] and hidden_characters("ml-api\n\t") == []
 
 
 def test_a_command_shown_as_it_will_run_hides_no_control_and_acts_on_none() -> None:

@@ -52,6 +52,11 @@ should the console holding it die before recording what its pages did (longer wh
 could take longer to send)."""
 
 
+OF_THE_SELECTED_ALERT = "the selected alert's"
+THE_ONLY_OPEN = "the open one"
+"""Two of `IncidentDesk.to_show`'s reasons, which the pane acts on."""
+
+
 class IncidentError(Exception):
     """An action was refused or failed; `str()` is one line for the user."""
 
@@ -183,12 +188,12 @@ class IncidentDesk:
             return picked, why_chosen or "chosen"
         own = self.of_alert(alert, group_by or []) if alert is not None else None
         if own is not None:
-            return own, "the selected alert's"
+            return own, OF_THE_SELECTED_ALERT
         open_ones = [i for i in incidents.values() if i.is_open]
         if not open_ones:
             return None, ""
         urgent = min(open_ones, key=_urgency)
-        return urgent, "the most urgent open" if len(open_ones) > 1 else "the open one"
+        return urgent, "the most urgent open" if len(open_ones) > 1 else THE_ONLY_OPEN
 
     def of_alert(self, alert: Alert, group_by: list[str]) -> Incident | None:
         """The open incident an alert belongs to: a page's own; else the latest linking it; else

@@ -80,6 +80,8 @@ class AlertList(ScrollView, can_focus=True):
         self.cursor = 0
         self.show_sources = False
         self._announced: Alert | None = None
+        self.moved_by_user = False
+        """Whether the user moved the cursor to the alert last announced (else a refresh did)."""
         self._name_width = 8
         self.marked: set[str] = set()
         """Fingerprints marked with space: `i` declares one incident from all of them."""
@@ -89,15 +91,16 @@ class AlertList(ScrollView, can_focus=True):
     def current(self) -> Alert | None:
         return self.alerts[self.cursor] if 0 <= self.cursor < len(self.alerts) else None
 
-    def show(self, alerts: list[Alert]) -> None:
-        """Replace the alerts shown, keeping the cursor on the same alert where it still is."""
+    def show(self, alerts: list[Alert], by_user: bool = False) -> None:
+        """Replace the alerts shown, keeping the cursor on the same alert where it still is
+        (`by_user`: the user's doing, as a filter is)."""
         selected = self.current.fingerprint if self.current else None
         self.alerts = alerts
         index = next((i for i, a in enumerate(alerts) if a.fingerprint == selected), None)
         self.cursor = index if index is not None else min(self.cursor, max(0, len(alerts) - 1))
         self._name_width = min(NAME_WIDTH, max((len(a.name) for a in alerts), default=8))
         self.virtual_size = Size(self.size.width, len(alerts))
-        self._announce(by_user=False)
+        self._announce(by_user)
         self.refresh()
 
     def _announce(self, by_user: bool) -> None:
@@ -106,6 +109,7 @@ class AlertList(ScrollView, can_focus=True):
         alert = self.current
         if alert != self._announced:
             self._announced = alert
+            self.moved_by_user = by_user
             # sent as the list's own: `show` is called from the pane's handlers (the filter), and
             # Textual stops a message at its sender, so the screen would never hear of it
             self.post_message(AlertSelected(alert, by_user).set_sender(self))

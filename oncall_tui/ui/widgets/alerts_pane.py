@@ -113,9 +113,10 @@ class AlertsPane(Vertical):
                 self.notify(f"{name}: reachable again.")
             self._source_errors[name] = status.error
 
-    def show_alerts(self) -> None:
+    def show_alerts(self, by_user: bool = False) -> None:
+        """`by_user`: the user's filter moved the cursor, as a key would (the incident follows it)."""
         shown = [a for a in self.board.alerts if self.filter.matches(a)] if self.filter else self.board.alerts
-        self.list.show(shown)
+        self.list.show(shown, by_user)
         self.show_title()
 
     def show_doubted(self, count: int) -> None:
@@ -183,7 +184,7 @@ class AlertsPane(Vertical):
             self._filter_error = ""
             event.input.border_subtitle = ""
             event.input.remove_class("-unreadable")
-        self.show_alerts()
+        self.show_alerts(by_user=True)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
@@ -204,7 +205,7 @@ class AlertsPane(Vertical):
         box.border_subtitle = ""
         self.filter = self._confirmed_filter = Filter()
         self._confirmed_text = ""
-        self.show_alerts()
+        self.show_alerts(by_user=True)
         self.list.focus()
 
     # -- silences -------------------------------------------------------------------------
@@ -218,8 +219,9 @@ class AlertsPane(Vertical):
             return
         if alert.is_page:
             self.notify(
-                f"Not silenced: it is oncall-tui's page of {clean_line(alert.labels.get('incident', ''), 40)}. "
-                "It ends with a, e or R on that incident.",
+                f"Not silenced: it is oncall-tui's page to {clean_line(alert.labels.get('oncall', ''), 40) or 'its level'} "
+                f"for {clean_line(alert.labels.get('incident', ''), 40)}: silencing it would stop the paging off the record. "
+                "It ends when they acknowledge (a), or when R resolves the incident.",
                 severity="warning",
                 timeout=10,
             )

@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.alerts.tracking import Presence
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.incidents.desk import IncidentError, NotPagedError
+from oncall_tui.core.incidents.desk import OF_THE_SELECTED_ALERT, IncidentError, NotPagedError
 from oncall_tui.core.incidents.incident import SEVERITIES, Incident, default_title
 from oncall_tui.core.incidents.timeline import TimelineEvent
 from oncall_tui.core.paging.pagers import LIFETIME, Page
@@ -28,7 +28,7 @@ from oncall_tui.services import Services
 from oncall_tui.ui.messages import DoubtsCounted, IncidentShown
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
-from oncall_tui.ui.widgets.incident_view import describe
+from oncall_tui.ui.widgets.incident_view import NARROW, describe
 
 INCIDENT_BINDINGS = [
     Binding("i", "declare", "Declare", id="declare"),
@@ -127,6 +127,8 @@ class IncidentPane(Static):
         for sev in SEVERITIES:
             self.set_class(incident is not None and incident.severity == sev, f"-{sev.lower()}")
         self.update(describe(incident, position, self.services.clock(), self.size.width, doing, doubts, why))
+        narrow = 0 < self.size.width < NARROW  # the why has no room in the text: it goes on the border
+        self.border_subtitle = clean_line(why, 60).replace("[", r"\[") if narrow and incident else ""
         drawn = (incident.id if incident else None, len(incident.events) if incident else 0)
         if drawn != self._last_drawn:  # the timeline is told only what changed
             self._last_drawn = drawn
@@ -156,7 +158,7 @@ class IncidentPane(Static):
             except Exception as error:
                 self.notify(f"Following the alerts failed: {clean_line(str(error), 200)}", severity="error")
             else:
-                if declared and self.chosen is None and self.shown()[1] != "the selected alert's":
+                if declared and self.chosen is None and self.shown()[1] != OF_THE_SELECTED_ALERT:
                     # shown unless the user is on another incident (the notice says it either way)
                     self.chosen, self.chosen_why = declared, "declared by oncall-tui (auto_declare)"
             self.show()
@@ -205,7 +207,7 @@ class IncidentPane(Static):
             for problem in sorted(problems - told):
                 self.notify(problem, severity="error", timeout=60)
             if told and not problems:
-                self.notify("Pages are kept standing again: the earlier page problems are over.")
+                self.notify("The earlier page problems are over: pages are kept and ended as recorded.")
             told = problems
             self.post_message(self.Recorded(None, None))  # what was recorded shows now
             if stopping.wait(every):
@@ -357,6 +359,9 @@ class IncidentPane(Static):
         first = alerts[0] if alerts else None
         title = clean_line(default_title(first), 200) if first else ""
         names = ", ".join(sorted({clean_line(a.name, 40) for a in alerts}))
+        if alerts and _declaring(alerts) in self.pending:
+            self.notify(f"Still declaring an incident for {names}: not declared twice.")
+            return
         label = f"Title (linking {len(alerts)} alert(s): {names})" if alerts else "Title (no alert linked)"
 
         def declare(text: str | None) -> None:
@@ -366,9 +371,9 @@ class IncidentPane(Static):
         self.app.push_screen(TextPrompt("Declare an incident", label, value=title), declare)
 
     def _declare(self, title: str, alerts: list[Alert], done: Callable[[], None]) -> None:
-        key = ("new", title)
+        key = _declaring(alerts) if alerts else ("new", title)
         if key in self.pending:
-            self.notify(f"Still declaring {clean_line(title, 80)}: not sent twice.")
+            self.notify(f"Still declaring {clean_line(title, 80)} for these alerts: not declared twice.")
             return
         self.pending[key] = "declaring"
         self._after[key] = done  # the marks go once the declaration is recorded, not before
@@ -509,6 +514,11 @@ class IncidentPane(Static):
             self.notify(f"Exported, but not recorded: {unrecorded}", severity="warning")
         self.notify(f"Postmortem written to {path}")
         self.post_message(self.Recorded(None, None))
+
+
+def _declaring(alerts: list[Alert]) -> tuple[str, str]:
+    """The pending key of a declaration for `alerts`: one at a time for the same alerts, whatever the title."""
+    return ("new", " ".join(sorted(a.fingerprint for a in alerts)))
 
 
 def _page(page: Page) -> str:

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from oncall_tui.core.alerts.tracking import Presence
 from oncall_tui.core.durations import signed_duration
+from oncall_tui.core.incidents.desk import THE_ONLY_OPEN
 from oncall_tui.core.incidents.incident import SEVERITIES, STAGES, Incident
 from oncall_tui.core.paging.pagers import Page
 from oncall_tui.core.text import clean_line
@@ -53,7 +54,7 @@ def describe(
             where = f" {index}/{total} · I" if index else f" · {count} · I"
         else:
             where = f"  ({why + ' · ' if why else ''}{count} · I switches)"
-    elif why and why != "the open one" and not narrow:  # the only one open: whose it is, if it is someone's
+    elif why and why != THE_ONLY_OPEN and not narrow:  # the only one open: whose it is, if it is someone's
         where = f"  ({why})"
     label = "INCIDENT " if not narrow or len(f"INCIDENT {incident.id}{where}") < width else ""
     text = Text.assemble((label, "bold"), (incident.id, "bold"), where)  # one line, where it can be
