@@ -249,8 +249,8 @@ class MainScreen(Screen[None]):
             details.append(f"Running: {', '.join(going)}")
         lapsing = self.incident_pane.lapsing_question()
         if lapsing:
-            questions.append(lapsing[0])
-            details.append(lapsing[1])
+            questions.append(lapsing[0].removesuffix(":") + ("." if going else ":"))  # its pages come below
+            details.append(f"Pages: {lapsing[1]}" if going else lapsing[1])
         return ("\n".join(questions), "\n".join(details)) if questions else None  # one line each
 
     async def wind_down(self) -> None:

@@ -608,5 +608,7 @@ async def test_a_narrow_incident_pane_says_why_on_its_border(
         await pilot.pause()
         assert pane.size.width < 40 and "just declared" not in str(pane.render())  # no room in the text
         assert pane.border_subtitle == "just declared"
-        await pilot.press("j")  # DiskWillFill: no incident of its own, the one open shows
-        await until(lambda: pane.border_subtitle == "the open one", what="the why on the border")
+        await pilot.press("j")  # DiskWillFill: no incident of its own, the one open shows, as at any width
+        await until(lambda: pane.border_subtitle == "", what="no why for the only one open")
+        await pilot.press("k")
+        await until(lambda: pane.border_subtitle == "the selected alert's", what="the why on the border")

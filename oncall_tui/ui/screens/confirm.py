@@ -18,6 +18,9 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    """Below 32 rows the buttons are one line, and the detail scrolls sooner: the question stays in view."""
+
     def __init__(self, question: str, detail: str = "", yes: str = "Yes") -> None:
         super().__init__()
         self.question = question

@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.alerts.tracking import Presence
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.incidents.desk import OF_THE_SELECTED_ALERT, IncidentError, NotPagedError
+from oncall_tui.core.incidents.desk import OF_THE_SELECTED_ALERT, THE_ONLY_OPEN, IncidentError, NotPagedError
 from oncall_tui.core.incidents.incident import SEVERITIES, Incident, default_title
 from oncall_tui.core.incidents.timeline import TimelineEvent
 from oncall_tui.core.paging.pagers import LIFETIME, Page
@@ -128,7 +128,8 @@ class IncidentPane(Static):
             self.set_class(incident is not None and incident.severity == sev, f"-{sev.lower()}")
         self.update(describe(incident, position, self.services.clock(), self.size.width, doing, doubts, why))
         narrow = 0 < self.size.width < NARROW  # the why has no room in the text: it goes on the border
-        self.border_subtitle = clean_line(why, 60).replace("[", r"\[") if narrow and incident else ""
+        said = narrow and incident and why != THE_ONLY_OPEN  # as the wide header says it
+        self.border_subtitle = clean_line(why, 60).replace("[", r"\[") if said else ""
         drawn = (incident.id if incident else None, len(incident.events) if incident else 0)
         if drawn != self._last_drawn:  # the timeline is told only what changed
             self._last_drawn = drawn
