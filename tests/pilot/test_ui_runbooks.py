@@ -74,6 +74,7 @@ async def open_console(
     clock: SteppedClock,
     tmp_path: Path,
     firing: list[dict],
+    size: tuple[int, int] = (160, 45),
     **app_args,
 ) -> AsyncIterator[tuple[OncallApp, Pilot]]:
     sim.store.post_alerts(firing)
@@ -83,7 +84,7 @@ async def open_console(
         runbooks={"dir": str(tmp_path / "runbooks"), "kill_grace": "1s"},
     )
     app = oncall_app(config, clock=clock, **app_args)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await until(lambda: len(app.main.alert_list.alerts) == len(firing), what="the alerts")
         await pilot.pause()
         yield app, pilot
@@ -237,20 +238,24 @@ async def test_a_value_like_an_option_is_flagged_in_the_confirmation(
         await pilot.press("escape")
 
 
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)])
 async def test_a_huge_label_keeps_the_question_and_buttons_in_view(
-    sim: SimServer, clock: SteppedClock, tmp_path: Path
+    sim: SimServer, clock: SteppedClock, tmp_path: Path, size: tuple[int, int]
 ) -> None:
     write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
     huge = "p" + "A" * 20_000
-    async with open_console(sim, clock, tmp_path, [alert("PodCrashLooping", "warning", pod=huge)]) as (app, pilot):
+    firing = [alert("PodCrashLooping", "warning", pod=huge)]
+    async with open_console(sim, clock, tmp_path, firing, size=size) as (app, pilot):
         await select(app, pilot, "PodCrashLooping")
         await pilot.press("r")
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen) and huge in confirm.detail  # the whole command is there
         await pilot.pause()
+        dialog = confirm.query_one("#confirm-dialog")
+        assert dialog.scroll_y == 0  # not scrolled to the buttons, past the question
         for part in ("#confirm-question", "#confirm-yes", "#confirm-no"):
             region = confirm.query_one(part).region
-            assert region.height > 0 and region.bottom <= 45, (part, region)
+            assert region.height > 0 and dialog.region.contains_region(region), (part, region)
         facts, command = confirm.detail.split("\ncommand (", 1)
         assert "recorded in   a new incident" in facts and "(20001 characters, all in the command)" in facts
         assert command.startswith("run as `SHELL -c`, in its own process group, no stdin; 20019 characters")
