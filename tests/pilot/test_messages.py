@@ -4,13 +4,17 @@ console, where the main screen passes their news on."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+
+from textual.pilot import Pilot
 
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.services import build_services
 from oncall_tui.sim.server import SimServer
-from oncall_tui.ui.app import oncall_app
+from oncall_tui.ui.app import OncallApp, oncall_app
 from oncall_tui.ui.messages import AlertSelected, AlertsPolled, IncidentShown
 from oncall_tui.ui.screens.prompt import TextPrompt
 from oncall_tui.ui.widgets.alerts_pane import AlertsPane
@@ -23,6 +27,16 @@ FIRING = [
     alert("DiskWillFill", "warning", instance="db-1"),
     alert("HighLatency", "warning", service="search"),
 ]
+
+
+@asynccontextmanager
+async def console(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> AsyncIterator[tuple[OncallApp, Pilot, list]]:
+    """The console on FIRING, every message it handles kept in order in the third value."""
+    sim.store.post_alerts(FIRING)
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    heard: list = []
+    async with app.run_test(size=(160, 45), message_hook=heard.append) as pilot:
+        yield app, pilot, heard
 
 
 def selections(messages: list) -> list[tuple[str | None, bool]]:
@@ -100,10 +114,7 @@ async def test_the_incident_pane_alone_follows_the_alert_it_is_told_of_and_says_
 async def test_a_choice_made_with_shift_i_survives_a_refresh_that_moves_the_cursor(
     sim: SimServer, clock: SteppedClock, tmp_path: Path
 ) -> None:
-    sim.store.post_alerts(FIRING)
-    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
-    heard: list = []
-    async with app.run_test(size=(160, 45), message_hook=heard.append) as pilot:
+    async with console(sim, clock, tmp_path) as (app, pilot, heard):
         pane = app.main.incident_pane
         await until(lambda: len(app.main.alert_list.alerts) == 3, what="the alerts")
         for key in ("", "j"):  # an incident on HighErrorRate, then one on DiskWillFill
@@ -137,10 +148,7 @@ async def test_a_filter_that_moves_the_cursor_tells_every_pane(
 ) -> None:
     """The list is shown again from the pane's own handler: its AlertSelected must still reach
     the screen, or the detail, runbook and incident panes keep the alert the filter hid."""
-    sim.store.post_alerts(FIRING)
-    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
-    heard: list = []
-    async with app.run_test(size=(160, 45), message_hook=heard.append) as pilot:
+    async with console(sim, clock, tmp_path) as (app, pilot, heard):
         await until(lambda: len(app.main.alert_list.alerts) == 3, what="the alerts")
         await pilot.press("/", *"service=search", "enter")
         await until(lambda: getattr(app.main.alert_detail.alert, "name", None) == "HighLatency", what="the detail")
@@ -155,10 +163,7 @@ async def test_the_alert_under_the_cursor_changing_is_news_to_every_pane(
     sim: SimServer, clock: SteppedClock, tmp_path: Path
 ) -> None:
     """Same labels, new annotations: the same alert, changed. The panes must not keep the old one."""
-    sim.store.post_alerts(FIRING)
-    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
-    heard: list = []
-    async with app.run_test(size=(160, 45), message_hook=heard.append) as pilot:
+    async with console(sim, clock, tmp_path) as (app, pilot, heard):
         await until(lambda: len(app.main.alert_list.alerts) == 3, what="the alerts")
         await pilot.pause()
         before = len(selections(heard))
