@@ -183,10 +183,10 @@ class IncidentPane(Static):
             self.notify(notice, severity="warning", timeout=15)
         return followed.declared[-1].incident if followed.declared else None
 
-    def _say_once(self, error: str) -> None:
-        if error not in self._said:  # once, not once a poll
-            self._said.add(error)
-            self.notify(error, severity="error", timeout=15)
+    def _say_once(self, problem: str) -> None:
+        if problem not in self._said:  # once, not once a poll
+            self._said.add(problem)
+            self.notify(problem, severity="error", timeout=15)
 
     # -- keeping pages --------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="pages", description="Keeping pages standing")
@@ -374,7 +374,8 @@ class IncidentPane(Static):
     def _declare(self, title: str, alerts: list[Alert], done: Callable[[], None]) -> None:
         key = _declaring(alerts) if alerts else ("new", title)
         if key in self.pending:
-            self.notify(f"Still declaring {clean_line(title, 80)} for these alerts: not declared twice.")
+            these = " for these alerts" if alerts else ""
+            self.notify(f"Still declaring {clean_line(title, 80)}{these}: not declared twice.")
             return
         self.pending[key] = "declaring"
         self._after[key] = done  # the marks go once the declaration is recorded, not before

@@ -100,13 +100,14 @@ class RunbookPane(RunbookView):
         self.step_runs: dict[RunKey, Run] = {}
         """The latest run of each step for each alert, by (alert fingerprint, runbook path, step number)."""
         self.starting: dict[RunKey, str] = {}
+        """Confirmed steps whose worker has not started them yet, with their labels."""
         self._replaced: dict[Run, Run | None] = {}
         """For each run starting, the step's run it took the place of (back if it never starts)."""
-        """Confirmed steps whose worker has not started them yet, with their labels."""
         self._live: set[StepRun] = set()
         """Every run a worker holds, started or about to be (read on the way out, from a thread)."""
         self._live_lock = threading.Lock()
         self.quitting = False
+        """Set (under the lock) on the way out: a step confirmed but not started never starts."""
         self.last_run: StepRun | None = None
         """The latest run started, whatever its alert."""
         self.shown_runs: dict[str, Run] = {}
@@ -302,8 +303,9 @@ class RunbookPane(RunbookView):
     def _run(self, prepared: PreparedStep, key: RunKey) -> None:
         services = self.services
         run = None
+        quitting = self.Started(key, None, f"Not run {prepared.label}: the console is quitting.")
         if self.quitting:  # `q` came between the confirmation and here: no incident declared for it
-            self.post_message(self.Started(key, None, f"Not run {prepared.label}: the console is quitting."))
+            self.post_message(quitting)
             return
         try:
             incident, declared = incident_for_step(services.desk, prepared, services.config.incidents.group_by)
@@ -319,8 +321,8 @@ class RunbookPane(RunbookView):
                 clock=services.clock,
             )
             with self._live_lock:
-                if self.quitting:  # `q` came between the confirmation and here
-                    self.post_message(self.Started(key, None, f"Not run {prepared.label}: the console is quitting."))
+                if self.quitting:  # `q` came while its incident was being found or declared
+                    self.post_message(quitting)
                     return
                 self._live.add(run)
             self.post_message(self.Started(key, run))  # filed on the UI thread, which reads the runs
