@@ -28,8 +28,8 @@ def free_port() -> int:
 @pytest.mark.parametrize(
     ("mode", "message"),
     [
-        ("status:503", "prod: HTTP 503 from /api/v2/alerts: upstream exploded second line"),
-        ("status:404", "prod: HTTP 404 from /api/v2/alerts: upstream exploded second line"),
+        ("status:503", "prod: HTTP 503 from /api/v2/alerts: upstream ⟨ESC⟩[31mexploded⟨ESC⟩[0m second line"),
+        ("status:404", "prod: HTTP 404 from /api/v2/alerts: upstream ⟨ESC⟩[31mexploded⟨ESC⟩[0m second line"),
         ("not-json", "prod: response from /api/v2/alerts is not JSON"),
         ("wrong-shape", "prod: unexpected response: expected a list of alerts, got dict"),
         ("item-shape", "prod: unexpected response: alert f.labels.a: expected a string"),

@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from oncall_tui.core.text import clean_block, clean_line, visible_controls
+from oncall_tui.core.text import clean_line, clean_output, visible_controls
 
 _ACTIVE = re.compile(r"([\\`|<>\[\]*~#])|(?<![^\W_])_|_(?![^\W_])|&(?=#?\w+;)")
 """What would make prose a link, an image, HTML, code, a table cell, emphasis, strikethrough,
@@ -73,7 +73,7 @@ def fenced(text: str, info: str = "", indent: str = "") -> list[str]:
 def output_lines(text: str, keep: int) -> tuple[list[str], int]:
     """The last `keep` lines of a step's output, cleaned of escape sequences and control
     characters (a carriage return's progress bar, colours), and how many lines there were."""
-    lines = clean_block(text).removesuffix("\n").split("\n") if text.strip() else []
+    lines = clean_output(text).removesuffix("\n").split("\n") if text.strip() else []
     return lines[-keep:], len(lines)
 
 

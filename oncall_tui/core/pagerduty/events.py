@@ -29,7 +29,7 @@ import httpx
 from oncall_tui import __version__
 from oncall_tui.core.config import PagerDutyEvents, tls_verify
 from oncall_tui.core.pagerduty.rest import header_seconds
-from oncall_tui.core.text import clean_line
+from oncall_tui.core.text import clean_line, without_hidden
 from oncall_tui.core.timefmt import utc_now
 
 SERVICE = "PagerDuty Events"
@@ -178,7 +178,7 @@ class EventsApi:
         """Outside text (an answer, an error) made safe to show: the routing key hidden before
         and after control characters go (so none can split it), and only then cut to `limit`,
         so that no cut leaves a part of the key behind."""
-        text = self._hide.sub(HIDDEN, clean_line(self._hide.sub(HIDDEN, text)))
+        text = self._hide.sub(HIDDEN, without_hidden(self._hide.sub(HIDDEN, text)))
         return clean_line(text, limit)
 
     def _line(self, text: str, prefix: bool = True) -> str:

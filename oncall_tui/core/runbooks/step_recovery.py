@@ -32,7 +32,7 @@ from oncall_tui.core.incidents.incident import Incident
 from oncall_tui.core.incidents.timeline import CONSOLE, TimelineEvent
 from oncall_tui.core.runbooks.runner import TAIL_BYTES, ProcessRef, StepOutcome, end_group
 from oncall_tui.core.runbooks.step_runs import OutputTail, outcome_data
-from oncall_tui.core.text import clean_block, clean_line
+from oncall_tui.core.text import clean_line, clean_output
 
 AGENT = "step_recovery"
 
@@ -114,7 +114,7 @@ def _saved_output(path: str | None) -> dict[str, Any]:
     return {
         "output_saved_bytes": size,
         "output_sha256": digest.hexdigest(),
-        "output_tail": clean_block(tail.decode("utf-8", errors="replace")),
+        "output_tail": clean_output(tail.decode("utf-8", errors="replace")),
         "output_complete": False,
     }
 

@@ -27,7 +27,7 @@ from oncall_tui.core.incidents.timeline import TimelineEvent
 from oncall_tui.core.runbooks.library import Runbook, RunbookError, RunbookStep
 from oncall_tui.core.runbooks.parameters import FilledCommand, fill
 from oncall_tui.core.runbooks.runner import ProcessRef, StepError, StepOutcome, StepProcess
-from oncall_tui.core.text import clean_block, clean_line, visible_controls
+from oncall_tui.core.text import clean_line, clean_output, visible_controls
 from oncall_tui.core.timefmt import utc_now
 
 KEEP_CHARS = 64 * 1024
@@ -457,7 +457,7 @@ def outcome_data(outcome: StepOutcome) -> dict[str, Any]:
         "duration_s": round(outcome.duration, 3),
         "output_bytes": outcome.size,
         "output_sha256": outcome.sha256,
-        "output_tail": clean_block(outcome.tail.decode("utf-8", errors="replace")),
+        "output_tail": clean_output(outcome.tail.decode("utf-8", errors="replace")),
         "output_saved_bytes": outcome.saved,
     }
 

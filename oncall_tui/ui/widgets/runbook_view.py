@@ -11,7 +11,7 @@ from textual.widgets.option_list import Option
 
 from oncall_tui.core.runbooks.library import Runbook, RunbookMatch, RunbookStep
 from oncall_tui.core.runbooks.step_runs import Run
-from oncall_tui.core.text import clean_block, clean_line
+from oncall_tui.core.text import clean_line, clean_output
 from oncall_tui.ui.widgets.runbook_document import RunbookDocument
 
 LONG_LINE = 1000
@@ -185,7 +185,7 @@ class RunbookView(Vertical):
         if skipped:
             self.output.write(f"\n… {skipped} characters not shown (the full output is saved) …\n")
         if text:
-            lines = clean_block(text).split("\n")
+            lines = clean_output(text).split("\n")
             self.output.write("\n".join(line[:LONG_LINE] + ("…" if len(line) > LONG_LINE else "") for line in lines))
         mark, words = run_status(run)
         step = f"step {run.number}"
