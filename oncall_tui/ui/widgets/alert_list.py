@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -19,7 +20,8 @@ from oncall_tui.core.text import clean_line
 from oncall_tui.ui.messages import AlertSelected
 
 SEVERITY_LABEL = {"critical": "crit", "page": "page", "error": "err", "warning": "warn", "info": "info"}
-STATE_MARK = {"active": "●", "unprocessed": "●", "silenced": "◌", "inhibited": "◍"}
+STATE_MARK = {"active": "●", "unprocessed": "●", "silenced": "◌", "inhibited": "◍", "stale": "?", "unseen": "?"}
+"""By the state shown: an alert its source cannot vouch for now is a question, not a firing dot."""
 NAME_WIDTH = 28
 
 
@@ -43,6 +45,7 @@ class AlertList(ScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {
         "alert-list--critical",
+        "alert-list--error",
         "alert-list--warning",
         "alert-list--info",
         "alert-list--other",
@@ -55,14 +58,15 @@ class AlertList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     AlertList { height: 1fr; }
     AlertList > .alert-list--critical { color: $error; text-style: bold; }
+    AlertList > .alert-list--error { color: $text-error; }  /* less than critical, more than warning */
     AlertList > .alert-list--warning { color: $warning; }
     AlertList > .alert-list--info { color: $primary; }  /* $accent is $warning in textual-dark */
     AlertList > .alert-list--other { color: $foreground-muted; }
     AlertList > .alert-list--cursor { background: $block-cursor-blurred-background; }
-    AlertList:focus > .alert-list--cursor { background: $block-cursor-background; }
+    AlertList:focus > .alert-list--cursor { background: $block-cursor-background; text-style: bold; }
     AlertList > .alert-list--new { background: $success 30%; }
     AlertList > .alert-list--muted { color: $foreground-muted; }
-    AlertList > .alert-list--stale { color: $foreground-disabled; text-style: italic; }
+    AlertList > .alert-list--stale { color: $foreground-muted; text-style: italic; }  /* the ansi themes have no -disabled */
     """
 
     def __init__(
@@ -165,8 +169,10 @@ class AlertList(ScrollView, can_focus=True):
     # -- drawing --------------------------------------------------------------------------
     def _severity_class(self, alert: Alert) -> str:
         severity = alert.severity.lower()
-        if severity in ("critical", "page", "error"):
+        if severity in ("critical", "page"):
             return "alert-list--critical"
+        if severity == "error":
+            return "alert-list--error"
         if severity == "warning":
             return "alert-list--warning"
         if severity == "info":
@@ -196,7 +202,7 @@ class AlertList(ScrollView, can_focus=True):
         name.truncate(name_width, overflow="ellipsis", pad=True)  # by cells: wide characters line up too
         left = Text.assemble(
             ("✚" if alert.fingerprint in self.marked else " ", "bold"),
-            (f"{STATE_MARK.get(alert.state, '●')} ", severity_style),
+            (f"{STATE_MARK.get(state, '●')} ", severity_style),
             (f"{severity:<4} ", severity_style),
             name,
             " ",
@@ -215,6 +221,14 @@ class AlertList(ScrollView, can_focus=True):
             line.stylize(self.get_component_rich_style("alert-list--stale"))
         return line
 
+    def _cursor_style(self) -> Style:
+        """The cursor row's: the theme's cursor colour under text in black or white, whichever
+        reads better on it (the themes' own text on it falls to 2.4:1, a severity's to 1.7:1)."""
+        style = self.get_component_rich_style("alert-list--cursor")
+        if style.bgcolor is None or not self.has_focus:
+            return style
+        return style + Style(color=legible_on(style.bgcolor))
+
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
@@ -223,7 +237,24 @@ class AlertList(ScrollView, can_focus=True):
         alert = self.alerts[index]
         line = self.render_alert(alert, width)
         if index == self.cursor:
-            line.stylize(self.get_component_rich_style("alert-list--cursor"))
+            line.stylize(self._cursor_style())
         elif self.is_new(alert):
             line.stylize(self.get_component_rich_style("alert-list--new"))
         return Strip(line.render(self.app.console), width).apply_style(self.rich_style)
+
+
+def legible_on(background: Color) -> Color:
+    """Black or white, whichever has the higher contrast on `background` (WCAG's ratio: at
+    least 4.6:1 on any colour)."""
+
+    def luminance(colour: Color) -> float:
+        def channel(value: int) -> float:
+            c = value / 255
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b = colour.get_truecolor()
+        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+    # against black the ratio is (L + 0.05) / 0.05, against white 1.05 / (L + 0.05)
+    lum = luminance(background)
+    return Color.parse("#000000") if (lum + 0.05) ** 2 > 0.05 * 1.05 else Color.parse("#ffffff")
