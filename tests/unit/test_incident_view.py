@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.alerts.tracking import Presence
 from oncall_tui.core.incidents.desk import IncidentDesk
 from oncall_tui.core.incidents.incident import Incident
 from oncall_tui.ui.widgets.incident_view import describe
@@ -36,12 +39,41 @@ def test_a_narrow_header_keeps_to_one_line_with_where_it_stands_among_the_open(
 
 
 def test_a_narrow_pane_says_the_status_before_who_was_paged(tmp_path: Path, clock: SteppedClock) -> None:
-    """At 80×24 the pane shows five lines: the status must not be pushed out by the page."""
+    """At 80×24 the pane shows six lines: how bad and where it stands come first, then the page,
+    and no number is cut from its words at the pane's edge."""
     _, incident = paged(tmp_path, clock)
     lines = describe(incident, (1, 1), clock(), NARROW).plain.split("\n")
-    assert lines[2:5] == ["SEV-2 triggered", "paged dana L2 through Alertmanager prod", "[Acknowledge] 1 of 5"]
+    assert lines[1:6] == [
+        "SEV-2 triggered",
+        "HighErrorRate: ml-api err…",
+        "paged dana L2 through Alertmanager prod",
+        "[Acknowledge] 1 of 5",
+        "level 2 · open 00:00:00",
+    ]
+    assert lines[6] == "commander alice"
     wide = describe(incident, (1, 1), clock(), 100).plain.split("\n")
     assert wide[3] == "paged dana L2 through Alertmanager prod" and wide[4].startswith("triggered · [Acknowledge] › ")
+    assert wide[5] == "commander alice · open 00:00:00 · escalation level 2"
+
+
+def test_doubts_never_push_how_bad_it_is_out_of_a_narrow_pane(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    at = datetime(2026, 11, 27, tzinfo=UTC)
+    fired = [Alert(f"f{i}", {"alertname": f"Alert{i}"}, {}, at, None, "", "active") for i in range(3)]
+    incident = desk.declare("storm", severity="SEV-1", alerts=fired)
+    doubts = {f"f{i}": Presence("unknown", f"no data from source{i}") for i in range(3)}
+    lines = describe(incident, (1, 1), clock(), NARROW, doubts=doubts).plain.split("\n")
+    assert lines[1] == "SEV-1 triggered" and lines[2].startswith("? Alert0: no data from source0")
+
+
+def test_a_resolved_incident_says_how_long_it_was_open_not_that_it_is(tmp_path: Path, clock: SteppedClock) -> None:
+    desk, incident = paged(tmp_path, clock)
+    clock.advance(149)
+    desk.resolve(incident.id, "fixed")
+    clock.advance(600)
+    for width in (NARROW, 100):
+        shown = describe(desk.get(incident.id), (0, 0), clock(), width).plain
+        assert "resolved after 00:02:29" in shown and "open 00:" not in shown
 
 
 def test_a_lapse_is_said_as_surely_as_the_record_knows_it(tmp_path: Path, clock: SteppedClock) -> None:

@@ -58,7 +58,11 @@ def describe(
         where = f"  ({why})"
     label = "INCIDENT " if not narrow or len(f"INCIDENT {incident.id}{where}") < width else ""
     text = Text.assemble((label, "bold"), (incident.id, "bold"), where)  # one line, where it can be
-    # what needs doing now comes first: at 80×24 the pane shows a few lines
+    if narrow:  # how bad and where it stands, then what needs doing: at 80×24 the pane shows six lines
+        text.append("\n")
+        text.append(incident.severity, style="bold reverse")
+        text.append(f" {incident.status}")
+    # what needs doing now comes first: a small pane shows a few lines
     if pending:
         text.append(f"\n{pending}", style="bold italic")
     _page_trouble(text, incident)
@@ -67,11 +71,10 @@ def describe(
     title = clean_line(incident.title, 200)
     if narrow and len(title) > width - 2:  # one line: what follows matters more
         title = title[: max(8, width - 3)] + "…"
-    text.append(f"\n{title}\n", style="bold")
-    text.append(incident.severity, style="bold reverse")
-    if narrow:  # the status beside it; the meaning would take three lines
-        text.append(f" {incident.status}")
-    else:
+    text.append(f"\n{title}", style="bold")
+    if not narrow:  # with what it means, which would take three narrow lines
+        text.append("\n")
+        text.append(incident.severity, style="bold reverse")
         text.append(f" {SEVERITIES.get(incident.severity, '')}")
     _pages(text, incident)  # who was paged, before the rest: a small pane shows a few lines
     text.append("\n")
@@ -87,8 +90,12 @@ def describe(
             text.append(" › ", style="dim")
     end = incident.resolved_at or now
     started = incident.declared_at or end
-    text.append(f"\ncommander {clean_line(incident.commander, 40) or 'nobody (c takes command)'}")
-    text.append(f" · open {elapsed((end - started).total_seconds())} · escalation level {incident.escalation_level}")
+    span = f"{'resolved after' if incident.resolved_at else 'open'} {elapsed((end - started).total_seconds())}"
+    commander = f"commander {clean_line(incident.commander, 40) or 'nobody (c takes command)'}"
+    if narrow:  # each on its own line, so that no number is cut from its words
+        text.append(f"\nlevel {incident.escalation_level} · {span}\n{commander}")
+    else:
+        text.append(f"\n{commander} · {span} · escalation level {incident.escalation_level}")
     if incident.pagerduty:
         text.append(f"\nPagerDuty #{incident.pagerduty.get('number')}")
         if incident.assignee:
