@@ -82,7 +82,7 @@ class OncallApp(App[None]):
             replace(b, key=remapped[b.id]) if b.id in remapped else b
             for b in Binding.make_bindings([*panes, *HelpScreen.BINDINGS])
         ]
-        self.push_screen(HelpScreen([*active, *extra]))
+        self.push_screen(HelpScreen([*active, *extra], filter_help=self.screen is self.main))
 
 
 def oncall_app(config: Config, clock: Callable[[], datetime] = utc_now, **options: Any) -> OncallApp:

@@ -43,6 +43,7 @@ from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
+from oncall_tui.ui.widgets.alerts_pane import FilterBox
 from oncall_tui.ui.widgets.runbook_view import StepList
 
 Holder = tuple[str, str]
@@ -69,6 +70,11 @@ _MAIN = _merged(Screen.BINDINGS, MainScreen.BINDINGS)
 SCOPES: dict[str, list[Binding]] = {
     "main screen, alert list focused": [*_APP, *_MAIN, *_merged(AlertList.BINDINGS)],
     "main screen, runbook steps focused": [*_APP, *_MAIN, *_merged(OptionList.BINDINGS, StepList.BINDINGS)],
+    "main screen, filter typed": [
+        *_APP,
+        *_MAIN,
+        *_merged(FilterBox.BINDINGS),
+    ],  # as the forms: not Input's editing keys
     **{
         screen.__name__: [*_merged(Screen.BINDINGS, screen.BINDINGS), *_PRIORITY]
         for screen in (

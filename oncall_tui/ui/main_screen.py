@@ -54,6 +54,8 @@ def current_ids(keymap: dict[str, str]) -> dict[str, str]:
 class MainScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     """Below 120 columns the on-call pane goes above the incident, and the alerts get the room."""
+    ALLOW_IN_MAXIMIZED_VIEW = "#status, KeyBar"
+    """A zoomed pane (z) keeps the sources' health above it and the keys below."""
 
     BINDINGS = [
         # the app's own, first here so the key bar shows them at any width (it puts ? last)
@@ -66,6 +68,7 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
         Binding("S", "silences", "Silences", id="silences"),
+        Binding("z", "zoom", "Zoom", id="zoom"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="refresh"),
     ]
 
@@ -258,6 +261,10 @@ class MainScreen(Screen[None]):
         await asyncio.to_thread(self.runbook_pane.end_running_steps)
 
     # -- the keys: each the owning pane's -------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`/` is text while the filter is typed: the key bar does not offer it then."""
+        return not (action == "filter" and self.focused is self.alerts.filter_box)
+
     def action_filter(self) -> None:
         self.alerts.open_filter()
 
@@ -337,6 +344,21 @@ class MainScreen(Screen[None]):
 
     def action_links(self, how: str) -> None:
         self.runbook_pane.links(how)
+
+    def action_zoom(self) -> None:
+        """The focused pane fills the screen, or stops filling it (esc too): at 80×24 a runbook
+        is read in six lines otherwise."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        pane = next(
+            (w for w in (self.focused, *(self.focused.ancestors if self.focused else ())) if w in self._panes()), None
+        )
+        if pane is not None:
+            self.maximized = pane
+
+    def _panes(self) -> tuple:
+        return (self.alerts, self.runbook_pane, self.alert_detail, self.incident_pane, self.oncall_pane, self.timeline)
 
     def action_toggle_detail(self) -> None:
         switcher = self.bottom_left

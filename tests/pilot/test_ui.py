@@ -133,7 +133,8 @@ async def test_silence_form_requires_a_comment_then_creates(
     form.query_one("#silence-matchers").value = "service=~search|ml-api"
     form.query_one("#silence-duration").value = "2h"
     await pilot.pause()
-    assert "Silences 2 alert(s) firing now" in str(form.query_one("#silence-preview").render())
+    preview = str(form.query_one("#silence-preview").render())
+    assert "Silences 2 alert(s) firing now" in preview and preview.endswith(': service=~"search|ml-api"')  # whole
     await pilot.press(*"rollout", "enter")
     await until(lambda: app.main.alerts.created_silences, what="the silence")
     [silence] = sim.store.get_silences()
@@ -205,11 +206,13 @@ async def test_help_lists_keys_with_their_ids_and_keymap_remaps(sim: SimServer, 
         assert app.screen.keys["silence"] == (["ctrl+o"], "Silence")  # the remapped key
         assert app.screen.keys["kill_step"][0] == ["ctrl+k"] and app.screen.keys["steps.up"][0] == ["k"]
         assert app.screen.keys["help.close"][0] == ["escape", "q", "?"]  # how to close it, too
+        assert app.screen.query("#help-filter")  # and the filter's syntax
         await pilot.press("escape", "ctrl+o")
         assert isinstance(app.screen, SilenceForm)
         await pilot.press("escape", "S", "question_mark")  # from the silences screen: its keys
         assert isinstance(app.screen, HelpScreen)
         assert {"silences.edit", "help.close"} <= set(app.screen.keys)
+        assert not app.screen.query("#help-filter")  # the silences screen has no filter to explain
 
 
 async def test_stale_source_is_shown_with_since_and_reason(console: tuple[OncallApp, Pilot], sim: SimServer) -> None:
@@ -303,3 +306,44 @@ async def test_the_key_bar_shows_whole_keys_only_and_always_quit_and_help(
             assert keys[-1].region.right <= palette[0].region.x
         if size[0] >= 160:
             assert "S" in [k.key_display for k in keys]  # room for every key
+
+
+async def test_while_a_filter_is_typed_the_key_bar_offers_only_the_keys_that_are_not_text(
+    sim: SimServer, clock: SteppedClock
+) -> None:
+    sim.store.post_alerts(FIRING)
+    app = oncall_app(make_config(sim.url), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.main.alert_list.alerts, what="the alerts")
+        await pilot.press("slash", *"crit")
+        await pilot.pause()
+        shown = [k.description for k in app.main.footer.query(FooterKey) if k.display]
+        assert shown == ["Keep filter", "Clear filter"]  # not "/ Filter", which would type a /
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = [k.description for k in app.main.footer.query(FooterKey) if k.display]
+        assert "Quit" in shown and "Keep filter" not in shown  # the letter keys are keys again
+
+
+async def test_z_zooms_the_focused_pane_to_the_screen_and_back(sim: SimServer, clock: SteppedClock) -> None:
+    """At 80×24 the runbook pane has six lines: zoomed, it has the screen but the header and keys."""
+    sim.store.post_alerts(FIRING)
+    app = oncall_app(make_config(sim.url), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.main.alert_list.alerts, what="the alerts")
+        await pilot.press("tab")  # the runbook
+        await pilot.pause()
+        assert app.main.runbook_pane.region.height < 12
+        await pilot.press("z")
+        await pilot.pause()
+        pane, status = app.main.runbook_pane, app.main.status_line
+        assert (
+            (pane.region.width, pane.region.height) == (80, 22) and status.region.y == 0 and status.region.height == 1
+        )
+        assert not app.main.alerts.region  # the others are out of the way
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.main.runbook_pane.region.height < 12 and app.main.alerts.region.height > 0
+        await pilot.press("z", "escape")  # esc also goes back
+        await pilot.pause()
+        assert app.main.maximized is None and app.main.alerts.region.height > 0

@@ -36,7 +36,8 @@ async def test_a_restart_that_forgets_alerts_records_nothing_until_the_grace_is_
             lambda: app.main.alert_list.alerts[0].held and "unseen 1" in str(app.main.alerts.title.render()),
             what="the list",
         )
-        assert "unseen" in app.main.alert_list.render_line(0).text
+        line = app.main.alert_list.render_line(0).text
+        assert "unseen" in line and line.startswith(" ? crit")  # a question, not a firing dot
         assert "(restarted 14:32:10 UTC)" in str(app.main.status_line.render())
         sim.store.post_alerts([CRIT])  # Prometheus resends it
         await until(lambda: not app.services.board.alerts[0].held, what="the alert back")
@@ -94,6 +95,19 @@ def test_five_sources_all_show_in_the_header_at_80_and_160_columns() -> None:
     wide = line.line(400).plain
     assert "AM dr-frankfurt ✗ stale since 14:32:05 UTC: timed out after 5s" in wide
     assert "AM staging ✗ no data: unreachable (connection refused)" in wide
+
+
+def test_a_recent_restart_is_said_in_the_header_at_80_columns_too() -> None:
+    """At 80×24 the alerts a restart forgot may be coming back: the header says why, shorter."""
+    prod = SourceStatus("prod", last_ok=FROZEN - timedelta(seconds=1))
+    prod.restarts, prod.started, prod.epoch = 1, FROZEN - timedelta(seconds=40), FROZEN - timedelta(seconds=30)
+    line = StatusLine("alice", False, lambda: FROZEN, lambda: ([prod], None))
+    line.show()
+    assert "AM prod ✓ 1s (restarted 14:31:25 UTC)" in line.line(160).plain
+    narrow = line.line(78).plain
+    assert "prod ✓ 1s (restarted" in narrow and len(narrow) <= 78, narrow
+    prod.epoch = FROZEN - timedelta(minutes=11)  # long enough ago: nothing is coming back now
+    assert "restarted" not in line.line(160).plain
 
 
 async def test_an_alert_storm_declares_a_bounded_number_of_incidents(clock: SteppedClock, tmp_path: Path) -> None:

@@ -38,9 +38,11 @@ def keys_by_id(bindings: list[Binding]) -> dict[str, tuple[list[str], str]]:
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
 
-    def __init__(self, bindings: list[Binding]) -> None:
+    def __init__(self, bindings: list[Binding], filter_help: bool = True) -> None:
+        """`filter_help`: say the filter's syntax (the main screen has the filter; others do not)."""
         super().__init__()
         self.keys = keys_by_id(bindings)
+        self.filter_help = filter_help
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold")
@@ -52,4 +54,5 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-dialog", classes="dialog"):
             yield Static("Keys", classes="title")
             yield Static(table)
-            yield Static(FILTER_HELP, id="help-filter")
+            if self.filter_help:
+                yield Static(FILTER_HELP, id="help-filter")

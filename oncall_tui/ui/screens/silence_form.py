@@ -12,10 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from oncall_tui.core.alerts.matchers import MatcherError, matches, parse_matchers
+from oncall_tui.core.alerts.matchers import MatcherError, format_matchers, matches, parse_matchers
 from oncall_tui.core.alerts.models import Alert, SilenceMatcher, SilenceRequest
 from oncall_tui.core.durations import format_duration, parse_duration
-from oncall_tui.core.text import hidden_characters
+from oncall_tui.core.text import clean_line, hidden_characters
 
 
 class SilenceForm(ModalScreen[SilenceRequest | None]):
@@ -54,7 +54,7 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
         title = f"Edit silence {self.silence_id}" if self.silence_id else "New silence"
         with Vertical(id="silence-dialog", classes="dialog"):
             yield Static(title, classes="title")
-            yield Label('Matchers (Alertmanager\'s syntax, comma-separated: a="b", c=~"d.*", e!="f")')
+            yield Label('Matchers (Alertmanager\'s, comma-separated: a="b", c=~"d.*", e!="f")')
             yield Input(self.initial["matchers"], id="silence-matchers", select_on_focus=False)  # typing never wipes it
             yield Label("Duration (e.g. 30m, 1h, 2h30m)")
             yield Input(self.initial["duration"], id="silence-duration")  # typed over: "1h" then "30m" is 30m
@@ -68,7 +68,7 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
                 select_on_focus=False,
             )  # tabbing back never wipes what was typed
             yield Static(id="silence-preview")
-            yield Static(id="silence-error")
+            yield Static(id="silence-error").set_styles("display: none;")
             with Horizontal(classes="buttons"):
                 yield Button(
                     "Create (ctrl+s)" if not self.silence_id else "Save (ctrl+s)",
@@ -122,14 +122,21 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
             return
         hits = sum(all(matches(m, a.labels) for m in matchers) for a in self.alerts)
         ends = (self.clock() + timedelta(seconds=duration)).strftime("%Y-%m-%d %H:%M UTC")
-        said = f"Silences {hits} alert(s) firing now, until {ends}."
+        # every matcher, whole: the input above is one line and cuts a long list at its edge
+        said = f"Silences {hits} alert(s) firing now, until {ends}: {clean_line(format_matchers(matchers), 2000)}"
         hidden = hidden_characters(self.query_one("#silence-matchers", Input).value)
         if hidden:  # the input draws them as nothing: two values that look alike may differ
             said += f"\nThe matchers hold invisible characters, kept as the labels have them: {' '.join(hidden)}"
         preview.update(Text(said))
 
+    def _say_error(self, error: str) -> None:
+        """Why the form was refused; no line is kept for it until there is one (80×24 is short)."""
+        shown = self.query_one("#silence-error", Static)
+        shown.update(Text(error, style="bold"))
+        shown.display = bool(error)
+
     def on_input_changed(self) -> None:
-        self.query_one("#silence-error", Static).update("")
+        self._say_error("")
         self._preview()
 
     def on_input_submitted(self) -> None:
@@ -145,7 +152,7 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
         try:
             request = self.build()
         except ValueError as error:
-            self.query_one("#silence-error", Static).update(Text(str(error), style="bold"))
+            self._say_error(str(error))
             return
         self.dismiss(request)
 

@@ -9,6 +9,7 @@ from contextlib import suppress
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
@@ -25,6 +26,16 @@ from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
 
 
+class FilterBox(Input):
+    """The filter as it is typed: letters are text here, so the key bar says the two keys that
+    are not (the main screen's letter keys wait until enter or esc)."""
+
+    BINDINGS = [
+        Binding("enter", "submit", "Keep filter", id="filter.keep"),
+        Binding("escape", "screen.clear_filter", "Clear filter", id="filter.clear"),
+    ]
+
+
 class AlertsPane(Vertical):
     """Owns the board's polling, the filter and the silences written from the console."""
 
@@ -37,7 +48,7 @@ class AlertsPane(Vertical):
         self.list = AlertList(config.alerts.labels, services.clock, id="alerts")
         self.list.is_new = lambda alert: self.board.is_new(alert, config.alerts.highlight_new)
         self.list.show_sources = len(config.alertmanagers) > 1
-        self.filter_box = Input(
+        self.filter_box = FilterBox(
             placeholder="filter: severity=critical service=~ml-.* or free text · enter keeps · esc clears", id="filter"
         )
         self.filter = Filter()

@@ -107,7 +107,10 @@ def display_source(runbook: Runbook, limit: int) -> str:
         step = at_line.get(index)
         if step is not None:
             indent = line[: len(line) - len(line.lstrip())]
-            out += [f"{indent}**{MARKER}{step.number}** · {_escape(clean_line(step.name, 200))} · `r` runs it", ""]
+            out += [
+                f"{indent}**{MARKER}{step.number}** · {_escape(clean_line(step.name, 200))}",
+                "",
+            ]  # r runs the one lit
         out.append(line)
     return "\n".join(out)
 

@@ -50,8 +50,9 @@ def describe_source(
         return Text(f"{prefix}{name} ✗ no data" + (f": {reason}" if detail <= FAILING else ""), style="bold")
     if status.error is None:
         text = Text(f"{prefix}{name} ✓ {format_age((now - status.last_ok).total_seconds())}")
-        if status.restarts and detail == DETAIL and status.started and status.epoch and now - status.epoch < RECENT:
-            text.append(f" (restarted {clock_time(status.started)})")
+        if status.restarts and status.started and status.epoch and now - status.epoch < RECENT:
+            # the alerts it forgot may be coming back: said at every width but the tiniest
+            text.append(f" (restarted {clock_time(status.started)})" if detail == DETAIL else " (restarted)")
         if status.uptime_error and detail <= FAILING:  # its alerts are good; whether one resolved, unknown
             text.append(" (uptime unreadable)", style="bold")
         return text
