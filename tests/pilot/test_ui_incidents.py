@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -612,3 +613,25 @@ async def test_a_narrow_incident_pane_says_why_on_its_border(
         await until(lambda: pane.border_subtitle == "", what="no why for the only one open")
         await pilot.press("k")
         await until(lambda: pane.border_subtitle == "the selected alert's", what="the why on the border")
+
+
+async def test_a_linked_alert_silenced_since_reads_firing_silenced_not_plain_firing(
+    console: tuple[OncallApp, Pilot], sim: SimServer, clock: SteppedClock
+) -> None:
+    """Still firing, but nobody is notified of it: the pane says both."""
+    app, pilot = console
+    await declared(app, pilot)
+    assert "alerts HighErrorRate (firing)" in str(app.main.incident_pane.render())
+    ends = clock() + timedelta(hours=1)
+    matcher = {"name": "alertname", "value": "HighErrorRate", "isRegex": False, "isEqual": True}
+    sim.store.post_silence(
+        {
+            "matchers": [matcher],
+            "startsAt": clock().isoformat(),
+            "endsAt": ends.isoformat(),
+            "createdBy": "bob",
+            "comment": "x",
+        }
+    )
+    await pilot.press("ctrl+r")
+    await until(lambda: "HighErrorRate (firing, silenced)" in str(app.main.incident_pane.render()), what="silenced")

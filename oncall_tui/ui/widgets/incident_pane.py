@@ -126,7 +126,12 @@ class IncidentPane(Static):
         doubts = self.doubts.get(incident.id, {}) if incident else {}
         for sev in SEVERITIES:
             self.set_class(incident is not None and incident.severity == sev, f"-{sev.lower()}")
-        self.update(describe(incident, position, self.services.clock(), self.size.width, doing, doubts, why))
+        muted = {  # what the board says now of linked alerts the record has firing: silenced, inhibited
+            a.fingerprint: a.state
+            for a in (self.services.board.alerts if incident and incident.alerts else ())
+            if a.state in ("silenced", "inhibited") and a.fingerprint in incident.alerts
+        }
+        self.update(describe(incident, position, self.services.clock(), self.size.width, doing, doubts, why, muted))
         narrow = 0 < self.size.width < NARROW  # the why has no room in the text: it goes on the border
         said = narrow and incident and why != THE_ONLY_OPEN  # as the wide header says it
         self.border_subtitle = clean_line(why, 60).replace("[", r"\[") if said else ""

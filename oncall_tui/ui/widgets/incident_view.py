@@ -35,10 +35,12 @@ def describe(
     pending: str | None = None,
     doubts: Mapping[str, Presence] | None = None,
     why: str = "",
+    muted: Mapping[str, str] | None = None,
 ) -> Text:
     """The incident as the pane draws it in `width` columns (0: not laid out yet). `doubts`:
     by fingerprint, the linked alerts its sources cannot vouch for now, and why. `why`: why
-    this incident of those open (`the selected alert's`, `chosen`, …)."""
+    this incident of those open (`the selected alert's`, `chosen`, …). `muted`: by fingerprint,
+    the linked alerts silenced or inhibited now."""
     if incident is None:
         return Text.assemble(
             ("INCIDENT", "bold"),
@@ -103,7 +105,7 @@ def describe(
     elif incident.assignee:
         text.append(f"\nassigned to {clean_line(incident.assignee, 40)}")
     if incident.alerts:
-        _alerts(text, incident, doubts or {})
+        _alerts(text, incident, doubts or {}, muted or {})
     metrics = []
     for metric in incident.metrics():
         if metric.name in SHORT_METRICS:
@@ -143,11 +145,14 @@ def _page_trouble(text: Text, incident: Incident) -> None:
         text.append(f"\n✗ {who} NOT paged {failure.ts:%H:%M:%S} UTC: {error} ({hint})", style="bold red")
 
 
-def _alerts(text: Text, incident: Incident, doubts: Mapping[str, Presence]) -> None:
-    """The first linked alerts as the record has them ("unknown" for those in `doubts`)."""
+def _alerts(text: Text, incident: Incident, doubts: Mapping[str, Presence], muted: Mapping[str, str]) -> None:
+    """The first linked alerts as the record has them ("unknown" for those in `doubts`, and
+    "firing, silenced" for one `muted` now: still firing, but nobody is notified of it)."""
     shown = []
     for link in islice(incident.alerts.values(), 6):  # a storm holds thousands: only what is shown
         state = "unknown" if link.fingerprint in doubts else "firing" if link.firing else "resolved"
+        if state == "firing" and link.fingerprint in muted:
+            state = f"firing, {muted[link.fingerprint]}"
         shown.append(f"{clean_line(link.name, 40)} ({state})")
     more = len(incident.alerts) - len(shown)
     text.append("\nalerts " + ", ".join(shown) + (f" +{more} more" if more > 0 else ""))
