@@ -10,8 +10,8 @@ from oncall_tui.core.text import (
     clean_line,
     clean_output,
     hidden_characters,
+    secret_pattern,
     visible_controls,
-    without_hidden,
 )
 
 
@@ -37,8 +37,29 @@ def test_a_block_keeps_its_lines_and_a_commands_output_loses_its_colours() -> No
     assert clean_output("bell\x07 zw\u200b") == "bell⟨U+0007⟩ zw⟨U+200B⟩"  # what is not a sequence is still said
 
 
-def test_a_secret_split_by_an_escape_or_an_invisible_character_is_found_whole() -> None:
-    assert without_hidden("SEC\x1b[0mRET") == "SECRET" and without_hidden("SEC\u200bRET") == "SECRET"
+KEY = "R0utingKeySECRET7f3a9c5e1d2b4a60"
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        KEY.lower(),
+        KEY[:10] + "\x1b[0m" + KEY[10:],  # a whole sequence
+        KEY[:26] + "\x1b" + KEY[26:],  # a lone ESC before a digit
+        KEY[:10] + "\x1b[" + KEY[10:],  # a CSI begun, that would swallow what follows
+        KEY[:10] + "\x1b]0;x" + KEY[10:],  # an OSC never ended
+        KEY[:10] + "\x9b" + KEY[10:],  # the one-byte CSI
+        KEY[:4] + "\u200b" + KEY[4:9] + "\t" + KEY[9:],  # a zero-width character, a tab
+    ],
+)
+def test_a_secret_split_by_an_escape_or_an_invisible_character_is_found_whole(echoed: str) -> None:
+    found = secret_pattern(KEY).search(f"<p>{echoed}</p>")
+    assert found is not None and clean_line(f"<p>{echoed}</p>".replace(found.group(0), "<key>")) == "<p><key></p>"
+
+
+def test_a_commands_output_keeps_every_line_and_shows_what_is_no_whole_sequence() -> None:
+    assert clean_output("line 1\n\x1b]0;x\nline 2\nline 3") == "line 1\n⟨ESC⟩]0;x\nline 2\nline 3"
+    assert clean_output("a\x1bb") == "a⟨ESC⟩b"
 
 
 def test_a_command_is_shown_as_it_will_run_with_its_hidden_characters_named() -> None:

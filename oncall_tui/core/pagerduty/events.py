@@ -15,7 +15,6 @@ Synchronous (httpx): call it from worker threads.
 
 from __future__ import annotations
 
-import re
 import ssl
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ import httpx
 from oncall_tui import __version__
 from oncall_tui.core.config import PagerDutyEvents, tls_verify
 from oncall_tui.core.pagerduty.rest import header_seconds
-from oncall_tui.core.text import clean_line, without_hidden
+from oncall_tui.core.text import clean_line, secret_pattern
 from oncall_tui.core.timefmt import utc_now
 
 SERVICE = "PagerDuty Events"
@@ -104,7 +103,7 @@ class EventsApi:
         self.on_wait = on_wait or (lambda message: None)
         self.sleep = sleep
         self._key = config.routing_key.get_secret_value().strip()
-        self._hide = re.compile(re.escape(self._key), re.IGNORECASE)
+        self._hide = secret_pattern(self._key)
         self.host = urlsplit(config.url).netloc
         self._closed = False
         try:
@@ -175,11 +174,10 @@ class EventsApi:
 
     # -- sending ----------------------------------------------------------------------------
     def _quote(self, text: str, limit: int) -> str:
-        """Outside text (an answer, an error) made safe to show: the routing key hidden before
-        and after control characters go (so none can split it), and only then cut to `limit`,
-        so that no cut leaves a part of the key behind."""
-        text = self._hide.sub(HIDDEN, without_hidden(self._hide.sub(HIDDEN, text)))
-        return clean_line(text, limit)
+        """Outside text (an answer, an error) made safe to show: the routing key hidden, also
+        where escapes or invisible characters were put inside it to split it, and only then cut
+        to `limit`, so that no cut leaves a part of the key behind."""
+        return clean_line(self._hide.sub(HIDDEN, text), limit)
 
     def _line(self, text: str, prefix: bool = True) -> str:
         """`text` as one line for the user, naming the service."""
