@@ -103,8 +103,9 @@ def run_console(config: Config, read_only: bool, dry_run: bool = False, is_demo:
     from oncall_tui.services import build_services
     from oncall_tui.ui.app import OncallApp  # the CLI's other commands never load Textual
 
-    OncallApp(build_services(config, read_only=read_only, dry_run=dry_run, is_demo=is_demo)).run()
-    return EXIT_OK
+    app = OncallApp(build_services(config, read_only=read_only, dry_run=dry_run, is_demo=is_demo))
+    app.run()
+    return app.return_code or EXIT_OK  # a crash (Textual printed its traceback) is no success
 
 
 def run_demo(explicit: str | None, read_only: bool, dry_run: bool) -> int:

@@ -53,6 +53,10 @@ def _colour(value: str, background: Color) -> str | None:
         colour = Color.parse(value)
     except ColorParseError:  # a variable that is not a colour: leave Rich's default
         return None
+    if colour.ansi is not None:  # the ansi themes: the terminal's own colour, as Rich names it
+        return "default" if colour.ansi < 0 else f"color({colour.ansi})"
+    if background.ansi is not None:  # nothing to blend onto
+        return Color(colour.r, colour.g, colour.b).hex
     return (background + colour).hex if colour.a < 1 else colour.hex
 
 
