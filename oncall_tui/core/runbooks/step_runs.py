@@ -112,6 +112,10 @@ def clip(value: str, limit: int = 200) -> str:
     return value if len(value) <= limit else f"{value[:limit]}… ({len(value)} characters, all in the command)"
 
 
+SHORT_COMMAND_LINES = 4
+"""A command of at most this many lines is shown first in its confirmation."""
+
+
 def confirmation(
     prepared: PreparedStep,
     desk: IncidentDesk,
@@ -120,11 +124,21 @@ def confirmation(
     dry_run: bool = False,
     demo: bool = False,
 ) -> list[str]:
-    """What the user is shown before a step runs, a fact a line: where, how, for how long, with
-    which values (and the cautions about them), where it is recorded; the command last, so
-    however long a label makes it, everything above stays in view. Control characters are
-    shown, never sent to the terminal."""
-    lines = [
+    """What the user is shown before a step runs, a fact a line: the command first when it is
+    short (what runs matters most, and a small terminal shows a few lines), then where, how,
+    for how long, with which values (and the cautions about them), where it is recorded; a long
+    command last, so however long a label makes it, everything above stays in view. Control
+    characters are shown, never sent to the terminal."""
+    command = prepared.command.rstrip("\n")
+    long = f"; {len(command)} characters: the arrows scroll" if len(command) > 500 else ""
+    shown = [
+        f"command (run as `SHELL -c`, in its own process group, no stdin{long}):",
+        *(f"  {line}" for line in visible_controls(command).split("\n")),
+    ]
+    first = len(shown) <= SHORT_COMMAND_LINES + 1 and len(command) <= 300
+    size = f"{len(shown) - 1} lines" if len(shown) > SHORT_COMMAND_LINES + 1 else f"{len(command):,} characters"
+    lines = [*shown, ""] if first else [f"command       {size}, last (the arrows scroll)"]
+    lines += [
         f"directory     {prepared.cwd}",
         f"shell         {prepared.shell}",
         f"timeout       {prepared.timeout:g} s (then SIGTERM; SIGKILL {config.kill_grace:g} s later)",
@@ -140,14 +154,7 @@ def confirmation(
             lines.append("DEMO          kubectl, curl and ssh are stand-ins that print canned output")
     if dry_run:
         lines.append("DRY RUN       recorded and shown, not run (--dry-run)")
-    command = prepared.command.rstrip("\n")
-    long = f"; {len(command)} characters: tab, then the arrows scroll" if len(command) > 500 else ""
-    return [
-        *lines,
-        "",
-        f"command (run as `SHELL -c`, in its own process group, no stdin{long}):",
-        *(f"  {line}" for line in visible_controls(command).split("\n")),
-    ]
+    return lines if first else [*lines, "", *shown]
 
 
 def step_environment(

@@ -16,6 +16,10 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+        Binding("down", "scroll_detail(1)", "Scroll down", show=False, id="confirm.down"),
+        Binding("up", "scroll_detail(-1)", "Scroll up", show=False, id="confirm.up"),
+        Binding("pagedown", "scroll_detail(10)", "Page down", show=False, id="confirm.page_down"),
+        Binding("pageup", "scroll_detail(-10)", "Page up", show=False, id="confirm.page_up"),
     ]
 
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
@@ -31,7 +35,7 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="confirm-dialog", classes="dialog"):
             yield Static(Text(self.question, style="bold"), id="confirm-question")
             if self.detail:  # it scrolls; the question and the buttons stay in view however long it is
-                with VerticalScroll(id="confirm-detail-scroll"):  # tab to it, then the arrows scroll
+                with VerticalScroll(id="confirm-detail-scroll"):  # the arrows scroll it, wherever the focus is
                     yield Static(Text(self.detail), id="confirm-detail")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes} (y)", variant="error", id="confirm-yes")
@@ -42,6 +46,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm-yes")
+
+    def action_scroll_detail(self, lines: int) -> None:
+        for scroll in self.query("#confirm-detail-scroll").results(VerticalScroll):
+            scroll.scroll_relative(y=lines, animate=False)
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
