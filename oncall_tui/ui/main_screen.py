@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
 from oncall_tui.core.incidents.desk import IncidentError
@@ -55,6 +56,7 @@ class MainScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     """Below 120 columns the on-call pane goes above the incident, and the alerts get the room."""
     ALLOW_IN_MAXIMIZED_VIEW = "#status, KeyBar"
+    ESCAPE_TO_MINIMIZE = False  # esc clears a filter first (action_clear_filter), then unzooms
     """A zoomed pane (z) keeps the sources' health above it and the keys below."""
 
     BINDINGS = [
@@ -269,7 +271,11 @@ class MainScreen(Screen[None]):
         self.alerts.open_filter()
 
     def action_clear_filter(self) -> None:
-        self.alerts.clear_filter()
+        """esc: the filter goes, if there is one; else a zoomed pane goes back to its place."""
+        if self.maximized is not None and not self.alerts.filtering:
+            self.minimize()
+        else:
+            self.alerts.clear_filter()
 
     def action_silence(self) -> None:
         self.alerts.silence()
@@ -356,10 +362,14 @@ class MainScreen(Screen[None]):
         )
         if pane is not None:
             self.maximized = pane
+            self.notify("Zoomed: z or esc puts it back.", timeout=3)
 
-    def _panes(self) -> tuple:
+    def _panes(self) -> tuple[Widget, ...]:
         return (self.alerts, self.runbook_pane, self.alert_detail, self.incident_pane, self.oncall_pane, self.timeline)
 
     def action_toggle_detail(self) -> None:
         switcher = self.bottom_left
+        zoomed = self.maximized in (self.runbook_pane, self.alert_detail)
         switcher.current = "detail" if switcher.current == "runbook" else "runbook"
+        if zoomed:  # the zoom goes with it, or the screen would show the pane just hidden
+            self.maximized = self.alert_detail if switcher.current == "detail" else self.runbook_pane

@@ -134,7 +134,7 @@ async def test_silence_form_requires_a_comment_then_creates(
     form.query_one("#silence-duration").value = "2h"
     await pilot.pause()
     preview = str(form.query_one("#silence-preview").render())
-    assert "Silences 2 alert(s) firing now" in preview and preview.endswith(': service=~"search|ml-api"')  # whole
+    assert "Silences 2 alert(s) firing now" in preview and preview.endswith('. Matchers: service=~"search|ml-api"')  # whole
     await pilot.press(*"rollout", "enter")
     await until(lambda: app.main.alerts.created_silences, what="the silence")
     [silence] = sim.store.get_silences()
@@ -331,9 +331,9 @@ async def test_z_zooms_the_focused_pane_to_the_screen_and_back(sim: SimServer, c
     app = oncall_app(make_config(sim.url), clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(lambda: app.main.alert_list.alerts, what="the alerts")
-        await pilot.press("tab")  # the runbook
+        await pilot.press("tab", "tab")  # the incident pane, then the runbook
         await pilot.pause()
-        assert app.main.runbook_pane.region.height < 12
+        assert app.main.runbook_pane.has_focus_within and app.main.runbook_pane.region.height < 12
         await pilot.press("z")
         await pilot.pause()
         pane, status = app.main.runbook_pane, app.main.status_line
@@ -347,3 +347,15 @@ async def test_z_zooms_the_focused_pane_to_the_screen_and_back(sim: SimServer, c
         await pilot.press("z", "escape")  # esc also goes back
         await pilot.pause()
         assert app.main.maximized is None and app.main.alerts.region.height > 0
+        await pilot.press("z", "d")  # the details take the runbook's place: the zoom goes with them
+        await pilot.pause()
+        assert app.main.maximized is app.main.alert_detail and app.main.alert_detail.region.height == 22
+        await pilot.press("d", "z")
+        await pilot.pause()
+        app.main.alert_list.focus()
+        await pilot.press("z", "slash", *"crit", "escape")  # esc clears the filter first, zoomed
+        await pilot.pause()
+        assert app.main.maximized is app.main.alerts and not app.main.alerts.filtering
+        await pilot.press("escape")  # then goes back
+        await pilot.pause()
+        assert app.main.maximized is None

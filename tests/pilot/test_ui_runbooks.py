@@ -259,12 +259,35 @@ async def test_a_huge_label_keeps_the_question_and_buttons_in_view(
         facts, command = confirm.detail.split("\ncommand (", 1)
         assert "recorded in   a new incident" in facts and "(20001 characters, all in the command)" in facts
         assert command.startswith("run as `SHELL -c`, in its own process group, no stdin; 20019 characters")
+        assert facts.startswith("command       20,019 characters, last (the arrows scroll)")
+        scroll = confirm.query_one("#confirm-detail-scroll")
+        await pilot.press("pagedown")  # the focus is on the Run button: the arrows scroll anyway
+        await until(lambda: scroll.scroll_y > 0, what="the detail scrolled")
         await pilot.press("enter")
         await steps_settled(app)
         assert (
             app.main.runbook_pane.last_run.outcome.ok
             and app.main.incident_pane.active().events[-2].data["params"]["labels.pod"] == huge
         )
+
+
+async def test_a_short_command_comes_first_in_its_confirmation_in_view_at_80x24(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    firing = [alert("PodCrashLooping", "warning", pod="ml-worker-1", namespace="ml")]
+    async with open_console(sim, clock, tmp_path, firing, size=(80, 24)) as (app, pilot):
+        await select(app, pilot, "PodCrashLooping")
+        await pilot.press("r")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        first, command, blank, directory = confirm.detail.split("\n")[:4]
+        assert first.startswith("command (run as") and command == "  echo \"describing\" ml-worker-1"
+        assert (blank, directory.split()[0]) == ("", "directory")
+        await pilot.pause()
+        detail = confirm.query_one("#confirm-detail")
+        assert confirm.query_one("#confirm-detail-scroll").scroll_y == 0 and detail.region.height >= 2
+        await pilot.press("escape")
 
 
 async def test_a_missing_value_is_asked_for_naming_the_field(
@@ -551,6 +574,18 @@ async def test_the_runbook_is_drawn_in_the_themes_colours(console: tuple[OncallA
     await until(lambda: heading_colour() != dark, what="the runbook drawn again in the new theme")
     assert heading_colour() == app.get_css_variables()["markdown-h2-color"].upper()
     assert unpainted_cells() == 0
+
+
+async def test_the_runbook_is_drawn_in_every_built_in_theme(console: tuple[OncallApp, Pilot]) -> None:
+    """The ansi themes name the terminal's own colours (`ansi_magenta`), which Rich spells otherwise."""
+    app, pilot = console
+    await select(app, pilot, "PodCrashLooping")
+    document = app.main.runbook_pane.document
+    for theme in sorted(app.available_themes):
+        drawn = document.rendered
+        app.theme = theme
+        await until(lambda drawn=drawn: document.rendered is not drawn, what=f"the runbook drawn in {theme}")
+        assert any("Describe" in line.text for line in document.rendered.lines), theme
 
 
 async def test_a_runbook_edited_on_disk_shows_without_a_key(

@@ -48,7 +48,7 @@ def test_a_narrow_pane_says_the_status_before_who_was_paged(tmp_path: Path, cloc
         "HighErrorRate: ml-api err…",
         "paged dana L2 through Alertmanager prod",
         "[Acknowledge] 1 of 5",
-        "level 2 · open 00:00:00",
+        "escalation L2 · open 0s",
     ]
     assert lines[6] == "commander alice"
     wide = describe(incident, (1, 1), clock(), 100).plain.split("\n")
@@ -71,9 +71,9 @@ def test_a_resolved_incident_says_how_long_it_was_open_not_that_it_is(tmp_path: 
     clock.advance(149)
     desk.resolve(incident.id, "fixed")
     clock.advance(600)
-    for width in (NARROW, 100):
+    for width, took in ((NARROW, "2m29s"), (100, "00:02:29")):
         shown = describe(desk.get(incident.id), (0, 0), clock(), width).plain
-        assert "resolved after 00:02:29" in shown and "open 00:" not in shown
+        assert f"resolved after {took}" in shown and "open" not in shown
 
 
 def test_a_lapse_is_said_as_surely_as_the_record_knows_it(tmp_path: Path, clock: SteppedClock) -> None:

@@ -46,7 +46,7 @@ async def test_every_severity_is_its_own_look_and_the_cursor_row_is_legible_in_e
         for theme in sorted(app.available_themes):
             app.theme = theme
             await pilot.pause()
-            alerts._rich_style_cache.clear()  # Textual clears it on its next refresh; read it now
+            alerts.notify_style_update()  # as Textual does on its next refresh: read the new theme now
             looks = {}
             for severity in SEVERITIES:
                 style = alerts.get_component_rich_style(f"alert-list--{severity}")

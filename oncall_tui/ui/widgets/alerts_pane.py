@@ -49,7 +49,9 @@ class AlertsPane(Vertical):
         self.list.is_new = lambda alert: self.board.is_new(alert, config.alerts.highlight_new)
         self.list.show_sources = len(config.alertmanagers) > 1
         self.filter_box = FilterBox(
-            placeholder="filter: severity=critical service=~ml-.* or free text · enter keeps · esc clears", id="filter"
+            placeholder="filter: severity=critical service=~ml-.* or free text · enter keeps · esc clears",
+            id="filter",
+            select_on_focus=False,  # / again adds to the filter, as it is, rather than wiping it
         )
         self.filter = Filter()
         self._confirmed_filter, self._confirmed_text = Filter(), ""
@@ -177,6 +179,11 @@ class AlertsPane(Vertical):
         return title
 
     # -- filter ---------------------------------------------------------------------------
+    @property
+    def filtering(self) -> bool:
+        """A filter is in force, or being typed."""
+        return bool(self.filter) or bool(self.filter_box.value) or self.filter_box.has_class("-visible")
+
     def open_filter(self) -> None:
         self.filter_box.add_class("-visible")
         self.filter_box.focus()

@@ -48,7 +48,7 @@ INCIDENT_BINDINGS = [
 NO_INCIDENT = "No open incident: press i on an alert to declare one."
 
 
-class IncidentPane(Static):
+class IncidentPane(Static, can_focus=True):  # tab reaches it, so z can zoom it
     """Redrawn after every action, after each poll, and every second (the clock moves)."""
 
     @dataclass

@@ -10,7 +10,7 @@ from itertools import islice
 from rich.text import Text
 
 from oncall_tui.core.alerts.tracking import Presence
-from oncall_tui.core.durations import signed_duration
+from oncall_tui.core.durations import format_duration, signed_duration
 from oncall_tui.core.incidents.desk import THE_ONLY_OPEN
 from oncall_tui.core.incidents.incident import SEVERITIES, STAGES, Incident
 from oncall_tui.core.paging.pagers import Page
@@ -92,11 +92,13 @@ def describe(
             text.append(" › ", style="dim")
     end = incident.resolved_at or now
     started = incident.declared_at or end
-    span = f"{'resolved after' if incident.resolved_at else 'open'} {elapsed((end - started).total_seconds())}"
+    seconds = (end - started).total_seconds()
     commander = f"commander {clean_line(incident.commander, 40) or 'nobody (c takes command)'}"
     if narrow:  # each on its own line, so that no number is cut from its words
-        text.append(f"\nlevel {incident.escalation_level} · {span}\n{commander}")
+        span = f"{'resolved after' if incident.resolved_at else 'open'} {format_duration(max(0, seconds))}"
+        text.append(f"\nescalation L{incident.escalation_level} · {span}\n{commander}")
     else:
+        span = f"{'resolved after' if incident.resolved_at else 'open'} {elapsed(seconds)}"
         text.append(f"\n{commander} · {span} · escalation level {incident.escalation_level}")
     if incident.pagerduty:
         text.append(f"\nPagerDuty #{incident.pagerduty.get('number')}")

@@ -51,8 +51,9 @@ def describe_source(
     if status.error is None:
         text = Text(f"{prefix}{name} ✓ {format_age((now - status.last_ok).total_seconds())}")
         if status.restarts and status.started and status.epoch and now - status.epoch < RECENT:
-            # the alerts it forgot may be coming back: said at every width but the tiniest
-            text.append(f" (restarted {clock_time(status.started)})" if detail == DETAIL else " (restarted)")
+            # the alerts it forgot may be coming back: said whenever there is room for its reason
+            ago = format_age((now - status.started).total_seconds())
+            text.append(f" (restarted {clock_time(status.started)})" if detail == DETAIL else f" (restarted {ago} ago)")
         if status.uptime_error and detail <= FAILING:  # its alerts are good; whether one resolved, unknown
             text.append(" (uptime unreadable)", style="bold")
         return text
