@@ -113,6 +113,11 @@ class AlertsView(Section):
         description="Labels shown beside the alert name, in order; the first ones present are shown.",
     )
     highlight_new: Seconds = Field(5.0, description="How long a newly fired alert stays highlighted.")
+    group_by: list[str] = Field(
+        default_factory=lambda: ["alertname"],
+        description="Labels whose values make alerts one row (as amtool and karma group them; enter opens a "
+        "group, ctrl+g turns groups off); [] for a row per alert.",
+    )
     resend_grace: Seconds = Field(
         120.0,
         ge=0,

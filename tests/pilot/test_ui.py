@@ -134,7 +134,9 @@ async def test_silence_form_requires_a_comment_then_creates(
     form.query_one("#silence-duration").value = "2h"
     await pilot.pause()
     preview = str(form.query_one("#silence-preview").render())
-    assert "Silences 2 alert(s) firing now" in preview and preview.endswith('. Matchers: service=~"search|ml-api"')  # whole
+    assert "Silences 2 alert(s) firing now" in preview and preview.endswith(
+        '. Matchers: service=~"search|ml-api"'
+    )  # whole
     await pilot.press(*"rollout", "enter")
     await until(lambda: app.main.alerts.created_silences, what="the silence")
     [silence] = sim.store.get_silences()

@@ -99,7 +99,7 @@ async def console(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> AsyncI
 
 async def select(app: OncallApp, pilot: Pilot, name: str) -> None:
     """Move the alert cursor to `name` and wait for its runbook lookup."""
-    names = [a.name for a in app.main.alert_list.alerts]
+    names = [row.alert.name for row in app.main.alert_list.rows]  # as drawn: a group is one row
     assert name in names, names
     await pilot.press("g", *["j"] * names.index(name))
     await until(
@@ -194,7 +194,7 @@ async def test_r_right_after_moving_waits_for_the_new_alerts_runbook(
     write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
     pods = [alert("PodCrashLooping", "warning", pod=f"ml-worker-{n}", namespace="ml") for n in (1, 2)]
     async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
-        await pilot.press("g")
+        await pilot.press("g", "enter", "j")  # into their group, on the first of the two
         first, second = app.main.alert_list.alerts
         await until(
             lambda: app.main.runbook_pane.alert and app.main.runbook_pane.alert.fingerprint == first.fingerprint,
@@ -282,7 +282,7 @@ async def test_a_short_command_comes_first_in_its_confirmation_in_view_at_80x24(
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)
         first, command, blank, directory = confirm.detail.split("\n")[:4]
-        assert first.startswith("command (run as") and command == "  echo \"describing\" ml-worker-1"
+        assert first.startswith("command (run as") and command == '  echo "describing" ml-worker-1'
         assert (blank, directory.split()[0]) == ("", "directory")
         await pilot.pause()
         detail = confirm.query_one("#confirm-detail")
@@ -680,7 +680,7 @@ async def test_a_step_run_belongs_to_the_alert_it_ran_for(sim: SimServer, clock:
     ]
     async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
         first, second = (a.labels["pod"] for a in app.main.alert_list.alerts)
-        await pilot.press("g")
+        await pilot.press("g", "enter", "j")  # into their group, on the first
         await until(
             lambda: app.main.runbook_pane.alert and app.main.runbook_pane.alert.labels["pod"] == first,
             what="the first pod",
@@ -737,7 +737,7 @@ async def test_after_a_restart_each_alerts_runs_are_as_the_record_has_them(
         for i in (1, 2)
     ]
     async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
-        await pilot.press("g")
+        await pilot.press("g", "enter", "j")  # into their group, on pod 1
         await until(
             lambda: app.main.runbook_pane.alert and app.main.runbook_pane.alert.labels["pod"] == "ml-worker-1",
             what="pod 1",
@@ -747,7 +747,7 @@ async def test_after_a_restart_each_alerts_runs_are_as_the_record_has_them(
         started = app.main.incident_pane.active().events[-2]
         assert started.summary == "Started step 1 “describe” of pod-crash.md for PodCrashLooping ml-worker-1 ml"
     async with open_console(sim, clock, tmp_path, pods) as (app, pilot):  # the console again
-        await pilot.press("g")
+        await pilot.press("g", "enter", "j")  # into their group, on pod 1
         await until(
             lambda: app.main.runbook_pane.alert and app.main.runbook_pane.alert.labels["pod"] == "ml-worker-1",
             what="pod 1",

@@ -152,3 +152,18 @@ def test_runbook_with_a_finished_step(snap_compare, demo: SimServer, clock: Step
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+def test_an_open_group(snap_compare, demo: SimServer, clock: SteppedClock, size: tuple[int, int]) -> None:
+    """The demo's two HighLatency alerts: one row, then opened with their alerts under it."""
+    app = demo_app(demo, clock)
+
+    async def run_before(pilot) -> None:
+        await first_poll(app)
+        rows = app.main.alert_list.rows
+        await pilot.press("g", *["j"] * next(i for i, r in enumerate(rows) if r.group), "enter")
+        await until(lambda: len(app.main.alert_list.rows) == len(rows) + 2, what="the group open")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

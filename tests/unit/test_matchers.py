@@ -315,7 +315,7 @@ def mutations(value: str) -> list[str]:
 
 def test_the_default_text_round_trips_even_hostile_values() -> None:
     alert = make(**HOSTILE)
-    text = matchers_for(alert)
+    text = matchers_for(alert.labels)
     for hidden in "\x1b\x07\u202e\u200e\u2066\u061c\u2069\x9b\t\n":
         assert hidden not in text
     parsed = parse_matchers(text)
@@ -333,9 +333,9 @@ def test_the_default_text_round_trips_even_hostile_values() -> None:
 
 
 def test_the_default_text_is_comma_separated_alertmanager_syntax() -> None:
-    text = matchers_for(make(alertname="DiskWillFill", instance="db-1", path='C:\\ "x"\n'))
+    text = matchers_for(make(alertname="DiskWillFill", instance="db-1", path='C:\\ "x"\n').labels)
     assert text == 'alertname="DiskWillFill", instance="db-1", path="C:\\\\ \\"x\\"\\n"'
-    assert matchers_for(make(esc="\x1b[1m")) == 'esc=~"\\\\x{1b}\\\\[1m"'
+    assert matchers_for(make(esc="\x1b[1m").labels) == 'esc=~"\\\\x{1b}\\\\[1m"'
 
 
 @pytest.mark.parametrize(

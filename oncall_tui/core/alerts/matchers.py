@@ -16,7 +16,7 @@ of the same text. On top of them:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from oncall_tui.core.alerts.models import Alert, SilenceMatcher
@@ -213,9 +213,10 @@ def format_matchers(matchers: tuple[SilenceMatcher, ...] | list[SilenceMatcher])
     return ", ".join(map(str, matchers))
 
 
-def matchers_for(alert: Alert) -> str:
-    """The silence form's default: one matcher per label, matching exactly the alert's value."""
-    return format_matchers([SilenceMatcher(k, v) for k, v in sorted(alert.labels.items())])
+def matchers_for(labels: Mapping[str, str]) -> str:
+    """The silence form's default: one matcher per label (an alert's, or those a group's alerts
+    all share), matching exactly its value."""
+    return format_matchers([SilenceMatcher(k, v) for k, v in sorted(labels.items())])
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,9 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
         hits = sum(all(matches(m, a.labels) for m in matchers) for a in self.alerts)
         ends = (self.clock() + timedelta(seconds=duration)).strftime("%Y-%m-%d %H:%M UTC")
         # the matchers as read: the input above is one line and cuts a long list at its edge
-        said = f"Silences {hits} alert(s) firing now, until {ends}. Matchers: {clean_line(format_matchers(matchers), 240)}"
+        said = (
+            f"Silences {hits} alert(s) firing now, until {ends}. Matchers: {clean_line(format_matchers(matchers), 240)}"
+        )
         hidden = hidden_characters(self.query_one("#silence-matchers", Input).value)
         if hidden:  # the input draws them as nothing: two values that look alike may differ
             said += f"\nThe matchers hold invisible characters, kept as the labels have them: {' '.join(hidden)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.color import Color
@@ -14,6 +15,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from oncall_tui.core.alerts.grouping import AlertGroup, GroupKey, group
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_age
 from oncall_tui.core.text import clean_line
@@ -25,12 +27,30 @@ STATE_MARK = {"active": "●", "unprocessed": "●", "silenced": "◌", "inhibit
 NAME_WIDTH = 28
 
 
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the list: an alert alone, a group (`group` set), or one alert of an open
+    group (`member`)."""
+
+    alert: Alert
+    """The alert drawn, or the group's most urgent: the one the other panes follow."""
+    group: AlertGroup | None = None
+    member: bool = False
+
+    @property
+    def key(self) -> tuple[str, object]:
+        """What the cursor stays on across refreshes: the group, or the alert."""
+        return ("group", self.group.key) if self.group is not None else ("alert", self.alert.fingerprint)
+
+
 class AlertList(ScrollView, can_focus=True):
     """A cursor over a sorted, filtered list of alerts.
 
-    The alerts pane hands it the alerts to show; it keeps the cursor on the same alert (by
-    fingerprint) across refreshes and posts `AlertSelected` when the alert under the cursor
-    changes (or changes value: silenced, stale, new annotations): it owns the selection.
+    The alerts pane hands it the alerts to show; with `group_by` set, those that share its
+    labels' values are one row (open with enter, close with h). It keeps the cursor on the same
+    group or alert across refreshes and posts `AlertSelected` when the alert under the cursor
+    (a group's most urgent) changes, or changes value (silenced, stale, new annotations): it
+    owns the selection.
     """
 
     BINDINGS = [
@@ -41,6 +61,9 @@ class AlertList(ScrollView, can_focus=True):
         Binding("home,g", "jump(0)", "First", show=False, id="alerts.first"),
         Binding("end,G", "jump(-1)", "Last", show=False, id="alerts.last"),
         Binding("space", "mark", "Mark (for i)", show=False, id="alerts.mark"),
+        Binding("enter,l,right", "open_group", "Open a group", show=False, id="alerts.open_group"),
+        Binding("h,left", "close_group", "Close the group", show=False, id="alerts.close_group"),
+        Binding("ctrl+g", "toggle_grouping", "Groups on/off", show=False, id="alerts.grouping"),
     ]
 
     COMPONENT_CLASSES = {
@@ -81,6 +104,14 @@ class AlertList(ScrollView, can_focus=True):
         self.clock = clock
         self.is_new = is_new
         self.alerts: list[Alert] = []
+        """The alerts shown (filtered), in order; `rows` is how they are drawn."""
+        self.rows: list[Row] = []
+        self.group_by: list[str] = []
+        """Labels whose values make a group; none: a row per alert."""
+        self.grouping = True
+        """Off (ctrl+g): a row per alert, whatever `group_by` says."""
+        self.opened: set[GroupKey] = set()
+        """The groups drawn with their alerts under them."""
         self.cursor = 0
         self.show_sources = False
         self._announced: Alert | None = None
@@ -93,18 +124,59 @@ class AlertList(ScrollView, can_focus=True):
     # -- data -----------------------------------------------------------------------------
     @property
     def current(self) -> Alert | None:
-        return self.alerts[self.cursor] if 0 <= self.cursor < len(self.alerts) else None
+        """The alert under the cursor, or the most urgent of the group under it."""
+        return self.rows[self.cursor].alert if 0 <= self.cursor < len(self.rows) else None
+
+    @property
+    def group_row(self) -> AlertGroup | None:
+        """The group whose own row is under the cursor (not one of its alerts')."""
+        return self.rows[self.cursor].group if 0 <= self.cursor < len(self.rows) else None
+
+    @property
+    def current_group(self) -> AlertGroup | None:
+        """The group under the cursor: on its row, or on one of its alerts' (None: an alert alone)."""
+        if not 0 <= self.cursor < len(self.rows):
+            return None
+        row = self.rows[self.cursor]
+        if row.group is not None or not row.member:
+            return row.group
+        return next(r.group for r in reversed(self.rows[: self.cursor]) if r.group is not None)
 
     def show(self, alerts: list[Alert], by_user: bool = False) -> None:
-        """Replace the alerts shown, keeping the cursor on the same alert where it still is
-        (`by_user`: the user's doing, as a filter is)."""
-        selected = self.current.fingerprint if self.current else None
+        """Replace the alerts shown, keeping the cursor on the same group or alert where it
+        still is (`by_user`: the user's doing, as a filter is)."""
         self.alerts = alerts
-        index = next((i for i, a in enumerate(alerts) if a.fingerprint == selected), None)
-        self.cursor = index if index is not None else min(self.cursor, max(0, len(alerts) - 1))
-        self._name_width = min(NAME_WIDTH, max((len(a.name) for a in alerts), default=8))
-        self.virtual_size = Size(self.size.width, len(alerts))
+        self._lay_out()
+        self._name_width = min(NAME_WIDTH, max((len(a.name) for a in alerts), default=8) + 2)
         self._announce(by_user)
+
+    def _lay_out(self) -> None:
+        """`rows` from `alerts`, the cursor kept on its group or alert (or where it was)."""
+        selected = self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
+        rows: list[Row] = []
+        groups = group(self.alerts, self.group_by) if self.grouping and self.group_by else []
+        for found in groups or [None]:
+            if found is None:  # no grouping: a row an alert
+                rows = [Row(a) for a in self.alerts]
+            elif len(found.alerts) == 1:
+                rows.append(Row(found.first))
+            else:
+                rows.append(Row(found.first, found))
+                if found.key in self.opened:
+                    rows += [Row(a, member=True) for a in found.alerts]
+        self.rows = rows
+        index = next((i for i, r in enumerate(rows) if r.key == selected), None)
+        if index is None and selected is not None and selected[0] == "alert":  # its group closed, or formed
+            index = next(
+                (
+                    i
+                    for i, r in enumerate(rows)
+                    if r.group and any(a.fingerprint == selected[1] for a in r.group.alerts)
+                ),
+                None,
+            )
+        self.cursor = index if index is not None else min(self.cursor, max(0, len(rows) - 1))
+        self.virtual_size = Size(self.size.width, len(rows))
         self.refresh()
 
     def _announce(self, by_user: bool) -> None:
@@ -122,7 +194,7 @@ class AlertList(ScrollView, can_focus=True):
     def _move_to(self, index: int) -> None:
         if not self.alerts:
             return
-        self.cursor = max(0, min(index, len(self.alerts) - 1))
+        self.cursor = max(0, min(index, len(self.rows) - 1))
         self.scroll_to_region_of_row(self.cursor)
         self._announce(by_user=True)
         self.refresh()
@@ -142,29 +214,60 @@ class AlertList(ScrollView, can_focus=True):
         self._move_to(self.cursor + direction * max(1, self.scrollable_content_region.height - 1))
 
     def action_jump(self, index: int) -> None:
-        self._move_to(index if index >= 0 else len(self.alerts) - 1)
+        self._move_to(index if index >= 0 else len(self.rows) - 1)
 
     def action_mark(self) -> None:
-        alert = self.current
-        if alert is not None:
-            self.marked ^= {alert.fingerprint}
-            self._move_to(self.cursor + 1)
-            self.refresh()
+        """Mark the alert under the cursor, or every alert of the group's row (or unmark them)."""
+        if not 0 <= self.cursor < len(self.rows):
+            return
+        row = self.rows[self.cursor]
+        fingerprints = {a.fingerprint for a in row.group.alerts} if row.group else {row.alert.fingerprint}
+        if fingerprints <= self.marked:
+            self.marked -= fingerprints
+        else:
+            self.marked |= fingerprints
+        self._move_to(self.cursor + 1)
+        self.refresh()
+
+    def action_open_group(self) -> None:
+        row = self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+        if row is not None and row.group is not None and row.group.key not in self.opened:
+            self.opened.add(row.group.key)
+            self._lay_out()
+
+    def action_close_group(self) -> None:
+        """On a group's row or one of its alerts: the group is one row again, under the cursor."""
+        found = self.current_group
+        if found is not None and found.key in self.opened:
+            self.opened.discard(found.key)
+            self.cursor = next(i for i, r in enumerate(self.rows) if r.group is found)
+            self._lay_out()
+            self._announce(by_user=True)
+
+    def action_toggle_grouping(self) -> None:
+        self.grouping = not self.grouping
+        self._lay_out()
+        self._announce(by_user=True)
+        self.notify("Alerts in groups (enter opens one)" if self.grouping else "A row per alert (ctrl+g groups them)")
 
     def unmark(self, alerts: list[Alert]) -> None:
         self.marked -= {a.fingerprint for a in alerts}
         self.refresh()
 
     def marked_alerts(self) -> list[Alert]:
-        """The marked alerts still shown, or the one under the cursor when none is marked."""
+        """The marked alerts still shown; when none is, the group under the cursor's row, or
+        the alert under it."""
         chosen = [a for a in self.alerts if a.fingerprint in self.marked]
-        return chosen or ([self.current] if self.current else [])
+        if chosen or not 0 <= self.cursor < len(self.rows):
+            return chosen
+        row = self.rows[self.cursor]
+        return list(row.group.alerts) if row.group else [row.alert]
 
     def on_click(self, event: Click) -> None:
         self._move_to(self.scroll_offset.y + event.y)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.alerts))
+        self.virtual_size = Size(self.size.width, len(self.rows))
 
     # -- drawing --------------------------------------------------------------------------
     def _severity_class(self, alert: Alert) -> str:
@@ -183,41 +286,97 @@ class AlertList(ScrollView, can_focus=True):
         values = dict.fromkeys(alert.labels.get(name) for name in self.label_names)  # ordered, no repeats
         return " ".join(clean_line(v, 60) for v in values if v)
 
-    def render_alert(self, alert: Alert, width: int) -> Text:
-        """One alert as one line of `width` cells; label text is never read as markup."""
-        muted = alert.state in ("silenced", "inhibited")
-        severity_style = self.get_component_rich_style(self._severity_class(alert))
-        text_style = self.get_component_rich_style("alert-list--muted") if muted else Style()
-        age = format_age((self.clock() - alert.starts_at).total_seconds())
+    def render_alert(self, alert: Alert, width: int, indent: int = 0) -> Text:
+        """One alert as one line of `width` cells (`indent`: one of an open group's); label
+        text is never read as markup."""
         state = "unseen" if alert.held else "stale" if alert.stale else alert.state
-        severity = SEVERITY_LABEL.get(alert.severity.lower(), clean_line(alert.severity, 4) or "-")
-        right = f" {age:>4} {state:<10}"
-        if self.show_sources:
-            right += f" {','.join(alert.sources)}"
-        # On a narrow pane the name gives way first: age and state must always show.
-        name_width = max(8, min(self._name_width, width - len(right) - 9 - 6))
         page = f"page L{alert.labels.get('level', '?')} {alert.labels.get('oncall', '')}"
-        shown = page if alert.is_page else alert.name
-        name = Text(clean_line(shown, 300), style=text_style + Style(bold=True))
-        name.truncate(name_width, overflow="ellipsis", pad=True)  # by cells: wide characters line up too
-        left = Text.assemble(
-            ("✚" if alert.fingerprint in self.marked else " ", "bold"),
-            (f"{STATE_MARK.get(state, '●')} ", severity_style),
-            (f"{severity:<4} ", severity_style),
-            name,
-            " ",
-        )
         described = (
             f"{alert.labels['incident']} level {alert.labels.get('level', '?')}"
             if alert.is_page
             else self._labels(alert)
         )
+        return self._line(
+            alert,
+            width,
+            STATE_MARK.get(state, "●"),
+            " " * indent + clean_line(page if alert.is_page else alert.name, 300),
+            described,
+            state,
+            marked=alert.fingerprint in self.marked,
+            muted=alert.state in ("silenced", "inhibited"),
+            doubted=alert.stale or bool(alert.held),
+            sources=",".join(alert.sources),
+        )
+
+    def render_group(self, found: AlertGroup, width: int) -> Text:
+        """A group as one line: its most urgent alert's severity and name, its count, how many
+        are muted or in doubt, and its most common values of the shown label."""
+        alerts = found.alerts
+        counts = [
+            (found.stale, "stale"),
+            (found.count("silenced"), "silenced"),
+            (found.count("inhibited"), "inhibited"),
+        ]
+        said = ", ".join(f"{n:,} {what}" for n, what in counts if n)
+        values = ", ".join(f"{clean_line(v, 40)} {n:,}" for v, n in found.top_values(self.label_names))
+        described = " · ".join(part for part in (said, values) if part)  # the count is in the state column
+        newest = max(alerts, key=lambda a: a.starts_at)
+        active = sum(1 for a in alerts if a.state in ("active", "unprocessed") and not (a.stale or a.held))
+        state = group_state(active, len(alerts), counts)
+        return self._line(
+            newest,
+            width,
+            "▾" if found.key in self.opened else "▸",
+            clean_line(found.name, 300),
+            described,
+            state,
+            marked=all(a.fingerprint in self.marked for a in alerts),
+            muted=found.count("silenced") + found.count("inhibited") == len(alerts),
+            doubted=found.stale == len(alerts),
+            severity_of=found.first,
+            sources=",".join(sorted({s for a in alerts for s in a.sources})),
+        )
+
+    def _line(
+        self,
+        dated: Alert,
+        width: int,
+        mark: str,
+        name_text: str,
+        described: str,
+        state: str,
+        marked: bool,
+        muted: bool,
+        doubted: bool,
+        sources: str,
+        severity_of: Alert | None = None,
+    ) -> Text:
+        """`✚● crit Name  labels…  age state [sources]`: the name gives way first on a narrow
+        pane, then the labels; the age (of `dated`) and the state always show."""
+        alert = severity_of or dated
+        severity_style = self.get_component_rich_style(self._severity_class(alert))
+        text_style = self.get_component_rich_style("alert-list--muted") if muted else Style()
+        age = format_age((self.clock() - dated.starts_at).total_seconds())
+        severity = SEVERITY_LABEL.get(alert.severity.lower(), clean_line(alert.severity, 4) or "-")
+        right = f" {age:>4} {state:<10}"
+        if self.show_sources:
+            right += f" {sources}"
+        name_width = max(8, min(self._name_width, width - len(right) - 9 - 6))
+        name = Text(name_text, style=text_style + Style(bold=True))
+        name.truncate(name_width, overflow="ellipsis", pad=True)  # by cells: wide characters line up too
+        left = Text.assemble(
+            ("✚" if marked else " ", "bold"),
+            (f"{mark} ", severity_style),
+            (f"{severity:<4} ", severity_style),
+            name,
+            " ",
+        )
         labels = Text(clean_line(described, 200), style=self.get_component_rich_style("alert-list--muted"))
-        room = max(0, width - left.cell_len - len(right))
-        labels.truncate(room, overflow="ellipsis", pad=True)
+        labels.truncate(max(0, width - left.cell_len - len(right)), overflow="ellipsis", pad=True)
         line = Text.assemble(left, labels, (right, text_style))
         line.truncate(width, overflow="ellipsis", pad=True)
-        if alert.stale or alert.held:
+        if doubted:
             line.stylize(self.get_component_rich_style("alert-list--stale"))
         return line
 
@@ -232,13 +391,14 @@ class AlertList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
-        if index >= len(self.alerts):
+        if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
-        alert = self.alerts[index]
-        line = self.render_alert(alert, width)
+        row = self.rows[index]
+        alert = row.alert
+        line = self.render_group(row.group, width) if row.group else self.render_alert(alert, width, 2 * row.member)
         if index == self.cursor:
             line.stylize(self._cursor_style())
-        elif self.is_new(alert):
+        elif any(map(self.is_new, row.group.alerts if row.group else (alert,))):
             line.stylize(self.get_component_rich_style("alert-list--new"))
         return Strip(line.render(self.app.console), width).apply_style(self.rich_style)
 
@@ -258,3 +418,14 @@ def legible_on(background: Color) -> Color:
     # against black the ratio is (L + 0.05) / 0.05, against white 1.05 / (L + 0.05)
     lum = luminance(background)
     return Color.parse("#000000") if (lum + 0.05) ** 2 > 0.05 * 1.05 else Color.parse("#ffffff")
+
+
+def group_state(active: int, total: int, counts: list[tuple[int, str]]) -> str:
+    """A group's state column, with its count, true of the whole group: `834 active`, `834
+    silenced`, `834 stale` when all its alerts are; `3/834 active` when only some fire
+    unmuted; `834 muted` when none does but not all for one reason."""
+    if active == total:
+        return f"{total:,} active"
+    if active:
+        return f"{active:,}/{total:,} active"
+    return next((f"{total:,} {what}" for n, what in counts if n == total), f"{total:,} muted")

@@ -48,6 +48,7 @@ class AlertsPane(Vertical):
         self.list = AlertList(config.alerts.labels, services.clock, id="alerts")
         self.list.is_new = lambda alert: self.board.is_new(alert, config.alerts.highlight_new)
         self.list.show_sources = len(config.alertmanagers) > 1
+        self.list.group_by = list(config.alerts.group_by)
         self.filter_box = FilterBox(
             placeholder="filter: severity=critical service=~ml-.* or free text · enter keeps · esc clears",
             id="filter",
@@ -244,15 +245,17 @@ class AlertsPane(Vertical):
                 timeout=10,
             )
             return
-        config = self.services.config
+        config, found = self.services.config, self.list.group_row
+        # a group's row: what all its alerts share (the form says how many alerts that catches)
+        sources = sorted({s for a in found.alerts for s in a.sources}) if found else alert.sources
         form = SilenceForm(
-            matchers_for(alert),
+            matchers_for(found.common if found else alert.labels),
             config.silences.default_duration,
             config.user.name,
             self.services.clock,
             self.board.alerts,
         )
-        self.app.push_screen(form, lambda request: request and self._send(request, alert.sources))
+        self.app.push_screen(form, lambda request: request and self._send(request, sources))
 
     def silences(self) -> None:
         """`S`: every source's silences, to edit or expire."""

@@ -1,0 +1,53 @@
+"""Alerts in groups, as amtool and karma group them: by the `group_by` labels' values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from oncall_tui.core.alerts.grouping import common_labels, group
+from oncall_tui.core.alerts.models import Alert
+
+AT = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+
+
+def make(fp: str, state: str = "active", **labels: str) -> Alert:
+    return Alert(fp, labels, {}, AT, None, "", state)
+
+
+def test_alerts_sharing_the_group_by_values_are_one_group_where_the_most_urgent_stands() -> None:
+    alerts = [
+        make("1", alertname="HighErrorRate", severity="critical", service="ml-api"),
+        make("2", alertname="DiskWillFill", severity="warning", instance="db-1"),
+        make("3", alertname="HighErrorRate", severity="warning", service="search"),
+        make("4", alertname="HighErrorRate", severity="warning", service="ml-api", state="silenced"),
+        make("5", severity="info"),  # no alertname: grouped as ""
+    ]
+    groups = group(alerts, ["alertname"])
+    assert [(g.key, [a.fingerprint for a in g.alerts]) for g in groups] == [
+        ((("alertname", "HighErrorRate"),), ["1", "3", "4"]),
+        ((("alertname", "DiskWillFill"),), ["2"]),
+        ((("alertname", ""),), ["5"]),
+    ]
+    errors = groups[0]
+    assert errors.first.severity == "critical" and errors.count("silenced") == 1 and errors.count("active") == 2
+    assert errors.common == {"alertname": "HighErrorRate"}
+    assert errors.top_values(["pod", "service"]) == [("ml-api", 2), ("search", 1)]  # the first label they have
+    assert [len(g.alerts) for g in group(alerts, ["alertname", "service"])] == [2, 1, 1, 1]
+
+
+def test_a_page_the_console_sent_is_never_grouped() -> None:
+    page = {"incident": "INC-20261127-0001", "level": "2", "page": "INC-20261127-0001-3fa2b1c0-L2-dana"}
+    alerts = [make("p1", alertname="OncallPage", **page), make("p2", alertname="OncallPage", **page)]
+    assert [len(g.alerts) for g in group(alerts, ["alertname"])] == [1, 1]
+
+
+def test_the_common_labels_are_those_every_alert_has_with_the_same_value() -> None:
+    alerts = [make("1", a="1", b="2", c="3"), make("2", a="1", b="x", c="3"), make("3", a="1", c="3")]
+    assert common_labels(alerts) == {"a": "1", "c": "3"}
+    assert common_labels([]) == {} and common_labels(alerts[:1]) == {"a": "1", "b": "2", "c": "3"}
+
+
+def test_stale_and_unseen_alerts_are_counted_as_in_doubt() -> None:
+    alerts = [make("1", alertname="X"), make("2", alertname="X"), make("3", alertname="X")]
+    alerts[0].stale, alerts[1].held = True, "not seen since prod restarted"
+    assert group(alerts, ["alertname"])[0].stale == 2
