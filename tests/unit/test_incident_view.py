@@ -86,3 +86,16 @@ def test_a_lapse_is_said_as_surely_as_the_record_knows_it(tmp_path: Path, clock:
     desk.record(incident.id, "page.lapsed", "was gone", {"key": "k", "found_at": "2026-11-27T14:40:05Z"})
     shown = describe(desk.get(incident.id), (1, 1), clock()).plain
     assert "✗ dana L2 may not be paged: the page LAPSED at Alertmanager prod" in shown  # Alertmanager said so
+
+
+def test_an_escalation_that_paged_nobody_says_so_in_the_pane(tmp_path: Path, clock: SteppedClock) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()  # no paging configured
+    incident = desk.declare("x")
+    data = {"level": 2, "targets": ["dana"], "unpaged": "no paging is configured"}
+    desk.record(incident.id, "incident.escalated", "Escalated to level 2 (dana): nobody was paged", data)
+    for width in (NARROW, 100):
+        shown = describe(desk.get(incident.id), (1, 1), clock(), width).plain.split("\n")
+        assert (
+            shown[2 if width == NARROW else 1]
+            == "✗ L2: nobody was paged (no paging is configured): reach them another way"
+        )

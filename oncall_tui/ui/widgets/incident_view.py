@@ -129,7 +129,8 @@ def _pages(text: Text, incident: Incident) -> None:
 
 
 def _page_trouble(text: Text, incident: Incident) -> None:
-    """Pages nobody may be getting: lapsed ones, and an escalation whose page failed."""
+    """Pages nobody may be getting: lapsed ones, an escalation that paged nobody, and one whose
+    page failed."""
     for page in (p for p in incident.pages.values() if p.standing and _in_doubt(p)):
         who, how = clean_line(", ".join(page.who), 40), clean_line(page.how, 40)
         text.append(
@@ -137,6 +138,14 @@ def _page_trouble(text: Text, incident: Incident) -> None:
             f"{how} (reach them another way; it is posted again once it answers)",
             style="bold red",
         )
+    escalated = next((e for e in reversed(incident.events) if e.kind == "incident.escalated"), None)
+    if (
+        escalated is not None
+        and escalated.data.get("unpaged")
+        and escalated.data.get("level") == incident.escalation_level
+    ):
+        level, unpaged = escalated.data["level"], clean_line(str(escalated.data["unpaged"]), 120)
+        text.append(f"\n✗ L{level}: nobody was paged ({unpaged}): reach them another way", style="bold red")
     failure = incident.page_failure
     if failure is not None:
         errors = failure.data.get("page_error") or {}
