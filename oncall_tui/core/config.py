@@ -133,6 +133,19 @@ class Silences(Section):
     default_duration: Seconds = Field(3600.0, description="Prefilled duration of a new silence.")
 
 
+class AcksConfig(Section):
+    """Acknowledging alerts (A): a silence whose comment starts `ACK!` (kthxbye's convention),
+    kept by its author's console while the alert fires."""
+
+    duration: Seconds = Field(900.0, gt=0, description="How long an ack's silence lasts when made or extended.")
+    extend_before: Seconds = Field(
+        300.0, ge=0, description="While an alert it matches fires, the ack is extended when less than this is left."
+    )
+    expire_after_resolved: Seconds = Field(
+        60.0, ge=0, description="Once none of its alerts has fired for this long, the ack is expired."
+    )
+
+
 class IncidentsConfig(Section):
     """How incidents are kept and declared."""
 
@@ -372,6 +385,7 @@ class Config(Section):
     poll_interval: Seconds = Field(2.0, description="How often every Alertmanager is polled.")
     alerts: AlertsView = Field(default_factory=AlertsView)
     silences: Silences = Field(default_factory=Silences)
+    acks: AcksConfig = Field(default_factory=AcksConfig)
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("oncall-tui")),
         description="Where incident journals live (default: the platform's user data dir).",

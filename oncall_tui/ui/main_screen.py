@@ -69,6 +69,7 @@ class MainScreen(Screen[None]):
         Binding("s", "silence", "Silence", id="silence"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
+        Binding("A", "acknowledge_alert", "Ack alert", show=False, id="ack_alert"),
         Binding("S", "silences", "Silences", id="silences"),
         Binding("z", "zoom", "Zoom", id="zoom"),
         Binding("ctrl+r", "refresh_now", "Refresh", show=False, id="refresh"),
@@ -280,6 +281,9 @@ class MainScreen(Screen[None]):
     def action_silence(self) -> None:
         self.alerts.silence()
 
+    def action_acknowledge_alert(self) -> None:
+        self.alerts.acknowledge()
+
     def action_silences(self) -> None:
         self.alerts.silences()
 
@@ -291,7 +295,11 @@ class MainScreen(Screen[None]):
         self.incident_pane.declare(marked, lambda: self.alert_list.unmark(marked))
 
     def action_acknowledge(self) -> None:
-        self._incidents().acknowledge()
+        """The incident shown; with none open, the alert (the guide's first step: accept the page)."""
+        if self.incident_pane.active() is None and self.alert_list.current is not None:
+            self.alerts.acknowledge()
+        else:
+            self._incidents().acknowledge()
 
     def action_escalate(self) -> None:
         self._incidents().escalate()

@@ -11,6 +11,7 @@ from oncall_tui.core.alerts.board import Board
 from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
 from oncall_tui.ui.app import oncall_app
 from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.screens.prompt import TextPrompt
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
@@ -170,3 +171,44 @@ async def test_a_shipped_runbook_step_with_hostile_labels_from_the_real_alertman
             f"[demo stand-in: kubectl -n ml logs {hostile} -c worker --previous"
             in app.main.runbook_pane.last_run.output.since(0)[0]
         )
+
+
+async def test_an_ack_is_made_extended_while_it_fires_expired_once_resolved_and_left_to_its_author(
+    alertmanager: RealAlertmanager,
+) -> None:
+    firing = alert("HighErrorRate", "critical", service="ml-api")
+    alertmanager.post_alerts([firing])
+    # an ack lasts 20 s and is extended when less than 18 s are left: at once, and again
+    acks = {"duration": "20s", "extend_before": "18s", "expire_after_resolved": "1s"}
+    app = oncall_app(make_config(alertmanager.url, acks=acks))
+    async with app.run_test(size=(160, 45)) as pilot:
+        alerts = app.query_one(AlertList)
+        await until(lambda: len(alerts.alerts) == 1, what="the alert")
+        await pilot.press("A")
+        await until(lambda: isinstance(app.screen, TextPrompt), what="the comment prompt")
+        await pilot.press(*"on it", "enter")
+
+        def acks_now() -> list[dict]:
+            return [
+                s for s in httpx.get(f"{alertmanager.url}/api/v2/silences").json() if s["status"]["state"] == "active"
+            ]
+
+        await until(lambda: acks_now(), what="the ack")
+        [made] = acks_now()
+        assert (made["comment"], made["createdBy"]) == ("ACK! on it", "alice")
+        await until(lambda: alerts.alerts[0].state == "silenced", what="the alert acked")
+        await until(lambda: "acked by alice" in "".join(s.text for s in alerts.render_line(0)), what="acked by")
+        first_end = made["endsAt"]
+        await until(lambda: acks_now() and acks_now()[0]["endsAt"] > first_end, timeout=15, what="an extension")
+        bobs = oncall_app(make_config(alertmanager.url, user={"name": "bob"}, acks=acks))
+        async with bobs.run_test(size=(160, 45)):  # bob's console shows alice's ack, and leaves it to hers
+            bob_list = bobs.query_one(AlertList)
+            await until(
+                lambda: bob_list.alerts and "acked by alice" in bob_list.render_line(0).text, what="bob sees it"
+            )
+            assert bobs.main.alerts.keeper.last_fired == {}  # never kept by him: not his to extend or expire
+        resolved = {**firing, "endsAt": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()}
+        alertmanager.post_alerts([resolved])
+        await until(lambda: not acks_now(), timeout=15, what="the ack expired once the alert resolved")
+        expired = httpx.get(f"{alertmanager.url}/api/v2/silences").json()
+        assert {s["createdBy"] for s in expired} == {"alice"}  # every ID it had, all alice's

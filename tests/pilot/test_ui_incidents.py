@@ -120,8 +120,12 @@ async def test_every_key_is_recorded(console: tuple[OncallApp, Pilot]) -> None:
 
 async def test_cancel_and_refusals(console: tuple[OncallApp, Pilot]) -> None:
     app, pilot = console
-    await pilot.press("a")
+    await pilot.press("e")
     assert notes(app)[-1].startswith("No open incident")
+    await pilot.press("a")  # with none open, a offers to acknowledge the alert: cancelled, nothing sent
+    assert isinstance(app.screen, TextPrompt) and app.screen.title_text.startswith("Acknowledge 1 alert(s)")
+    await pilot.press("escape")
+    assert not app.main.alerts.created_silences
     incident = await declared(app, pilot)
     await pilot.press("a", "escape")  # cancelled: nothing recorded
     await pilot.pause()

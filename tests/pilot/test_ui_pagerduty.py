@@ -91,7 +91,7 @@ async def test_the_incident_keys_drive_pagerduty(console: tuple[OncallApp, Pilot
     await until(lambda: remote["escalation_level"] == 2, what="the escalation")
     await answer(app, pilot, "n", "rolled back ml-api")
     await until(lambda: account.notes[remote["id"]], what="the note")
-    await answer(app, pilot, "A", "carol@example.com")
+    await answer(app, pilot, "W", "carol@example.com")
     await until(lambda: remote["assignments"], what="the reassignment")
     await answer(app, pilot, "R", "rollback to v41")
     await until(lambda: remote["status"] == "resolved", what="the resolution")

@@ -526,6 +526,24 @@ class IncidentDesk:
                 problems.append(f"Not recorded: {error}")
         return problems
 
+    def record_ack(self, alerts: Iterable[Alert], silence_id: str, comment: str) -> list[str]:
+        """Alerts acknowledged here (an `ACK!` silence), on the record of every open incident
+        linked to one of them; the problems, one line each."""
+        alerts, problems = list(alerts), []
+        for incident in self.open_incidents():
+            linked = [a for a in alerts if a.fingerprint in incident.alerts]
+            if not linked:
+                continue
+            names = ", ".join(dict.fromkeys(a.name for a in linked[:5])) + (
+                f" +{len(linked) - 5}" if len(linked) > 5 else ""
+            )
+            data = {"silence_id": silence_id, "fingerprints": [a.fingerprint for a in linked], "comment": comment}
+            try:
+                self.record(incident.id, "alert.acknowledged", f"Acknowledged {names} (silence {silence_id})", data)
+            except IncidentError as error:
+                problems.append(f"Not recorded: {error}")
+        return problems
+
     def record_handoffs(self, changed: Iterable[Handoff], agent: str) -> list[str]:
         """Each on-call handoff on the record of every open incident, as the console's own event
         on `agent`'s word (`schedule`, `pagerduty`); the problems, one line each."""

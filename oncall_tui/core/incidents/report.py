@@ -22,6 +22,7 @@ ACTIONS = {
     "incident.resolved",
     "note",
     "silence.created",
+    "alert.acknowledged",
     "runbook.step_started",
 }
 """What a person did. An incident with none of these fired and was left alone."""

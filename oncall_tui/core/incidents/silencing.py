@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from oncall_tui.core.alerts.board import Board
-from oncall_tui.core.alerts.models import Silence, SilenceRequest
+from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents.desk import IncidentDesk
 
@@ -41,6 +41,18 @@ async def send_silence(
             board.alerts,
             request,
         )
+    return written
+
+
+async def send_ack(
+    board: Board, desk: IncidentDesk, alerts: list[Alert], request: SilenceRequest, sources: list[str]
+) -> SilenceWritten:
+    """Acknowledge `alerts` with the `ACK!` silence `request`: sent as any silence (and on the
+    record as one), then as `alert.acknowledged` on their linked incidents."""
+    written = await send_silence(board, desk, request, sources)
+    written.said = written.said.replace("Silence created", "Acknowledged, until it resolves: silence", 1)
+    for _, silence_id in written.created:
+        written.problems += await asyncio.to_thread(desk.record_ack, alerts, silence_id, request.comment)
     return written
 
 

@@ -18,9 +18,11 @@ class TextPrompt(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
-    def __init__(self, title: str, label: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(self, title: str, label: str, value: str = "", placeholder: str = "", required: bool = True) -> None:
+        """`required=False`: enter with nothing typed returns ""."""
         super().__init__()
         self.title_text, self.label, self.value, self.placeholder = title, label, value, placeholder
+        self.required = required
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -30,7 +32,7 @@ class TextPrompt(ModalScreen[str | None]):
             yield Static(id="prompt-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
+        if not event.value.strip() and self.required:
             self.query_one("#prompt-error", Static).update("Type something, or esc to cancel.")
             return
         self.dismiss(event.value.strip())

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from oncall_tui.core.alerts.acks import is_ack
 from oncall_tui.core.alerts.alertmanager import AlertmanagerError
 from oncall_tui.core.alerts.board import Board
 from oncall_tui.core.alerts.matchers import format_matchers
@@ -70,7 +71,7 @@ class SilencesScreen(Screen[None]):
         for silence in self.silences:
             left = (silence.ends_at - now).total_seconds()
             table.add_row(
-                silence.state,
+                f"{silence.state} ack" if is_ack(silence) else silence.state,  # A's, kept while its alert fires
                 format_age(left) if silence.state != "expired" else "-",
                 Text(clean_line(format_matchers(silence.matchers), 64)),
                 Text(clean_line(silence.created_by, 30)),

@@ -15,8 +15,9 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from oncall_tui.core.alerts.acks import acked_by
 from oncall_tui.core.alerts.grouping import AlertGroup, GroupKey, group
-from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.alerts.models import Alert, Silence
 from oncall_tui.core.durations import format_age
 from oncall_tui.core.text import clean_line
 from oncall_tui.ui.messages import AlertSelected
@@ -110,6 +111,8 @@ class AlertList(ScrollView, can_focus=True):
         """Labels whose values make a group; none: a row per alert."""
         self.grouping = True
         """Off (ctrl+g): a row per alert, whatever `group_by` says."""
+        self.acks: dict[str, Silence] = {}
+        """The active acks (`ACK!` silences) by ID: an alert one silences shows `acked by alice 3m`."""
         self.opened: set[GroupKey] = set()
         """The groups drawn with their alerts under them."""
         self.cursor = 0
@@ -290,6 +293,9 @@ class AlertList(ScrollView, can_focus=True):
         """One alert as one line of `width` cells (`indent`: one of an open group's); label
         text is never read as markup."""
         state = "unseen" if alert.held else "stale" if alert.stale else alert.state
+        ack = acked_by(alert, self.acks) if state == "silenced" else None
+        if ack is not None:
+            state = f"acked by {clean_line(ack.created_by, 20)} {format_age((self.clock() - ack.starts_at).total_seconds())}"
         page = f"page L{alert.labels.get('level', '?')} {alert.labels.get('oncall', '')}"
         described = (
             f"{alert.labels['incident']} level {alert.labels.get('level', '?')}"

@@ -13,14 +13,16 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
+from oncall_tui.core.alerts.acks import AckKeeper, ack_request, extended, is_ack
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.alerts.matchers import Filter, MatcherError, format_matchers, matchers_for, parse_filter
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
-from oncall_tui.core.incidents.silencing import SilenceWritten, expire_silence, send_silence
+from oncall_tui.core.incidents.silencing import SilenceWritten, expire_silence, send_ack, send_silence
 from oncall_tui.core.text import clean_line
 from oncall_tui.services import Services
 from oncall_tui.ui.messages import AlertsPolled
 from oncall_tui.ui.screens.confirm import ConfirmScreen
+from oncall_tui.ui.screens.prompt import TextPrompt
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
@@ -65,6 +67,9 @@ class AlertsPane(Vertical):
         self._wake: list[asyncio.Event] = []
         """One per source's poll loop: set, it polls now."""
         self._source_errors: dict[str, str | None] = {}
+        acks = services.config.acks
+        self.keeper = AckKeeper(config.user.name, acks.duration, acks.extend_before, acks.expire_after_resolved)
+        self._ack_said = ""
 
     def compose(self) -> ComposeResult:
         yield self.title
@@ -73,6 +78,7 @@ class AlertsPane(Vertical):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.list.refresh)  # the ages move
+        self.keep_acks()
 
     @property
     def current(self) -> Alert | None:
@@ -112,6 +118,82 @@ class AlertsPane(Vertical):
             self.show_alerts()
             self._announce_source_changes()
             self.post_message(AlertsPolled())
+
+    # -- acknowledgements -------------------------------------------------------------------
+    @work(exclusive=True, group="acks", description="Keeping acknowledgements")
+    async def keep_acks(self) -> None:
+        """Every poll interval (a second at least): the acks read again, for the list to show,
+        and this user's extended or expired as `AckKeeper` decides."""
+        config = self.services.config
+        while True:
+            try:
+                await self._keep_acks()
+            except AlertmanagerError as error:
+                self._ack_trouble(f"Acknowledgements not read: {error}")
+            await asyncio.sleep(max(1.0, config.poll_interval))
+
+    async def _keep_acks(self) -> None:
+        silences = await self.board.silences()
+        self.list.acks = {s.id: s for s in silences if s.state == "active" and is_ack(s)}
+        self.list.refresh()
+        if self.services.read_only:
+            return  # read-only changes nothing, its own acks included
+        now, lasting = self.services.clock(), self.services.config.acks.duration
+        answered = {name for name, status in self.board.status.items() if status.last_ok and not status.error}
+        plan = self.keeper.plan(silences, self.board.alerts, answered, now)
+        for silence in plan.extend:
+            try:
+                await self.board.create_silence(extended(silence, lasting, now), [silence.source])
+            except AlertmanagerError as error:
+                self._ack_trouble(f"Ack {silence.id} not extended: {error}")
+        for silence in plan.expire:
+            try:
+                await self.board.expire_silence(silence)
+            except AlertmanagerError as error:
+                self._ack_trouble(f"Ack {silence.id} not expired: {error}")
+        self._ack_said = ""
+
+    def _ack_trouble(self, said: str) -> None:
+        if said != self._ack_said:  # once, not once a round
+            self._ack_said = said
+            self.notify(said, severity="warning", timeout=10)
+
+    def acknowledge(self) -> None:
+        """`A` (and `a` with no incident on the alert): ask for a comment, then acknowledge the
+        selected alert, or all of the group under the cursor, until they resolve."""
+        if self.services.refuses(self.notify):
+            return
+        alert, found = self.current, self.list.group_row
+        if alert is None:
+            self.notify("Select an alert to acknowledge first.")
+            return
+        if alert.is_page:
+            self.notify("Not acknowledged here: a page ends when its person acknowledges the incident (a).")
+            return
+        alerts = list(found.alerts) if found else [alert]
+        labels = found.common if found else alert.labels
+        sources = sorted({s for a in alerts for s in a.sources})
+        prompt = TextPrompt(
+            f"Acknowledge {len(alerts):,} alert(s) {clean_line(alert.name, 60)} until they resolve?",
+            "A comment, if you like (the silence says ACK! and it); enter acknowledges, esc cancels.",
+            required=False,
+        )
+        self.app.push_screen(
+            prompt, lambda comment: comment is not None and self._ack(alerts, labels, comment, sources)
+        )
+
+    @work(group="writes", description="Acknowledging")
+    async def _ack(self, alerts: list[Alert], labels: dict[str, str], comment: str, sources: list[str]) -> None:
+        config = self.services.config
+        request = ack_request(labels, config.user.name, comment, config.acks.duration, self.services.clock())
+        try:
+            written = await send_ack(self.board, self.services.desk, alerts, request, sources)
+        except AlertmanagerError as error:
+            self.notify(f"Not acknowledged: {error}", severity="error", timeout=10)
+            return
+        self.created_silences.extend(written.created)
+        self._written(written)
+        self.keep_acks()  # shown as acked now, not a round later
 
     def refresh_now(self) -> None:
         for wake in self._wake:

@@ -36,7 +36,7 @@ INCIDENT_BINDINGS = [
     Binding("e", "escalate", "Escalate", id="escalate"),
     Binding("n", "note", "Note", id="note"),
     Binding("R", "resolve", "Resolve", id="resolve"),
-    Binding("A", "reassign", "Reassign", show=False, id="reassign"),
+    Binding("W", "reassign", "Reassign (who)", show=False, id="reassign"),
     Binding("v", "severity", "Severity", show=False, id="severity"),
     Binding("m", "advance_stage", "Next stage / mitigated", show=False, id="stage"),
     Binding("c", "take_command", "Take command", show=False, id="command"),

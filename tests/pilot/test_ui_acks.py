@@ -1,0 +1,59 @@
+"""Acknowledging alerts from the console (A, and a with no incident): an ACK! silence, on the
+record of a linked incident, shown as acked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from oncall_tui.sim.server import SimServer
+from oncall_tui.ui.app import oncall_app
+from oncall_tui.ui.screens.prompt import TextPrompt
+from tests.conftest import SteppedClock, alert, make_config, until
+
+ERRORS = [alert("HighErrorRate", "critical", service="ml-api", pod=f"p{i}") for i in range(3)]
+
+
+async def test_a_with_no_incident_acknowledges_the_alert_and_the_list_says_who(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    sim.store.post_alerts([alert("DiskWillFill", "warning", instance="db-1")])
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: app.main.alert_list.alerts, what="the alert")
+        await pilot.press("a")  # nothing declared: the alert is what there is to accept
+        assert isinstance(app.screen, TextPrompt) and "Acknowledge 1 alert(s) DiskWillFill" in app.screen.title_text
+        await pilot.press("enter")  # no comment: fine
+        await until(lambda: sim.store.get_silences(), what="the ack")
+        [silence] = sim.store.get_silences()
+        assert (silence["comment"], silence["createdBy"]) == ("ACK!", "alice")
+        row = app.main.alert_list
+        await until(lambda: "acked by alice" in row.render_line(0).text, what="shown as acked")
+        await pilot.press("S")  # the silences screen marks it an ack
+        table = app.screen.query_one(DataTable)
+        await until(lambda: table.row_count == 1, what="the silences")
+        assert table.get_row_at(0)[0] == "active ack"
+
+
+async def test_shift_a_on_a_group_acks_what_its_alerts_share_and_a_linked_incident_records_it(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    sim.store.post_alerts(ERRORS)
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(lambda: len(app.main.alert_list.alerts) == 3, what="the alerts")
+        await pilot.press("i", "enter")  # one incident from the group's three
+        await until(lambda: app.services.desk.open_incidents(), what="the incident")
+        await until(lambda: not app.main.incident_pane.pending, what="declared")
+        await pilot.press("A", *"rolling back", "enter")
+        await until(lambda: sim.store.get_silences(), what="the ack")
+        [silence] = sim.store.get_silences()
+        matchers = {m["name"]: m["value"] for m in silence["matchers"]}
+        assert matchers == {"alertname": "HighErrorRate", "service": "ml-api", "severity": "critical"}
+        assert silence["comment"] == "ACK! rolling back"
+        [incident] = app.services.desk.open_incidents()
+        await until(lambda: incident.events[-1].kind == "alert.acknowledged", what="on the record")
+        event = incident.events[-1]
+        assert event.who == "alice" and event.data["silence_id"] == silence["id"]
+        assert len(event.data["fingerprints"]) == 3 and event.summary.startswith("Acknowledged HighErrorRate")
