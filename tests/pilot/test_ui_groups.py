@@ -120,3 +120,18 @@ async def test_space_on_a_group_marks_all_its_alerts(console: tuple[OncallApp, P
     alerts = app.main.alert_list
     assert len(alerts.marked) == 4 and row_text(app, 0).startswith("✚")
     assert alerts.current.name == "DiskWillFill"  # and moved on, as on an alert
+
+
+async def test_a_group_forming_around_the_alert_under_the_cursor_keeps_it_there(
+    console: tuple[OncallApp, Pilot], sim: SimServer
+) -> None:
+    app, pilot = console
+    alerts = app.main.alert_list
+    await pilot.press("j")  # DiskWillFill, alone
+    assert alerts.current.name == "DiskWillFill" and alerts.group_row is None
+    heard = alerts.current
+    sim.store.post_alerts([alert("DiskWillFill", "warning", instance="db-2")])  # now a group of two
+    await until(lambda: len(alerts.alerts) == 6, what="the second disk")
+    await pilot.pause()
+    assert alerts.current is not None and alerts.current.fingerprint == heard.fingerprint  # still on it
+    assert alerts.current_group is not None and alerts.current_group.name == "DiskWillFill"  # inside its group

@@ -51,6 +51,19 @@ def test_an_ack_whose_alerts_resolved_expires_after_the_grace_not_before() -> No
     assert [s.id for s in keeper.plan([one], [], {"prod"}, NOW + timedelta(seconds=61)).expire] == ["1"]
 
 
+def test_an_ack_first_seen_with_no_alert_is_watched_for_the_grace_before_it_expires() -> None:
+    """At start, or after Alertmanager restarted and forgot its alerts: an ack made ten minutes
+    ago is not expired at the first look, only once nothing has fired for the grace."""
+    keeper = AckKeeper("alice", extend_before=300, expire_after_resolved=60)
+    old = ack("old")
+    assert keeper.plan([old], [], {"prod"}, NOW).expire == []
+    assert keeper.plan([old], [firing("old")], {"prod"}, NOW + timedelta(seconds=50)).expire == []  # resent
+    assert keeper.plan([old], [], {"prod"}, NOW + timedelta(seconds=100)).expire == []
+    assert [s.id for s in keeper.plan([old], [], {"prod"}, NOW + timedelta(seconds=111)).expire] == ["old"]
+    keeper.plan([], [], {"prod"}, NOW)
+    assert keeper.last_fired == {}  # an ack gone (or replaced by a new ID) is forgotten
+
+
 def test_another_users_ack_and_one_from_a_source_not_answering_are_left_alone() -> None:
     keeper = AckKeeper("alice", extend_before=300, expire_after_resolved=0)
     bobs, silent = ack("b", by="bob", left=10), ack("s", left=10, source="dr")

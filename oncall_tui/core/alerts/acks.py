@@ -65,10 +65,13 @@ class AckKeeper:
     extend_before: float = 300.0
     expire_after_resolved: float = 60.0
     last_fired: dict[str, datetime] = field(default_factory=dict)
-    """By silence ID: when an alert it matches was last seen firing."""
+    """By silence ID: when an alert it matches was last seen firing, or this console first saw
+    it (so that none is expired for alerts it has not been watching long enough to miss)."""
 
     def plan(self, silences: Iterable[Silence], alerts: Iterable[Alert], answered: set[str], now: datetime) -> AckPlan:
-        plan, alerts = AckPlan(), list(alerts)
+        plan, alerts, silences = AckPlan(), list(alerts), list(silences)
+        live = {s.id for s in silences if s.state == "active"}
+        self.last_fired = {i: t for i, t in self.last_fired.items() if i in live}  # gone, or replaced by a new ID
         for silence in silences:
             if silence.state != "active" or not is_ack(silence) or silence.created_by != self.user:
                 continue  # another's ack is another console's to keep
@@ -78,9 +81,7 @@ class AckKeeper:
                 self.last_fired[silence.id] = now
                 if (silence.ends_at - now).total_seconds() < self.extend_before:
                     plan.extend.append(silence)
-            elif (
-                now - self.last_fired.get(silence.id, silence.starts_at)
-            ).total_seconds() >= self.expire_after_resolved:
+            elif (now - self.last_fired.setdefault(silence.id, now)).total_seconds() >= self.expire_after_resolved:
                 plan.expire.append(silence)
         return plan
 

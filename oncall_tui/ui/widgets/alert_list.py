@@ -16,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from oncall_tui.core.alerts.acks import acked_by
-from oncall_tui.core.alerts.grouping import AlertGroup, GroupKey, group
+from oncall_tui.core.alerts.grouping import AlertGroup, GroupKey, group, group_key
 from oncall_tui.core.alerts.models import Alert, Silence
 from oncall_tui.core.durations import format_age
 from oncall_tui.core.text import clean_line
@@ -26,6 +26,8 @@ SEVERITY_LABEL = {"critical": "crit", "page": "page", "error": "err", "warning":
 STATE_MARK = {"active": "●", "unprocessed": "●", "silenced": "◌", "inhibited": "◍", "stale": "?", "unseen": "?"}
 """By the state shown: an alert its source cannot vouch for now is a question, not a firing dot."""
 NAME_WIDTH = 28
+Grouped = tuple[list["AlertGroup"], set[GroupKey]] | None
+"""Alerts in groups and the groups holding a new alert; None: a row per alert."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,8 @@ class AlertList(ScrollView, can_focus=True):
         self.acks: dict[str, Silence] = {}
         """The active acks (`ACK!` silences) by ID: an alert one silences shows `acked by alice 3m`."""
         self.opened: set[GroupKey] = set()
+        self._fresh: set[GroupKey] = set()
+        """The groups holding an alert new enough to highlight, as of the last layout."""
         """The groups drawn with their alerts under them."""
         self.cursor = 0
         self.show_sources = False
@@ -145,19 +149,37 @@ class AlertList(ScrollView, can_focus=True):
             return row.group
         return next(r.group for r in reversed(self.rows[: self.cursor]) if r.group is not None)
 
-    def show(self, alerts: list[Alert], by_user: bool = False) -> None:
+    def grouped(self, alerts: list[Alert]) -> Grouped:
+        """`alerts` in groups as the list draws them, and the groups holding a new alert (None:
+        grouping is off). Safe in a thread."""
+        if not (self.grouping and self.group_by):
+            return None
+        groups = group(alerts, self.group_by, self.label_names)
+        return groups, {g.key for g in groups if len(g.alerts) > 1 and any(map(self.is_new, g.alerts))}
+
+    def show(self, alerts: list[Alert], by_user: bool = False, groups: Grouped = None) -> None:
         """Replace the alerts shown, keeping the cursor on the same group or alert where it
-        still is (`by_user`: the user's doing, as a filter is)."""
+        still is (`by_user`: the user's doing, as a filter is); `groups`: `grouped(alerts)`,
+        if it was done already."""
         self.alerts = alerts
-        self._lay_out()
+        self._lay_out(groups)
         self._name_width = min(NAME_WIDTH, max((len(a.name) for a in alerts), default=8) + 2)
         self._announce(by_user)
 
-    def _lay_out(self) -> None:
-        """`rows` from `alerts`, the cursor kept on its group or alert (or where it was)."""
+    def _lay_out(self, grouped: Grouped = None, news: bool = True) -> None:
+        """`rows` from `alerts`, the cursor kept on its group or alert (or on the alert of the
+        group it was on, or where it was); a group formed around the alert under the cursor
+        opens, so the cursor stays on that alert (`news`: the alerts changed, not the user's view)."""
         selected = self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
         rows: list[Row] = []
-        groups = group(self.alerts, self.group_by) if self.grouping and self.group_by else []
+        grouped = grouped if grouped is not None else self.grouped(self.alerts)
+        groups, self._fresh = grouped if grouped is not None else ([], set())
+        if news and selected is not None and selected[0] == "alert":
+            around = next(
+                (g for g in groups if len(g.alerts) > 1 and any(a.fingerprint == selected[1] for a in g.alerts)), None
+            )
+            if around is not None and not any(r.group and r.group.key == around.key for r in self.rows):
+                self.opened.add(around.key)  # it was alone under the cursor: it stays there
         for found in groups or [None]:
             if found is None:  # no grouping: a row an alert
                 rows = [Row(a) for a in self.alerts]
@@ -169,6 +191,8 @@ class AlertList(ScrollView, can_focus=True):
                     rows += [Row(a, member=True) for a in found.alerts]
         self.rows = rows
         index = next((i for i, r in enumerate(rows) if r.key == selected), None)
+        if index is None and selected is not None and selected[0] == "group":  # grouping off, or a group of one now
+            index = next((i for i, r in enumerate(rows) if group_key(r.alert, self.group_by) == selected[1]), None)
         if index is None and selected is not None and selected[0] == "alert":  # its group closed, or formed
             index = next(
                 (
@@ -249,7 +273,7 @@ class AlertList(ScrollView, can_focus=True):
 
     def action_toggle_grouping(self) -> None:
         self.grouping = not self.grouping
-        self._lay_out()
+        self._lay_out(news=False)
         self._announce(by_user=True)
         self.notify("Alerts in groups (enter opens one)" if self.grouping else "A row per alert (ctrl+g groups them)")
 
@@ -325,23 +349,21 @@ class AlertList(ScrollView, can_focus=True):
             (found.count("inhibited"), "inhibited"),
         ]
         said = ", ".join(f"{n:,} {what}" for n, what in counts if n)
-        values = ", ".join(f"{clean_line(v, 40)} {n:,}" for v, n in found.top_values(self.label_names))
+        values = ", ".join(f"{clean_line(v, 40)} {n:,}" for v, n in found.top)
         described = " · ".join(part for part in (said, values) if part)  # the count is in the state column
-        newest = max(alerts, key=lambda a: a.starts_at)
-        active = sum(1 for a in alerts if a.state in ("active", "unprocessed") and not (a.stale or a.held))
-        state = group_state(active, len(alerts), counts)
+        state = group_state(found.active, len(alerts), counts)
         return self._line(
-            newest,
+            found.newest or found.first,
             width,
             "▾" if found.key in self.opened else "▸",
             clean_line(found.name, 300),
             described,
             state,
-            marked=all(a.fingerprint in self.marked for a in alerts),
+            marked=bool(self.marked) and all(a.fingerprint in self.marked for a in alerts),
             muted=found.count("silenced") + found.count("inhibited") == len(alerts),
             doubted=found.stale == len(alerts),
             severity_of=found.first,
-            sources=",".join(sorted({s for a in alerts for s in a.sources})),
+            sources=",".join(found.sources),
         )
 
     def _line(
@@ -404,7 +426,7 @@ class AlertList(ScrollView, can_focus=True):
         line = self.render_group(row.group, width) if row.group else self.render_alert(alert, width, 2 * row.member)
         if index == self.cursor:
             line.stylize(self._cursor_style())
-        elif any(map(self.is_new, row.group.alerts if row.group else (alert,))):
+        elif row.group.key in self._fresh if row.group else self.is_new(alert):
             line.stylize(self.get_component_rich_style("alert-list--new"))
         return Strip(line.render(self.app.console), width).apply_style(self.rich_style)
 

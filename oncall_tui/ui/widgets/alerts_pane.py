@@ -17,6 +17,7 @@ from oncall_tui.core.alerts.acks import AckKeeper, ack_request, extended, is_ack
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.alerts.matchers import Filter, MatcherError, format_matchers, matchers_for, parse_filter
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
+from oncall_tui.core.alerts.tracking import clock_time
 from oncall_tui.core.incidents.silencing import SilenceWritten, expire_silence, send_ack, send_silence
 from oncall_tui.core.text import clean_line
 from oncall_tui.services import Services
@@ -70,6 +71,8 @@ class AlertsPane(Vertical):
         acks = services.config.acks
         self.keeper = AckKeeper(config.user.name, acks.duration, acks.extend_before, acks.expire_after_resolved)
         self._ack_said = ""
+        self._shows = 0
+        """Counts each showing of the alerts: a poll's, grouped in a thread, gives way to a newer one."""
 
     def compose(self) -> ComposeResult:
         yield self.title
@@ -115,7 +118,7 @@ class AlertsPane(Vertical):
                 await self.board.merge()
             except Exception as error:
                 self.notify(f"Merging the alerts failed: {clean_line(str(error), 200)}", severity="error")
-            self.show_alerts()
+            await self._show_polled()
             self._announce_source_changes()
             self.post_message(AlertsPolled())
 
@@ -141,22 +144,26 @@ class AlertsPane(Vertical):
         now, lasting = self.services.clock(), self.services.config.acks.duration
         answered = {name for name, status in self.board.status.items() if status.last_ok and not status.error}
         plan = self.keeper.plan(silences, self.board.alerts, answered, now)
+        troubled = False
         for silence in plan.extend:
             try:
                 await self.board.create_silence(extended(silence, lasting, now), [silence.source])
             except AlertmanagerError as error:
-                self._ack_trouble(f"Ack {silence.id} not extended: {error}")
+                ends = clock_time(silence.ends_at)
+                troubled = self._ack_trouble(f"Ack of {_matched(silence)} not extended (it ends {ends}): {error}")
         for silence in plan.expire:
             try:
                 await self.board.expire_silence(silence)
             except AlertmanagerError as error:
-                self._ack_trouble(f"Ack {silence.id} not expired: {error}")
-        self._ack_said = ""
+                troubled = self._ack_trouble(f"Ack of {_matched(silence)} not expired: {error}")
+        if not troubled:
+            self._ack_said = ""
 
-    def _ack_trouble(self, said: str) -> None:
+    def _ack_trouble(self, said: str) -> bool:
         if said != self._ack_said:  # once, not once a round
             self._ack_said = said
             self.notify(said, severity="warning", timeout=10)
+        return True
 
     def acknowledge(self) -> None:
         """`A` (and `a` with no incident on the alert): ask for a comment, then acknowledge the
@@ -173,8 +180,10 @@ class AlertsPane(Vertical):
         alerts = list(found.alerts) if found else [alert]
         labels = found.common if found else alert.labels
         sources = sorted({s for a in alerts for s in a.sources})
+        caught = sum(all(a.labels.get(k) == v for k, v in labels.items()) for a in self.board.alerts)
         prompt = TextPrompt(
             f"Acknowledge {len(alerts):,} alert(s) {clean_line(alert.name, 60)} until they resolve?",
+            f"Silences {clean_line(matchers_for(labels), 300)} ({caught:,} firing now match) while they fire.\n"
             "A comment, if you like (the silence says ACK! and it); enter acknowledges, esc cancels.",
             required=False,
         )
@@ -209,11 +218,25 @@ class AlertsPane(Vertical):
                 self.notify(f"{name}: reachable again.")
             self._source_errors[name] = status.error
 
+    def _shown(self) -> list[Alert]:
+        return [a for a in self.board.alerts if self.filter.matches(a)] if self.filter else self.board.alerts
+
     def show_alerts(self, by_user: bool = False) -> None:
         """`by_user`: the user's filter moved the cursor, as a key would (the incident follows it)."""
-        shown = [a for a in self.board.alerts if self.filter.matches(a)] if self.filter else self.board.alerts
-        self.list.show(shown, by_user)
+        self._shows += 1
+        self.list.show(self._shown(), by_user)
         self.show_title()
+
+    async def _show_polled(self) -> None:
+        """A poll's alerts, grouped in a thread (10,000 take tens of milliseconds, which keys
+        should not wait for); dropped if the filter or the grouping changed meanwhile, as the
+        user's own showing is newer."""
+        self._shows += 1
+        shows, shown, grouping = self._shows, self._shown(), self.list.grouping
+        groups = await asyncio.to_thread(self.list.grouped, shown)
+        if shows == self._shows and grouping == self.list.grouping:
+            self.list.show(shown, groups=groups)
+            self.show_title()
 
     def show_doubted(self, count: int) -> None:
         self.doubted = count
@@ -394,3 +417,8 @@ class AlertsPane(Vertical):
         self.refresh_now()
         if isinstance(self.app.screen, SilencesScreen):
             self.app.screen.action_reload()
+
+
+def _matched(silence: Silence) -> str:
+    """What an ack is of, in a few words: `HighErrorRate ml-api` (its matchers' values)."""
+    return clean_line(" ".join(m.value for m in silence.matchers if m.name != "severity"), 60) or silence.id
