@@ -10,7 +10,7 @@ from rich.style import Style
 from textual.app import App, ComposeResult
 
 from oncall_tui.core.alerts.models import Alert
-from oncall_tui.ui.widgets.alert_list import AlertList
+from oncall_tui.ui.widgets.alert_list import AlertList, contrast, legible_on
 
 SEVERITIES = ("critical", "error", "warning", "info", "other")
 
@@ -20,20 +20,16 @@ class ListApp(App[None]):
         yield AlertList([], lambda: datetime(2026, 1, 1, tzinfo=UTC))
 
 
-def luminance(colour: Color) -> float:
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = colour.get_truecolor()
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+def test_the_contrast_ratio_is_wcags() -> None:
+    black, white = Color.parse("#000000"), Color.parse("#ffffff")
+    assert round(contrast(black, white), 2) == 21.0 and contrast(white, white) == 1.0
+    assert round(contrast(Color.parse("#777777"), white), 2) == 4.48  # WCAG's own example, just under AA
+    assert legible_on(Color.parse("#85a598")) == black and legible_on(Color.parse("#004578")) == white
 
 
-def contrast(style: Style) -> float:
-    """WCAG's contrast ratio of the style's text on its background."""
+def style_contrast(style: Style) -> float:
     assert style.color is not None and style.bgcolor is not None, style
-    light, dark = sorted((luminance(style.color), luminance(style.bgcolor)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
+    return contrast(style.color, style.bgcolor)
 
 
 async def test_every_severity_is_its_own_look_and_the_cursor_row_is_legible_in_every_theme() -> None:
@@ -54,4 +50,4 @@ async def test_every_severity_is_its_own_look_and_the_cursor_row_is_legible_in_e
             assert len(set(looks.values())) == len(SEVERITIES), f"{theme}: {looks}"
             for segment in alerts.render_line(0):  # the row under the cursor, every part of it
                 cursor = segment.style or Style()
-                assert contrast(cursor) >= 4.5, f"{theme}: the cursor row has {segment.text!r} in {cursor}"
+                assert style_contrast(cursor) >= 4.5, f"{theme}: the cursor row has {segment.text!r} in {cursor}"

@@ -431,21 +431,28 @@ class AlertList(ScrollView, can_focus=True):
         return Strip(line.render(self.app.console), width).apply_style(self.rich_style)
 
 
+def luminance(colour: Color) -> float:
+    """WCAG's relative luminance of `colour` (as the terminal shows it: ANSI ones too)."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = colour.get_truecolor()
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(one: Color, other: Color) -> float:
+    """WCAG's contrast ratio of two colours: 1 (the same) to 21 (black on white)."""
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def legible_on(background: Color) -> Color:
-    """Black or white, whichever has the higher contrast on `background` (WCAG's ratio: at
-    least 4.6:1 on any colour)."""
-
-    def luminance(colour: Color) -> float:
-        def channel(value: int) -> float:
-            c = value / 255
-            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-        r, g, b = colour.get_truecolor()
-        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-
-    # against black the ratio is (L + 0.05) / 0.05, against white 1.05 / (L + 0.05)
-    lum = luminance(background)
-    return Color.parse("#000000") if (lum + 0.05) ** 2 > 0.05 * 1.05 else Color.parse("#ffffff")
+    """Black or white, whichever has the higher contrast on `background` (at least 4.6:1 on
+    any colour)."""
+    black, white = Color.parse("#000000"), Color.parse("#ffffff")
+    return black if contrast(black, background) > contrast(white, background) else white
 
 
 def group_state(active: int, total: int, counts: list[tuple[int, str]]) -> str:
