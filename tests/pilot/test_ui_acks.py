@@ -30,6 +30,7 @@ async def test_a_with_no_incident_acknowledges_the_alert_and_the_list_says_who(
         assert (silence["comment"], silence["createdBy"]) == ("ACK!", "alice")
         row = app.main.alert_list
         await until(lambda: "acked by alice" in row.render_line(0).text, what="shown as acked")
+        assert row.render_line(0).text.startswith(" ◌ warn DiskWillFill")  # silenced, as an ack is
         await pilot.press("S")  # the silences screen marks it an ack
         table = app.screen.query_one(DataTable)
         await until(lambda: table.row_count == 1, what="the silences")

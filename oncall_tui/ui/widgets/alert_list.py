@@ -317,6 +317,7 @@ class AlertList(ScrollView, can_focus=True):
         """One alert as one line of `width` cells (`indent`: one of an open group's); label
         text is never read as markup."""
         state = "unseen" if alert.held else "stale" if alert.stale else alert.state
+        mark = STATE_MARK.get(state, "●")  # an ack is a silence: ◌
         ack = acked_by(alert, self.acks) if state == "silenced" else None
         if ack is not None:
             state = f"acked by {clean_line(ack.created_by, 20)} {format_age((self.clock() - ack.starts_at).total_seconds())}"
@@ -329,7 +330,7 @@ class AlertList(ScrollView, can_focus=True):
         return self._line(
             alert,
             width,
-            STATE_MARK.get(state, "●"),
+            mark,
             " " * indent + clean_line(page if alert.is_page else alert.name, 300),
             described,
             state,
