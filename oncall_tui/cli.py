@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -91,10 +92,17 @@ def _load(explicit: str | None, fallback: bool = False, keys: bool = False) -> t
         if not (fallback and error.problems[0].startswith("no config found")):
             raise
         path, config = load_config(str(default_config_path()))
-    if keys and config.keymap:
-        from oncall_tui.ui.keymap import keymap_problems  # the bindings live in the UI (Textual)
+    if keys:
+        from textual.theme import BUILTIN_THEMES  # the themes and bindings live in the UI (Textual)
 
-        if problems := keymap_problems(config.keymap):
+        from oncall_tui.ui.keymap import keymap_problems
+
+        problems = keymap_problems(config.keymap) if config.keymap else []
+        if config.theme not in BUILTIN_THEMES:
+            near = difflib.get_close_matches(config.theme, list(BUILTIN_THEMES), n=1)
+            hint = f"did you mean {near[0]}?" if near else f"one of {', '.join(sorted(BUILTIN_THEMES))}"
+            problems.append(f"theme: {config.theme!r} is not a theme: {hint}")
+        if problems:
             raise ConfigError([f"{path}: {problem}" for problem in problems])
     return path, config
 

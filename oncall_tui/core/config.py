@@ -145,6 +145,12 @@ class AcksConfig(Section):
         60.0, ge=0, description="Once none of its alerts has fired for this long, the ack is expired."
     )
 
+    @model_validator(mode="after")
+    def _extends_in_time(self) -> AcksConfig:
+        if self.extend_before >= self.duration:
+            raise ValueError("extend_before must be shorter than duration, or every ack is extended at every look")
+        return self
+
 
 class IncidentsConfig(Section):
     """How incidents are kept and declared."""

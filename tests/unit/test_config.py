@@ -197,3 +197,9 @@ def test_the_readme_s_paging_examples_parse(monkeypatch: pytest.MonkeyPatch) -> 
 def test_paging_through_an_alertmanager_and_its_route_example_parse() -> None:
     config = parse_config(GOOD + "paging: {alertmanager: prod, repost_interval: 30s}\n", "cfg.yaml", {})
     assert config.paging is not None and config.paging.alertmanager == "prod" and config.paging.repost_interval == 30
+
+
+def test_an_ack_extended_before_it_could_ever_run_out_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(GOOD + "acks: {duration: 5m, extend_before: 5m}\n", "cfg.yaml", {})
+    assert "acks: extend_before must be shorter than duration" in str(caught.value)

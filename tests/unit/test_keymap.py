@@ -216,3 +216,16 @@ def test_keys_textual_delivers_are_taken(keys: str) -> None:
 def test_names_textual_never_sends_are_refused(keys: str, why: str) -> None:
     [problem] = keymap_problems({"silence": keys})
     assert why in problem
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["demo"]], ids=["console", "check", "demo"])
+def test_an_unknown_theme_exits_2_naming_the_nearest_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], nothing_starts: list[str], command: list[str]
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(GOOD + "theme: textual-drak\n")
+    assert cli.main(["--config", str(path), *command]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"oncall-tui: {path}: theme: 'textual-drak' is not a theme: did you mean textual-dark?"
+    ]
+    assert nothing_starts == []
