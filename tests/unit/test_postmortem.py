@@ -566,3 +566,16 @@ def test_a_lapsed_page_and_its_return_are_under_the_page(tmp_path: Path, clock: 
         in text
     )
     assert "  - 14:39:45 posted again after it lapsed at Alertmanager prod by oncall-tui (paging)" in text
+
+
+def test_an_alert_acknowledged_with_an_ack_silence_is_an_acknowledgement_of_the_postmortem(
+    tmp_path: Path, clock: SteppedClock
+) -> None:
+    desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
+    incident = desk.declare("acked")
+    data = {"silence_id": "3f2a", "fingerprints": ["f1", "f2"], "comment": "ACK! rolling back"}
+    desk.record(incident.id, "alert.acknowledged", "Acknowledged HighErrorRate (silence 3f2a)", data)
+    rendered = render_markdown(desk.get(incident.id))
+    shown = rendered.split("\n### Acknowledged\n")[1].split("\n#")[0]
+    assert "- 14:32:05 alice acknowledged 2 linked alert(s) with silence `3f2a`" in shown
+    assert "Nobody acknowledged it" not in rendered

@@ -209,6 +209,12 @@ def _acknowledgements(events: list[TimelineEvent], day: datetime | None) -> list
             pages = [str(k) for k in event.data.get("pages") or []]
             what = ("their page " + ", ".join(code(k) for k in pages)) if pages else "the incident"
             lines.append(f"- {when} {cell(event.who)} acknowledged {what}")
+        elif event.kind == "alert.acknowledged":  # an ACK! silence of linked alerts (A)
+            count = len(event.data.get("fingerprints") or [])
+            silence = code(str(event.data.get("silence_id", "?")))
+            lines.append(
+                f"- {hms(event.ts, day)} {cell(event.who)} acknowledged {count} linked alert(s) with silence {silence}"
+            )
     return lines or ["- Nobody acknowledged it."]
 
 
