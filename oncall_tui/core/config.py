@@ -152,6 +152,16 @@ class AcksConfig(Section):
         return self
 
 
+class NotifyConfig(Section):
+    """The terminal bell and a desktop notification through the terminal (OSC 9 / OSC 777)."""
+
+    severity: str = Field(
+        "critical", description="A new alert this severe or more rings (critical, error, warning, info)."
+    )
+    bell: bool = Field(True, description="Ring the terminal bell.")
+    desktop: bool = Field(True, description="Ask the terminal for a desktop notification too.")
+
+
 class IncidentsConfig(Section):
     """How incidents are kept and declared."""
 
@@ -392,6 +402,7 @@ class Config(Section):
     alerts: AlertsView = Field(default_factory=AlertsView)
     silences: Silences = Field(default_factory=Silences)
     acks: AcksConfig = Field(default_factory=AcksConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("oncall-tui")),
         description="Where incident journals live (default: the platform's user data dir).",

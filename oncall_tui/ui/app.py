@@ -11,6 +11,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
+from oncall_tui.core.alerts.bell import desktop_notification
 from oncall_tui.core.config import Config
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
@@ -59,6 +60,17 @@ class OncallApp(App[None]):
         """Notifications carry label values, notes and server messages: always plain text (a
         pane's `notify` asks for markup; a `[/…]` in a note must not be read as it)."""
         super().notify(clean_line(message, 500), title=title, severity=severity, timeout=timeout, markup=False)
+
+    def ring(self, title: str, body: str) -> None:
+        """The bell and a desktop notification, as `notify:` says; nothing in a headless test.
+        Written as Textual's own `bell` writes: through its driver, between frames."""
+        notify = self.services.config.notify
+        if self.is_headless or self._driver is None:
+            return
+        if notify.bell:
+            self._driver.write("\a")
+        if notify.desktop:
+            self._driver.write(desktop_notification(title, body))
 
     async def on_unmount(self) -> None:
         await self.main.wind_down()

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
+from oncall_tui.core.alerts.bell import AlertBell
 from oncall_tui.core.incidents.desk import IncidentError
 from oncall_tui.core.pagerduty.incidents import sync
 from oncall_tui.core.pagerduty.rest import PagerDutyError
@@ -94,6 +95,8 @@ class MainScreen(Screen[None]):
         self.timeline = TimelinePane(id="timeline", classes="pane")
         self.timeline.border_title = "TIMELINE"
         self.footer = KeyBar()
+        self.bell = AlertBell(config.notify.severity)
+        """Rings for a new alert at or above notify.severity, never for those firing at start."""
         self._pagerduty_error: str | None = None
         self._pagerduty_ok = False
 
@@ -231,6 +234,11 @@ class MainScreen(Screen[None]):
     def on_alerts_polled(self, _: AlertsPolled) -> None:
         self.status_line.show()
         self.incident_pane.polled()
+        board = self.services.board
+        new = self.bell.new(board.alerts, [name for name, status in board.status.items() if status.last_ok])
+        if new:  # once per poll, however many
+            more = f" and {len(new) - 1} more" if len(new) > 1 else ""
+            self.app.ring(f"{new[0].severity} alert", f"{new[0].name}{more}")
 
     def on_doubts_counted(self, counted: DoubtsCounted) -> None:
         self.alerts.show_doubted(counted.count)

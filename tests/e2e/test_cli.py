@@ -11,7 +11,7 @@ from oncall_tui.cli import default_config_path
 from oncall_tui.sim.pagerduty import PagerDutyServer
 from oncall_tui.sim.server import SimServer
 from tests.alertmanager_process import free_port
-from tests.conftest import ROOT, TOKEN
+from tests.conftest import ROOT, TOKEN, alert
 from tests.terminal import Terminal
 
 
@@ -101,6 +101,26 @@ def test_demo_runs_in_a_real_terminal_and_quits_on_q(tmp_path: Path) -> None:
     with Terminal("demo", XDG_DATA_HOME=str(tmp_path)) as terminal:
         terminal.wait_for(b"SLOViolation")
         terminal.wait_for(b"HighErrorRate")
+        terminal.press(b"q")
+        assert terminal.exit_code() == 0
+
+
+def test_a_new_critical_alert_rings_the_bell_and_asks_the_terminal_for_a_notification(
+    tmp_path: Path, sim: SimServer
+) -> None:
+    """In a real terminal: never for the alert firing at start, once for the one that fires after."""
+    sim.store.post_alerts([alert("SLOViolation", "critical", service="ml-api")])
+    path = write_config(tmp_path, sim.url)
+    path.write_text(path.read_text() + "poll_interval: 0.5s\n")
+    with Terminal("--config", str(path), XDG_DATA_HOME=str(tmp_path)) as terminal:
+        terminal.wait_for(b"SLOViolation")
+        terminal.wait_for(b"firing 1")
+        assert b"\x1b]9;" not in terminal.screen  # it fired before the console looked
+        sim.store.post_alerts([alert("DiskFull", "critical", instance="db-1")])
+        terminal.wait_for(b"\x1b]9;critical alert: DiskFull\x07")
+        terminal.wait_for(b"\x1b]777;notify;critical alert;DiskFull\x07")
+        assert b"\x07\x1b]9;critical alert: DiskFull" in terminal.screen  # the bell, then the notification
+        assert terminal.screen.count(b"\x1b]9;") == 1  # once, though it keeps firing
         terminal.press(b"q")
         assert terminal.exit_code() == 0
 

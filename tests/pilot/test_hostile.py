@@ -101,6 +101,7 @@ async def test_an_empty_label_set_renders(sim: SimServer, clock: SteppedClock) -
     app = oncall_app(make_config(sim.url, poll_interval="1h"), clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(lambda: app.services.board.polls == 1, what="the first poll")
+        await until(lambda: "waiting" not in str(app.main.alerts.title.render()), what="the first poll shown")
         app.query_one(AlertList).show([empty])
         await pilot.pause()
         assert line_text(app, 0).startswith(" ● -    ")

@@ -1,0 +1,50 @@
+"""The bell rings for a new urgent alert, once, and never for what fired before the console knew."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from oncall_tui.core.alerts.bell import AlertBell, desktop_notification
+from oncall_tui.core.alerts.models import Alert
+
+AT = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+
+
+def make(fp: str, severity: str = "critical", state: str = "active", source: str = "prod") -> Alert:
+    return Alert(fp, {"alertname": f"A{fp}", "severity": severity}, {}, AT, None, "", state, sources=(source,))
+
+
+def test_a_new_critical_rings_once_and_what_fired_at_start_never() -> None:
+    bell = AlertBell("critical")
+    assert bell.new([make("old")], ["prod"]) == []  # the first answer: firing before we looked
+    [new] = bell.new([make("old"), make("new")], ["prod"])
+    assert new.fingerprint == "new"
+    assert bell.new([make("old"), make("new")], ["prod"]) == []  # once
+    assert bell.new([make("old")], ["prod"]) == [] and [
+        a.fingerprint for a in bell.new([make("old"), make("new")], ["prod"])
+    ] == ["new"]  # it fired again
+
+
+def test_a_source_first_heard_late_does_not_ring_for_what_it_had() -> None:
+    bell = AlertBell("critical")
+    bell.new([make("a")], ["prod"])  # dr is down at start
+    assert bell.new([make("a"), make("b", source="dr")], ["prod", "dr"]) == []
+    assert [
+        a.fingerprint for a in bell.new([make("a"), make("b", source="dr"), make("c", source="dr")], ["prod", "dr"])
+    ] == ["c"]
+
+
+def test_only_what_is_urgent_enough_firing_and_vouched_for_rings() -> None:
+    bell = AlertBell("error")
+    bell.new([], ["prod"])
+    stale = make("s")
+    stale.stale = True
+    alerts = [make("w", "warning"), make("e", "error"), make("m", state="silenced"), stale, make("c")]
+    assert [a.fingerprint for a in bell.new(alerts, ["prod"])] == ["e", "c"]
+
+
+def test_the_desktop_notification_cannot_be_ended_or_split_by_a_label() -> None:
+    sequence = desktop_notification("critical alert", "Evil\x07\x1b]0;pwned\x07;x")
+    assert sequence.count("\x07") == 2 and sequence.count("\x1b") == 2  # its own two only
+    assert sequence.startswith("\x1b]9;critical alert: Evil⟨U+0007⟩⟨ESC⟩]0,pwned⟨U+0007⟩,x\x07")
+    assert sequence.endswith("\x1b]777;notify;critical alert;Evil⟨U+0007⟩⟨ESC⟩]0,pwned⟨U+0007⟩,x\x07")
