@@ -11,7 +11,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
-from oncall_tui.core.alerts.bell import desktop_notification
+from oncall_tui.core.bell import desktop_notification
 from oncall_tui.core.config import Config
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
-from oncall_tui.core.alerts.bell import AlertBell
+from oncall_tui.core.bell import AlertBell, PageBell, ShiftBell
 from oncall_tui.core.incidents.desk import IncidentError
 from oncall_tui.core.pagerduty.incidents import sync
 from oncall_tui.core.pagerduty.rest import PagerDutyError
@@ -97,6 +97,8 @@ class MainScreen(Screen[None]):
         self.footer = KeyBar()
         self.bell = AlertBell(config.notify.severity)
         """Rings for a new alert at or above notify.severity, never for those firing at start."""
+        me = {config.user.name, *([config.user.email] if config.user.email else [])}
+        self.shift_bell, self.page_bell = ShiftBell(me), PageBell(me)
         self._pagerduty_error: str | None = None
         self._pagerduty_ok = False
 
@@ -115,6 +117,7 @@ class MainScreen(Screen[None]):
         yield self.footer
 
     def on_mount(self) -> None:
+        self.set_interval(5.0, self._ring_for_shifts)
         self.alert_list.focus()
         self.services.waiting.listener = self._pagerduty_waiting
         if not self.services.read_only:  # read-only records nothing
@@ -231,7 +234,14 @@ class MainScreen(Screen[None]):
         self.runbook_pane.follow(selected.alert)
         self.incident_pane.follow(selected.alert, selected.by_user)  # the incident follows the alert
 
+    def _ring_for_shifts(self) -> None:
+        for level in self.shift_bell.due(self.services.oncall.levels, self.services.clock()):
+            minutes = max(1, round((level.until - self.services.clock()).total_seconds() / 60))
+            self.app.ring("on call soon", f"your shift at level {level.level} starts in {minutes} min")
+
     def on_alerts_polled(self, _: AlertsPolled) -> None:
+        for event in self.page_bell.new(self.services.desk.open_incidents()):  # another console's, or PagerDuty's
+            self.app.ring(f"{event.incident}", event.summary)
         self.status_line.show()
         self.incident_pane.polled()
         board = self.services.board

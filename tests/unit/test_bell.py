@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from oncall_tui.core.alerts.bell import AlertBell, desktop_notification
 from oncall_tui.core.alerts.models import Alert
+from oncall_tui.core.bell import AlertBell, desktop_notification
 
 AT = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 
@@ -48,3 +48,42 @@ def test_the_desktop_notification_cannot_be_ended_or_split_by_a_label() -> None:
     assert sequence.count("\x07") == 2 and sequence.count("\x1b") == 2  # its own two only
     assert sequence.startswith("\x1b]9;critical alert: Evil⟨U+0007⟩⟨ESC⟩]0,pwned⟨U+0007⟩,x\x07")
     assert sequence.endswith("\x1b]777;notify;critical alert;Evil⟨U+0007⟩⟨ESC⟩]0,pwned⟨U+0007⟩,x\x07")
+
+
+def test_your_shift_rings_once_within_fifteen_minutes_of_it() -> None:
+    from datetime import timedelta
+
+    from oncall_tui.core.bell import ShiftBell
+    from oncall_tui.core.oncall.roster import LevelNow
+
+    start = AT + timedelta(minutes=20)
+    level = LevelNow(1, "primary", ("bob",), start, ("alice",), None)
+    bell = ShiftBell({"alice"})
+    assert bell.due([level], AT) == []  # twenty minutes: not yet
+    assert bell.due([level], AT + timedelta(minutes=6)) == [level]
+    assert bell.due([level], AT + timedelta(minutes=7)) == []  # once
+    bobs = LevelNow(2, "secondary", ("alice",), start, ("bob",), None)
+    assert bell.due([bobs], AT + timedelta(minutes=6)) == []  # bob's, not hers
+
+
+def test_an_escalation_to_you_by_someone_else_rings_once_and_what_was_recorded_before_never(tmp_path) -> None:
+    from oncall_tui.core.bell import PageBell
+    from oncall_tui.core.incidents.desk import IncidentDesk
+
+    bob = IncidentDesk(tmp_path, "bob").load()
+    incident = bob.declare("x")
+    bob.record(
+        incident.id, "incident.escalated", "Escalated to level 2: paged alice", {"level": 2, "targets": ["alice"]}
+    )
+    bell = PageBell({"alice", "alice@example.com"})
+    assert bell.new([bob.get(incident.id)]) == []  # on the record at start
+    bob.record(
+        incident.id, "incident.escalated", "Escalated to level 3: paged alice", {"level": 3, "targets": ["alice"]}
+    )
+    [event] = bell.new([bob.get(incident.id)])
+    assert event.summary == "Escalated to level 3: paged alice" and bell.new([bob.get(incident.id)]) == []
+    alice = IncidentDesk(tmp_path, "alice").load()
+    alice.record(
+        incident.id, "incident.escalated", "Escalated to level 4: paged alice", {"level": 4, "targets": ["alice"]}
+    )
+    assert bell.new([alice.get(incident.id)]) == []  # her own doing
