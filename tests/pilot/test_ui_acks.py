@@ -58,3 +58,5 @@ async def test_shift_a_on_a_group_acks_what_its_alerts_share_and_a_linked_incide
         event = incident.events[-1]
         assert event.who == "alice" and event.data["silence_id"] == silence["id"]
         assert len(event.data["fingerprints"]) == 3 and event.summary.startswith("Acknowledged HighErrorRate")
+        row = app.main.alert_list
+        await until(lambda: row.render_line(0).text.rstrip().endswith("3 acked"), what="the group said acked")

@@ -41,7 +41,7 @@ async def test_a_group_is_one_row_that_opens_and_closes_and_keeps_the_cursor(
     assert first.rstrip().endswith("4 active")  # the count where nothing cuts it
     await pilot.press("enter")
     assert len(alerts.rows) == 6 and row_text(app, 0).startswith(" ▾ crit HighErrorRate")
-    assert row_text(app, 1).startswith(" ● crit   HighErrorRate")  # its alerts, under it
+    assert row_text(app, 1).startswith(" ● crit   · ml-api p")  # its alerts, under it, told apart by their labels
     await pilot.press("j", "j")
     assert alerts.current.labels["pod"] in {"p0", "p1", "p2", "p3"} and alerts.current_group is not None
     await pilot.press("h")  # from one of its alerts: the group closes, the cursor on its row

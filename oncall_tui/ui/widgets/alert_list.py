@@ -327,11 +327,25 @@ class AlertList(ScrollView, can_focus=True):
             if alert.is_page
             else self._labels(alert)
         )
+        if indent:  # one of an open group's: its name is the group's; what tells it apart has the room
+            return self._line(
+                alert,
+                width,
+                mark,
+                " " * indent + "·",
+                described,
+                state,
+                marked=alert.fingerprint in self.marked,
+                muted=alert.state in ("silenced", "inhibited"),
+                doubted=alert.stale or bool(alert.held),
+                sources=",".join(alert.sources),
+                name_room=indent + 1,
+            )
         return self._line(
             alert,
             width,
             mark,
-            " " * indent + clean_line(page if alert.is_page else alert.name, 300),
+            clean_line(page if alert.is_page else alert.name, 300),
             described,
             state,
             marked=alert.fingerprint in self.marked,
@@ -344,9 +358,11 @@ class AlertList(ScrollView, can_focus=True):
         """A group as one line: its most urgent alert's severity and name, its count, how many
         are muted or in doubt, and its most common values of the shown label."""
         alerts = found.alerts
+        acked = sum(1 for a in alerts if acked_by(a, self.acks)) if self.acks and found.count("silenced") else 0
         counts = [
             (found.stale, "stale"),
-            (found.count("silenced"), "silenced"),
+            (acked, "acked"),
+            (found.count("silenced") - acked, "silenced"),
             (found.count("inhibited"), "inhibited"),
         ]
         said = ", ".join(f"{n:,} {what}" for n, what in counts if n)
@@ -380,9 +396,11 @@ class AlertList(ScrollView, can_focus=True):
         doubted: bool,
         sources: str,
         severity_of: Alert | None = None,
+        name_room: int | None = None,
     ) -> Text:
         """`✚● crit Name  labels…  age state [sources]`: the name gives way first on a narrow
-        pane, then the labels; the age (of `dated`) and the state always show."""
+        pane, then the labels; the age (of `dated`) and the state always show. `name_room`: the
+        name's columns, when not the list's name column."""
         alert = severity_of or dated
         severity_style = self.get_component_rich_style(self._severity_class(alert))
         text_style = self.get_component_rich_style("alert-list--muted") if muted else Style()
@@ -391,7 +409,7 @@ class AlertList(ScrollView, can_focus=True):
         right = f" {age:>4} {state:<10}"
         if self.show_sources:
             right += f" {sources}"
-        name_width = max(8, min(self._name_width, width - len(right) - 9 - 6))
+        name_width = name_room or max(8, min(self._name_width, width - len(right) - 9 - 6))
         name = Text(name_text, style=text_style + Style(bold=True))
         name.truncate(name_width, overflow="ellipsis", pad=True)  # by cells: wide characters line up too
         left = Text.assemble(
