@@ -327,31 +327,20 @@ class AlertList(ScrollView, can_focus=True):
             if alert.is_page
             else self._labels(alert)
         )
-        if indent:  # one of an open group's: its name is the group's; what tells it apart has the room
-            return self._line(
-                alert,
-                width,
-                mark,
-                " " * indent + "·",
-                described,
-                state,
-                marked=alert.fingerprint in self.marked,
-                muted=alert.state in ("silenced", "inhibited"),
-                doubted=alert.stale or bool(alert.held),
-                sources=",".join(alert.sources),
-                name_room=indent + 1,
-            )
+        # one of an open group's: its name is the group's; what tells it apart gets the room
+        name = " " * indent + "·" if indent else clean_line(page if alert.is_page else alert.name, 300)
         return self._line(
             alert,
             width,
             mark,
-            clean_line(page if alert.is_page else alert.name, 300),
+            name,
             described,
             state,
             marked=alert.fingerprint in self.marked,
             muted=alert.state in ("silenced", "inhibited"),
             doubted=alert.stale or bool(alert.held),
             sources=",".join(alert.sources),
+            name_room=indent + 1 if indent else None,
         )
 
     def render_group(self, found: AlertGroup, width: int) -> Text:
