@@ -5,18 +5,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from oncall_tui import __version__
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.history import HistoryError, describe_found
+from oncall_tui.core.alerts.history_store import LocalHistory, default_gap, history_path
 from oncall_tui.core.alerts.models import PAGE_ALERTNAME
 from oncall_tui.core.alerts.routes import RouteError, destinations
 from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, Paging, load_config
 from oncall_tui.core.durations import format_duration, signed_duration
 from oncall_tui.core.incidents.desk import IncidentDesk, IncidentError
+from oncall_tui.core.incidents.fatigue import as_json as fatigue_json
+from oncall_tui.core.incidents.fatigue import assess
+from oncall_tui.core.incidents.fatigue import render as render_fatigue
 from oncall_tui.core.incidents.postmortem import render_json, render_markdown, render_timeline
+from oncall_tui.core.incidents.report import as_json as report_json
 from oncall_tui.core.incidents.report import build as build_report
 from oncall_tui.core.incidents.report import render as render_report
 from oncall_tui.core.incidents.report import since_ago
@@ -66,8 +74,21 @@ def _parser() -> argparse.ArgumentParser:
     oncall = commands.add_parser("oncall", parents=[common], help="who is on call, and the final schedule")
     oncall.add_argument("--at", metavar="TIME", help="ISO 8601 time (default now; without an offset: UTC)")
     oncall.add_argument("--until", metavar="TIME", help="end of the final schedule table (default: --at + 7 days)")
-    report = commands.add_parser("report", parents=[common], help="response times and noisy alerts across incidents")
-    report.add_argument("--since", metavar="WINDOW", help="only incidents declared within it, e.g. 30d, 12h")
+    report = commands.add_parser(
+        "report", parents=[common], help="response times across incidents, and alert fatigue over every alert"
+    )
+    report.add_argument(
+        "--since",
+        metavar="WINDOW",
+        help="only incidents declared within it, e.g. 30d, 12h (alert fatigue: 30d unless given)",
+    )
+    report.add_argument("--format", choices=["text", "json"], default="text")
+    history = commands.add_parser(
+        "history", parents=[common], help="an alert's firing episodes, from Prometheus or the local history"
+    )
+    history.add_argument("name", metavar="NAME", help="the alertname")
+    history.add_argument("--since", metavar="WINDOW", default="7d", help="how far back (default 7d)")
+    history.add_argument("--labels", nargs="+", metavar="K=V", default=[], help="only alerts with these labels")
     timeline = commands.add_parser("timeline", parents=[common], help="print an incident's timeline")
     timeline.add_argument("incident", metavar="INCIDENT")
     export = commands.add_parser("export", parents=[common], help="write an incident's postmortem (or raw events)")
@@ -174,6 +195,10 @@ def run_check(path: Path, config: Config) -> int:
     problem = recording_problem(config.data_dir)
     say(f"data_dir  FAILED {problem}" if problem else f"data_dir  ok {config.data_dir} can be written")
     results.append((problem is None, ""))
+    if config.prometheus:
+        ok, line = _check_prometheus(config)
+        say(f"prometheus  {line}  ({config.prometheus.url})")
+        results.append((ok, ""))
     paging_ok, paging_line = _check_paging(config, routes)
     say(f"paging  {paging_line}")
     results.append((paging_ok, ""))
@@ -183,6 +208,24 @@ def run_check(path: Path, config: Config) -> int:
             say(f"pagerduty  {'ok' if ok else 'FAILED'} {line}")
         results += pagerduty
     return EXIT_OK if all(ok for ok, _ in results) else EXIT_CHECK_FAILED
+
+
+def _check_prometheus(config: Config) -> tuple[bool, str]:
+    """Prometheus answers a range query of `ALERTS` (the last 5 minutes)."""
+    from oncall_tui.core.alerts.prometheus import PrometheusHistory
+
+    assert config.prometheus is not None
+    now = utc_now()
+    try:
+        prometheus = PrometheusHistory(config.prometheus)
+        try:
+            found = prometheus.episodes(now - timedelta(minutes=5), now)
+        finally:
+            prometheus.close()
+    except HistoryError as error:
+        return False, f"FAILED {error}: alert history comes from the local record meanwhile"
+    firing = sum(e.end is None for e in found.episodes)
+    return True, f"ok ALERTS answers: {firing} alert(s) firing now, {len(found.episodes)} in the last 5 minutes"
 
 
 def _check_paging(config: Config, routes: dict[str, str | None]) -> tuple[bool, str]:
@@ -368,14 +411,72 @@ def run_oncall(config: Config, at: str | None, until: str | None) -> int:
     return EXIT_OK
 
 
-def run_report(config: Config, window: str | None) -> int:
+def _since(window: str) -> datetime:
     try:
-        since = since_ago(utc_now(), window) if window else None
+        return since_ago(utc_now(), window)
     except ValueError as error:
-        print(f"oncall-tui: --since: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"--since: {error}") from None
+
+
+class UsageError(Exception):
+    """A bad argument: one line, exit 2."""
+
+
+def run_report(config: Config, window: str | None, fmt: str) -> int:
+    since = _since(window) if window else None
     library = RunbookLibrary(config.runbooks.dir) if config.runbooks.dir.is_dir() else None
-    print(render_report(build_report(_desk(config).incidents.values(), since, library)), end="")
+    incidents = list(_desk(config).incidents.values())
+    report = build_report(incidents, since, library)
+    now = utc_now()
+    start = since or now - timedelta(days=30)
+    from oncall_tui.services import build_history
+
+    try:
+        found = build_history(config).episodes(start, now)
+        local = LocalHistory(history_path(config.data_dir), default_gap(config.poll_interval))
+        try:
+            silenced, runbooks = local.acted(start, now), local.runbooks()
+        except HistoryError:  # no local history: acks and silences are not known
+            silenced, runbooks = {}, {}
+        fatigue = assess(found, now, schedule_zone(config), incidents, silenced, library, runbooks)
+        trouble = None
+    except HistoryError as error:
+        fatigue, trouble = None, config.unsaid(str(error))
+    if fmt == "json":
+        body = {**report_json(report), "fatigue": fatigue_json(fatigue) if fatigue else {"error": trouble}}
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    fatigue_lines = render_fatigue(fatigue) if fatigue else [f"alert fatigue: no history ({trouble})"]
+    print(render_report(report) + "\n" + config.unsaid("\n".join(fatigue_lines)) + "\n", end="")
+    return EXIT_OK
+
+
+def schedule_zone(config: Config) -> ZoneInfo:
+    """Business hours are the first on-call schedule's (UTC without one)."""
+    schedules = config.oncall.schedules
+    return ZoneInfo(schedules[0].time_zone) if schedules else ZoneInfo("UTC")
+
+
+def _labels(pairs: list[str]) -> dict[str, str]:
+    labels = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            raise UsageError(f"--labels: {pair!r} is not k=v (e.g. --labels service=ml-api)")
+        labels[key] = value
+    return labels
+
+
+def run_history(config: Config, name: str, window: str, pairs: list[str]) -> int:
+    from oncall_tui.services import build_history
+
+    start, labels, now = _since(window), _labels(pairs), utc_now()
+    try:
+        found = build_history(config).episodes(start, now, name, labels)
+    except HistoryError as error:
+        print(f"oncall-tui: {config.unsaid(str(error))}", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    print(config.unsaid(describe_found(found, name, now)), end="")
     return EXIT_OK
 
 
@@ -412,7 +513,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "oncall":
             return run_oncall(config, args.at, args.until)
         if args.command == "report":
-            return run_report(config, args.since)
+            return run_report(config, args.since, args.format)
+        if args.command == "history":
+            return run_history(config, args.name, args.since, args.labels)
         if args.command == "timeline":
             return run_timeline(config, args.incident)
         if args.command == "export":
@@ -423,6 +526,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"oncall-tui: {problem}", file=sys.stderr)
         return EXIT_USAGE
     except (IncidentError, PagerDutyError, AlertmanagerError, EventsError) as error:  # a CA bundle, say
+        print(f"oncall-tui: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as error:
+        print(f"oncall-tui: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except HistoryError as error:  # a CA bundle Prometheus cannot be asked with
         print(f"oncall-tui: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -11,6 +11,9 @@ from datetime import datetime
 
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.alerts.board import Board
+from oncall_tui.core.alerts.history import Fallback, History
+from oncall_tui.core.alerts.history_store import HistoryRecorder, LocalHistory, default_gap, history_path
+from oncall_tui.core.alerts.prometheus import PrometheusHistory
 from oncall_tui.core.config import Config
 from oncall_tui.core.incidents.desk import IncidentDesk
 from oncall_tui.core.incidents.following import PollFollower
@@ -58,6 +61,10 @@ class Services:
     bundle stops the console with one line before anything starts)."""
     waiting: Relay
     """What the PagerDuty clients say before they sleep to retry."""
+    history: History
+    """Where an alert's past is read: Prometheus (the local history when it cannot answer), or the local history."""
+    recorder: HistoryRecorder | None
+    """Writes the local history (None when read-only)."""
     read_only: bool = False
     dry_run: bool = False
     """Runbook steps are recorded and shown, never run."""
@@ -72,7 +79,20 @@ class Services:
     async def aclose(self) -> None:
         if self.pagerduty:
             self.pagerduty.close()
+        if self.recorder:
+            self.recorder.close()
+        if isinstance(self.history, Fallback) and isinstance(self.history.primary, PrometheusHistory):
+            self.history.primary.close()
         await self.board.aclose()
+
+
+def build_history(config: Config, clock: Callable[[], datetime] = utc_now) -> History:
+    """Prometheus's `ALERTS` when `prometheus:` is set (the local history standing in while it
+    cannot answer), else the local history. Raises HistoryError for a CA bundle it cannot use."""
+    local = LocalHistory(history_path(config.data_dir), default_gap(config.poll_interval), clock)
+    if config.prometheus is None:
+        return local
+    return Fallback(PrometheusHistory(config.prometheus, clock), local)
 
 
 def build_services(
@@ -117,6 +137,10 @@ def build_services(
         library=RunbookLibrary(config.runbooks.dir),
         pagerduty=pagerduty,
         waiting=waiting,
+        history=build_history(config, clock),
+        recorder=None
+        if read_only
+        else HistoryRecorder(history_path(config.data_dir), config.history.keep, default_gap(config.poll_interval)),
         read_only=read_only,
         dry_run=dry_run,
         is_demo=is_demo,

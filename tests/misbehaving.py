@@ -35,6 +35,9 @@ class Misbehaving:
                     status, body = int(mode.split(":")[1]), b"upstream \x1b[31mexploded\x1b[0m\nsecond line"
                 elif mode == "not-json":
                     body = b"<html>proxy login</html>"
+                elif mode == "huge":  # a Prometheus matrix that never ends (4 MB of series)
+                    series = b'{"metric":{"alertname":"X"},"values":[[1,"1"]]},'
+                    body = b'{"status":"success","data":{"resultType":"matrix","result":[' + series * 80_000 + b"]}}"
                 elif mode == "item-shape":
                     body = b'[{"fingerprint": "f", "labels": {"a": 1}, "status": {}}]'
                 self.send_response(status)

@@ -80,6 +80,18 @@ class User(Section):
     email: str | None = Field(None, description="Used where a service wants an email (PagerDuty's From header).")
 
 
+def http_url(url: str, example: str) -> str:
+    """`url` without a trailing slash, if it is an http(s) URL with a host and a good port."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http(s) URL like {example}")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ValueError(f"{url!r} has a bad port") from None
+    return url.rstrip("/")
+
+
 class AlertmanagerSource(Section):
     """One Alertmanager. Several of them are one HA cluster or several clusters."""
 
@@ -95,14 +107,26 @@ class AlertmanagerSource(Section):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{url!r} is not an http(s) URL like http://127.0.0.1:9093")
-        try:
-            _ = parts.port
-        except ValueError:
-            raise ValueError(f"{url!r} has a bad port") from None
-        return url.rstrip("/")
+        return http_url(url, "http://127.0.0.1:9093")
+
+
+class PrometheusSource(Section):
+    """Where alert history comes from, when set: Prometheus's `ALERTS` series."""
+
+    url: str = Field(description="Base URL, e.g. http://127.0.0.1:9090 (user:password@ in it for basic auth).")
+    timeout: Seconds = Field(10.0, description="Per-request timeout.")
+    ca_bundle: Path | None = Field(None, description="PEM file of CAs to trust for https (default: system CAs).")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        return http_url(url, "http://127.0.0.1:9090")
+
+
+class HistoryConfig(Section):
+    """The console's own alert history, `<data_dir>/history.sqlite3` (kept with or without Prometheus)."""
+
+    keep: Seconds = Field(90 * 86400.0, description="How long what it recorded is kept.")
 
 
 class AlertsView(Section):
@@ -403,6 +427,8 @@ class Config(Section):
     silences: Silences = Field(default_factory=Silences)
     acks: AcksConfig = Field(default_factory=AcksConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    prometheus: PrometheusSource | None = Field(None, description="Alert history from ALERTS; else the local one.")
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("oncall-tui")),
         description="Where incident journals live (default: the platform's user data dir).",

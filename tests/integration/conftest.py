@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.alertmanager_process import AMTOOL, BINARY, RealAlertmanager
+from tests.prometheus_process import BINARY as PROMETHEUS
+from tests.prometheus_process import RealPrometheus
 
 
-def _require(binary: str | None, name: str) -> str:
+def _require(binary: str | None, name: str, package: str = "prometheus-alertmanager") -> str:
     if binary is None:
-        reason = f"{name} is not installed: apt-get install prometheus-alertmanager"
+        reason = f"{name} is not installed: apt-get install {package}"
         if os.environ.get("CI"):
             pytest.fail(reason)  # CI installs it: missing there is a broken setup, not a skip
         pytest.skip(reason)
@@ -32,3 +34,13 @@ def alertmanager(tmp_path: Path) -> Iterator[RealAlertmanager]:
 def amtool() -> str:
     """The real amtool 0.25, Alertmanager's own command line, as the judge of matcher syntax."""
     return _require(AMTOOL, "amtool")
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path) -> Iterator[RealPrometheus]:
+    """The real Prometheus, its rules evaluated every second (AlwaysFiring fires at once)."""
+    _require(PROMETHEUS, "prometheus", "prometheus")
+    (tmp_path / "prometheus").mkdir()
+    server = RealPrometheus(tmp_path / "prometheus").start()
+    yield server
+    server.stop()

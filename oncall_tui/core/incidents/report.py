@@ -110,3 +110,23 @@ def render(report: Report) -> str:
 def since_ago(now: datetime, window: str) -> datetime:
     """`now` minus a window such as `30d`. Raises ValueError for a bad window."""
     return now - timedelta(seconds=parse_duration(window))
+
+
+def as_json(report: Report) -> dict[str, object]:
+    def stat(values: list[float]) -> dict[str, float | int] | None:
+        return (
+            {"mean_seconds": sum(values) / len(values), "p90_seconds": p90(values), "incidents": len(values)}
+            if values
+            else None
+        )
+
+    return {
+        "since": report.since.isoformat() if report.since else None,
+        "incidents": report.incidents,
+        "by_severity": {sev: report.by_severity.get(sev, 0) for sev in SEVERITIES},
+        "time_to_acknowledge": stat(report.tta),
+        "time_to_resolve": stat(report.ttr),
+        "declaring_alerts": dict(report.declaring_alerts.most_common()),
+        "untouched_alerts": dict(report.untouched_alerts.most_common()),
+        "without_runbook": dict(report.without_runbook.most_common()) if report.without_runbook is not None else None,
+    }

@@ -1,0 +1,190 @@
+"""Alert history from the real Prometheus (Debian's), its rules evaluated every second: the
+episodes `ALERTS` holds, the fingerprint Alertmanager gives the same alert, `history` and
+`report` on the command line, and the faults: down, slow, an error, an answer too big."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from oncall_tui.core.alerts.history import Fallback, HistoryError, fnv_fingerprint, summarize
+from oncall_tui.core.alerts.history_store import LocalHistory
+from oncall_tui.core.alerts.prometheus import PrometheusHistory
+from oncall_tui.core.config import PrometheusSource
+from tests.alertmanager_process import RealAlertmanager
+from tests.conftest import until
+from tests.misbehaving import Misbehaving
+from tests.prometheus_process import RealPrometheus
+
+HOUR = timedelta(hours=1)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def history(url: str, timeout: str = "5s") -> PrometheusHistory:
+    return PrometheusHistory(PrometheusSource(url=url, timeout=timeout))
+
+
+async def test_an_alert_that_fires_at_once_is_one_episode_firing_now(prometheus: RealPrometheus) -> None:
+    source = history(prometheus.url)
+    found = None
+
+    def fired() -> bool:
+        nonlocal found
+        found = source.episodes(now() - HOUR, now(), "AlwaysFiring")
+        return bool(found.episodes)
+
+    await until(fired, what="AlwaysFiring in ALERTS")
+    [episode] = found.episodes
+    assert episode.end is None and episode.labels == {
+        "alertname": "AlwaysFiring",
+        "severity": "critical",
+        "service": "ml-api",
+    }
+    assert found.caveat == "sampled every 1s: shorter episodes may be missed"
+    quoted = source.episodes(now() - HOUR, now(), "AlwaysFiring", {"service": 'ml-api"} or vector(1) #'})
+    assert quoted.episodes == []  # a label value is a string in the query, never PromQL
+    source.close()
+
+
+async def test_a_flapping_rule_is_many_episodes_and_called_flapping(prometheus: RealPrometheus) -> None:
+    source = history(prometheus.url)
+
+    def episodes() -> list:
+        return source.episodes(now() - HOUR, now(), "Flapping").episodes
+
+    await until(lambda: len([e for e in episodes() if e.end]) >= 3, timeout=60, what="three ended episodes")
+    found = episodes()
+    summary = summarize(found, now())
+    assert summary.flapping and summary.flaps >= 2
+    assert all(0 < e.seconds(now()) < 6 for e in found if e.end)  # fires 3 s of every 6 s
+    source.close()
+
+
+async def test_the_fingerprint_is_the_one_alertmanager_gives_the_alert(
+    tmp_path: Path, alertmanager: RealAlertmanager
+) -> None:
+    (tmp_path / "sending").mkdir()
+    sending = RealPrometheus(tmp_path / "sending", alertmanager=alertmanager.url).start()
+    try:
+        await until(lambda: any(a["labels"]["alertname"] == "AlwaysFiring" for a in alertmanager.alerts()), timeout=60)
+        [received] = [a for a in alertmanager.alerts() if a["labels"]["alertname"] == "AlwaysFiring"]
+        source = history(sending.url)
+        [episode] = source.episodes(now() - HOUR, now(), "AlwaysFiring").episodes
+        assert episode.fingerprint == received["fingerprint"] == fnv_fingerprint(received["labels"])
+        source.close()
+    finally:
+        sending.stop()
+
+
+def _config(tmp_path: Path, prometheus_url: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "user": {"name": "alice"},
+                "alertmanagers": [{"name": "prod", "url": "http://127.0.0.1:9"}],
+                "prometheus": {"url": prometheus_url, "timeout": "2s"},
+                "data_dir": str(tmp_path / "data"),
+                "runbooks": {"dir": str(Path(__file__).parents[2] / "runbooks")},
+            }
+        )
+    )
+    return path
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "oncall_tui", *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+async def test_history_and_report_on_the_command_line(prometheus: RealPrometheus, tmp_path: Path) -> None:
+    source = history(prometheus.url)
+    await until(lambda: bool(source.episodes(now() - HOUR, now(), "AlwaysFiring").episodes), what="AlwaysFiring")
+    source.close()
+    config = str(_config(tmp_path, prometheus.url))
+    shown = _cli("history", "AlwaysFiring", "--since", "1h", "--labels", "service=ml-api", "--config", config)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith("AlwaysFiring: 1 episode(s) since ") and "(prometheus, sampled every 1s" in lines[0]
+    assert "firing now" in lines[2] and "service=ml-api, severity=critical" in lines[2]
+    none = _cli("history", "AlwaysFiring", "--since", "1h", "--labels", "service=other", "--config", config)
+    assert none.stdout.startswith("AlwaysFiring: 0 episode(s)")
+    report = _cli("report", "--since", "1h", "--format", "json", "--config", config)
+    assert report.returncode == 0, report.stderr
+    fatigue = json.loads(report.stdout)["fatigue"]
+    by_name = {a["alertname"]: a for a in fatigue["alerts"]}
+    assert fatigue["source"] == "prometheus" and by_name["AlwaysFiring"]["fires"] == 1
+    assert by_name["AlwaysFiring"]["acted_on"] == 0 and by_name["AlwaysFiring"]["runbook"] is False
+    text = _cli("report", "--since", "1h", "--config", config).stdout
+    assert "alert fatigue, " in text and "AlwaysFiring" in text and "noise = fires" in text
+    bad = _cli("history", "AlwaysFiring", "--labels", "nolabel", "--config", config)
+    assert (
+        bad.returncode == 2
+        and bad.stderr.strip() == "oncall-tui: --labels: 'nolabel' is not k=v (e.g. --labels service=ml-api)"
+    )
+
+
+async def test_a_prometheus_that_is_down_is_one_line_and_the_local_history_serves(
+    prometheus: RealPrometheus, tmp_path: Path
+) -> None:
+    prometheus.stop()
+    source = history(prometheus.url)
+    with pytest.raises(HistoryError, match=r"^prometheus: unreachable \("):
+        source.episodes(now() - HOUR, now(), "AlwaysFiring")
+    local = tmp_path / "history.sqlite3"
+    from oncall_tui.core.alerts.history_store import connect
+
+    connect(local, create=True).close()
+    found = Fallback(source, LocalHistory(local, 30)).episodes(now() - HOUR, now(), "AlwaysFiring")
+    assert found.source == "local history" and found.trouble.startswith("prometheus: unreachable (")
+    assert found.trouble.endswith(": from the local history instead")
+    source.close()
+
+
+async def test_a_slow_prometheus_times_out_in_one_line() -> None:
+    server = Misbehaving()
+    server.mode = "hang"
+    try:
+        with pytest.raises(HistoryError, match=r"^prometheus: timed out after 1s$"):
+            history(server.url, "1s").episodes(now() - HOUR, now(), "X")
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "said"),
+    [
+        ("status:502", r"^prometheus: HTTP 502, not JSON: upstream ⟨ESC⟩\[31mexploded"),
+        ("not-json", r"^prometheus: HTTP 200, not JSON: <html>proxy login</html>$"),
+        ("wrong-shape", r"^prometheus: HTTP 200: no error given$"),
+        ("huge", r"^prometheus: its answer is over 1 MB: not read; ask for less"),
+    ],
+)
+async def test_a_misbehaving_prometheus_is_one_line(mode: str, said: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("oncall_tui.core.alerts.prometheus.MAX_BYTES", 2**20)
+    server = Misbehaving()
+    server.mode = mode
+    try:
+        with pytest.raises(HistoryError, match=said):
+            history(server.url).episodes(now() - HOUR, now(), "X")
+    finally:
+        server.close()
+
+
+async def test_an_error_from_the_real_prometheus_is_its_own_words(prometheus: RealPrometheus) -> None:
+    source = history(prometheus.url)
+    with pytest.raises(HistoryError, match=r"^prometheus: HTTP 400: .*11,000 points"):
+        source._query('ALERTS{alertstate="firing"}', now() - 7 * 24 * HOUR, now(), 1)  # a range too fine
+    source.close()

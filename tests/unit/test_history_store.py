@@ -1,0 +1,165 @@
+"""The local alert history: what the record says after polls of a simulator, under a stepped clock."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
+from oncall_tui.core.alerts.board import Board
+from oncall_tui.core.alerts.history import HistoryError, summarize
+from oncall_tui.core.alerts.history_store import HistoryRecorder, LocalHistory
+from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
+from oncall_tui.sim.server import SimServer
+from tests.conftest import SteppedClock, alert, make_config, until
+
+DAY = timedelta(days=1)
+
+
+class World:
+    def __init__(self, sim: SimServer, clock: SteppedClock, path: Path) -> None:
+        self.sim, self.clock, self.path = sim, clock, path
+        self.board = Board([AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers], clock=clock)
+        self.recorder = HistoryRecorder(path, keep=7 * 86400, gap=30)
+        self.history = LocalHistory(path, gap=30, clock=clock)
+
+    async def poll(self, acks: frozenset[str] = frozenset()) -> None:
+        await self.board.poll_once()
+        self.recorder.record(self.board.sightings, acks)
+
+    def episodes(self, name: str = "Disk"):
+        return self.history.episodes(self.clock() - 7 * DAY, self.clock(), name).episodes
+
+    def kinds(self) -> list[str]:
+        with sqlite3.connect(self.path) as db:
+            return [kind for (kind,) in db.execute("SELECT kind FROM changes ORDER BY rowid")]
+
+
+@pytest.fixture
+async def world(sim: SimServer, clock: SteppedClock, tmp_path: Path):
+    made = World(sim, clock, tmp_path / "data" / "history.sqlite3")
+    yield made
+    await made.board.aclose()
+
+
+async def test_an_alert_that_fires_and_resolves_is_one_episode_from_its_start(world: World) -> None:
+    world.sim.store.post_alerts([alert("Disk", "critical", service="db")])
+    started = world.clock()
+    world.clock.advance(60)
+    await world.poll()
+    [episode] = world.episodes()
+    assert (episode.start, episode.end, episode.labels["service"]) == (started, None, "db")
+    world.clock.advance(10)
+    await world.poll()
+    last_seen = world.clock()
+    world.clock.advance(10)
+    world.sim.store.resolve({"alertname": "Disk", "severity": "critical", "service": "db"})
+    await world.poll()
+    [episode] = world.episodes()
+    assert (episode.start, episode.end, episode.unseen) == (started, last_seen, False)
+    assert world.kinds() == ["fired", "resolved"]
+
+
+async def test_firing_again_is_a_new_episode_and_counts_as_a_flap(world: World) -> None:
+    labels = {"alertname": "Disk", "severity": "critical"}
+    for _ in range(3):
+        world.sim.store.post_alerts([alert("Disk", "critical")])
+        await world.poll()
+        world.clock.advance(60)
+        world.sim.store.resolve(labels)
+        await world.poll()
+        world.clock.advance(600)  # back within 30 minutes
+    episodes = world.episodes()
+    assert len(episodes) == 3 and all(e.end for e in episodes)
+    assert summarize(episodes, world.clock()).flaps == 2 and summarize(episodes, world.clock()).flapping
+
+
+async def test_silenced_and_acked_are_recorded_as_they_change(world: World) -> None:
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    await world.poll()
+    now = world.clock()
+    request = SilenceRequest(
+        (SilenceMatcher("alertname", "Disk"),), now, now + timedelta(hours=1), "alice", "ACK! mine"
+    )
+    [(_, ack)] = await world.board.create_silence(request, ["prod"])
+    await world.poll(frozenset({ack}))
+    world.sim.store.expire_silence(ack)
+    await world.poll()
+    assert world.kinds() == ["fired", "acked", "active"]
+    acted = world.history.acted(now - DAY, world.clock() + DAY)
+    assert [kind for _, kind in next(iter(acted.values()))] == ["acked"]
+
+
+async def test_a_source_that_stops_answering_resolves_nothing(world: World, sim: SimServer) -> None:
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    await world.poll()
+    seen = world.clock()
+    sim.stop()
+    world.clock.advance(120)
+    await world.poll()
+    [episode] = world.episodes()
+    assert episode.end == seen and episode.unseen  # last seen then; whether it resolved is not known
+    assert world.kinds() == ["fired"]
+
+
+async def test_the_console_away_leaves_the_end_between_last_seen_and_learned(world: World, tmp_path: Path) -> None:
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    await world.poll()
+    world.clock.advance(40)
+    await world.poll()
+    seen = world.clock()
+    world.recorder.close()  # the console stops: what was seen is written
+    world.sim.store.resolve({"alertname": "Disk", "severity": "critical"})
+    world.clock.advance(3600)
+    again = HistoryRecorder(world.path, keep=7 * 86400, gap=30)
+    again.record((await world.board.poll_once(), world.board.sightings)[1])
+    [episode] = world.episodes()
+    assert (episode.end, episode.resolved_by) == (seen, world.clock())
+    found = world.history.episodes(world.clock() - DAY, world.clock(), "Disk")
+    assert len(found.window.watched) == 2  # an hour nobody watched, between
+
+
+async def test_the_record_is_private_and_a_missing_one_is_one_line(world: World, tmp_path: Path) -> None:
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    await world.poll()
+    assert stat.S_IMODE(os.stat(world.path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(world.path.parent).st_mode) == 0o700
+    with pytest.raises(HistoryError, match=r"none yet \(the console records it while it runs\)"):
+        LocalHistory(tmp_path / "nowhere.sqlite3", 30).episodes(world.clock() - DAY, world.clock())
+
+
+async def test_a_failed_write_loses_nothing_once_it_can_write(world: World) -> None:
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    said: list[str | None] = []
+    world.recorder.on_problem = said.append
+    await world.board.poll_once()
+    world.path.parent.mkdir(parents=True)
+    world.path.mkdir()  # a directory where the file should be: nothing can be written
+    world.recorder.saw(world.board.sightings)
+    await until(lambda: bool(said), what="the problem said")
+    assert said[0] and said[0].startswith(f"alert history {world.path}: ")
+    world.path.rmdir()
+    world.clock.advance(2)
+    await world.board.poll_once()
+    world.recorder.saw(world.board.sightings)  # the next poll's changes: from what was last written
+    await until(lambda: world.recorder.written == 1, what="written")
+    world.recorder.close()
+    assert said[-1] is None and len(world.episodes()) == 1
+
+
+async def test_retention_forgets_what_ended_before_keep(world: World) -> None:
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    await world.poll()
+    world.sim.store.resolve({"alertname": "Disk", "severity": "critical"})
+    await world.poll()
+    world.clock.advance(8 * 86400)
+    world.recorder._pruned = 0  # the hourly pruning is due
+    world.sim.store.post_alerts([alert("Other", "warning")])
+    await world.poll()
+    assert world.history.episodes(world.clock() - 30 * DAY, world.clock()).episodes[0].name == "Other"
+    assert len(world.history.episodes(world.clock() - 30 * DAY, world.clock()).episodes) == 1
