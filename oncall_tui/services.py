@@ -4,6 +4,7 @@ library, PagerDuty. Tests build their own, or swap one for a fake."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ class Services:
         if self.pagerduty:
             self.pagerduty.close()
         if self.recorder:
-            self.recorder.close()
+            await asyncio.to_thread(self.recorder.close)
         if isinstance(self.history, Fallback) and isinstance(self.history.primary, PrometheusHistory):
             self.history.primary.close()
         await self.board.aclose()

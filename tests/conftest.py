@@ -129,10 +129,10 @@ def pagerduty_events(clock: SteppedClock, tmp_path: Path) -> Iterator[EventsServ
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 64 KiB tmpfs (needs root, as CI and these machines have)."""
+    """A real 1 MiB tmpfs (needs root, as CI and these machines have): room for a journal and the alert history."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
     yield mount

@@ -88,3 +88,10 @@ class PagerDutyStateChanged(Message):
 
     error: str | None
     retrying: str | None = None
+
+
+@dataclass
+class HistoryTrouble(Message):
+    """The alert history could not be written (None: it is written again)."""
+
+    problem: str | None

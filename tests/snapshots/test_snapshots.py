@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,7 @@ from oncall_tui.sim.scenario import DEMO_BIN, start_demo
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp, oncall_app
 from tests.conftest import ROOT, SteppedClock, make_config, notes, steps_settled, until
+from tests.history_world import a_week_of_history
 
 SIZE = (160, 45)
 
@@ -164,6 +166,26 @@ def test_an_open_group(snap_compare, demo: SimServer, clock: SteppedClock, size:
         rows = app.main.alert_list.rows
         await pilot.press("g", *["j"] * next(i for i, r in enumerate(rows) if r.group), "enter")
         await until(lambda: len(app.main.alert_list.rows) == len(rows) + 2, what="the group open")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)])
+def test_the_history_strip(snap_compare, sim: SimServer, clock: SteppedClock, tmp_path, size: tuple[int, int]) -> None:
+    """A week of DiskWillFill from the local record: watched two days, then three not, then two;
+    it flaps in the last hour. At 80x24 the details are zoomed (z), as one reads them there."""
+    asyncio.run(a_week_of_history(sim, clock, tmp_path / "data"))
+    app = oncall_app(make_config(sim.url, poll_interval="1h", data_dir=str(tmp_path / "data")), clock=clock)
+
+    async def run_before(pilot) -> None:
+        await until(lambda: app.main.alert_list.alerts, what="the alert")
+        await pilot.press("d")
+        if size[0] < 120:
+            app.main.alert_detail.focus()  # as tab would
+            await pilot.press("z")
+        await until(lambda: "history from" in str(app.main.alert_detail.body.render()), what="the history")
+        app.clear_notifications()
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

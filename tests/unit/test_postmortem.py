@@ -274,7 +274,7 @@ def test_report_lists_the_alerts_no_runbook_matches(
     (tmp_path / "runbooks" / "tls.md").write_text("# TLS\n")  # found only through the annotation
     (tmp_path / "runbooks" / "disk-will-fill.md").write_text("# Disk\n")  # found by its file name
     assert main(["report", "--config", str(write_config(tmp_path))]) == 0
-    missing = capsys.readouterr().out.split("no runbook matches")[1]
+    missing = capsys.readouterr().out.split("no runbook matches")[1].split("\n\n")[0]
     assert missing.splitlines()[1:] == [
         "     1  HighErrorRate  (tried runbook_url annotation → high-error-rate.md; front matter alerts: [HighErrorRate];"
         " HighErrorRate.md; high-error-rate.md; high_error_rate.md)"

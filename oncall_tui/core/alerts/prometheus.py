@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from oncall_tui.core.timefmt import utc_now
 MAX_POINTS = 10_000
 """Points per series a query asks for (Prometheus refuses more than 11,000)."""
 MAX_BYTES = 64 * 1024 * 1024
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 def quoted(value: str) -> str:
@@ -41,6 +43,10 @@ def selector(name: str | None, labels: dict[str, str] | None) -> str:
         if key not in ("alertname", "alertstate"):
             matchers.append(f"{key}={quoted(value)}")
     return "ALERTS{" + ", ".join(matchers) + "}"
+
+
+def _within(metric: dict[str, Any], labels: dict[str, str] | None) -> bool:
+    return all(k in ("alertstate", "__name__") or (labels or {}).get(k) == v for k, v in metric.items())
 
 
 def step_for(start: datetime, end: datetime) -> int:
@@ -86,13 +92,14 @@ class PrometheusHistory:
         `fingerprint`, `labels` are that alert's own: the series whose labels they include
         (Prometheus's external labels are in the alert, not in `ALERTS`)."""
         step = step_for(start, end)
-        wanted = None if fingerprint else labels
-        result = self._query(selector(name, wanted), start, end, step)
+        named = all(LABEL_NAME.fullmatch(k) for k in labels or {})  # no other name is in ALERTS
+        result = self._query(selector(name, labels), start, end, step) if named else []
+        if fingerprint and not result:  # its labels may include external ones, which ALERTS lacks
+            within = [s for s in self._query(selector(name, None), start, end, step) if _within(s["metric"], labels)]
+            result = within
         episodes = []
         for series in result:
             metric = {k: v for k, v in series["metric"].items() if k not in ("alertstate", "__name__")}
-            if fingerprint and not all(labels and labels.get(k) == v for k, v in metric.items()):
-                continue
             episodes += _episodes(metric, series["values"], start, end, step, self.clock())
         episodes.sort(key=lambda e: e.start)
         caveat = f"sampled every {format_duration(step)}: shorter episodes may be missed"

@@ -3,30 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Static
 
+from oncall_tui.core.alerts.history import (
+    FLAP_WITHIN,
+    Found,
+    History,
+    HistoryError,
+    Window,
+    strip,
+    summarize,
+    where_from,
+)
 from oncall_tui.core.alerts.models import Alert
-from oncall_tui.core.durations import format_age
+from oncall_tui.core.durations import format_age, format_duration
 from oncall_tui.core.text import clean_block, clean_line
 from oncall_tui.core.timefmt import utc_and_local
 
 FIRST_ANNOTATIONS = ("summary", "description", "runbook_url", "runbook")
 LONG_VALUE = 2000
+CELLS = 48
+WEEK, DAY = timedelta(days=7), timedelta(days=1)
+RELOAD_AFTER = 30.0
+"""Seconds a shown history is kept before it is read again."""
 
 
 class AlertDetail(VerticalScroll):
     """Annotations, labels and times of one alert. Untrusted text is never read as markup."""
 
-    def __init__(self, clock: Callable[[], datetime], **kwargs: object) -> None:
+    def __init__(self, clock: Callable[[], datetime], history: History, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.clock = clock
+        self.history = history
         self.alert: Alert | None = None
         self.body = Static(id="alert-detail-body")
+        self.past: tuple[str, datetime, Found | str] | None = None
+        """The selected alert's history as last read: its fingerprint, when, and what came (or why not)."""
+        self._asking: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self.body
@@ -36,7 +56,62 @@ class AlertDetail(VerticalScroll):
 
     def show(self, alert: Alert | None) -> None:
         self.alert = alert
+        if alert is not None and self._due(alert):
+            if self._asking is not None:
+                self._asking.stop()
+            # a moment after the cursor stops: keys running down the list ask nothing
+            self._asking = self.set_timer(0.2, lambda: self._read_history(alert))
         self.body.update(self.describe(alert))
+
+    def _due(self, alert: Alert) -> bool:
+        if self.past is None or self.past[0] != alert.fingerprint:
+            return True
+        return (self.clock() - self.past[1]).total_seconds() >= RELOAD_AFTER and self._asking is None
+
+    @work(thread=True, exclusive=True, group="history", description="Reading the alert's history")
+    def _read_history(self, alert: Alert) -> None:
+        now = self.clock()
+        try:
+            found: Found | str = self.history.episodes(now - WEEK, now, alert.name, alert.labels, alert.fingerprint)
+        except HistoryError as error:
+            found = str(error)
+        self.app.call_from_thread(self._history_read, alert.fingerprint, now, found)
+
+    def _history_read(self, fingerprint: str, when: datetime, found: Found | str) -> None:
+        self._asking = None
+        if self.alert is not None and self.alert.fingerprint == fingerprint:
+            self.past = (fingerprint, when, found)
+            self.show(self.alert)
+
+    def describe_history(self, alert: Alert) -> Text:
+        text = Text()
+        if self.past is None or self.past[0] != alert.fingerprint:
+            return Text("\nhistory: reading…\n", style="italic")
+        _, when, found = self.past
+        if isinstance(found, str):
+            text.append("\nhistory: ", style="bold")
+            return text.append(f"{clean_line(found, 300)}\n")
+        blank = " (blank: not watched)" if found.source == "local history" else ""
+        text.append("\nhistory", style="bold")
+        text.append(f" from {where_from(found)}{blank}\n")
+        if found.trouble:
+            text.append(f"{clean_line(found.trouble, 300)}\n", style="italic")
+        for label, span in (("24h", DAY), (" 7d", WEEK)):
+            window = Window(when - span, when, found.window.watched)
+            episodes = [e for e in found.episodes if (e.end or when) >= window.start]
+            text.append(f"  {label} │")
+            text.append(strip(episodes, window, CELLS), style="bold")
+            text.append(f"│ {len(episodes)} time{'' if len(episodes) == 1 else 's'}\n")
+        summary = summarize(found.episodes, when)
+        if summary.fires:
+            text.append(f"  longest {format_duration(summary.longest)} · {summary.flaps} flap(s) in 7d")
+            if summary.flapping:
+                text.append(
+                    f" · flapping (fired again within {format_duration(FLAP_WITHIN.total_seconds())} of resolving)",
+                    style="bold",
+                )
+            text.append("\n")
+        return text
 
     def describe(self, alert: Alert | None) -> Text:
         if alert is None:
@@ -53,6 +128,7 @@ class AlertDetail(VerticalScroll):
         age = format_age((self.clock() - alert.starts_at).total_seconds())
         text.append(f"\nfiring for {age}, since {utc_and_local(alert.starts_at)}")
         text.append(f"\nfrom {', '.join(alert.sources)} · fingerprint {alert.fingerprint}\n")
+        text.append_text(self.describe_history(alert))
         if alert.silenced_by:
             text.append(f"silenced by {', '.join(alert.silenced_by)}\n")
         if alert.inhibited_by:

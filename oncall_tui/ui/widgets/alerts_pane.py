@@ -21,7 +21,7 @@ from oncall_tui.core.alerts.tracking import clock_time
 from oncall_tui.core.incidents.silencing import SilenceWritten, expire_silence, send_ack, send_silence
 from oncall_tui.core.text import clean_line
 from oncall_tui.services import Services
-from oncall_tui.ui.messages import AlertsPolled
+from oncall_tui.ui.messages import AlertsPolled, HistoryTrouble
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import TextPrompt
 from oncall_tui.ui.screens.silence_form import SilenceForm
@@ -82,6 +82,20 @@ class AlertsPane(Vertical):
     def on_mount(self) -> None:
         self.set_interval(1.0, self.list.refresh)  # the ages move
         self.keep_acks()
+        recorder = self.services.recorder
+        if recorder is not None:  # it says from its thread, without waiting for the screen
+            recorder.on_problem = lambda problem: self.post_message(HistoryTrouble(problem))
+
+    def on_history_trouble(self, trouble: HistoryTrouble) -> None:
+        problem = trouble.problem
+        if problem:
+            self.notify(
+                f"Alert history not recorded: {problem} (it catches up once it can write)",
+                severity="warning",
+                timeout=15,
+            )
+        else:
+            self.notify("Alert history: recording again.")
 
     @property
     def current(self) -> Alert | None:
@@ -118,6 +132,8 @@ class AlertsPane(Vertical):
                 await self.board.merge()
             except Exception as error:
                 self.notify(f"Merging the alerts failed: {clean_line(str(error), 200)}", severity="error")
+            if self.services.recorder is not None:  # written in its own thread
+                self.services.recorder.saw(self.board.sightings, frozenset(self.list.acks))
             await self._show_polled()
             self._announce_source_changes()
             self.post_message(AlertsPolled())
