@@ -7,8 +7,12 @@ Prints, as medians over the rounds:
   (b) the console's client: fetch + parse of GET /api/v2/alerts
   (c) a full console refresh in a headless app until the alerts pane shows every alert
   (d) how long a keypress takes to be handled while a refresh is under way
-  (e) the peak RSS of this process (the console, the client and the bench together)
-with the targets: (b) <= 0.5 x (a), (c) <= 1.0 x (a), (d) <= 50 ms, (e) <= 250 MB.
+  (e) the peak RSS of this process (the console, the client and the bench together), before (f)
+  (f) `A` on a group of 500 alerts (ConsumerLag, among the 10,000): from the enter that confirms
+      it to the pane showing all 500 acked, against amtool doing the same (silence add with
+      an ACK! comment, then alert query until all 500 are silenced)
+with the targets: (b) <= 0.5 x (a), (c) <= 0.8 x (a), (d) p99 <= 50 ms, (e) <= 200 MB.
+The console records its alert history as it runs (as it does for users), in a temporary dir.
 Figures only: nothing here passes or fails.
 """
 
@@ -27,6 +31,7 @@ from pathlib import Path
 import httpx
 from textual import events
 
+from oncall_tui.core.alerts.acks import acked_by
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.config import Config
 from oncall_tui.ui.app import OncallApp, oncall_app
@@ -73,6 +78,20 @@ def realistic_alerts(count: int, seed: int = 7) -> list[dict]:
         }
         alerts.append({"labels": labels, "annotations": annotations, "generatorURL": "http://prometheus:9090/graph"})
     return alerts
+
+
+BULK = "ConsumerLag"
+
+
+def bulk_alerts(count: int) -> list[dict]:
+    """One alertname on `count` consumers: the group (f) acknowledges."""
+    return [
+        {
+            "labels": {"alertname": BULK, "severity": "warning", "service": "billing", "consumer": f"c-{i:04d}"},
+            "annotations": {"summary": f"consumer c-{i:04d} lags"},
+        }
+        for i in range(count)
+    ]
 
 
 def median_ms(samples: list[float]) -> float:
@@ -156,6 +175,76 @@ async def run_console(config: Config, rounds: int, expected: int) -> tuple[list[
     return refresh, idle, busy
 
 
+def all_acked(app: OncallApp) -> bool:
+    bulk = [a for a in app.services.board.alerts if a.name == BULK]
+    acks = app.main.alert_list.acks
+    return bool(bulk) and all(a.state == "silenced" and acked_by(a, acks) for a in bulk)
+
+
+async def run_ack(config: Config, rounds: int, expected: int, url: str) -> list[float]:
+    """(f): `A` on the ConsumerLag group, enter, until all of it shows acked; then expired again."""
+    times = []
+    app = oncall_app(config)
+    async with app.run_test(size=(160, 45)) as pilot:
+        while len(app.main.alert_list.alerts) < expected:
+            await asyncio.sleep(0.01)
+        rows = app.main.alert_list.rows
+        await pilot.press("g", *["j"] * next(i for i, r in enumerate(rows) if r.group and r.alert.name == BULK))
+        for _ in range(rounds):
+            await pilot.press("A")
+            start = time.perf_counter()
+            app.post_message(events.Key("enter", "\r"))
+            while not all_acked(app):
+                await asyncio.sleep(0.005)
+            times.append(time.perf_counter() - start)
+            with httpx.Client(base_url=url, timeout=30) as http:
+                for silence in http.get("/api/v2/silences").json():
+                    if silence["status"]["state"] == "active":
+                        http.delete(f"/api/v2/silence/{silence['id']}").raise_for_status()
+            app.main.action_refresh_now()
+            while all_acked(app):
+                await asyncio.sleep(0.01)
+    return times
+
+
+def run_amtool_ack(url: str, rounds: int) -> list[float]:
+    """amtool doing (f): an ACK! silence on the group's label, then asking until all 500 are silenced."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        made = subprocess.run(
+            [
+                "amtool",
+                f"--alertmanager.url={url}",
+                "silence",
+                "add",
+                f"alertname={BULK}",
+                "-c",
+                "ACK! bench",
+                "-d",
+                "15m",
+                "-a",
+                "bench",
+            ],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout.strip()
+        while True:
+            out = subprocess.run(
+                ["amtool", f"--alertmanager.url={url}", "alert", "query", f"alertname={BULK}", "-s", "-o", "json"],
+                capture_output=True,
+                check=True,
+            ).stdout
+            if out.count(b'"silencedBy":["') >= 500:
+                break
+        times.append(time.perf_counter() - start)
+        subprocess.run(
+            ["amtool", f"--alertmanager.url={url}", "silence", "expire", made], check=True, capture_output=True
+        )
+    return times
+
+
 def percentile_ms(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -169,7 +258,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         am = RealAlertmanager(Path(tmp)).start()
         try:
-            batch = realistic_alerts(args.alerts)
+            batch = realistic_alerts(args.alerts - 500) + bulk_alerts(500)
             for i in range(0, len(batch), 1000):
                 am.post_alerts(batch[i : i + 1000])
             config = Config.model_validate(
@@ -177,6 +266,7 @@ def main() -> None:
                     "user": {"name": "bench"},
                     "alertmanagers": [{"name": "bench", "url": am.url, "timeout": "30s"}],
                     "poll_interval": "1h",
+                    "data_dir": str(Path(tmp) / "data"),
                 }
             )
             run_amtool(am.url, 1, args.alerts)  # warm up both sides the same way
@@ -184,9 +274,11 @@ def main() -> None:
             raw = run_raw(am.url, args.rounds)
             b = asyncio.run(run_client(config, args.rounds, args.alerts))
             c, idle, d = asyncio.run(run_console(config, args.rounds, args.alerts))
+            rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before (f) starts a second console
+            f_peer = run_amtool_ack(am.url, 3)
+            f = asyncio.run(run_ack(config, 3, args.alerts, am.url))
         finally:
             am.stop()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     am_ms = median_ms(a)
     print(f"alerts: {args.alerts}, rounds: {args.rounds}")
     print(f"(a) amtool alert query -o json      {am_ms:8.1f} ms")
@@ -202,14 +294,18 @@ def main() -> None:
         f" {am_ms - raw_ms:.1f} ms: {(median_ms(b) - raw_ms) / max(am_ms - raw_ms, 1e-9):.2f} x"
     )
     print(
-        f"(c) console refresh until shown     {median_ms(c):8.1f} ms   {median_ms(c) / am_ms:5.2f} x amtool (target <= 1.0)"
+        f"(c) console refresh until shown     {median_ms(c):8.1f} ms   {median_ms(c) / am_ms:5.2f} x amtool (target <= 0.8)"
     )
     print(
         f"(d) keypress during a refresh       {median_ms(d):8.1f} ms median, p95 {percentile_ms(d, 0.95):.1f} ms,"
-        f" max {max(d) * 1000:.1f} ms over {len(d)} keys (target <= 50 ms)"
+        f" p99 {percentile_ms(d, 0.99):.1f} ms, max {max(d) * 1000:.1f} ms over {len(d)} keys (target p99 <= 50 ms)"
     )
     print(f"    keypress on an idle console     {median_ms(idle):8.1f} ms median, max {max(idle) * 1000:.1f} ms")
-    print(f"(e) peak RSS of this process        {rss_mb:8.1f} MB (target <= 250 MB)")
+    print(f"(e) peak RSS of this process        {rss_mb:8.1f} MB (target <= 200 MB)")
+    print(
+        f"(f) A on a 500-alert group: acked   {median_ms(f):8.1f} ms   amtool silence add + query until silenced"
+        f" {median_ms(f_peer):.1f} ms: {median_ms(f) / median_ms(f_peer):.2f} x"
+    )
 
 
 if __name__ == "__main__":

@@ -432,7 +432,7 @@ def run_report(config: Config, window: str | None, fmt: str) -> int:
     from oncall_tui.services import build_history
 
     try:
-        found = build_history(config).episodes(start, now)
+        found = build_history(config, utc_now).episodes(start, now)
         local = LocalHistory(history_path(config.data_dir), default_gap(config.poll_interval))
         try:
             silenced, runbooks = local.acted(start, now), local.runbooks()
@@ -472,7 +472,7 @@ def run_history(config: Config, name: str, window: str, pairs: list[str]) -> int
 
     start, labels, now = _since(window), _labels(pairs), utc_now()
     try:
-        found = build_history(config).episodes(start, now, name, labels)
+        found = build_history(config, utc_now).episodes(start, now, name, labels)
     except HistoryError as error:
         print(f"oncall-tui: {config.unsaid(str(error))}", file=sys.stderr)
         return EXIT_CHECK_FAILED

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 
 import pytest
 
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.models import Alert, PayloadError
 from oncall_tui.core.config import AlertmanagerSource
 from tests.misbehaving import Misbehaving
 
@@ -56,3 +58,46 @@ async def test_unreachable() -> None:
     async with AlertmanagerClient(source) as client:
         with pytest.raises(AlertmanagerError, match=r"^prod: unreachable \("):
             await client.alerts()
+
+
+def _gettable(i: int, value: str) -> dict:
+    """One alert as Alertmanager writes it: its fields in Go's order, annotations first."""
+    return {
+        "annotations": {"summary": value},
+        "endsAt": "2026-11-27T15:32:05.000Z",
+        "fingerprint": f"{i:016x}",
+        "receivers": [{"name": "null"}],
+        "startsAt": "2026-11-27T14:32:05.123Z",
+        "status": {
+            "inhibitedBy": [],
+            "silencedBy": ["s1"] if i % 3 == 0 else [],
+            "state": "suppressed" if i % 3 == 0 else "active",
+        },
+        "updatedAt": "2026-11-27T14:32:05.123Z",
+        "generatorURL": "http://prometheus/graph",
+        "labels": {"alertname": "X", "n": str(i), "tricky": value},
+    }
+
+
+def test_the_typed_decoding_reads_what_the_careful_one_reads() -> None:
+    """Chunked at item boundaries, whatever the values hold (the boundary itself, quotes, escapes)."""
+    from oncall_tui.core.alerts.alertmanager import CHUNK, _json_items, _typed_alerts
+
+    values = ['},{"annotations":', '"}]', "\\", "\x1b[31m", "ü ✓", ""]
+    items = [_gettable(i, values[i % len(values)]) for i in range(CHUNK * 2 + 7)]
+    body = json.dumps(items, separators=(",", ":")).encode()
+    typed = _typed_alerts(body, "prod")
+    assert typed is not None and len(typed) == len(items)
+    assert typed == [Alert.from_api(item, "prod") for item in _json_items(body, "alerts")]
+    assert {a.state for a in typed} == {"silenced", "active"}
+
+
+def test_what_the_typed_decoding_refuses_the_careful_one_names() -> None:
+    from oncall_tui.core.alerts.alertmanager import _parse_alerts, _typed_alerts
+
+    items = [_gettable(i, "v") for i in range(3)]
+    items[2]["labels"]["n"] = 7
+    body = json.dumps(items, separators=(",", ":")).encode()
+    assert _typed_alerts(body, "prod") is None
+    with pytest.raises(PayloadError, match=r"^alert 0000000000000002.labels.n: expected a string$"):
+        _parse_alerts(body, "prod")
