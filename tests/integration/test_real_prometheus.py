@@ -66,7 +66,7 @@ async def test_a_flapping_rule_is_many_episodes_and_called_flapping(prometheus: 
     found = episodes()
     summary = summarize(found, now())
     assert summary.flapping and summary.flaps >= 2
-    assert all(0 < e.seconds(now()) < 6 for e in found if e.end)  # fires 3 s of every 6 s
+    assert len([e for e in found if e.end and e.seconds(now()) < 6]) >= 3  # fires 3 s of every 6 s
     source.close()
 
 

@@ -102,7 +102,7 @@ class AlertDetail(VerticalScroll):
             text.append(f"  {label} │")
             text.append(strip(episodes, window, CELLS), style="bold")
             text.append(f"│ {len(episodes)} time{'' if len(episodes) == 1 else 's'}\n")
-        summary = summarize(found.episodes, when)
+        summary = summarize(found.episodes, self.clock())  # what fires now counts up to now
         if summary.fires:
             text.append(f"  longest {format_duration(summary.longest)} · {summary.flaps} flap(s) in 7d")
             if summary.flapping:
