@@ -16,6 +16,7 @@ from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, Alertmanager
 from oncall_tui.core.alerts.history import HistoryError, describe_found
 from oncall_tui.core.alerts.history_store import LocalHistory, default_gap, history_path
 from oncall_tui.core.alerts.models import PAGE_ALERTNAME
+from oncall_tui.core.alerts.prometheus import LABEL_NAME, PrometheusHistory
 from oncall_tui.core.alerts.routes import RouteError, destinations
 from oncall_tui.core.config import AlertmanagerSource, Config, ConfigError, Paging, load_config
 from oncall_tui.core.durations import format_duration, signed_duration
@@ -211,21 +212,20 @@ def run_check(path: Path, config: Config) -> int:
 
 
 def _check_prometheus(config: Config) -> tuple[bool, str]:
-    """Prometheus answers a range query of `ALERTS` (the last 5 minutes)."""
-    from oncall_tui.core.alerts.prometheus import PrometheusHistory
+    """Prometheus answers `count(ALERTS)` (and its external labels are read)."""
 
     assert config.prometheus is not None
-    now = utc_now()
     try:
         prometheus = PrometheusHistory(config.prometheus)
         try:
-            found = prometheus.episodes(now - timedelta(minutes=5), now)
+            firing = prometheus.firing()
+            external = prometheus.external_labels()
         finally:
             prometheus.close()
     except HistoryError as error:
         return False, f"FAILED {error}: alert history comes from the local record meanwhile"
-    firing = sum(e.end is None for e in found.episodes)
-    return True, f"ok ALERTS answers: {firing} alert(s) firing now, {len(found.episodes)} in the last 5 minutes"
+    extra = f", external labels {', '.join(sorted(external))}" if external else ""
+    return True, f"ok ALERTS answers: {firing} alert(s) firing now{extra}"
 
 
 def _check_paging(config: Config, routes: dict[str, str | None]) -> tuple[bool, str]:
@@ -431,8 +431,9 @@ def run_report(config: Config, window: str | None, fmt: str) -> int:
     start = since or now - timedelta(days=30)
     from oncall_tui.services import build_history
 
+    history = build_history(config, utc_now)
     try:
-        found = build_history(config, utc_now).episodes(start, now)
+        found = history.episodes(start, now)
         local = LocalHistory(history_path(config.data_dir), default_gap(config.poll_interval))
         try:
             silenced, runbooks = local.acted(start, now), local.runbooks()
@@ -442,9 +443,11 @@ def run_report(config: Config, window: str | None, fmt: str) -> int:
         trouble = None
     except HistoryError as error:
         fatigue, trouble = None, config.unsaid(str(error))
+    finally:
+        history.close()
     if fmt == "json":
         body = {**report_json(report), "fatigue": fatigue_json(fatigue) if fatigue else {"error": trouble}}
-        print(json.dumps(body, indent=2, ensure_ascii=False))
+        print(config.unsaid(json.dumps(body, indent=2, ensure_ascii=False)))
         return EXIT_OK
     fatigue_lines = render_fatigue(fatigue) if fatigue else [f"alert fatigue: no history ({trouble})"]
     print(render_report(report) + "\n" + config.unsaid("\n".join(fatigue_lines)) + "\n", end="")
@@ -463,6 +466,8 @@ def _labels(pairs: list[str]) -> dict[str, str]:
         key, equals, value = pair.partition("=")
         if not equals or not key:
             raise UsageError(f"--labels: {pair!r} is not k=v (e.g. --labels service=ml-api)")
+        if not LABEL_NAME.fullmatch(key):
+            raise UsageError(f"--labels: {key!r} is not a label name (letters, digits and _, not first a digit)")
         labels[key] = value
     return labels
 
@@ -471,11 +476,14 @@ def run_history(config: Config, name: str, window: str, pairs: list[str]) -> int
     from oncall_tui.services import build_history
 
     start, labels, now = _since(window), _labels(pairs), utc_now()
+    history = build_history(config, utc_now)
     try:
-        found = build_history(config, utc_now).episodes(start, now, name, labels)
+        found = history.episodes(start, now, name, labels)
     except HistoryError as error:
         print(f"oncall-tui: {config.unsaid(str(error))}", file=sys.stderr)
         return EXIT_CHECK_FAILED
+    finally:
+        history.close()
     print(config.unsaid(describe_found(found, name, now)), end="")
     return EXIT_OK
 

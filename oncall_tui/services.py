@@ -82,8 +82,7 @@ class Services:
             self.pagerduty.close()
         if self.recorder:
             await asyncio.to_thread(self.recorder.close)
-        if isinstance(self.history, Fallback) and isinstance(self.history.primary, PrometheusHistory):
-            self.history.primary.close()
+        self.history.close()
         await self.board.aclose()
 
 

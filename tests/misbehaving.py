@@ -38,6 +38,8 @@ class Misbehaving:
                 elif mode == "huge":  # a Prometheus matrix that never ends (4 MB of series)
                     series = b'{"metric":{"alertname":"X"},"values":[[1,"1"]]},'
                     body = b'{"status":"success","data":{"resultType":"matrix","result":[' + series * 80_000 + b"]}}"
+                elif mode == "nan-time":
+                    body = b'{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[["NaN","1"]]}]}}'
                 elif mode == "item-shape":
                     body = b'[{"fingerprint": "f", "labels": {"a": 1}, "status": {}}]'
                 self.send_response(status)

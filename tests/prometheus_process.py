@@ -3,6 +3,7 @@ evaluated every second, so its `ALERTS` series has episodes within a test."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -29,7 +30,9 @@ groups:
 
 
 class RealPrometheus:
-    def __init__(self, workdir: Path, rules: str = RULES, alertmanager: str | None = None) -> None:
+    def __init__(
+        self, workdir: Path, rules: str = RULES, alertmanager: str | None = None, external: dict[str, str] | None = None
+    ) -> None:
         if BINARY is None:
             raise RuntimeError("prometheus is not installed (apt-get install prometheus)")
         self.workdir = workdir
@@ -43,7 +46,9 @@ class RealPrometheus:
             else ""
         )
         (workdir / "prometheus.yml").write_text(
-            "global: {evaluation_interval: 1s, scrape_interval: 1s}\n"
+            "global: {evaluation_interval: 1s, scrape_interval: 1s"
+            + (f", external_labels: {json.dumps(external)}" if external else "")
+            + "}\n"
             f"rule_files: [{workdir / 'rules.yml'}]\n" + alerting
         )
 

@@ -87,7 +87,9 @@ class MainScreen(Screen[None]):
         )
         self.alerts = AlertsPane(services, id="alerts-pane", classes="pane")
         self.alert_list = self.alerts.list
-        self.alert_detail = AlertDetail(services.clock, services.history, id="detail", classes="pane")
+        self.alert_detail = AlertDetail(
+            services.clock, services.history, services.config.unsaid, id="detail", classes="pane"
+        )
         self.runbook_pane = RunbookPane(services, id="runbook", classes="pane")
         self.bottom_left = ContentSwitcher(initial="runbook", id="bottom-left")
         self.incident_pane = IncidentPane(services, id="incident", classes="pane")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from oncall_tui.core.alerts.history import Fallback, HistoryError, fnv_fingerprint, summarize
+from oncall_tui.core.alerts.history import Fallback, HistoryError, NotInHistoryError, fnv_fingerprint, summarize
 from oncall_tui.core.alerts.history_store import LocalHistory
 from oncall_tui.core.alerts.prometheus import PrometheusHistory
 from oncall_tui.core.config import PrometheusSource
@@ -53,6 +53,10 @@ async def test_an_alert_that_fires_at_once_is_one_episode_firing_now(prometheus:
     assert found.caveat == "sampled every 1s: shorter episodes may be missed"
     quoted = source.episodes(now() - HOUR, now(), "AlwaysFiring", {"service": 'ml-api"} or vector(1) #'})
     assert quoted.episodes == []  # a label value is a string in the query, never PromQL
+    assert source.episodes(now() - HOUR, now(), "AlwaysFiring", {"service": "🚀 ü"}).episodes == []  # no 400
+    with pytest.raises(NotInHistoryError, match="no ALERTS series has this alert's labels"):
+        source.episodes(now() - HOUR, now(), "AlwaysFiring", {**episode.labels, "service": "other"}, "fp")
+    assert source.firing() in (1, 2)  # AlwaysFiring, and Flapping half of the time
     source.close()
 
 
@@ -84,6 +88,27 @@ async def test_the_fingerprint_is_the_one_alertmanager_gives_the_alert(
         source.close()
     finally:
         sending.stop()
+
+
+async def test_external_labels_are_part_of_the_fingerprint(tmp_path: Path, alertmanager: RealAlertmanager) -> None:
+    """Prometheus adds its external labels to what it sends, not to ALERTS: the console adds them back."""
+    (tmp_path / "labelled").mkdir()
+    labelled = RealPrometheus(
+        tmp_path / "labelled", alertmanager=alertmanager.url, external={"cluster": "eu-1"}
+    ).start()
+    try:
+        await until(lambda: any(a["labels"]["alertname"] == "AlwaysFiring" for a in alertmanager.alerts()), timeout=60)
+        [received] = [a for a in alertmanager.alerts() if a["labels"]["alertname"] == "AlwaysFiring"]
+        assert received["labels"]["cluster"] == "eu-1"
+        source = history(labelled.url)
+        assert source.external_labels() == {"cluster": "eu-1"}
+        [episode] = source.episodes(
+            now() - HOUR, now(), "AlwaysFiring", received["labels"], received["fingerprint"]
+        ).episodes
+        assert episode.fingerprint == received["fingerprint"] and "cluster" not in episode.labels
+        source.close()
+    finally:
+        labelled.stop()
 
 
 def _config(tmp_path: Path, prometheus_url: str) -> Path:
@@ -169,7 +194,8 @@ async def test_a_slow_prometheus_times_out_in_one_line() -> None:
         ("status:502", r"^prometheus: HTTP 502, not JSON: upstream ⟨ESC⟩\[31mexploded"),
         ("not-json", r"^prometheus: HTTP 200, not JSON: <html>proxy login</html>$"),
         ("wrong-shape", r"^prometheus: HTTP 200: no error given$"),
-        ("huge", r"^prometheus: its answer is over 1 MB: not read; ask for less"),
+        ("huge", r"^prometheus: its answer is over 1 MB: not read; ask for a shorter window or fewer alerts$"),
+        ("nan-time", r"^prometheus: unexpected answer \(a sample that is not \[time, value\]\)$"),
     ],
 )
 async def test_a_misbehaving_prometheus_is_one_line(mode: str, said: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,5 +212,5 @@ async def test_a_misbehaving_prometheus_is_one_line(mode: str, said: str, monkey
 async def test_an_error_from_the_real_prometheus_is_its_own_words(prometheus: RealPrometheus) -> None:
     source = history(prometheus.url)
     with pytest.raises(HistoryError, match=r"^prometheus: HTTP 400: .*11,000 points"):
-        source._query('ALERTS{alertstate="firing"}', now() - 7 * 24 * HOUR, now(), 1)  # a range too fine
+        source._query_range('ALERTS{alertstate="firing"}', now() - 7 * 24 * HOUR, now(), 1)  # a range too fine
     source.close()

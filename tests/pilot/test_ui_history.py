@@ -11,6 +11,7 @@ from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import oncall_app
 from tests.conftest import SteppedClock, alert, make_config, notes, until
 from tests.history_world import a_week_of_history
+from tests.misbehaving import Misbehaving
 
 
 def detail_text(app) -> str:
@@ -93,11 +94,38 @@ async def test_a_history_that_cannot_be_written_is_said_once_and_the_console_goe
     history_path(data).mkdir()  # a directory where the file should be
     app = oncall_app(make_config(sim.url, data_dir=str(data)), clock=clock)
     async with app.run_test(size=(160, 45)):
-        await until(lambda: any("Alert history not recorded" in n for n in notes(app)), what="the problem")
-        [said] = [n for n in notes(app) if "Alert history not recorded" in n]
-        assert str(history_path(data)) in said and said.endswith("(it catches up once it can write)")
+        await until(lambda: any("Not recorded: alert history" in n for n in notes(app)), what="the problem")
+        [said] = [n for n in notes(app) if "Not recorded: alert history" in n]
+        assert str(history_path(data)) in said and said.endswith(
+            "(the console goes on, and the history catches up once it can write)"
+        )
         history_path(data).rmdir()
         clock.advance(1)
         app.main.alerts.refresh_now()
         await until(lambda: any("recording again" in n for n in notes(app)), what="recording again")
         assert app.main.alert_list.alerts
+
+
+async def test_a_hung_prometheus_holds_up_no_poll_and_is_left_alone_a_minute(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    sim.store.post_alerts([alert("Disk", "critical", service=f"s{i}") for i in range(3)])
+    hung = Misbehaving()
+    hung.mode = "hang"
+    config = make_config(sim.url, data_dir=str(tmp_path / "data"), prometheus={"url": hung.url, "timeout": "3s"})
+    app = oncall_app(config, clock=clock)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await until(lambda: len(app.main.alert_list.alerts) == 3, what="the alerts")
+            await pilot.press("d")
+            polls = app.services.board.polls
+            for key in "jkjkjk":  # every selection asks, one question at a time
+                await pilot.press(key)
+                await pilot.pause(0.3)
+            await until(lambda: app.services.board.polls >= polls + 5, what="polls going on meanwhile")
+            await until(lambda: "timed out after 3s" in detail_text(app), what="the timeout said")
+            assert "from the local history instead" in detail_text(app)
+            await pilot.press("j")  # within the minute: not asked again, the local history answers at once
+            await until(lambda: "history from local history" in detail_text(app), timeout=2, what="at once")
+    finally:
+        hung.close()

@@ -87,7 +87,7 @@ def test_without_a_runbook_scores_half_again(tmp_path: Path) -> None:
     assert (by_name["Unwritten"].runbook, by_name["Unwritten"].score) == (False, 1.5)
     lines = render(fatigue)
     assert lines[0].startswith(
-        "alert fatigue, 2026-11-16 12:00 to 12:00 UTC (local history): 2 alert(s) fired 2 time(s)"
+        "alert fatigue, 2026-11-16 12:00 to 2026-11-24 12:00 UTC (local history): 2 alert(s) fired 2 time(s)"
     )
     assert lines[-2].split()[-2:] == ["no", "Unwritten"] or lines[-1].split()[-2:] == ["no", "Unwritten"]
 
@@ -115,10 +115,12 @@ async def test_history_and_report_from_the_local_history(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "DiskWillFill: 8 episode(s) since 2026-11-26 14:32:05 UTC (local history)"
     assert lines[1].split() == ["start", "end", "duration", "labels"]
-    assert lines[2].startswith("2026-11-26 14:32:05 UTC   2026-11-26 14:48:05 UTC")
-    assert lines[-3].startswith("2026-11-27 14:32:05 UTC   firing now")
+    assert lines[2].startswith(
+        "2026-11-26 14:32:05 UTC  2026-11-26 14:48:05 UTC (resolved by 2026-11-26 14:52:05 UTC, unseen between)"
+    )  # polled every 4 minutes, so the end lies between
+    assert lines[-3].startswith("2026-11-27 14:32:05 UTC  firing now")
     assert lines[-2] == "longest 16m, 3 flap(s), flapping (fired again within 30m of resolving)"
-    assert lines[-1] == "the console watched 100% of the window: the rest is not in its record"
+    assert lines[-1] == "the console watched 100% of it: the rest is not in its record"
     assert main(["history", "DiskWillFill", "--since", "7d", "--config", str(config)]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("the console watched 5")  # 4 of 7 days
     assert main(["report", "--since", "7d", "--format", "json", "--config", str(config)]) == 0

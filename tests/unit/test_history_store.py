@@ -16,6 +16,7 @@ from oncall_tui.core.alerts.history import HistoryError, summarize
 from oncall_tui.core.alerts.history_store import HistoryRecorder, LocalHistory
 from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
 from oncall_tui.sim.server import SimServer
+from oncall_tui.sim.store import SimAlertmanager
 from tests.conftest import SteppedClock, alert, make_config, until
 
 DAY = timedelta(days=1)
@@ -163,3 +164,59 @@ async def test_retention_forgets_what_ended_before_keep(world: World) -> None:
     await world.poll()
     assert world.history.episodes(world.clock() - 30 * DAY, world.clock()).episodes[0].name == "Other"
     assert len(world.history.episodes(world.clock() - 30 * DAY, world.clock()).episodes) == 1
+
+
+async def test_watched_is_while_the_alerts_own_alertmanager_answered(clock: SteppedClock, tmp_path: Path) -> None:
+    with SimServer(SimAlertmanager(clock=clock)) as prod, SimServer(SimAlertmanager(clock=clock)) as other:
+        prod.store.post_alerts([alert("Disk", "critical")])
+        config = make_config(prod.url, other.url)
+        board = Board([AlertmanagerClient(s) for s in config.alertmanagers], clock=clock)
+        path = tmp_path / "history.sqlite3"
+        recorder = HistoryRecorder(path, keep=86400, gap=120)  # polls a minute apart are one watch
+        await board.poll_once()
+        recorder.record(board.sightings)
+        start = clock.now
+        prod.stop()
+        for _ in range(10):  # ten minutes: only the other one answers
+            clock.advance(60)
+            await board.poll_once()
+            recorder.record(board.sightings)
+        await board.aclose()
+    history = LocalHistory(path, 120, clock)
+    found = history.episodes(start, clock.now, "Disk")
+    assert found.window.watched_seconds(start, clock.now) == 60  # prod's one answer (and half a gap)
+    assert history.episodes(start, clock.now, "Nothing").window.watched_seconds(start, clock.now) == 600
+
+
+async def test_two_consoles_on_one_record_watch_no_more_than_all_of_it(world: World) -> None:
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    second = HistoryRecorder(world.path, keep=86400, gap=30)
+    start = world.clock()
+    for _ in range(5):
+        await world.poll()
+        second.record(world.board.sightings)
+        world.clock.advance(10)
+    found = world.history.episodes(start, world.clock(), "Disk")
+    assert len(found.window.watched) == 1 and found.window.watched_seconds(start, world.clock()) <= 50
+
+
+async def test_an_episode_reopened_with_its_start_is_seen_now(world: World) -> None:
+    labels = {"alertname": "Disk", "severity": "critical"}
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    await world.poll()
+    world.recorder._open.clear()  # as if it had been judged resolved (a restart past the grace)
+    world.clock.advance(600)
+    world.sim.store.post_alerts([{"labels": labels, "startsAt": (world.clock() - timedelta(seconds=600)).isoformat()}])
+    await world.poll()
+    [episode] = world.episodes()
+    assert episode.end is None  # firing now, not "last seen" ten minutes ago
+
+
+async def test_retention_forgets_episodes_never_seen_to_resolve(world: World) -> None:
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    await world.poll()
+    world.sim.stop()  # its source goes: nobody ever says it resolved
+    world.clock.advance(8 * 86400)
+    world.recorder._pruned = 0
+    await world.poll()
+    assert world.history.episodes(world.clock() - 30 * DAY, world.clock()).episodes == []

@@ -9,6 +9,8 @@ never as quiet.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -27,6 +29,10 @@ QUIET, UNWATCHED = "·", " "
 
 class HistoryError(Exception):
     """The history could not be read. `str()` is one line naming the source."""
+
+
+class NotInHistoryError(HistoryError):
+    """The source answers, but has nothing of the alert asked about."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +100,25 @@ class History(Protocol):
         fingerprint: str | None = None,
     ) -> Found: ...
 
+    def close(self) -> None: ...
+
+
+RETRY_AFTER = 60.0
+"""Seconds a Prometheus that failed is left alone (the local history answers meanwhile)."""
+
 
 class Fallback:
-    """Prometheus first; when it cannot answer, the local history, saying why."""
+    """Prometheus first; when it cannot answer, the local history, saying why. A Prometheus
+    that failed is asked again only after `RETRY_AFTER`, so a hung one holds up nobody."""
 
     def __init__(self, primary: History, local: History) -> None:
         self.primary, self.local = primary, local
         self.source = primary.source
+        self._failed: tuple[float, str] | None = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.primary.close()
 
     def episodes(
         self,
@@ -110,14 +128,34 @@ class Fallback:
         labels: dict[str, str] | None = None,
         fingerprint: str | None = None,
     ) -> Found:
-        try:
-            return self.primary.episodes(start, end, name, labels, fingerprint)
-        except HistoryError as error:
+        with self._lock:
+            failed = self._failed
+        why = failed[1] if failed and time.monotonic() - failed[0] < RETRY_AFTER else None
+        if why is None:
             try:
-                found = self.local.episodes(start, end, name, labels, fingerprint)
-            except HistoryError as second:
-                raise HistoryError(f"{error}; {second}") from None
-            return replace(found, trouble=f"{error}: from the local history instead")
+                return self.primary.episodes(start, end, name, labels, fingerprint)
+            except NotInHistoryError as error:
+                why = str(error)
+            except HistoryError as error:
+                why = str(error)
+                with self._lock:
+                    self._failed = (time.monotonic(), why)
+        try:
+            found = self.local.episodes(start, end, name, labels, fingerprint)
+        except HistoryError as second:
+            raise HistoryError(f"{why}; {second}") from None
+        return replace(found, trouble=f"{why}: from the local history instead")
+
+
+def union(spans: Iterable[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
+    """The spans merged where they overlap or touch: time watched twice counts once."""
+    out: list[tuple[datetime, datetime]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        elif b > a:
+            out.append((a, b))
+    return tuple(out)
 
 
 def matches(labels: dict[str, str], wanted: dict[str, str] | None) -> bool:
@@ -141,7 +179,6 @@ def flaps(episodes: Iterable[Episode]) -> int:
 class Summary:
     fires: int
     longest: float
-    firing_now: bool
     flaps: int
 
     @property
@@ -151,7 +188,7 @@ class Summary:
 
 def summarize(episodes: Sequence[Episode], now: datetime) -> Summary:
     longest = max((e.seconds(now) for e in episodes), default=0.0)
-    return Summary(len(episodes), longest, any(e.end is None for e in episodes), flaps(episodes))
+    return Summary(len(episodes), longest, flaps(episodes))
 
 
 def strip(episodes: Sequence[Episode], window: Window, cells: int) -> str:
@@ -203,12 +240,22 @@ def episode_end(episode: Episode) -> str:
     if episode.unseen:
         return f"unknown, last seen firing {_moment(episode.end)}"
     if episode.resolved_by:
-        return f"{_moment(episode.end)} (resolved by {episode.resolved_by.astimezone(UTC):%H:%M:%S}; nobody watched between)"
+        return f"{_moment(episode.end)} (resolved by {_moment(episode.resolved_by)}, unseen between)"
     return _moment(episode.end)
 
 
 def where_from(found: Found) -> str:
     return found.source + (f", {found.caveat}" if found.caveat else "")
+
+
+FLAPPING = f"flapping (fired again within {format_duration(FLAP_WITHIN.total_seconds())} of resolving)"
+
+
+def watched_line(found: Found) -> str | None:
+    """How much of the window the local history can vouch for (None: Prometheus, all of it)."""
+    if found.source != "local history":
+        return None
+    return f"the console watched {round(100 * watched_share(found.window))}% of it: the rest is not in its record"
 
 
 def describe_found(found: Found, name: str, now: datetime) -> str:
@@ -218,24 +265,23 @@ def describe_found(found: Found, name: str, now: datetime) -> str:
     ]
     if found.trouble:
         lines.append(found.trouble)
-    if found.episodes:
-        lines.append(f"{'start':<25} {'end':<25} {'duration':>9}  labels")
+    rows = []
     for episode in found.episodes:
         start = ("before " if episode.began_before else "") + _moment(episode.start)
         shown = ", ".join(
             f"{clean_line(k, 60)}={clean_line(v, 200)}" for k, v in sorted(episode.labels.items()) if k != "alertname"
         )
-        lines.append(f"{start:<25} {episode_end(episode):<25} {format_duration(episode.seconds(now)):>9}  {shown}")
-    if found.episodes:
+        rows.append((start, episode_end(episode), format_duration(episode.seconds(now)), shown))
+    if rows:
+        width = [max(len(row[i]) for row in rows) for i in range(3)]
+        lines.append(f"{'start':<{width[0]}}  {'end':<{width[1]}}  {'duration':>{max(8, width[2])}}  labels")
+        lines += [f"{a:<{width[0]}}  {b:<{width[1]}}  {c:>{max(8, width[2])}}  {d}" for a, b, c, d in rows]
         summary = summarize(found.episodes, now)
-        flapping = (
-            f", flapping (fired again within {format_duration(FLAP_WITHIN.total_seconds())} of resolving)"
-            if summary.flapping
-            else ""
-        )
+        flapping = f", {FLAPPING}" if summary.flapping else ""
         lines.append(f"longest {format_duration(summary.longest)}, {summary.flaps} flap(s){flapping}")
-    if found.source == "local history":
-        lines.append(
-            f"the console watched {round(100 * watched_share(found.window))}% of the window: the rest is not in its record"
-        )
+    else:
+        lines.append("no episodes: alertnames and label values are matched exactly (case too)")
+    watched = watched_line(found)
+    if watched:
+        lines.append(watched)
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from oncall_tui.core.alerts.history import Episode, Found, HistoryError, Window, matches
+from oncall_tui.core.alerts.history import Episode, Found, HistoryError, Window, matches, union
 from oncall_tui.core.alerts.tracking import Sightings
 from oncall_tui.core.private import open_private, private_dir
 from oncall_tui.core.text import clean_line
@@ -37,12 +37,12 @@ CREATE INDEX IF NOT EXISTS alerts_by_name ON alerts (alertname);
 CREATE TABLE IF NOT EXISTS episodes (
   id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, started REAL NOT NULL, last_seen REAL NOT NULL,
   ended REAL, learned REAL, sources TEXT NOT NULL, UNIQUE (fingerprint, started));
-CREATE INDEX IF NOT EXISTS episodes_open ON episodes (ended) WHERE ended IS NULL;
 CREATE INDEX IF NOT EXISTS episodes_by_end ON episodes (ended);
 CREATE TABLE IF NOT EXISTS changes (ts REAL NOT NULL, fingerprint TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT);
 CREATE INDEX IF NOT EXISTS changes_by_alert ON changes (fingerprint, ts);
 CREATE INDEX IF NOT EXISTS changes_by_time ON changes (ts);
-CREATE TABLE IF NOT EXISTS watches (id INTEGER PRIMARY KEY, started REAL NOT NULL, last REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS watches (
+  id INTEGER PRIMARY KEY, source TEXT NOT NULL, started REAL NOT NULL, last REAL NOT NULL);
 """
 FLUSH_EVERY = 30.0
 """How often the last sighting of every firing alert is written (it is also written when one
@@ -72,7 +72,7 @@ def connect(path: Path, create: bool) -> sqlite3.Connection:
             os.close(open_private(path, os.O_RDWR | os.O_CREAT))  # sqlite makes its -wal and -shm alike
         elif not path.is_file():
             raise HistoryError(f"alert history {path}: none yet (the console records it while it runs)")
-        db = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
         if create:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
@@ -127,7 +127,8 @@ class HistoryRecorder:
         self._db: sqlite3.Connection | None = None
         self._open: dict[str, Open] = {}
         self._seen: dict[str, float] = {}
-        self._watch: tuple[int, float] | None = None
+        self._watch: dict[str, tuple[int, float]] = {}
+        """By source, the span being watched: its row and when it last answered."""
         self._flushed = self._pruned = 0.0
         self._next: tuple[Sightings, frozenset[str]] | None = None
         self._wake = threading.Condition()
@@ -170,7 +171,7 @@ class HistoryRecorder:
     def _guarded(self, write: Callable[..., None], *args: object) -> None:
         try:
             write(*args)
-        except (sqlite3.Error, OSError, HistoryError) as error:
+        except Exception as error:  # said, and tried again next poll: the thread never ends on it
             self._say(error if isinstance(error, HistoryError) else _problem(self.path, error))
             if self._db is not None and not isinstance(error, HistoryError):
                 self._db.close()
@@ -199,7 +200,7 @@ class HistoryRecorder:
                 for fp, started, _, sources, state in rows
             }
             self._seen = {fp: last_seen for fp, _, last_seen, _, _ in rows}
-            self._watch = None
+            self._watch = {}
             self._db = db
         return self._db
 
@@ -246,8 +247,9 @@ class HistoryRecorder:
                 close(fp, known, presence.reason)
                 closed.append(fp)
         with _transaction(db):
-            if any(status.answered for status in sightings.sources.values()):
-                self._watched(db, now)
+            for name, status in sightings.sources.items():
+                if status.answered:
+                    self._watched(db, name, now)
             db.executemany(
                 "UPDATE episodes SET ended = ?, last_seen = ?, learned = ? WHERE fingerprint = ? AND started = ?",
                 closes,
@@ -255,7 +257,7 @@ class HistoryRecorder:
             db.executemany("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?)", new_alerts)
             db.executemany(
                 "INSERT INTO episodes (fingerprint, started, last_seen, sources) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (fingerprint, started) DO UPDATE SET ended = NULL, learned = NULL",
+                "ON CONFLICT (fingerprint, started) DO UPDATE SET ended = NULL, learned = NULL, last_seen = excluded.last_seen",
                 new_episodes,
             )
             db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?)", changes)
@@ -270,13 +272,15 @@ class HistoryRecorder:
             self._seen[fp] = now
         self.written += 1
 
-    def _watched(self, db: sqlite3.Connection, now: float) -> None:
-        if self._watch is not None and now - self._watch[1] <= self.gap:
-            db.execute("UPDATE watches SET last = ? WHERE id = ?", (now, self._watch[0]))
-            self._watch = (self._watch[0], now)
+    def _watched(self, db: sqlite3.Connection, source: str, now: float) -> None:
+        """`source` answered at `now`: its watch goes on, or (after a gap) a new one begins."""
+        watch = self._watch.get(source)
+        if watch is not None and now - watch[1] <= self.gap:
+            db.execute("UPDATE watches SET last = ? WHERE id = ?", (now, watch[0]))
+            self._watch[source] = (watch[0], now)
         else:
-            (id_,) = db.execute("INSERT INTO watches (started, last) VALUES (?, ?) RETURNING id", (now, now)).fetchone()
-            self._watch = (id_, now)
+            cursor = db.execute("INSERT INTO watches (source, started, last) VALUES (?, ?, ?)", (source, now, now))
+            self._watch[source] = (int(cursor.lastrowid or 0), now)
 
     def _flushed_in(self, db: sqlite3.Connection, now: float, seen: list[str]) -> None:
         if now - self._flushed < FLUSH_EVERY:
@@ -301,7 +305,7 @@ class HistoryRecorder:
 
 def prune(db: sqlite3.Connection, before: float) -> None:
     """Forget what ended before `before`."""
-    db.execute("DELETE FROM episodes WHERE ended IS NOT NULL AND ended < ?", (before,))
+    db.execute("DELETE FROM episodes WHERE COALESCE(ended, last_seen) < ?", (before,))
     db.execute("DELETE FROM changes WHERE ts < ?", (before,))
     db.execute("DELETE FROM watches WHERE last < ?", (before,))
     db.execute("DELETE FROM alerts WHERE fingerprint NOT IN (SELECT fingerprint FROM episodes)")
@@ -315,6 +319,9 @@ class LocalHistory:
     def __init__(self, path: Path, gap: float, clock: Callable[[], datetime] = utc_now) -> None:
         self.path, self.gap, self.clock = path, gap, clock
 
+    def close(self) -> None:
+        """Nothing is held open between questions."""
+
     def episodes(
         self,
         start: datetime,
@@ -323,44 +330,54 @@ class LocalHistory:
         labels: dict[str, str] | None = None,
         fingerprint: str | None = None,
     ) -> Found:
-        where, args = ["e.started <= ?", "(e.ended IS NULL OR e.ended >= ?)"], [_ts(end), _ts(start)]
+        where, args = ["e.started <= ?", "COALESCE(e.ended, e.last_seen) >= ?"], [_ts(end), _ts(start)]
         if name is not None:
             where.append("a.alertname = ?")
             args.append(name)
         if fingerprint is not None:
             where.append("e.fingerprint = ?")
             args.append(fingerprint)
-        query = (
-            "SELECT e.fingerprint, a.labels, e.started, e.last_seen, e.ended, e.learned "
+        rows = self._rows(
+            "SELECT e.fingerprint, a.labels, e.started, e.last_seen, e.ended, e.learned, e.sources "
             "FROM episodes e JOIN alerts a ON a.fingerprint = e.fingerprint "
-            f"WHERE {' AND '.join(where)} ORDER BY e.started"
+            f"WHERE {' AND '.join(where)} ORDER BY e.started",
+            tuple(args),
         )
-        try:
-            with closing(connect(self.path, create=False)) as db:
-                rows = db.execute(query, args).fetchall()
-                watches = db.execute(
-                    "SELECT started, last FROM watches WHERE started < ? AND last >= ? ORDER BY started",
-                    (_ts(end), _ts(start)),
-                ).fetchall()
-        except sqlite3.Error as error:
-            raise HistoryError(_problem(self.path, error)) from None
+        watches = self._rows(
+            "SELECT source, started, last FROM watches WHERE started < ? AND last >= ? ORDER BY started",
+            (_ts(end), _ts(start)),
+        )
         now = _ts(self.clock())
-        episodes = []
-        for fp, labels_json, started, last_seen, ended, learned in rows:
-            labels_ = json.loads(labels_json)
+        episodes, sources = [], set()
+        for fp, labels_json, started, last_seen, ended, learned, its_sources in rows:
+            labels_ = json.loads(str(labels_json))
             if not matches(labels_, labels):
                 continue
+            sources.update(json.loads(str(its_sources)))
             if ended is None:  # resolved is not known: firing now if seen lately, else since when unseen
-                end_at = None if now - last_seen <= self.gap else _dt(last_seen)
+                recent = now - float(last_seen) <= self.gap + FLUSH_EVERY  # (last_seen is written every FLUSH_EVERY)
+                end_at = None if recent else _dt(float(last_seen))
                 resolved_by = None
             else:
-                end_at = _dt(ended)
-                resolved_by = _dt(learned) if learned and learned - ended > self.gap else None
+                end_at = _dt(float(ended))
+                resolved_by = _dt(float(learned)) if learned and float(learned) - float(ended) > self.gap else None
             episodes.append(
-                Episode(fp, labels_, _dt(started), end_at, resolved_by, unseen=ended is None and end_at is not None)
+                Episode(
+                    str(fp),
+                    labels_,
+                    _dt(float(started)),
+                    end_at,
+                    resolved_by,
+                    unseen=ended is None and end_at is not None,
+                )
             )
-        spans = tuple((max(start, _dt(a)), min(end, _dt(b + self.gap / 2))) for a, b in watches)
-        return Found(episodes, Window(start, end, spans), self.source)
+        # watched: while the alerts' own Alertmanagers answered (any, for a question no episode answers)
+        spans = [
+            (max(start, _dt(float(a))), min(end, _dt(float(b) + self.gap / 2)))
+            for source, a, b in watches
+            if not sources or source in sources
+        ]
+        return Found(episodes, Window(start, end, union(spans)), self.source)
 
     def _rows(self, query: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
         try:

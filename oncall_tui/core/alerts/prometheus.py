@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import yaml
 
-from oncall_tui.core.alerts.history import Episode, Found, HistoryError, Window, fnv_fingerprint
+from oncall_tui.core.alerts.history import Episode, Found, HistoryError, NotInHistoryError, Window, fnv_fingerprint
 from oncall_tui.core.config import PrometheusSource, tls_verify
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.text import clean_line
@@ -32,7 +34,7 @@ LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 def quoted(value: str) -> str:
     """A PromQL string literal for any label value."""
-    return json.dumps(value, ensure_ascii=True)
+    return json.dumps(value, ensure_ascii=False)  # quotes, backslashes and controls escaped as PromQL reads them
 
 
 def selector(name: str | None, labels: dict[str, str] | None) -> str:
@@ -43,10 +45,6 @@ def selector(name: str | None, labels: dict[str, str] | None) -> str:
         if key not in ("alertname", "alertstate"):
             matchers.append(f"{key}={quoted(value)}")
     return "ALERTS{" + ", ".join(matchers) + "}"
-
-
-def _within(metric: dict[str, Any], labels: dict[str, str] | None) -> bool:
-    return all(k in ("alertstate", "__name__") or (labels or {}).get(k) == v for k, v in metric.items())
 
 
 def step_for(start: datetime, end: datetime) -> int:
@@ -69,6 +67,7 @@ class PrometheusHistory:
             verify = tls_verify(config.ca_bundle, "prometheus: ca_bundle")
         except ValueError as error:
             raise HistoryError(str(error)) from None
+        self._external: dict[str, str] | None = None
         self._http = httpx.Client(
             base_url=config.url,
             timeout=config.timeout,
@@ -92,32 +91,75 @@ class PrometheusHistory:
         `fingerprint`, `labels` are that alert's own: the series whose labels they include
         (Prometheus's external labels are in the alert, not in `ALERTS`)."""
         step = step_for(start, end)
-        named = all(LABEL_NAME.fullmatch(k) for k in labels or {})  # no other name is in ALERTS
-        result = self._query(selector(name, labels), start, end, step) if named else []
-        if fingerprint and not result:  # its labels may include external ones, which ALERTS lacks
-            within = [s for s in self._query(selector(name, None), start, end, step) if _within(s["metric"], labels)]
-            result = within
+        external = self.external_labels()
+        own = {k: v for k, v in (labels or {}).items() if k not in external} if fingerprint else labels
+        named = all(LABEL_NAME.fullmatch(k) for k in own or {})  # no other name is in ALERTS
+        result = self._query_range(selector(name, own), start, end, step) if named else []
+        if fingerprint and not result:
+            raise NotInHistoryError(
+                "prometheus: no ALERTS series has this alert's labels (it may come from another Prometheus)"
+            )
+        now = self.clock()
         episodes = []
         for series in result:
             metric = {k: v for k, v in series["metric"].items() if k not in ("alertstate", "__name__")}
-            episodes += _episodes(metric, series["values"], start, end, step, self.clock())
+            episodes += _episodes(metric, external, series["values"], start, end, step, now)
         episodes.sort(key=lambda e: e.start)
         caveat = f"sampled every {format_duration(step)}: shorter episodes may be missed"
         return Found(episodes, Window(start, end, ((start, end),)), self.source, caveat)
 
-    def _query(self, query: str, start: datetime, end: datetime, step: int) -> list[dict[str, Any]]:
-        params = {"query": query, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}", "step": step}
-        timeout = format_duration(self.config.timeout)
+    def external_labels(self) -> dict[str, str]:
+        """Its `global.external_labels`: in every alert it sends, not in `ALERTS` (read once;
+        none when its config cannot be read)."""
+        if self._external is None:
+            try:
+                answer = self._get("/api/v1/status/config", {})
+                config = yaml.safe_load(str(answer["data"]["yaml"])) or {}
+                found = (config.get("global") or {}).get("external_labels") or {}
+                self._external = {str(k): str(v) for k, v in found.items()}
+            except (HistoryError, KeyError, TypeError, AttributeError, yaml.YAMLError):
+                self._external = {}
+        return self._external
+
+    def firing(self) -> int:
+        """How many alerts fire now (an instant query: `check`)."""
+        answer = self._get("/api/v1/query", {"query": 'count(ALERTS{alertstate="firing"}) or vector(0)'})
         try:
-            with self._http.stream("GET", "/api/v1/query_range", params=params) as response:
+            return int(float(answer["data"]["result"][0]["value"][1]))
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise HistoryError("prometheus: unexpected answer to count(ALERTS)") from None
+
+    def _query_range(self, query: str, start: datetime, end: datetime, step: int) -> list[dict[str, Any]]:
+        params = {"query": query, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}", "step": step}
+        data = self._get("/api/v1/query_range", params).get("data")
+        if not isinstance(data, dict) or data.get("resultType") != "matrix" or not isinstance(data.get("result"), list):
+            raise HistoryError("prometheus: unexpected answer (no matrix in data.result)")
+        for series in data["result"]:
+            if not (
+                isinstance(series, dict)
+                and isinstance(series.get("metric"), dict)
+                and isinstance(series.get("values"), list)
+            ):
+                raise HistoryError("prometheus: unexpected answer (a series without metric and values)")
+        return data["result"]
+
+    def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Its answer, whole and successful, within the timeout (for all of it, not each read),
+        or a HistoryError line."""
+        timeout = format_duration(self.config.timeout)
+        deadline = time.monotonic() + self.config.timeout
+        try:
+            with self._http.stream("GET", path, params=params) as response:
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
                     if len(body) > MAX_BYTES:
                         raise HistoryError(
-                            f"prometheus: its answer is over {_size(MAX_BYTES)}: not read; ask for less "
-                            "(--labels, a shorter --since)"
+                            f"prometheus: its answer is over {_size(MAX_BYTES)}: not read; ask for a shorter "
+                            "window or fewer alerts"
                         )
+                    if time.monotonic() > deadline:
+                        raise httpx.ReadTimeout("the whole answer took too long")
         except httpx.TimeoutException:
             raise HistoryError(f"prometheus: timed out after {timeout}") from None
         except httpx.ConnectError as error:
@@ -130,37 +172,35 @@ class PrometheusHistory:
             ) from None
         try:
             answer = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             detail = clean_line(body.decode("utf-8", "replace"), 120)
             raise HistoryError(f"prometheus: HTTP {response.status_code}, not JSON: {detail or 'empty'}") from None
         if not isinstance(answer, dict) or answer.get("status") != "success":
             error = answer.get("error") if isinstance(answer, dict) else None
             detail = clean_line(str(error or "no error given"), 160)
             raise HistoryError(f"prometheus: HTTP {response.status_code}: {detail}")
-        data = answer.get("data")
-        if not isinstance(data, dict) or data.get("resultType") != "matrix" or not isinstance(data.get("result"), list):
-            raise HistoryError("prometheus: unexpected answer (no matrix in data.result)")
-        for series in data["result"]:
-            if not (
-                isinstance(series, dict)
-                and isinstance(series.get("metric"), dict)
-                and isinstance(series.get("values"), list)
-            ):
-                raise HistoryError("prometheus: unexpected answer (a series without metric and values)")
-        return data["result"]
+        return answer
 
 
 def _episodes(
-    labels: dict[str, str], values: list[Any], start: datetime, end: datetime, step: int, now: datetime
+    labels: dict[str, str],
+    external: dict[str, str],
+    values: list[Any],
+    start: datetime,
+    end: datetime,
+    step: int,
+    now: datetime,
 ) -> list[Episode]:
     """The runs of consecutive samples of one series (a gap of more than a step ends one)."""
     if not all(isinstance(v, str) for v in labels.values()):
         raise HistoryError("prometheus: unexpected answer (a label value that is not a string)")
     try:
         times = sorted(float(point[0]) for point in values)
+        if not all(math.isfinite(t) and 0 <= t < 1e11 for t in times):
+            raise ValueError
     except (TypeError, ValueError, IndexError):
         raise HistoryError("prometheus: unexpected answer (a sample that is not [time, value])") from None
-    fingerprint = fnv_fingerprint(labels)
+    fingerprint = fnv_fingerprint({**external, **labels})  # as Alertmanager got it, external labels and all
     runs: list[tuple[float, float]] = []
     for moment in times:
         if runs and moment - runs[-1][1] <= step * 1.5:

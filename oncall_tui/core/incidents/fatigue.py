@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from oncall_tui.core.alerts.history import Episode, Found, flaps, watched_share, where_from
+from oncall_tui.core.alerts.history import Episode, Found, flaps, watched_line, where_from
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents.incident import Incident
@@ -156,14 +156,13 @@ def render(fatigue: Fatigue, top: int = 20) -> list[str]:
     found = fatigue.found
     where = where_from(found)
     fires = sum(n.fires for n in fatigue.alerts)
-    window = f"{found.window.start:%Y-%m-%d %H:%M} to {found.window.end:%H:%M} UTC"
+    window = f"{found.window.start:%Y-%m-%d %H:%M} to {found.window.end:%Y-%m-%d %H:%M} UTC"
     lines = [f"alert fatigue, {window} ({where}): {len(fatigue.alerts)} alert(s) fired {fires} time(s)"]
     if found.trouble:
         lines.append(f"  {found.trouble}")
-    if found.source == "local history":
-        lines.append(
-            f"  the console watched {_share(watched_share(found.window))} of it: the rest is not in its record"
-        )
+    watched = watched_line(found)
+    if watched:
+        lines.append(f"  {watched}")
     if not fatigue.alerts:
         return [*lines, "  none"]
     lines.append(f"  {SCORE}; business hours 09:00-17:00 Mon-Fri {fatigue.zone}")

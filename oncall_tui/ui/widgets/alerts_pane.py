@@ -90,7 +90,7 @@ class AlertsPane(Vertical):
         problem = trouble.problem
         if problem:
             self.notify(
-                f"Alert history not recorded: {problem} (it catches up once it can write)",
+                f"Not recorded: {problem} (the console goes on, and the history catches up once it can write)",
                 severity="warning",
                 timeout=15,
             )
