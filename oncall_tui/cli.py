@@ -476,6 +476,8 @@ def run_history(config: Config, name: str, window: str, pairs: list[str]) -> int
     from oncall_tui.services import build_history
 
     start, labels, now = _since(window), _labels(pairs), utc_now()
+    if labels.get("alertname", name) != name:
+        raise UsageError(f"--labels: alertname is {name!r}, the NAME asked for")
     history = build_history(config, utc_now)
     try:
         found = history.episodes(start, now, name, labels)

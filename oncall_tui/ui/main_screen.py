@@ -88,7 +88,12 @@ class MainScreen(Screen[None]):
         self.alerts = AlertsPane(services, id="alerts-pane", classes="pane")
         self.alert_list = self.alerts.list
         self.alert_detail = AlertDetail(
-            services.clock, services.history, services.config.unsaid, id="detail", classes="pane"
+            services.clock,
+            services.history,
+            services.config.unsaid,
+            services.recorder is not None,
+            id="detail",
+            classes="pane",
         )
         self.runbook_pane = RunbookPane(services, id="runbook", classes="pane")
         self.bottom_left = ContentSwitcher(initial="runbook", id="bottom-left")

@@ -50,7 +50,7 @@ async def test_an_alert_that_fires_at_once_is_one_episode_firing_now(prometheus:
         "severity": "critical",
         "service": "ml-api",
     }
-    assert found.caveat == "sampled every 1s: shorter episodes may be missed"
+    assert found.caveat == "sampled every 1s: shorter episodes, or gaps, may be missed"
     quoted = source.episodes(now() - HOUR, now(), "AlwaysFiring", {"service": 'ml-api"} or vector(1) #'})
     assert quoted.episodes == []  # a label value is a string in the query, never PromQL
     assert source.episodes(now() - HOUR, now(), "AlwaysFiring", {"service": "🚀 ü"}).episodes == []  # no 400

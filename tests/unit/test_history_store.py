@@ -220,3 +220,16 @@ async def test_retention_forgets_episodes_never_seen_to_resolve(world: World) ->
     world.recorder._pruned = 0
     await world.poll()
     assert world.history.episodes(world.clock() - 30 * DAY, world.clock()).episodes == []
+
+
+async def test_a_start_put_earlier_is_the_same_episode(world: World) -> None:
+    labels = {"alertname": "Disk", "severity": "critical"}
+    later = world.clock() + timedelta(hours=2)
+    world.sim.store.post_alerts(
+        [{"labels": labels, "startsAt": later.isoformat(), "endsAt": (later + timedelta(hours=1)).isoformat()}]
+    )
+    await world.poll()
+    world.sim.store.post_alerts([{"labels": labels, "startsAt": world.clock().isoformat()}])  # corrected
+    await world.poll()
+    [episode] = world.episodes()
+    assert (episode.start, episode.end) == (world.clock(), None)

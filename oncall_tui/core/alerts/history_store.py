@@ -212,7 +212,7 @@ class HistoryRecorder:
         opened: dict[str, Open] = {}
         closed: list[str] = []
         seen: list[str] = []
-        new_alerts, new_episodes, changes, closes = [], [], [], []
+        new_alerts, new_episodes, changes, closes, moves = [], [], [], [], []
 
         def close(fp: str, known: Open, why: str) -> None:
             last_seen = self._seen.get(fp, known.started)
@@ -228,6 +228,9 @@ class HistoryRecorder:
             if known is not None and started > known.started:  # fired again: the last one ended
                 close(fp, known, "fired again")
                 known = None
+            elif known is not None and started < known.started:  # its sender put its start earlier
+                moves.append((started, fp, known.started))
+                known = opened[fp] = Open(started, known.state, known.sources)
             state = _state(alert.state, alert.silenced_by, acks)
             if known is None:
                 runbook = alert.annotations.get("runbook_url") or alert.annotations.get("runbook") or ""
@@ -254,6 +257,7 @@ class HistoryRecorder:
                 "UPDATE episodes SET ended = ?, last_seen = ?, learned = ? WHERE fingerprint = ? AND started = ?",
                 closes,
             )
+            db.executemany("UPDATE OR IGNORE episodes SET started = ? WHERE fingerprint = ? AND started = ?", moves)
             db.executemany("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?)", new_alerts)
             db.executemany(
                 "INSERT INTO episodes (fingerprint, started, last_seen, sources) VALUES (?, ?, ?, ?) "

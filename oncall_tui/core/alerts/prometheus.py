@@ -105,7 +105,7 @@ class PrometheusHistory:
             metric = {k: v for k, v in series["metric"].items() if k not in ("alertstate", "__name__")}
             episodes += _episodes(metric, external, series["values"], start, end, step, now)
         episodes.sort(key=lambda e: e.start)
-        caveat = f"sampled every {format_duration(step)}: shorter episodes may be missed"
+        caveat = f"sampled every {format_duration(step)}: shorter episodes, or gaps, may be missed"
         return Found(episodes, Window(start, end, ((start, end),)), self.source, caveat)
 
     def external_labels(self) -> dict[str, str]:
@@ -173,7 +173,7 @@ class PrometheusHistory:
         try:
             answer = json.loads(body)
         except (ValueError, RecursionError):
-            detail = clean_line(body.decode("utf-8", "replace"), 120)
+            detail = clean_line(body.decode("utf-8", "replace").strip(), 120)
             raise HistoryError(f"prometheus: HTTP {response.status_code}, not JSON: {detail or 'empty'}") from None
         if not isinstance(answer, dict) or answer.get("status") != "success":
             error = answer.get("error") if isinstance(answer, dict) else None

@@ -14,16 +14,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
-from oncall_tui.core.alerts.history import (
-    FLAPPING,
-    Found,
-    History,
-    HistoryError,
-    Window,
-    strip,
-    summarize,
-    where_from,
-)
+from oncall_tui.core.alerts.history import FLAPPING, Found, History, HistoryError, strip, summarize
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_age, format_duration
 from oncall_tui.core.text import clean_block, clean_line
@@ -46,26 +37,30 @@ class AlertDetail(VerticalScroll):
 
         fingerprint: str
         when: datetime
-        found: Found | str
+        found: tuple[Found, Found] | str
+        """The last 24 hours and the last 7 days (each as finely as its source can), or why not."""
 
     def __init__(
         self,
         clock: Callable[[], datetime],
         history: History,
         unsaid: Callable[[str], str] = str,
+        recording: bool = True,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
         self.clock = clock
         self.history = history
         self.unsaid = unsaid
+        self.recording = recording
+        """Whether this console writes the local history (not when read-only)."""
         """Writes a secret the config got from the environment as its ${VAR} (a URL's password)."""
         self._wanted: Alert | None = None
         self._reading = False
         self._lock = threading.Lock()
         self.alert: Alert | None = None
         self.body = Static(id="alert-detail-body")
-        self.past: tuple[str, datetime, Found | str] | None = None
+        self.past: tuple[str, datetime, tuple[Found, Found] | str] | None = None
         """The selected alert's history as last read: its fingerprint, when, and what came (or why not)."""
         self._asking: Timer | None = None
 
@@ -107,8 +102,12 @@ class AlertDetail(VerticalScroll):
                     self._reading = False
                     return
             now = self.clock()
+            found: tuple[Found, Found] | str
             try:
-                found: Found | str = self.history.episodes(now - WEEK, now, alert.name, alert.labels, alert.fingerprint)
+                found = tuple(  # type: ignore[assignment]
+                    self.history.episodes(now - span, now, alert.name, alert.labels, alert.fingerprint)
+                    for span in (DAY, WEEK)
+                )
             except HistoryError as error:
                 found = self.unsaid(str(error))
             except Exception as error:  # a bug here must not stop the console: said in the pane
@@ -125,24 +124,27 @@ class AlertDetail(VerticalScroll):
         text = Text()
         if self.past is None or self.past[0] != alert.fingerprint:
             return Text("\nhistory: reading…\n", style="italic")
-        _, when, found = self.past
+        _, _, found = self.past
         if isinstance(found, str):
             text.append("\nhistory: ", style="bold")
+            if "none yet" in found and not self.recording:
+                found += "; this console is read-only and records nothing"
             return text.append(f"{clean_line(found, 300)}\n")
-        blank = " (blank: not watched)" if found.source == "local history" else ""
+        day, week = found
+        blank = " (blank: not watched)" if day.source == "local history" else ""
         text.append("\nhistory", style="bold")
-        text.append(f" from {where_from(found)}{blank}\n")
-        if found.trouble:
-            text.append(f"{clean_line(found.trouble, 300)}\n", style="italic")
-        for label, span in (("24h", DAY), (" 7d", WEEK)):
-            window = Window(when - span, when, found.window.watched)
-            episodes = [e for e in found.episodes if (e.end or when) >= window.start]
+        caveats = list(dict.fromkeys(f.caveat for f in found if f.caveat))
+        text.append(f" from {day.source}{blank}" + "".join(f"; {c}" for c in caveats) + "\n")
+        if day.trouble or week.trouble:
+            text.append(f"{clean_line(day.trouble or week.trouble, 300)}\n", style="italic")
+        cells = max(12, min(CELLS, self.size.width - 22))  # the strips fit the pane, as wide as 48 cells
+        for label, part in (("24h", day), (" 7d", week)):
             text.append(f"  {label} │")
-            text.append(strip(episodes, window, CELLS), style="bold")
-            text.append(f"│ {len(episodes)} time{'' if len(episodes) == 1 else 's'}\n")
-        summary = summarize(found.episodes, self.clock())  # what fires now counts up to now
+            text.append(strip(part.episodes, part.window, cells), style="bold")
+            text.append(f"│ {len(part.episodes)} time{'' if len(part.episodes) == 1 else 's'}\n")
+        summary = summarize(day.episodes, self.clock())  # what fires now counts up to now
         if summary.fires:
-            text.append(f"  longest {format_duration(summary.longest)} · {summary.flaps} flap(s) in 7d")
+            text.append(f"  24h: longest {format_duration(summary.longest)} · {summary.flaps} flap(s)")
             if summary.flapping:
                 text.append(f" · {FLAPPING}", style="bold")
             text.append("\n")
