@@ -180,6 +180,7 @@ def test_the_history_strip(snap_compare, sim: SimServer, clock: SteppedClock, tm
 
     async def run_before(pilot) -> None:
         await until(lambda: app.main.alert_list.alerts, what="the alert")
+        await until(lambda: app.services.recorder.written >= 1, what="the console's own first poll recorded")
         await pilot.press("d")
         if size[0] < 120:
             app.main.alert_detail.focus()  # as tab would

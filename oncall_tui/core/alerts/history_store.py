@@ -152,6 +152,10 @@ class HistoryRecorder:
             self._wake.notify()
         if self._thread is not None:
             self._thread.join(timeout)
+        elif self._db is not None:  # recorded without the thread (record() called directly)
+            self._guarded(self._flush)
+            self._db.close()
+            self._db = None
 
     def _run(self) -> None:
         while True:
