@@ -23,6 +23,7 @@ from oncall_tui.core.private import recording_problem
 from oncall_tui.core.runbooks.step_recovery import recover
 from oncall_tui.core.runbooks.step_runs import recorded_runs
 from oncall_tui.services import Services
+from oncall_tui.ui.collecting import Collecting
 from oncall_tui.ui.messages import (
     AlertSelected,
     AlertsPolled,
@@ -106,6 +107,7 @@ class MainScreen(Screen[None]):
         """Rings for a new alert at or above notify.severity, never for those firing at start."""
         me = {config.user.name, *([config.user.email] if config.user.email else [])}
         self.shift_bell, self.page_bell = ShiftBell(me), PageBell(me)
+        self.collecting = Collecting()
         self._pagerduty_error: str | None = None
         self._pagerduty_ok = False
 
@@ -247,6 +249,7 @@ class MainScreen(Screen[None]):
             self.app.ring("on call soon", f"your shift at level {level.level} starts in {minutes} min")
 
     def on_alerts_polled(self, _: AlertsPolled) -> None:
+        self.collecting.after_poll()  # a full garbage collection of 10,000 alerts would stall keys
         for event in self.page_bell.new(self.services.desk.open_incidents()):  # another console's, or PagerDuty's
             self.app.ring(f"{event.incident}", event.summary)
         self.status_line.show()

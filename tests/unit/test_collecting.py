@@ -1,0 +1,24 @@
+"""Garbage collection kept out of the keys' way: frozen after each poll, thawed every 10 minutes."""
+
+from __future__ import annotations
+
+import gc
+
+from oncall_tui.ui.collecting import THAW_EVERY, Collecting
+
+
+def test_what_survives_a_poll_is_frozen_and_thawed_every_ten_minutes() -> None:
+    now = [1000.0]
+    collecting = Collecting(clock=lambda: now[0])
+    try:
+        gc.unfreeze()
+        kept = [[] for _ in range(100)]  # live containers, as the board's alerts are
+        collecting.after_poll()
+        assert gc.get_freeze_count() >= len(kept)  # out of every full collection's walk
+        now[0] += THAW_EVERY
+        collecting.after_poll()
+        assert gc.get_freeze_count() == 0  # back in: cyclic garbage among them is collected next
+        collecting.after_poll()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
