@@ -60,7 +60,10 @@ def write_local(path: Path, week: list, end: datetime) -> None:
                 "INSERT OR IGNORE INTO episodes (fingerprint, started, last_seen, ended, learned, sources) VALUES (?, ?, ?, ?, ?, '[\"bench\"]')",
                 [(fp, a, b, b, b + 2) for a, b in spans],
             )
-        db.execute("INSERT INTO watches (started, last) VALUES (?, ?)", ((end - WEEK).timestamp(), end.timestamp()))
+        db.execute(
+            "INSERT INTO watches (source, started, last) VALUES ('bench', ?, ?)",
+            ((end - WEEK).timestamp(), end.timestamp()),
+        )
         db.execute("COMMIT")
     db.close()
 
