@@ -33,6 +33,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_ready(
+    command: list[str], log_path: Path, url: str, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `command`, its output to `log_path`, and wait until `url`/-/ready says 200."""
+    log = open(log_path, "ab")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    name = Path(command[0]).name
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)  # polling for readiness: there is nothing to wait on but the port
+    raise RuntimeError(f"{name} not ready after {timeout}s")
+
+
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class RealAlertmanager:
     """One Alertmanager process with its own storage dir; `stop()` and `start()` again keep its data."""
 
@@ -46,8 +76,7 @@ class RealAlertmanager:
         (workdir / "alertmanager.yml").write_text(config)
 
     def start(self, timeout: float = 30.0) -> RealAlertmanager:
-        log = open(self.workdir / "alertmanager.log", "ab")
-        self.process = subprocess.Popen(
+        self.process = start_ready(
             [
                 BINARY,
                 f"--config.file={self.workdir / 'alertmanager.yml'}",
@@ -55,30 +84,15 @@ class RealAlertmanager:
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--cluster.listen-address=",
             ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            self.workdir / "alertmanager.log",
+            self.url,
+            timeout,
             env={**os.environ, "GOMAXPROCS": "1"},
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"alertmanager exited: {(self.workdir / 'alertmanager.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)  # polling for readiness: there is nothing to wait on but the port
-        raise RuntimeError(f"alertmanager not ready after {timeout}s")
+        return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
 
     def post_alerts(self, alerts: list[dict]) -> None:
         httpx.post(f"{self.url}/api/v2/alerts", json=alerts, timeout=10).raise_for_status()

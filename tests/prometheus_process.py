@@ -6,12 +6,9 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.alertmanager_process import free_port
+from tests.alertmanager_process import free_port, start_ready, stop
 
 BINARY = shutil.which("prometheus")
 
@@ -53,8 +50,7 @@ class RealPrometheus:
         )
 
     def start(self, timeout: float = 60.0) -> RealPrometheus:
-        log = open(self.workdir / "prometheus.log", "ab")
-        self.process = subprocess.Popen(
+        self.process = start_ready(
             [
                 BINARY,
                 f"--config.file={self.workdir / 'prometheus.yml'}",
@@ -62,26 +58,11 @@ class RealPrometheus:
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--rules.alert.resend-delay=1s",
             ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            self.workdir / "prometheus.log",
+            self.url,
+            timeout,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"prometheus exited: {(self.workdir / 'prometheus.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)  # polling for readiness: there is nothing to wait on but the port
-        raise RuntimeError(f"prometheus not ready after {timeout}s")
+        return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
