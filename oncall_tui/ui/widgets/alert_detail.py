@@ -52,9 +52,9 @@ class AlertDetail(VerticalScroll):
         self.clock = clock
         self.history = history
         self.unsaid = unsaid
+        """Writes a secret the config got from the environment as its ${VAR} (a URL's password)."""
         self.recording = recording
         """Whether this console writes the local history (not when read-only)."""
-        """Writes a secret the config got from the environment as its ${VAR} (a URL's password)."""
         self._wanted: Alert | None = None
         self._reading = False
         self._lock = threading.Lock()
