@@ -27,7 +27,7 @@ async def test_the_detail_draws_a_week_of_the_alerts_history(
     async with app.run_test(size=(160, 45)) as pilot:
         await until(lambda: app.main.alert_list.alerts, what="the alert")
         await pilot.press("d")
-        await until(lambda: "history from local history" in detail_text(app), what="the history")
+        await until(lambda: "history · local history" in detail_text(app), what="the history")
         lines = detail_text(app).splitlines()
         day = next(line for line in lines if line.startswith("  24h │"))
         week = next(line for line in lines if line.startswith("   7d │"))
@@ -37,7 +37,7 @@ async def test_the_detail_draws_a_week_of_the_alerts_history(
         assert " " * 15 in week_strip  # three days nobody watched: blank, never quiet
         assert day.endswith("│ 8 times")  # 4 of 20 minutes, 3 flaps and the one firing now
         assert "flapping (fired again within 30m of resolving)" in detail_text(app)
-        assert "(blank: not watched)" in detail_text(app)
+        assert "· blank: not watched" in detail_text(app)
 
 
 async def test_the_console_records_what_it_sees(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ async def test_a_dead_prometheus_is_one_line_and_the_local_history_serves(
     async with app.run_test(size=(160, 45)) as pilot:
         await until(lambda: app.main.alert_list.alerts, what="the alert")
         await pilot.press("d")
-        await until(lambda: "history from local history" in detail_text(app), what="the history")
+        await until(lambda: "history · local history" in detail_text(app), what="the history")
         assert "prometheus: unreachable (" in detail_text(app)
         assert "from the local history instead" in detail_text(app)
         assert not [n for n in notes(app) if "Traceback" in n]
@@ -126,6 +126,6 @@ async def test_a_hung_prometheus_holds_up_no_poll_and_is_left_alone_a_minute(
             await until(lambda: "timed out after 3s" in detail_text(app), what="the timeout said")
             assert "from the local history instead" in detail_text(app)
             await pilot.press("j")  # within the minute: not asked again, the local history answers at once
-            await until(lambda: "history from local history" in detail_text(app), timeout=2, what="at once")
+            await until(lambda: "history · local history" in detail_text(app), timeout=2, what="at once")
     finally:
         hung.close()

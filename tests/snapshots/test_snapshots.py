@@ -185,7 +185,7 @@ def test_the_history_strip(snap_compare, sim: SimServer, clock: SteppedClock, tm
         if size[0] < 120:
             app.main.alert_detail.focus()  # as tab would
             await pilot.press("z")
-        await until(lambda: "history from" in str(app.main.alert_detail.body.render()), what="the history")
+        await until(lambda: "history · " in str(app.main.alert_detail.body.render()), what="the history")
         app.clear_notifications()
         await pilot.pause()
 

@@ -123,18 +123,18 @@ class AlertDetail(VerticalScroll):
     def describe_history(self, alert: Alert) -> Text:
         text = Text()
         if self.past is None or self.past[0] != alert.fingerprint:
-            return Text("\nhistory: reading…\n", style="italic")
+            return Text("history: reading…\n", style="italic")
         _, _, found = self.past
         if isinstance(found, str):
-            text.append("\nhistory: ", style="bold")
+            text.append("history: ", style="bold")
             if "none yet" in found and not self.recording:
                 found += "; this console is read-only and records nothing"
             return text.append(f"{clean_line(found, 300)}\n")
         day, week = found
-        blank = " (blank: not watched)" if day.source == "local history" else ""
-        text.append("\nhistory", style="bold")
+        blank = " · blank: not watched" if day.source == "local history" else ""
+        text.append("history", style="bold")
         caveats = list(dict.fromkeys(f.caveat for f in found if f.caveat))
-        text.append(f" from {day.source}{blank}" + "".join(f"; {c}" for c in caveats) + "\n")
+        text.append(f" · {day.source}{blank}" + "".join(f"; {c}" for c in caveats) + "\n")
         if day.trouble or week.trouble:
             text.append(f"{clean_line(day.trouble or week.trouble, 300)}\n", style="italic")
         cells = max(12, min(CELLS, self.size.width - 22))  # the strips fit the pane, as wide as 48 cells
@@ -163,9 +163,9 @@ class AlertDetail(VerticalScroll):
         elif alert.stale:
             text.append(" · stale (its source is not answering)", style="italic")
         age = format_age((self.clock() - alert.starts_at).total_seconds())
-        text.append(f"\nfiring for {age}, since {utc_and_local(alert.starts_at)}")
-        text.append(f"\nfrom {', '.join(alert.sources)} · fingerprint {alert.fingerprint}\n")
-        text.append_text(self.describe_history(alert))
+        text.append(f"\nfiring for {age}, since {utc_and_local(alert.starts_at)}\n")
+        text.append_text(self.describe_history(alert))  # the picture first: at 80x24 little else is in view
+        text.append(f"from {', '.join(alert.sources)} · fingerprint {alert.fingerprint}\n")
         if alert.silenced_by:
             text.append(f"silenced by {', '.join(alert.silenced_by)}\n")
         if alert.inhibited_by:
