@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from oncall_tui import __version__
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.alerts.history import HistoryError, describe_found
-from oncall_tui.core.alerts.history_store import LocalHistory, default_gap, history_path
 from oncall_tui.core.alerts.models import PAGE_ALERTNAME
 from oncall_tui.core.alerts.prometheus import LABEL_NAME, PrometheusHistory
 from oncall_tui.core.alerts.routes import RouteError, destinations
@@ -429,12 +428,12 @@ def run_report(config: Config, window: str | None, fmt: str) -> int:
     report = build_report(incidents, since, library)
     now = utc_now()
     start = since or now - timedelta(days=30)
-    from oncall_tui.services import build_history
+    from oncall_tui.services import build_history, local_history
 
     history = build_history(config, utc_now)
     try:
         found = history.episodes(start, now)
-        local = LocalHistory(history_path(config.data_dir), default_gap(config.poll_interval))
+        local = local_history(config, utc_now)
         try:
             silenced, runbooks = local.acted(start, now), local.runbooks()
         except HistoryError:  # no local history: acks and silences are not known

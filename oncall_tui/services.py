@@ -86,10 +86,15 @@ class Services:
         await self.board.aclose()
 
 
+def local_history(config: Config, clock: Callable[[], datetime] = utc_now) -> LocalHistory:
+    """The console's own record, `<data_dir>/history.sqlite3`, read."""
+    return LocalHistory(history_path(config.data_dir), default_gap(config.poll_interval), clock)
+
+
 def build_history(config: Config, clock: Callable[[], datetime] = utc_now) -> History:
     """Prometheus's `ALERTS` when `prometheus:` is set (the local history standing in while it
     cannot answer), else the local history. Raises HistoryError for a CA bundle it cannot use."""
-    local = LocalHistory(history_path(config.data_dir), default_gap(config.poll_interval), clock)
+    local = local_history(config, clock)
     if config.prometheus is None:
         return local
     return Fallback(PrometheusHistory(config.prometheus, clock), local)
