@@ -37,7 +37,7 @@ async def test_the_detail_draws_a_week_of_the_alerts_history(
         assert " " * 15 in week_strip  # three days nobody watched: blank, never quiet
         assert day.endswith("│ 8 times")  # 4 of 20 minutes, 3 flaps and the one firing now
         assert "flapping (fired again within 30m of resolving)" in detail_text(app)
-        assert "· blank: not watched" in detail_text(app)
+        assert "· blank: unwatched" in detail_text(app)
 
 
 async def test_the_console_records_what_it_sees(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:

@@ -120,7 +120,7 @@ async def test_history_and_report_from_the_local_history(
     )  # polled every 4 minutes, so the end lies between
     assert lines[-3].startswith("2026-11-27 14:32:05 UTC  firing now")
     assert lines[-2] == "longest 16m, 3 flap(s), flapping (fired again within 30m of resolving)"
-    assert lines[-1] == "the console watched 100% of it: the rest is not in its record"
+    assert lines[-1] == "the console watched 100% of the 1d asked about: the rest is not in its record"
     assert main(["history", "DiskWillFill", "--since", "7d", "--config", str(config)]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("the console watched 5")  # 4 of 7 days
     assert main(["report", "--since", "7d", "--format", "json", "--config", str(config)]) == 0

@@ -233,3 +233,20 @@ async def test_a_start_put_earlier_is_the_same_episode(world: World) -> None:
     await world.poll()
     [episode] = world.episodes()
     assert (episode.start, episode.end) == (world.clock(), None)
+
+
+async def test_a_later_start_while_it_was_still_seen_is_the_same_episode(world: World) -> None:
+    """A restarted sender (an HA pair of Prometheus) may give a firing alert a later startsAt."""
+    labels = {"alertname": "Disk", "severity": "critical"}
+    first = world.clock()
+    world.sim.store.post_alerts([{"labels": labels, "startsAt": first.isoformat()}])
+    await world.poll()
+    world.clock.advance(60)
+    await world.poll()  # seen firing at first + 60 s
+    world.sim.store.restart()  # forgets it; then it is sent again, with a start 7 s later
+    world.sim.store.post_alerts([{"labels": labels, "startsAt": (first + timedelta(seconds=7)).isoformat()}])
+    world.clock.advance(10)
+    await world.poll()
+    [episode] = world.episodes()
+    assert (episode.start, episode.end) == (first, None)
+    assert "resolved" not in world.kinds()

@@ -255,7 +255,8 @@ def watched_line(found: Found) -> str | None:
     """How much of the window the local history can vouch for (None: Prometheus, all of it)."""
     if found.source != "local history":
         return None
-    return f"the console watched {round(100 * watched_share(found.window))}% of it: the rest is not in its record"
+    span = format_duration((found.window.end - found.window.start).total_seconds())
+    return f"the console watched {round(100 * watched_share(found.window))}% of the {span} asked about: the rest is not in its record"
 
 
 def describe_found(found: Found, name: str, now: datetime) -> str:

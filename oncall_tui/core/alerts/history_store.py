@@ -229,9 +229,11 @@ class HistoryRecorder:
                 continue
             seen.append(fp)
             started, known = _ts(alert.starts_at), opened.get(fp) or self._open.get(fp)
-            if known is not None and started > known.started:  # fired again: the last one ended
-                close(fp, known, "fired again")
+            if known is not None and started > self._seen.get(fp, known.started):  # fired again, after
+                close(fp, known, "fired again")  # it was last seen: the last one ended between
                 known = None
+            elif known is not None and started > known.started:
+                pass  # a later start it was seen firing after (a sender restarted): the same episode
             elif known is not None and started < known.started:  # its sender put its start earlier
                 moves.append((started, fp, known.started))
                 known = opened[fp] = Open(started, known.state, known.sources)

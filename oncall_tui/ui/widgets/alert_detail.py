@@ -131,7 +131,7 @@ class AlertDetail(VerticalScroll):
                 found += "; this console is read-only and records nothing"
             return text.append(f"{clean_line(found, 300)}\n")
         day, week = found
-        blank = " · blank: not watched" if day.source == "local history" else ""
+        blank = " · blank: unwatched" if day.source == "local history" else ""
         text.append("history", style="bold")
         caveats = list(dict.fromkeys(f.caveat for f in found if f.caveat))
         text.append(f" · {day.source}{blank}" + "".join(f"; {c}" for c in caveats) + "\n")
