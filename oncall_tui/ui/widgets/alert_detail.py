@@ -12,13 +12,13 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Static
 
 from oncall_tui.core.alerts.history import FLAPPING, Found, History, HistoryError, strip, summarize
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_age, format_duration
 from oncall_tui.core.text import clean_block, clean_line
 from oncall_tui.core.timefmt import utc_and_local
+from oncall_tui.ui.widgets.redrawn import Redrawn
 
 FIRST_ANNOTATIONS = ("summary", "description", "runbook_url", "runbook")
 LONG_VALUE = 2000
@@ -59,7 +59,7 @@ class AlertDetail(VerticalScroll):
         self._reading = False
         self._lock = threading.Lock()
         self.alert: Alert | None = None
-        self.body = Static(id="alert-detail-body")
+        self.body = Redrawn(id="alert-detail-body")
         self.past: tuple[str, datetime, tuple[Found, Found] | str] | None = None
         """The selected alert's history as last read: its fingerprint, when, and what came (or why not)."""
         self._asking: Timer | None = None
@@ -72,12 +72,20 @@ class AlertDetail(VerticalScroll):
 
     def show(self, alert: Alert | None) -> None:
         self.alert = alert
+        if not self.display:  # behind the runbook: drawn, and its history read, once it shows
+            return
         if alert is not None and self._due(alert):
             if self._asking is not None:
                 self._asking.stop()
             # a moment after the cursor stops: keys running down the list ask nothing
             self._asking = self.set_timer(0.2, lambda: self._read_history(alert))
         self.body.update(self.describe(alert))
+
+    def on_show(self) -> None:
+        self.show(self.alert)
+
+    def on_resize(self) -> None:
+        self.show(self.alert)  # the strips fit the pane's width: zoomed, wider at once
 
     def _due(self, alert: Alert) -> bool:
         if self.past is None or self.past[0] != alert.fingerprint:

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from oncall_tui.core.alerts.acks import AckKeeper, ack_request, extended, is_ack
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
@@ -27,6 +27,7 @@ from oncall_tui.ui.screens.prompt import TextPrompt
 from oncall_tui.ui.screens.silence_form import SilenceForm
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
+from oncall_tui.ui.widgets.redrawn import Redrawn
 
 
 class FilterBox(Input):
@@ -47,7 +48,7 @@ class AlertsPane(Vertical):
         self.services = services
         config = services.config
         self.board = services.board
-        self.title = Static("ALERTS  waiting for the first poll…", id="alerts-title", classes="pane-title")
+        self.title = Redrawn("ALERTS  waiting for the first poll…", id="alerts-title", classes="pane-title")
         self.list = AlertList(config.alerts.labels, services.clock, id="alerts")
         self.list.is_new = lambda alert: self.board.is_new(alert, config.alerts.highlight_new)
         self.list.show_sources = len(config.alertmanagers) > 1

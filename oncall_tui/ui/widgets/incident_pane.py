@@ -13,7 +13,6 @@ from datetime import datetime
 from textual import work
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from oncall_tui.core.alerts.models import Alert
@@ -29,6 +28,7 @@ from oncall_tui.ui.messages import DoubtsCounted, IncidentShown
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.prompt import SeverityPicker, TextPrompt
 from oncall_tui.ui.widgets.incident_view import NARROW, describe
+from oncall_tui.ui.widgets.redrawn import Redrawn, retitle
 
 INCIDENT_BINDINGS = [
     Binding("i", "declare", "Declare", id="declare"),
@@ -48,7 +48,7 @@ INCIDENT_BINDINGS = [
 NO_INCIDENT = "No open incident: press i on an alert to declare one."
 
 
-class IncidentPane(Static, can_focus=True):  # tab reaches it, so z can zoom it
+class IncidentPane(Redrawn, can_focus=True):  # tab reaches it, so z can zoom it
     """Redrawn after every action, after each poll, and every second (the clock moves)."""
 
     @dataclass
@@ -134,7 +134,7 @@ class IncidentPane(Static, can_focus=True):  # tab reaches it, so z can zoom it
         self.update(describe(incident, position, self.services.clock(), self.size.width, doing, doubts, why, muted))
         narrow = 0 < self.size.width < NARROW  # the why has no room in the text: it goes on the border
         said = narrow and incident and why != THE_ONLY_OPEN  # as the wide header says it
-        self.border_subtitle = clean_line(why, 60).replace("[", r"\[") if said else ""
+        retitle(self, subtitle=clean_line(why, 60).replace("[", r"\[") if said else "")
         drawn = (incident.id if incident else None, len(incident.events) if incident else 0)
         if drawn != self._last_drawn:  # the timeline is told only what changed
             self._last_drawn = drawn

@@ -7,13 +7,13 @@ from datetime import datetime
 from rich.text import Text
 from textual import work
 from textual.dom import NoScreen
-from textual.widgets import Static
 
 from oncall_tui.core.oncall.handoffs import Handoff
 from oncall_tui.core.oncall.roster import LevelNow
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import in_zones
 from oncall_tui.services import Services
+from oncall_tui.ui.widgets.redrawn import Redrawn
 
 
 def countdown(seconds: float) -> str:
@@ -28,7 +28,7 @@ def countdown(seconds: float) -> str:
     return f"{minutes}m {seconds:02d}s"
 
 
-class OnCallPane(Static):
+class OnCallPane(Redrawn):
     """Redrawn every second (the countdowns move) and at each handoff; a line a level on a
     narrow screen, where it sits above the incident. Handoffs of the local schedules are read
     here, and go on the record of every open incident."""

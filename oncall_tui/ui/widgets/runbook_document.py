@@ -229,8 +229,9 @@ class RunbookDocument(ScrollView, can_focus=True):
 
     def _set(self, rendered: Rendered) -> None:
         self.rendered = rendered
-        width = max((line.cell_length for line in rendered.lines), default=0)
-        self.virtual_size = Size(width, len(rendered.lines))
+        # as wide as it was rendered for (it never scrolls sideways): another alert's runbook
+        # of as many lines changes no scrollbar, and so lays nothing out again
+        self.virtual_size = Size(self._width, len(rendered.lines))
         self.refresh()
 
     def on_mount(self) -> None:

@@ -6,12 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Log, OptionList, Static
+from textual.widgets import Log, OptionList
 from textual.widgets.option_list import Option
 
 from oncall_tui.core.runbooks.library import Runbook, RunbookMatch, RunbookStep
 from oncall_tui.core.runbooks.step_runs import Run
 from oncall_tui.core.text import clean_line, clean_output
+from oncall_tui.ui.widgets.redrawn import Redrawn, retitle
 from oncall_tui.ui.widgets.runbook_document import RunbookDocument
 
 LONG_LINE = 1000
@@ -66,7 +67,7 @@ class RunbookView(Vertical):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
-        self.title = Static(Text("RUNBOOK", style="bold"), id="runbook-title", classes="pane-title")
+        self.title = Redrawn(Text("RUNBOOK", style="bold"), id="runbook-title", classes="pane-title")
         self.document = RunbookDocument(id="runbook-doc")
         self.steps = StepList(id="runbook-steps")
         self.output = Log(max_lines=2000, id="step-output")
@@ -140,10 +141,11 @@ class RunbookView(Vertical):
         runbook = self.runbook
         path = str(runbook.path) if runbook else ""
         states = {number: run_status(run) for (where, number), run in runs.items() if where == path}
-        signature = (id(runbook), sorted(states.items()))
-        if signature != self._steps_shown:  # rebuilt only when a step's state changed
+        options = self._step_options(runbook, states)
+        signature = tuple((o.id, str(o.prompt)) for o in options)
+        if signature != self._steps_shown:  # rebuilt only when what it says changed
             self._steps_shown = signature
-            self.steps.set_options(self._step_options(runbook, states))
+            self.steps.set_options(options)
         highlighted = self.selected - 1 if runbook and 0 < self.selected <= STEP_LIST_LIMIT else None
         if self.steps.highlighted != highlighted and not self.steps.has_focus:  # focused, its cursor leads
             self.steps.highlighted = highlighted
@@ -177,7 +179,7 @@ class RunbookView(Vertical):
             self.shown_run, self._seen = run, 0
             self.output.clear()
         if run is None:
-            self.output.border_title = "OUTPUT"
+            retitle(self.output, title="OUTPUT")
             return
         text, skipped, self._seen = run.output.since(self._seen)
         if len(text) > PER_REFRESH:  # a flood: show its latest part, keep each refresh short
@@ -191,4 +193,4 @@ class RunbookView(Vertical):
         step = f"step {run.number}"
         if self.runbook is None or run.runbook_path != self.runbook.path:  # a run of another runbook
             step = f"{run.runbook_path.name} {step}"
-        self.output.border_title = clean_line(f"OUTPUT {step} · {mark} {words}", 120)
+        retitle(self.output, title=clean_line(f"OUTPUT {step} · {mark} {words}", 120))
