@@ -86,18 +86,55 @@ def test_the_typed_decoding_reads_what_the_careful_one_reads() -> None:
     values = ['},{"annotations":', '"}]', "\\", "\x1b[31m", "ü ✓", ""]
     items = [_gettable(i, values[i % len(values)]) for i in range(CHUNK * 2 + 7)]
     body = json.dumps(items, separators=(",", ":")).encode()
-    typed = _typed_alerts(body, "prod")
-    assert typed is not None and len(typed) == len(items)
+    decoded = _typed_alerts(body, "prod")
+    assert decoded is not None
+    typed, known = decoded
+    assert len(typed) == len(items) == len(known)
     assert typed == [Alert.from_api(item, "prod") for item in _json_items(body, "alerts")]
     assert {a.state for a in typed} == {"silenced", "active"}
+
+
+def test_an_alert_whose_json_is_unchanged_is_not_decoded_again() -> None:
+    """The next answer reuses the Alert of each item as it was (wherever it now stands), and
+    decodes what changed: what comes out is what the careful parser reads, hostile values too."""
+    from oncall_tui.core.alerts.alertmanager import _json_items, _parse_alerts
+
+    values = ['},{"annotations":', '"}]', "\\", "\x1b[31m", "ü ✓", ""]
+    items = [_gettable(i, values[i % len(values)]) for i in range(1200)]
+    items[10]["status"] = {"inhibitedBy": ["aa01"], "silencedBy": [], "state": "suppressed"}
+    items[11]["status"] = {"inhibitedBy": ["aa01"], "silencedBy": ["s1"], "state": "suppressed"}
+    items[12]["status"] = {"inhibitedBy": ['not "hex'], "silencedBy": [], "state": "suppressed"}
+    first, known = _parse_alerts(json.dumps(items, separators=(",", ":")).encode(), "prod")
+    items[10]["status"]["inhibitedBy"] = ["bb02", "aa01"]  # Alertmanager names another (or two)
+    items[11]["status"]["inhibitedBy"] = []  # silenced still, inhibited no more
+    items[12]["status"]["inhibitedBy"] = ['not "hex', "cc"]
+    items[5]["endsAt"] = "2026-11-27T15:33:05.000Z"  # re-sent: a new endsAt
+    items[700]["status"] = {"inhibitedBy": ["x"], "silencedBy": [], "state": "suppressed"}
+    items.insert(0, items.pop(900))  # first now
+    items.append(_gettable(5000, '},{"annotations":'))  # new, last
+    del items[300]
+    body = json.dumps(items, separators=(",", ":")).encode()
+    second, known = _parse_alerts(body, "prod", known)
+    assert second == [Alert.from_api(item, "prod") for item in _json_items(body, "alerts")]
+    before = {a.fingerprint: a for a in first}
+    fresh = {a.fingerprint for a in second if a is not before.get(a.fingerprint)}
+    changed = {f"{i:016x}" for i in (5, 700, 5000, 10, 11, 12)}  # the first and the one once last: reused
+    assert fresh == changed and next(a for a in second if a.fingerprint == f"{10:016x}").inhibited_by == (
+        "bb02",
+        "aa01",
+    )
+    assert second[0].fingerprint == f"{900:016x}" and second[-2].fingerprint == f"{1199:016x}"
+    assert len(known) == len(second)
 
 
 def test_what_the_typed_decoding_refuses_the_careful_one_names() -> None:
     from oncall_tui.core.alerts.alertmanager import _parse_alerts, _typed_alerts
 
     items = [_gettable(i, "v") for i in range(3)]
+    good = _typed_alerts(json.dumps(items, separators=(",", ":")).encode(), "prod")
     items[2]["labels"]["n"] = 7
     body = json.dumps(items, separators=(",", ":")).encode()
     assert _typed_alerts(body, "prod") is None
+    assert good is not None and _typed_alerts(body, "prod", good[1]) is None  # the others known or not
     with pytest.raises(PayloadError, match=r"^alert 0000000000000002.labels.n: expected a string$"):
         _parse_alerts(body, "prod")

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgspec
@@ -90,59 +90,118 @@ _TYPED = msgspec.json.Decoder(list[_Typed])
 _ITEM_START = b'},{"annotations":'
 """Where one alert ends and the next begins in Alertmanager's compact answer (Go writes each
 alert's fields in the same order, annotations first; inside a string, a quote is escaped)."""
+_FIRST, _LAST = b'[{"annotations":', b"}]"
 CHUNK = 500
 
+Known = dict[bytes, Alert]
+"""The alerts of a source's last answer, by each one's JSON less who inhibits it: an alert
+whose JSON has not changed since (most of them, from one poll to the next) is not decoded
+again. Who inhibits it is left out: Alertmanager names one of the alerts that do, afresh on
+each answer, so an alert inhibited by two would never be the same twice."""
+_INHIBITED_BY = b'"inhibitedBy":['
+_NAMES = re.compile(rb'"[0-9a-f]{1,64}"(?:,"[0-9a-f]{1,64}")*]')
+"""Inhibitors as Alertmanager names them, by fingerprint; anything else is decoded afresh."""
 
-def _typed_alerts(body: bytes, source: str) -> list[Alert] | None:
-    """The alerts, decoded by msgspec in chunks of `CHUNK` (each a few milliseconds holding the
-    GIL, so keys stay responsive); None when anything is not as Alertmanager writes it, for the
-    careful parser to say what."""
-    pieces = body.strip().split(_ITEM_START)
-    chunks = [
-        b'},{"annotations":'.join(pieces[i : i + CHUNK]) for i in range(0, len(pieces), CHUNK)
-    ]  # the first starts with [{, the last ends with }]
-    alerts = []
-    for index, chunk in enumerate(chunks):
-        text = (b"" if index == 0 else b'[{"annotations":') + chunk + (b"" if index == len(chunks) - 1 else b"}]")
+
+def _keyed(pieces: list[bytes], known: Known) -> tuple[list[bytes], list[Alert | None]]:
+    """Each piece's key in `Known`, and its Alert if known (with the inhibitors named now)."""
+    keys: list[bytes] = []
+    alerts: list[Alert | None] = []
+    get, start = known.get, len(_INHIBITED_BY)
+    for piece in pieces:  # (a loop of its own: it runs for every alert of every poll)
+        at = piece.find(_INHIBITED_BY) + start
+        found = _NAMES.match(piece, at) if at >= start and piece[at] != 0x5D else None  # `]`: none named
+        if found is None:
+            keys.append(piece)
+            alerts.append(get(piece))
+            continue
+        end = found.end() - 1
+        key = piece[:at] + b"*" + piece[end:]  # `[*]`: no JSON, so no other alert's key
+        keys.append(key)
+        alert = get(key)
+        named = tuple(name[1:-1].decode() for name in piece[at:end].split(b",")) if alert else ()
+        if alert is None or named == alert.inhibited_by:
+            alerts.append(alert)
+            continue
+        alerts.append(
+            Alert(  # (not `replace`: ten times slower, for thousands of alerts a poll)
+                alert.fingerprint,
+                alert.labels,
+                alert.annotations,
+                alert.starts_at,
+                alert.ends_at,
+                alert.generator_url,
+                alert.state,
+                alert.silenced_by,
+                named,
+                alert.sources,
+            )
+        )
+    return keys, alerts
+
+
+def _typed_alerts(body: bytes, source: str, known: Known | None = None) -> tuple[list[Alert], Known] | None:
+    """The alerts, and what the next answer can reuse: an alert whose JSON is as it was in
+    `known` is the Alert decoded then; the others are decoded by msgspec, `CHUNK` at a time (each
+    a few milliseconds holding the GIL, so keys stay responsive). None when anything is not as
+    Alertmanager writes it, for the careful parser to say what."""
+    body = body.strip()
+    if not (body.startswith(_FIRST) and body.endswith(_LAST)):  # [] or another writer's order
+        try:
+            return [_alert(item, source) for item in _TYPED.decode(body)], {}
+        except (msgspec.DecodeError, msgspec.ValidationError, PayloadError):
+            return None
+    pieces = body[len(_FIRST) : -len(_LAST)].split(_ITEM_START)  # each an alert, less `{"annotations":` and `}`
+    keys, alerts = _keyed(pieces, known or {})
+    missing = [i for i, alert in enumerate(alerts) if alert is None]
+    for start in range(0, len(missing), CHUNK):
+        batch = missing[start : start + CHUNK]
+        text = _FIRST + _ITEM_START.join(pieces[i] for i in batch) + _LAST
         try:
             typed = _TYPED.decode(text)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return None
-        for item in typed:
-            status = item.status
-            silenced, inhibited = tuple(status.silencedBy or ()), tuple(status.inhibitedBy or ())
-            state = "silenced" if silenced else "inhibited" if inhibited else status.state
-            if state == "suppressed":
-                state = "silenced"
-            if (
-                state not in ("active", "unprocessed", "silenced", "inhibited")
-                or not item.fingerprint
-                or item.startsAt.tzinfo is None
-                or (item.endsAt is not None and item.endsAt.tzinfo is None)
-            ):
+            if len(typed) != len(batch):
                 return None
-            alerts.append(
-                Alert(
-                    item.fingerprint,
-                    item.labels,
-                    item.annotations or {},
-                    item.startsAt,
-                    item.endsAt,
-                    item.generatorURL or "",
-                    state,
-                    silenced,
-                    inhibited,
-                    (source,) if source else (),
-                )
-            )
-    return alerts
+            for i, item in zip(batch, typed, strict=True):
+                alerts[i] = _alert(item, source)
+        except (msgspec.DecodeError, msgspec.ValidationError, PayloadError):
+            return None
+    decoded = cast(list[Alert], alerts)
+    return decoded, dict(zip(keys, decoded, strict=True))
 
 
-def _parse_alerts(body: bytes, source: str) -> list[Alert]:
-    typed = _typed_alerts(body, source)
+def _alert(item: _Typed, source: str) -> Alert:
+    status = item.status
+    silenced, inhibited = tuple(status.silencedBy or ()), tuple(status.inhibitedBy or ())
+    state = "silenced" if silenced else "inhibited" if inhibited else status.state
+    if state == "suppressed":
+        state = "silenced"
+    if (
+        state not in ("active", "unprocessed", "silenced", "inhibited")
+        or not item.fingerprint
+        or item.startsAt.tzinfo is None
+        or (item.endsAt is not None and item.endsAt.tzinfo is None)
+    ):
+        raise PayloadError("not as Alertmanager writes it")  # the careful parser says what
+    return Alert(
+        item.fingerprint,
+        item.labels,
+        item.annotations or {},
+        item.startsAt,
+        item.endsAt,
+        item.generatorURL or "",
+        state,
+        silenced,
+        inhibited,
+        (source,) if source else (),
+    )
+
+
+def _parse_alerts(body: bytes, source: str, known: Known | None = None) -> tuple[list[Alert], Known]:
+    """The alerts, and what the next answer can reuse (nothing, when the careful parser had to read them)."""
+    typed = _typed_alerts(body, source, known)
     if typed is not None:
         return typed
-    return [Alert.from_api(item, source) for item in _json_items(body, "alerts")]
+    return [Alert.from_api(item, source) for item in _json_items(body, "alerts")], {}
 
 
 def _parse_silences(body: bytes, source: str) -> list[Silence]:
@@ -175,6 +234,8 @@ class AlertmanagerClient:
     def __init__(self, source: AlertmanagerSource, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.source = source
         self.name = source.name
+        self._known: Known = {}
+        """The last whole answer's alerts, for the next to reuse (replaced whole, never changed)."""
         try:
             verify = tls_verify(source.ca_bundle, f"alertmanagers {source.name}: ca_bundle")
         except ValueError as error:
@@ -251,7 +312,11 @@ class AlertmanagerClient:
 
     async def _alerts(self, filters: Sequence[str] = ()) -> tuple[list[Alert], datetime | None]:
         response = await self._request("GET", "/api/v2/alerts", params={"filter": list(filters)} if filters else None)
-        return await self._parsed(response, _parse_alerts), _server_time(response)
+        known = self._known
+        alerts, seen = await self._parsed(response, lambda body, name: _parse_alerts(body, name, known))
+        if not filters:  # the whole answer: the next one reuses its alerts (a filtered one, only these)
+            self._known = seen
+        return alerts, _server_time(response)
 
     async def answer(self) -> Answer:
         """One poll: the alerts and the start, asked at once. Raises AlertmanagerError if the
