@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from operator import is_
 
 from oncall_tui.core.alerts.grouping import common_labels, group
 from oncall_tui.core.alerts.models import Alert
@@ -52,3 +54,20 @@ def test_stale_and_unseen_alerts_are_counted_as_in_doubt() -> None:
     alerts = [make("1", alertname="X"), make("2", alertname="X"), make("3", alertname="X")]
     alerts[0].stale, alerts[1].held = True, "not seen since prod restarted"
     assert group(alerts, ["alertname"])[0].stale == 2
+
+
+def test_a_group_of_the_same_alerts_is_taken_as_it_was_formed() -> None:
+    """What each poll regroups: the same alerts, the group as it was; alike ones (another
+    inhibitor named), its counts with the alerts as they are now; one changed, counted again."""
+    alerts = [make(str(i), "inhibited", alertname="X", service=f"s{i % 3}") for i in range(6)]
+    before = group(alerts, ["alertname"], ["service"])
+    assert group(alerts, ["alertname"], ["service"], before)[0] is before[0]
+    renamed = [replace(a, inhibited_by=("other",)) for a in alerts]
+    [again] = group(renamed, ["alertname"], ["service"], before)
+    assert again.alerts == tuple(renamed) and all(map(is_, again.alerts, renamed))
+    assert again.newest is not None and any(again.newest is a for a in renamed)
+    assert (again.states, again.top, again.common) == (before[0].states, before[0].top, before[0].common)
+    silenced = [*renamed[:5], replace(renamed[5], state="silenced")]
+    [counted] = group(silenced, ["alertname"], ["service"], [again])
+    assert counted.count("silenced") == 1 and counted.count("inhibited") == 5
+    assert group(alerts[:5], ["alertname"], ["service"], before)[0].count("inhibited") == 5  # one fewer

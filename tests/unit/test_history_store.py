@@ -96,6 +96,18 @@ async def test_silenced_and_acked_are_recorded_as_they_change(world: World) -> N
     assert [kind for _, kind in next(iter(acted.values()))] == ["acked"]
 
 
+async def test_a_silence_known_later_as_an_ack_is_recorded_on_the_same_alert(world: World) -> None:
+    """The alert is as it was (not decoded again); the acks changed: that is recorded."""
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    now = world.clock()
+    request = SilenceRequest((SilenceMatcher("alertname", "Disk"),), now, now + timedelta(hours=1), "alice", "ACK!")
+    [(_, ack)] = await world.board.create_silence(request, ["prod"])
+    await world.poll()
+    world.recorder.record(world.board.sightings, frozenset())
+    world.recorder.record(world.board.sightings, frozenset({ack}))
+    assert world.kinds() == ["fired", "silenced", "acked"]
+
+
 async def test_a_source_that_stops_answering_resolves_nothing(world: World, sim: SimServer) -> None:
     world.sim.store.post_alerts([alert("Disk", "critical")])
     await world.poll()

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import TypeVar
 
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
@@ -57,7 +58,7 @@ def merge(alerts_by_source: Iterable[tuple[str, list[Alert], bool]]) -> list[Ale
 
 def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
     """Most severe first; within a severity, the newest first."""
-    return sorted(alerts, key=lambda a: (a.severity_rank, -a.starts_at.timestamp(), a.name, a.fingerprint))
+    return sorted(alerts, key=attrgetter("order"))
 
 
 class Board:
@@ -75,6 +76,7 @@ class Board:
         self.status = {c.name: SourceStatus(c.name, c.source.cluster or c.name) for c in clients}
         self._by_source: dict[str, list[Alert]] = {c.name: [] for c in clients}
         self.alerts: list[Alert] = []
+        self._counted: tuple[list[Alert] | None, dict[str, int]] = (None, {})
         self.first_seen: dict[str, datetime] = {}
         self.sightings = Sightings(clock(), resend_grace, {n: s.copy() for n, s in self.status.items()})
         self._last_seen: dict[str, datetime] = {}
@@ -185,7 +187,9 @@ class Board:
     def counts(self) -> dict[str, int]:
         """How many alerts are firing, silenced, inhibited; stale (any state, from a source not
         answering); unseen (in no answer now, not known to have resolved); and the console's own
-        pages, counted apart: a page is no alert about the system."""
+        pages, counted apart: a page is no alert about the system. Counted once per poll."""
+        if self._counted[0] is self.alerts:
+            return dict(self._counted[1])
         counts = {"active": 0, "silenced": 0, "inhibited": 0, "stale": 0, "unseen": 0, "pages": 0}
         for alert in self.alerts:
             if alert.is_page and not alert.held:
@@ -198,7 +202,8 @@ class Board:
                 "inhibited" if alert.state == "inhibited" else "silenced" if alert.state == "silenced" else "active"
             ] += 1
             counts["stale"] += alert.stale
-        return counts
+        self._counted = (self.alerts, counts)
+        return dict(counts)
 
     def silent_sources(self) -> list[str]:
         """Sources that have never answered: an empty list from them is no all-clear."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from operator import is_
 
 from oncall_tui.core.alerts.models import Alert
 
@@ -95,16 +96,34 @@ def common_labels(alerts: Iterable[Alert]) -> dict[str, str]:
     return dict(set(first.labels.items()).intersection(*(a.labels.items() for a in alerts)))
 
 
-def group(alerts: Sequence[Alert], group_by: Sequence[str], shown: Sequence[str] = ()) -> list[AlertGroup]:
+def group(
+    alerts: Sequence[Alert], group_by: Sequence[str], shown: Sequence[str] = (), before: Iterable[AlertGroup] = ()
+) -> list[AlertGroup]:
     """`alerts` (already in the list's order) in groups, each where its most urgent alert
     stands, its alerts in their order; `shown`: the labels whose most common values a group
     names. Alerts the console sent (pages) stay alone: each is a page to someone, not one of a
-    kind."""
+    kind. `before`: groups formed earlier with the same `group_by` and `shown`; where the same
+    alerts, alike (`Alert.alike`), form one again, its counts are taken as they are (10,000
+    alerts are grouped on every poll)."""
     members: dict[GroupKey | str, list[Alert]] = {}
     for alert in alerts:
         key: GroupKey | str = alert.fingerprint if alert.is_page else group_key(alert, group_by)
         members.setdefault(key, []).append(alert)
-    return [
-        _formed(key if isinstance(key, tuple) else group_key(found[0], group_by), found, shown)
-        for key, found in members.items()
-    ]
+    earlier = {g.first.fingerprint: g for g in before}
+    groups = []
+    for key, found in members.items():
+        key = key if isinstance(key, tuple) else group_key(found[0], group_by)
+        same = earlier.get(found[0].fingerprint)
+        if (
+            same is None
+            or same.key != key
+            or len(same.alerts) != len(found)
+            or not all(map(Alert.alike, same.alerts, found))
+        ):
+            groups.append(_formed(key, found, shown))
+        elif all(map(is_, same.alerts, found)):
+            groups.append(same)
+        else:  # counted as before, with the alerts as they are now
+            newest = next((found[i] for i, a in enumerate(same.alerts) if a is same.newest), None)
+            groups.append(replace(same, alerts=tuple(found), newest=newest))
+    return groups

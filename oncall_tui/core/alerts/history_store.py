@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from oncall_tui.core.alerts.history import Episode, Found, HistoryError, Window, matches, union
+from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.alerts.tracking import Sightings
 from oncall_tui.core.private import open_private, private_dir
 from oncall_tui.core.text import clean_line
@@ -129,6 +130,10 @@ class HistoryRecorder:
         self._seen: dict[str, float] = {}
         self._watch: dict[str, tuple[int, float]] = {}
         """By source, the span being watched: its row and when it last answered."""
+        self._recorded: dict[str, Alert] = {}
+        self._acks: frozenset[str] = frozenset()
+        """The alerts last written and the acks then: one the next poll has as it was, with the
+        same acks, has nothing to write."""
         self._flushed = self._pruned = 0.0
         self._next: tuple[Sightings, frozenset[str]] | None = None
         self._wake = threading.Condition()
@@ -204,7 +209,7 @@ class HistoryRecorder:
                 for fp, started, _, sources, state in rows
             }
             self._seen = {fp: last_seen for fp, _, last_seen, _, _ in rows}
-            self._watch = {}
+            self._watch, self._recorded = {}, {}
             self._db = db
         return self._db
 
@@ -223,11 +228,16 @@ class HistoryRecorder:
             closes.append((last_seen, last_seen, now, fp, known.started))
             changes.append((now, fp, "resolved", clean_line(why, 300)))
 
+        unchanged, recorded = self._recorded if acks == self._acks else {}, {}
         for alert in sightings.alerts:
             fp = alert.fingerprint
             if alert.is_page or fp not in sightings.firing:  # a page, or no source's word now
                 continue
             seen.append(fp)
+            recorded[fp] = alert
+            before = unchanged.get(fp)
+            if before is not None and before.alike(alert) and fp in self._open:  # nothing to write
+                continue
             started, known = _ts(alert.starts_at), opened.get(fp) or self._open.get(fp)
             if known is not None and started > self._seen.get(fp, known.started):  # fired again, after
                 close(fp, known, "fired again")  # it was last seen: the last one ended between
@@ -280,6 +290,7 @@ class HistoryRecorder:
         self._open.update(opened)
         for fp in seen:
             self._seen[fp] = now
+        self._recorded, self._acks = recorded, acks
         self.written += 1
 
     def _watched(self, db: sqlite3.Connection, source: str, now: float) -> None:

@@ -116,6 +116,7 @@ class AlertList(ScrollView, can_focus=True):
         self.acks: dict[str, Silence] = {}
         """The active acks (`ACK!` silences) by ID: an alert one silences shows `acked by alice 3m`."""
         self.opened: set[GroupKey] = set()
+        self._formed: list[AlertGroup] = []
         self._fresh: set[GroupKey] = set()
         """The groups holding an alert new enough to highlight, as of the last layout."""
         """The groups drawn with their alerts under them."""
@@ -154,7 +155,8 @@ class AlertList(ScrollView, can_focus=True):
         grouping is off). Safe in a thread."""
         if not (self.grouping and self.group_by):
             return None
-        groups = group(alerts, self.group_by, self.label_names)
+        groups = group(alerts, self.group_by, self.label_names, self._formed)
+        self._formed = groups  # the next grouping takes those whose alerts are the same
         return groups, {g.key for g in groups if len(g.alerts) > 1 and any(map(self.is_new, g.alerts))}
 
     def show(self, alerts: list[Alert], by_user: bool = False, groups: Grouped = None) -> None:
