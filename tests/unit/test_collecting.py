@@ -22,3 +22,23 @@ def test_what_survives_a_poll_is_frozen_and_thawed_every_ten_minutes() -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_cyclic_garbage_of_a_poll_is_collected_not_frozen() -> None:
+    """An HTTP response is a cycle holding its body: frozen, 8 MB a poll would wait ten minutes."""
+    import weakref
+
+    class Response:
+        pass
+
+    collecting = Collecting(clock=lambda: 1000.0)
+    try:
+        gc.unfreeze()
+        response = Response()
+        response.stream = {"response": response}  # the cycle, as httpx's bound stream makes it
+        gone = weakref.ref(response)
+        del response
+        collecting.after_poll()
+        assert gone() is None
+    finally:
+        gc.unfreeze()
