@@ -42,3 +42,11 @@ def test_cyclic_garbage_of_a_poll_is_collected_not_frozen() -> None:
         assert gone() is None
     finally:
         gc.unfreeze()
+
+
+def test_malloc_keeps_few_arenas_where_it_is_glibc() -> None:
+    import platform
+
+    from oncall_tui.ui.collecting import fewer_arenas
+
+    assert fewer_arenas() == (platform.libc_ver()[0] == "glibc")
