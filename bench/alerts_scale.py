@@ -5,7 +5,9 @@ Run from the repo root:  .venv/bin/python -m bench.alerts_scale [--alerts 10000]
 Prints, as medians over the rounds:
   (a) `amtool alert query -o json` wall time (all states, as the console fetches them)
   (b) the console's client: fetch + parse of GET /api/v2/alerts
-  (c) a full console refresh in a headless app until the alerts pane shows every alert
+  (c) a full console refresh in a headless app until the alerts pane shows every alert; before
+      each, a thirtieth of the alerts is sent again (Prometheus re-sends each firing alert every
+      minute; the console polls every 2 s), so each refresh has new JSON to read
   (d) how long a keypress takes to be handled while a refresh is under way
   (e) the peak RSS of this process (the console, the client and the bench together), before (f)
   (f) `A` on a group of 500 alerts (ConsumerLag, among the 10,000): from the enter that confirms
@@ -13,6 +15,8 @@ Prints, as medians over the rounds:
       an ACK! comment, then alert query until all 500 are silenced)
 with the targets: (b) <= 0.5 x (a), (c) <= 0.8 x (a), (d) p99 <= 50 ms, (e) <= 200 MB.
 The console records its alert history as it runs (as it does for users), in a temporary dir.
+This process stands for the console's: it limits malloc's arenas at start, as the console does
+(`fewer_arenas`, called by `oncall_app`), before (b) runs the console's client on its own.
 Figures only: nothing here passes or fails.
 """
 
@@ -26,15 +30,19 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from textual import events
+from textual.message import Message
 
 from oncall_tui.core.alerts.acks import acked_by
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.config import Config
 from oncall_tui.ui.app import OncallApp, oncall_app
+from oncall_tui.ui.collecting import fewer_arenas
+from oncall_tui.ui.messages import AlertsPolled
 from tests.alertmanager_process import RealAlertmanager
 
 NAMES = [
@@ -94,6 +102,26 @@ def bulk_alerts(count: int) -> list[dict]:
     ]
 
 
+def post_all(am: RealAlertmanager, count: int) -> None:
+    batch = realistic_alerts(count - 500) + bulk_alerts(500)
+    for i in range(0, len(batch), 1000):
+        am.post_alerts(batch[i : i + 1000])
+
+
+class Resender:
+    """Sends a thirtieth of the alerts again on each call, the next thirtieth each time, as
+    Prometheus does (a new `updatedAt` and `endsAt` for each)."""
+
+    def __init__(self, am: RealAlertmanager, count: int) -> None:
+        self.am, self.count, self.round = am, count, 0
+
+    def __call__(self) -> None:
+        batch = realistic_alerts(self.count - 500)
+        share = len(batch) // 30
+        self.am.post_alerts(batch[self.round * share % len(batch) :][:share])
+        self.round += 1
+
+
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
@@ -148,28 +176,38 @@ async def key_latency(app: OncallApp, key: str) -> float:
     return time.perf_counter() - start
 
 
-async def run_console(config: Config, rounds: int, expected: int) -> tuple[list[float], list[float], list[float]]:
-    """(c) refresh-to-shown times; (d) keypress latencies while idle and during refreshes."""
+async def run_console(
+    config: Config, rounds: int, expected: int, resend: Callable[[], None] = lambda: None
+) -> tuple[list[float], list[float], list[float]]:
+    """(c) refresh-to-shown times; (d) keypress latencies while idle and during refreshes;
+    `resend` before each refresh (outside the times)."""
     refresh, idle, busy = [], [], []
-    app = oncall_app(config)
-    async with app.run_test(size=(160, 45)) as pilot:
+    app, shown = oncall_app(config), asyncio.Event()
+
+    def heard(message: Message) -> None:
+        if isinstance(message, AlertsPolled):  # posted once the poll's alerts are in the pane
+            shown.set()
+
+    async with app.run_test(size=(160, 45), message_hook=heard) as pilot:
         while len(app.main.alert_list.alerts) < expected:
             await asyncio.sleep(0.01)
         await pilot.pause()
         for _ in range(rounds):
-            polls = app.services.board.polls
+            resend()
+            shown.clear()
             start = time.perf_counter()
             app.main.action_refresh_now()
-            while app.services.board.polls == polls or len(app.main.alert_list.alerts) < expected:
-                await asyncio.sleep(0)
+            await shown.wait()  # waited for, not polled: a busy loop here would slow the console down
             await pilot.pause()  # until the screen has been updated
+            assert len(app.main.alert_list.alerts) == expected
             refresh.append(time.perf_counter() - start)
         for i in range(50):
             idle.append(await key_latency(app, "jk"[i % 2]))
         for _ in range(rounds):
-            polls = app.services.board.polls
+            resend()
+            shown.clear()
             app.main.action_refresh_now()
-            while app.services.board.polls == polls:
+            while not shown.is_set():
                 busy.append(await key_latency(app, "jk"[len(busy) % 2]))
                 await asyncio.sleep(0.005)  # a fast typist, not a flood: about 200 keys a second
     return refresh, idle, busy
@@ -255,12 +293,12 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    fewer_arenas()
     with tempfile.TemporaryDirectory() as tmp:
         am = RealAlertmanager(Path(tmp)).start()
         try:
-            batch = realistic_alerts(args.alerts - 500) + bulk_alerts(500)
-            for i in range(0, len(batch), 1000):
-                am.post_alerts(batch[i : i + 1000])
+            post_all(am, args.alerts)  # (the bench's own copy is gone before anything is measured)
+            resend = Resender(am, args.alerts)
             config = Config.model_validate(
                 {
                     "user": {"name": "bench"},
@@ -273,7 +311,7 @@ def main() -> None:
             a = run_amtool(am.url, args.rounds, args.alerts)
             raw = run_raw(am.url, args.rounds)
             b = asyncio.run(run_client(config, args.rounds, args.alerts))
-            c, idle, d = asyncio.run(run_console(config, args.rounds, args.alerts))
+            c, idle, d = asyncio.run(run_console(config, args.rounds, args.alerts, resend))
             rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before (f) starts a second console
             f_peer = run_amtool_ack(am.url, 3)
             f = asyncio.run(run_ack(config, 3, args.alerts, am.url))
