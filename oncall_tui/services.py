@@ -100,6 +100,10 @@ def build_history(config: Config, clock: Callable[[], datetime] = utc_now) -> Hi
     return Fallback(PrometheusHistory(config.prometheus, clock), local)
 
 
+BUSY_STALE_AFTER = 3
+"""A busy Alertmanager's last answer stands for this many of its longest waits; then it is stale."""
+
+
 def build_services(
     config: Config,
     *,
@@ -113,6 +117,7 @@ def build_services(
         [AlertmanagerClient(source) for source in config.alertmanagers],
         clock=clock,
         resend_grace=config.alerts.resend_grace,
+        busy_stale_after=BUSY_STALE_AFTER * config.alerts.max_poll_interval,
     )
     waiting = Relay()
     pagerduty = None

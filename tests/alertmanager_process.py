@@ -66,13 +66,24 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
 class RealAlertmanager:
     """One Alertmanager process with its own storage dir; `stop()` and `start()` again keep its data."""
 
-    def __init__(self, workdir: Path, port: int | None = None, config: str = CONFIG) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        config: str = CONFIG,
+        args: tuple[str, ...] = (),
+        cores: int = 1,
+    ) -> None:
         if BINARY is None:
             raise RuntimeError("prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager)")
         self.workdir = workdir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.args = args
+        """More flags (`--web.get-concurrency=1`)."""
+        self.cores = cores
+        """Its GOMAXPROCS: one in tests (they run two at a time), the machine's in a bench."""
         (workdir / "alertmanager.yml").write_text(config)
 
     def start(self, timeout: float = 30.0) -> RealAlertmanager:
@@ -83,11 +94,12 @@ class RealAlertmanager:
                 f"--storage.path={self.workdir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--cluster.listen-address=",
+                *self.args,
             ],
             self.workdir / "alertmanager.log",
             self.url,
             timeout,
-            env={**os.environ, "GOMAXPROCS": "1"},
+            env={**os.environ, "GOMAXPROCS": str(self.cores)},
         )
         return self
 

@@ -12,6 +12,8 @@ class Misbehaving:
     def __init__(self) -> None:
         self.mode = "wrong-shape"
         self.release = threading.Event()
+        self.headers: dict[str, str] = {}
+        """Sent with every answer (a `Retry-After`)."""
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,6 +45,8 @@ class Misbehaving:
                 elif mode == "item-shape":
                     body = b'[{"fingerprint": "f", "labels": {"a": 1}, "status": {}}]'
                 self.send_response(status)
+                for name, value in outer.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -142,6 +142,12 @@ class AlertsView(Section):
         description="Labels whose values make alerts one row (as amtool and karma group them; enter opens a "
         "group, ctrl+g turns groups off); [] for a row per alert.",
     )
+    max_poll_interval: Seconds = Field(
+        30.0,
+        gt=0,
+        description="The longest wait between polls of an Alertmanager that is busy (it answers 503 or 429, "
+        "or slower than poll_interval): the waits grow up to this, and come back as it keeps up.",
+    )
     resend_grace: Seconds = Field(
         120.0,
         ge=0,

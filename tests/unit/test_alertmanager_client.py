@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
-from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.alertmanager import AlertmanagerBusyError, AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.alerts.models import Alert, PayloadError
 from oncall_tui.core.config import AlertmanagerSource
 from tests.misbehaving import Misbehaving
@@ -30,7 +32,7 @@ def free_port() -> int:
 @pytest.mark.parametrize(
     ("mode", "message"),
     [
-        ("status:503", "prod: HTTP 503 from /api/v2/alerts: upstream ⟨ESC⟩[31mexploded⟨ESC⟩[0m second line"),
+        ("status:503", "prod: busy (HTTP 503: upstream ⟨ESC⟩[31mexploded⟨ESC⟩[0m second line)"),
         ("status:404", "prod: HTTP 404 from /api/v2/alerts: upstream ⟨ESC⟩[31mexploded⟨ESC⟩[0m second line"),
         ("not-json", "prod: response from /api/v2/alerts is not JSON"),
         ("wrong-shape", "prod: unexpected response: expected a list of alerts, got dict"),
@@ -44,6 +46,29 @@ async def test_misbehaving_server_gives_one_clean_line(broken: Misbehaving, mode
             await client.alerts()
     assert str(caught.value) == message
     assert "\n" not in str(caught.value) and "\x1b" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "wait"),
+    [
+        (503, None, None),
+        (503, "7", 7.0),
+        (429, "in 30 s", 30.0),  # an HTTP date 30 s after its own Date header
+        (429, "soon", None),
+        (503, "99999999", 86400.0),  # a day at most
+    ],
+)
+async def test_a_busy_alertmanager_is_busy_not_down(
+    broken: Misbehaving, status: int, header: str | None, wait: float | None
+) -> None:
+    broken.mode = f"status:{status}"
+    if header == "in 30 s":
+        header = format_datetime(datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=30), usegmt=True)
+    broken.headers = {"Retry-After": header} if header else {}
+    async with AlertmanagerClient(AlertmanagerSource(name="prod", url=broken.url)) as client:
+        with pytest.raises(AlertmanagerBusyError, match=rf"^prod: busy \(HTTP {status}: upstream") as caught:
+            await client.alerts()
+    assert caught.value.retry_after == (pytest.approx(wait, abs=1.5) if wait else wait)
 
 
 async def test_timeouts_are_bounded(broken: Misbehaving) -> None:

@@ -28,6 +28,34 @@ class AlertmanagerError(Exception):
     """A request failed. `str()` is one line naming the source."""
 
 
+class AlertmanagerBusyError(AlertmanagerError):
+    """It turned the request away (503 or 429: too many at once): busy, not down.
+    `retry_after`: the seconds its `Retry-After` asks for, if it said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+BUSY = (429, 503)
+MAX_RETRY_AFTER = 24 * 3600.0
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """The seconds a `Retry-After` asks for (a number of seconds, or an HTTP date on the
+    server's own clock); None without one, or when it cannot be read."""
+    value = response.headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        until = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    now = _server_time(response) or datetime.now(UTC)
+    until = until if until.tzinfo else until.replace(tzinfo=UTC)
+    return min(max(0.0, (until - now).total_seconds()), MAX_RETRY_AFTER)
+
+
 def _error_text(response: httpx.Response) -> str:
     """Alertmanager sends errors as a JSON string (`"silence not found"`) or plain text."""
     text = response.text.strip()
@@ -270,6 +298,10 @@ class AlertmanagerClient:
             raise AlertmanagerError(f"{self.name}: request failed ({reason})") from None
         if response.status_code >= 400:
             detail = clean_line(_error_text(response), 120) or response.reason_phrase
+            if response.status_code in BUSY:
+                raise AlertmanagerBusyError(
+                    f"{self.name}: busy (HTTP {response.status_code}: {detail})", retry_after(response)
+                )
             raise AlertmanagerError(f"{self.name}: HTTP {response.status_code} from {path}: {detail}")
         return response
 

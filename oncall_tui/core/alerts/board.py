@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import TypeVar
 
-from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
+from oncall_tui.core.alerts.alertmanager import AlertmanagerBusyError, AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
-from oncall_tui.core.alerts.tracking import Sightings, SourceStatus
+from oncall_tui.core.alerts.schedule import Outcome
+from oncall_tui.core.alerts.tracking import Sightings, SourceStatus, clock_time
 from oncall_tui.core.timefmt import utc_now
 
 T = TypeVar("T")
@@ -69,8 +70,16 @@ class Board:
     and `sightings` says, for any alert, what its sources' word on it is now.
     """
 
-    def __init__(self, clients: list[AlertmanagerClient], clock: Clock = utc_now, resend_grace: float = 120.0) -> None:
+    def __init__(
+        self,
+        clients: list[AlertmanagerClient],
+        clock: Clock = utc_now,
+        resend_grace: float = 120.0,
+        busy_stale_after: float = 90.0,
+    ) -> None:
+        """`busy_stale_after`: how long a busy source's last answer stands before it is stale."""
         self.clients = clients
+        self.busy_stale_after = busy_stale_after
         self.clock = clock
         self.resend_grace = resend_grace
         self.status = {c.name: SourceStatus(c.name, c.source.cluster or c.name) for c in clients}
@@ -87,16 +96,28 @@ class Board:
         self._merging = asyncio.Lock()
         self.polls = 0
 
-    async def poll_source(self, client: AlertmanagerClient) -> None:
-        """Ask one source for its alerts and its start; on failure keep its last alerts, stale."""
+    async def poll_source(self, client: AlertmanagerClient, slow_after: float | None = None) -> Outcome:
+        """Ask one source for its alerts and its start. Turned away (503, 429), its last alerts
+        stand while they are younger than `busy_stale_after`; on another failure they are kept,
+        stale. An answer that took longer than `slow_after` seconds is busy too, and good."""
         status = self.status[client.name]
         asked = self.clock()
         try:
             answer = await client.answer()
+        except AlertmanagerBusyError as busy:
+            status.busy, status.busy_since = str(busy), status.busy_since or asked
+            status.retry_after = busy.retry_after
+            since = status.last_ok or status.busy_since
+            if (self.clock() - since).total_seconds() > self.busy_stale_after:  # answers have stopped
+                status.error = f"{busy}: no answer since {clock_time(since)}"
+                status.failing_since = status.failing_since or self.clock()
+            else:  # it answers, if not in full: what it said last stands
+                status.error = status.failing_since = None
+            return Outcome.BUSY
         except AlertmanagerError as failure:
-            status.error = str(failure)
+            status.error, status.busy, status.busy_since = str(failure), None, None
             status.failing_since = status.failing_since or self.clock()
-            return
+            return Outcome.FAILED
         now = self.clock()
         said_at = answer.server_now or asked  # its clock when it answered (ours, if it did not say)
         skew = asked + (now - asked) / 2 - said_at if answer.server_now else timedelta(0)  # its clock onto ours
@@ -105,6 +126,13 @@ class Board:
         self._by_source[client.name] = answer.alerts
         self._asked[client.name] = asked
         status.last_ok, status.error, status.failing_since = now, None, None
+        took = (now - asked).total_seconds()
+        if slow_after is not None and took > slow_after:
+            status.busy = f"{client.name}: answers take {took:.1f} s, longer than the poll interval"
+            status.busy_since = status.busy_since or asked
+            return Outcome.SLOW
+        status.busy = status.busy_since = None
+        return Outcome.IN_TIME
 
     async def merge(self) -> list[Alert]:
         """Fold every source's latest answer into `alerts` and `sightings`."""

@@ -58,6 +58,12 @@ class SourceStatus:
     restarts: int = 0
     uptime_error: str | None = None
     """Why its last answer's start is unknown (its status could not be read), when it is."""
+    busy: str | None = None
+    """Why it is busy, while it is (it turned questions away, or answers slower than the poll
+    interval): its last alerts stand, asked for less often; not stale until answers stop."""
+    busy_since: datetime | None = None
+    retry_after: float | None = None
+    """What its last `Retry-After` asked for, in seconds."""
 
     @property
     def stale(self) -> bool:

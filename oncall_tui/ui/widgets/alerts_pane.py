@@ -4,7 +4,6 @@ say whether they are the whole truth, and silences (`s`, and the `S` screen's ed
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 
 from rich.text import Text
 from textual import on, work
@@ -17,6 +16,7 @@ from oncall_tui.core.alerts.acks import AckKeeper, ack_request, extended, is_ack
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.alerts.matchers import Filter, MatcherError, format_matchers, matchers_for, parse_filter
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
+from oncall_tui.core.alerts.schedule import SLOW_FLOOR, Outcome, PollSchedule, keep_polling
 from oncall_tui.core.alerts.tracking import clock_time
 from oncall_tui.core.incidents.silencing import SilenceWritten, expire_silence, send_ack, send_silence
 from oncall_tui.core.text import clean_line
@@ -69,6 +69,9 @@ class AlertsPane(Vertical):
         self._wake: list[asyncio.Event] = []
         """One per source's poll loop: set, it polls now."""
         self._source_errors: dict[str, str | None] = {}
+        self._busy: dict[str, bool] = {}
+        self.schedules: dict[str, PollSchedule] = {}
+        """Each source's, by name: when it is asked next, and whether it is busy."""
         acks = services.config.acks
         self.keeper = AckKeeper(config.user.name, acks.duration, acks.extend_before, acks.expire_after_resolved)
         self._ack_said = ""
@@ -113,17 +116,23 @@ class AlertsPane(Vertical):
         await asyncio.gather(*(self._poll_source(c, answered) for c in self.board.clients), self._show_polls(answered))
 
     async def _poll_source(self, client: AlertmanagerClient, answered: asyncio.Event) -> None:
+        """One poll at a time, on `PollSchedule`'s times: at once, then at a random offset
+        within the interval (a team's consoles do not ask together), less often while busy."""
         wake = asyncio.Event()
         self._wake.append(wake)
-        while True:
+        config = self.services.config
+        schedule = self.schedules[client.name] = PollSchedule(config.poll_interval, config.alerts.max_poll_interval)
+
+        async def poll() -> Outcome:
             try:
-                await self.board.poll_source(client)
+                return await self.board.poll_source(client, slow_after=max(config.poll_interval, SLOW_FLOOR))
             except Exception as error:  # a bug must not stop the alerts from updating
                 self.notify(f"Polling {client.name} failed: {clean_line(str(error), 200)}", severity="error")
-            answered.set()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), self.services.config.poll_interval)
-            wake.clear()
+                return Outcome.FAILED
+            finally:
+                answered.set()
+
+        await keep_polling(poll, schedule, lambda: self.board.status[client.name].retry_after, wake)
 
     async def _show_polls(self, answered: asyncio.Event) -> None:
         while True:
@@ -227,6 +236,16 @@ class AlertsPane(Vertical):
 
     def _announce_source_changes(self) -> None:
         for name, status in self.board.status.items():
+            busy, was_busy = status.busy and not status.error, self._busy.get(name)
+            if busy and not was_busy:
+                self.notify(
+                    f"{clean_line(status.busy or '', 200)} — asking it less often until it keeps up; "
+                    "its last alerts stand meanwhile.",
+                    severity="warning",
+                )
+            elif was_busy and not status.busy and not status.error:
+                self.notify(f"{name}: keeping up again.")
+            self._busy[name] = bool(busy)
             before = self._source_errors.get(name)
             if status.error and status.error != before:
                 kept = "showing its last known alerts as stale" if status.last_ok else "no data from it yet"

@@ -36,14 +36,19 @@ def abbreviations(names: list[str], shortest: int) -> dict[str, str]:
 def describe_source(
     status: SourceStatus, now: datetime, detail: int = DETAIL, short: str = "", room: int = 200
 ) -> Text:
-    """`AM prod ✓ 1s` when healthy; `AM prod ✗ stale since 14:32:05 UTC: <reason>` when not.
+    """`AM prod ✓ 1s` when healthy; `AM prod ~ busy, answered 4s ago: <reason>` while it turns
+    questions away or answers slowly; `AM prod ✗ stale since 14:32:05 UTC: <reason>` when down.
     At `FAILING` a failing source keeps its reason (cut to `room`) and the `AM` goes; at
     `SHORT` reasons go too (`prod ✓ 1s`, `prod ✗ stale`); at `TINY`, `prod✓` with its `short` name."""
+    busy = status.busy if status.error is None else None  # busy, not down: its last answer stands
     if detail >= TINY:
-        mark = "…" if status.last_ok is None and status.error is None else "✗" if status.error else "✓"
+        mark = "✗" if status.error else "~" if busy else "…" if status.last_ok is None else "✓"
         return Text(f"{short or status.name}{mark}", style="bold" if status.error else "")
     name, prefix = status.name, "AM " if detail == DETAIL else ""
-    reason = clean_line((status.error or "").removeprefix(f"{status.name}: "), room)
+    reason = clean_line((status.error or busy or "").removeprefix(f"{status.name}: "), room)
+    if busy:
+        said = f"answered {format_age((now - status.last_ok).total_seconds())} ago" if status.last_ok else "no data yet"
+        return Text(f"{prefix}{name} ~ busy, {said}" + (f": {reason}" if detail <= FAILING else ""), style="bold")
     if status.last_ok is None:
         if status.error is None:
             return Text(f"{prefix}{name} … connecting")
