@@ -102,8 +102,11 @@ def bulk_alerts(count: int) -> list[dict]:
     ]
 
 
-def post_all(am: RealAlertmanager, count: int) -> None:
+def post_all(am: RealAlertmanager, count: int, ends: str | None = None) -> None:
+    """`ends`: their `endsAt` (without, Alertmanager resolves them 5 minutes after they were sent)."""
     batch = realistic_alerts(count - 500) + bulk_alerts(500)
+    for alert in batch if ends else ():
+        alert["endsAt"] = ends
     for i in range(0, len(batch), 1000):
         am.post_alerts(batch[i : i + 1000])
 
