@@ -117,7 +117,7 @@ def build_services(
         [AlertmanagerClient(source) for source in config.alertmanagers],
         clock=clock,
         resend_grace=config.alerts.resend_grace,
-        busy_stale_after=BUSY_STALE_AFTER * config.alerts.max_poll_interval,
+        busy_stale_after=BUSY_STALE_AFTER * max(config.poll_interval, config.alerts.max_poll_interval),
     )
     waiting = Relay()
     pagerduty = None

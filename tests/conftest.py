@@ -74,6 +74,8 @@ def make_config(*urls: str, **overrides: object) -> Config:
         "alerts": {"max_poll_interval": "1s"},  # a loaded test machine's slow answer costs a second at most
         "runbooks": {"dir": str(ROOT / "runbooks")},  # the shipped ones, wherever pytest runs from
     }
+    if isinstance(overrides.get("alerts"), dict):  # the test's alerts: settings, over the short max_poll_interval
+        overrides = {**overrides, "alerts": {**raw["alerts"], **overrides["alerts"]}}  # type: ignore[dict-item]
     raw.update(overrides)
     return Config.model_validate(raw)
 

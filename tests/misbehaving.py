@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+ONE_ALERT = {
+    "annotations": {},
+    "endsAt": "2099-01-01T00:00:00.000Z",
+    "fingerprint": "0000000000000001",
+    "receivers": [{"name": "null"}],
+    "startsAt": "2026-11-27T14:00:00.000Z",
+    "status": {"inhibitedBy": [], "silencedBy": [], "state": "active"},
+    "updatedAt": "2026-11-27T14:00:00.000Z",
+    "labels": {"alertname": "X", "severity": "critical"},
+}
+
 
 class Misbehaving:
-    """Answers every request as `mode` says: `status:CODE`, `not-json`, `wrong-shape`, `hang`, `huge`."""
+    """Answers every request as `mode` says: `status:CODE`, `not-json`, `wrong-shape`, `hang`, `huge`,
+    `one-alert` (as Alertmanager would)."""
 
     def __init__(self) -> None:
         self.mode = "wrong-shape"
@@ -42,6 +55,11 @@ class Misbehaving:
                     body = b'{"status":"success","data":{"resultType":"matrix","result":[' + series * 80_000 + b"]}}"
                 elif mode == "nan-time":
                     body = b'{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[["NaN","1"]]}]}}'
+                elif mode == "one-alert":  # an Alertmanager that behaves: one alert, and its uptime
+                    if self.path.startswith("/api/v2/status"):
+                        body = b'{"uptime": "2026-11-27T14:00:00.000Z"}'
+                    else:
+                        body = json.dumps([ONE_ALERT]).encode()
                 elif mode == "item-shape":
                     body = b'[{"fingerprint": "f", "labels": {"a": 1}, "status": {}}]'
                 self.send_response(status)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
@@ -57,3 +60,18 @@ def signed_duration(seconds: float) -> str:
     """`format_duration`, with a minus for a span that ends before it starts (a clock is off:
     an alert's `startsAt` from a sender ahead of ours): never shown as 0s."""
     return ("-" if seconds < 0 else "") + format_duration(abs(seconds))
+
+
+def header_seconds(value: str | None, now: datetime) -> float | None:
+    """The wait a header such as `Retry-After` asks for: seconds, or an HTTP date (`now` is
+    what it is measured from). None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - now).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return seconds if math.isfinite(seconds) else None

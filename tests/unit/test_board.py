@@ -184,3 +184,38 @@ async def test_ends_at_is_read_on_the_sources_own_clock(clock: SteppedClock) -> 
         [firing] = await board.poll_once()
         assert firing.name == "X" and board.sightings.firing.get(firing.fingerprint) == ("prod",)
         await board.aclose()
+
+
+async def test_a_source_turning_polls_away_is_busy_speaks_for_nothing_and_is_stale_once_answers_stop(
+    clock: SteppedClock,
+) -> None:
+    """Its last alerts stand, not stale; it is not 'answered' (no all-clear, nothing judged
+    resolved by it); after busy_stale_after without an answer it is stale since its last one."""
+    from oncall_tui.core.alerts.schedule import Outcome
+    from tests.misbehaving import Misbehaving
+
+    server = Misbehaving()
+    server.mode = "one-alert"
+    board = Board(
+        [AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock, busy_stale_after=90
+    )
+    try:
+        assert await board.poll_source(board.clients[0]) is Outcome.IN_TIME
+        await board.merge()
+        answered_at, status = clock.now, board.status["prod"]
+        server.mode, server.headers = "status:503", {"Retry-After": "5"}
+        clock.advance(30)
+        assert await board.poll_source(board.clients[0]) is Outcome.BUSY
+        [kept] = await board.merge()
+        assert not kept.stale and status.error is None and status.retry_after == 5.0
+        assert not status.answered and "turned away (HTTP 503" in (status.busy or "")
+        assert board.sightings.presence("0000000000000002").state == "unknown"  # not resolved by its silence
+        clock.advance(61)
+        await board.poll_source(board.clients[0])
+        assert status.error and status.failing_since == answered_at  # stale since its last answer
+        server.mode, server.headers = "one-alert", {}
+        assert await board.poll_source(board.clients[0], slow_after=3600) is Outcome.IN_TIME
+        assert status.answered and not status.busy and status.retry_after is None and status.error is None
+    finally:
+        await board.aclose()
+        server.close()

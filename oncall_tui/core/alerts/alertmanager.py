@@ -20,7 +20,7 @@ import msgspec
 
 from oncall_tui.core.alerts.models import Alert, PayloadError, Silence, SilenceRequest, parse_time
 from oncall_tui.core.config import AlertmanagerSource, tls_verify
-from oncall_tui.core.durations import format_duration
+from oncall_tui.core.durations import format_duration, header_seconds
 from oncall_tui.core.text import clean_line
 
 
@@ -43,17 +43,9 @@ MAX_RETRY_AFTER = 24 * 3600.0
 
 def retry_after(response: httpx.Response) -> float | None:
     """The seconds a `Retry-After` asks for (a number of seconds, or an HTTP date on the
-    server's own clock); None without one, or when it cannot be read."""
-    value = response.headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    try:
-        until = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    now = _server_time(response) or datetime.now(UTC)
-    until = until if until.tzinfo else until.replace(tzinfo=UTC)
-    return min(max(0.0, (until - now).total_seconds()), MAX_RETRY_AFTER)
+    server's own clock), at most a day; None without one, or when it cannot be read."""
+    seconds = header_seconds(response.headers.get("retry-after"), _server_time(response) or datetime.now(UTC))
+    return None if seconds is None else min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -138,7 +130,7 @@ def _keyed(pieces: list[bytes], known: Known) -> tuple[list[bytes], list[Alert |
     get, start = known.get, len(_INHIBITED_BY)
     for piece in pieces:  # (a loop of its own: it runs for every alert of every poll)
         at = piece.find(_INHIBITED_BY) + start
-        found = _NAMES.match(piece, at) if at >= start and piece[at] != 0x5D else None  # `]`: none named
+        found = _NAMES.match(piece, at) if start <= at < len(piece) and piece[at] != 0x5D else None  # `]`: none
         if found is None:
             keys.append(piece)
             alerts.append(get(piece))
@@ -299,9 +291,8 @@ class AlertmanagerClient:
         if response.status_code >= 400:
             detail = clean_line(_error_text(response), 120) or response.reason_phrase
             if response.status_code in BUSY:
-                raise AlertmanagerBusyError(
-                    f"{self.name}: busy (HTTP {response.status_code}: {detail})", retry_after(response)
-                )
+                said = f"{self.name}: turned away (HTTP {response.status_code}: {detail})"
+                raise AlertmanagerBusyError(said, retry_after(response))
             raise AlertmanagerError(f"{self.name}: HTTP {response.status_code} from {path}: {detail}")
         return response
 

@@ -8,6 +8,7 @@ renders what the board holds; `sightings` is the latest moment, whole, for the f
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import TypeVar
 from oncall_tui.core.alerts.alertmanager import AlertmanagerBusyError, AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
 from oncall_tui.core.alerts.schedule import Outcome
-from oncall_tui.core.alerts.tracking import Sightings, SourceStatus, clock_time
+from oncall_tui.core.alerts.tracking import Sightings, SourceStatus
 from oncall_tui.core.timefmt import utc_now
 
 T = TypeVar("T")
@@ -101,21 +102,19 @@ class Board:
         stand while they are younger than `busy_stale_after`; on another failure they are kept,
         stale. An answer that took longer than `slow_after` seconds is busy too, and good."""
         status = self.status[client.name]
-        asked = self.clock()
+        asked, started = self.clock(), time.monotonic()  # (how long it took: not on a clock that may step)
         try:
             answer = await client.answer()
         except AlertmanagerBusyError as busy:
             status.busy, status.busy_since = str(busy), status.busy_since or asked
-            status.retry_after = busy.retry_after
-            since = status.last_ok or status.busy_since
-            if (self.clock() - since).total_seconds() > self.busy_stale_after:  # answers have stopped
-                status.error = f"{busy}: no answer since {clock_time(since)}"
-                status.failing_since = status.failing_since or self.clock()
-            else:  # it answers, if not in full: what it said last stands
-                status.error = status.failing_since = None
-            return Outcome.BUSY
+            status.refused_since, status.retry_after = status.refused_since or asked, busy.retry_after
+            since = status.last_ok or status.refused_since
+            if status.error is None and (self.clock() - since).total_seconds() > self.busy_stale_after:
+                status.error, status.failing_since = str(busy), since  # answers have stopped: stale since then
+            return Outcome.BUSY  # (an error it had, a timeout, stands until it answers)
         except AlertmanagerError as failure:
             status.error, status.busy, status.busy_since = str(failure), None, None
+            status.refused_since = status.retry_after = None
             status.failing_since = status.failing_since or self.clock()
             return Outcome.FAILED
         now = self.clock()
@@ -126,9 +125,10 @@ class Board:
         self._by_source[client.name] = answer.alerts
         self._asked[client.name] = asked
         status.last_ok, status.error, status.failing_since = now, None, None
-        took = (now - asked).total_seconds()
+        status.refused_since = status.retry_after = None
+        took = time.monotonic() - started
         if slow_after is not None and took > slow_after:
-            status.busy = f"{client.name}: answers take {took:.1f} s, longer than the poll interval"
+            status.busy = f"{client.name}: its answer took {took:.1f} s, longer than the poll interval"
             status.busy_since = status.busy_since or asked
             return Outcome.SLOW
         status.busy = status.busy_since = None

@@ -1,12 +1,13 @@
 """When a console next asks an Alertmanager: at its poll interval while answers come in time,
 less often while it is busy, never in step with the other consoles of a team.
 
-One Alertmanager serves only so many full answers a second (measured on 2 cores: 8–9 a second
-of 10,000 alerts); past its `--web.get-concurrency` it answers 503. Busy is not down: a
-console that gets a 503 or 429, or an answer slower than its interval, waits longer before the
-next question: a random time up to a ceiling that doubles each time (exponential backoff with
-full jitter, up to `max_interval`), and at least what a `Retry-After` asks (up to the same
-cap). Each answer in time brings the ceiling down by a quarter, back to the interval. The
+One Alertmanager serves only so many full answers a second (0.6–0.9 of 10,000 alerts on this
+project's 2-core machine: bench/team_scale.py); past its `--web.get-concurrency` it answers
+503. Busy is not down: a console that gets a 503 or 429, or an answer slower than its
+interval, waits longer before the next question: a random time between the interval and a
+ceiling that doubles each time (exponential backoff with jitter, up to `max_interval`; never
+sooner than the interval), and at least what a `Retry-After` asks (up to the same cap). Each
+answer in time brings the ceiling down by a quarter, back to the interval. The
 consoles of a team that open the console after the same page ask once at once, then at a
 random offset within the interval, so they do not keep asking together.
 """
@@ -66,7 +67,7 @@ class PollSchedule:
         if outcome in (Outcome.BUSY, Outcome.SLOW):
             self.busy = True
             self.ceiling = min(self.max_interval, self.ceiling * GROWTH)
-            wait = self.rng.uniform(0, self.ceiling)  # full jitter: the team's next questions spread out
+            wait = self.rng.uniform(self.interval, self.ceiling)  # jitter: a team's next questions spread out
             if retry_after is not None:
                 wait = max(wait, min(retry_after, self.max_interval))
             return wait

@@ -62,6 +62,9 @@ class SourceStatus:
     """Why it is busy, while it is (it turned questions away, or answers slower than the poll
     interval): its last alerts stand, asked for less often; not stale until answers stop."""
     busy_since: datetime | None = None
+    refused_since: datetime | None = None
+    """Since when it has turned every poll away (503, 429): its last alerts stand on screen,
+    but it gives no word now, so nothing it owns is judged resolved meanwhile."""
     retry_after: float | None = None
     """What its last `Retry-After` asked for, in seconds."""
 
@@ -71,8 +74,8 @@ class SourceStatus:
 
     @property
     def answered(self) -> bool:
-        """It has answered at least once, and its last poll succeeded."""
-        return self.last_ok is not None and self.error is None
+        """It has answered at least once, and its last poll succeeded (was not turned away)."""
+        return self.last_ok is not None and self.error is None and self.refused_since is None
 
     def saw_start(self, said: datetime | None, started: datetime | None, now: datetime, said_at: datetime) -> bool:
         """Take in an answer given at `said_at` (its clock) by a process started at `said` (its
@@ -111,6 +114,9 @@ class Presence:
 
 
 def _no_answer(status: SourceStatus) -> str:
+    if status.refused_since is not None and status.error is None:
+        reason = (status.busy or "busy").removeprefix(f"{status.name}: ")
+        return f"{status.name} turning polls away since {clock_time(status.refused_since)} ({reason})"
     if status.last_ok is None:
         reason = status.error.removeprefix(f"{status.name}: ") if status.error else "it has not answered yet"
         return f"no data from {status.name}: {reason}"

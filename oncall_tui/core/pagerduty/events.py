@@ -27,7 +27,7 @@ import httpx
 
 from oncall_tui import __version__
 from oncall_tui.core.config import PagerDutyEvents, tls_verify
-from oncall_tui.core.pagerduty.rest import header_seconds
+from oncall_tui.core.durations import header_seconds
 from oncall_tui.core.text import clean_line, secret_pattern
 from oncall_tui.core.timefmt import utc_now
 

@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -29,6 +28,7 @@ import pagerduty
 
 from oncall_tui.core.alerts.models import parse_time
 from oncall_tui.core.config import PagerDuty, tls_verify
+from oncall_tui.core.durations import header_seconds
 from oncall_tui.core.oncall.roster import LevelNow
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
@@ -79,21 +79,6 @@ def _error_detail(response: Any) -> str:
         return clean_line(response.text, 120)
     text = message + (f": {'; '.join(details)}" if details else "") + (f" (code {code})" if code else "")
     return clean_line(text, 200)
-
-
-def header_seconds(value: str | None, now: datetime) -> float | None:
-    """The wait a header such as `Retry-After` asks for: seconds, or an HTTP date (`now` is
-    what it is measured from). None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = (parsedate_to_datetime(value) - now).total_seconds()
-        except (TypeError, ValueError):
-            return None
-    return seconds if math.isfinite(seconds) else None
 
 
 def wait_seconds(headers: Any, now: datetime, attempt: int) -> float:

@@ -238,9 +238,9 @@ class AlertsPane(Vertical):
         for name, status in self.board.status.items():
             busy, was_busy = status.busy and not status.error, self._busy.get(name)
             if busy and not was_busy:
+                kept = "its last alerts stand meanwhile" if status.last_ok else "no data from it yet"
                 self.notify(
-                    f"{clean_line(status.busy or '', 200)} — asking it less often until it keeps up; "
-                    "its last alerts stand meanwhile.",
+                    f"{clean_line(status.busy or '', 200)} — asking it less often until it keeps up; {kept}.",
                     severity="warning",
                 )
             elif was_busy and not status.busy and not status.error:
