@@ -1,11 +1,12 @@
-"""A busy Alertmanager is not a dead one: the real Alertmanager 0.25, with room for one GET
-at a time, held by a client that reads its answer slowly, turns the console's polls away."""
+"""A busy Alertmanager is not a dead one: the real Alertmanager 0.25, with room for two GETs
+at a time (a poll asks for the alerts and the status at once), both held by clients that never
+read their answers, turns the console's polls away."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ stops holds it; answered in a second or two, in time for a 3 s interval."""
 
 @pytest.fixture
 def busy_am(tmp_path: Path) -> Iterator[RealAlertmanager]:
-    am = RealAlertmanager(tmp_path, args=("--web.get-concurrency=1",)).start()
+    am = RealAlertmanager(tmp_path, args=("--web.get-concurrency=2",)).start()
     try:
         batch = realistic_alerts(ALERTS)
         for i in range(0, len(batch), 1000):
@@ -35,13 +36,15 @@ def busy_am(tmp_path: Path) -> Iterator[RealAlertmanager]:
 
 
 @contextmanager
-def holding(url: str) -> Iterator[None]:
-    """A GET of every alert whose answer is never read: Alertmanager's one slot stays taken."""
+def holding(url: str, slots: int = 2) -> Iterator[None]:
+    """GETs of every alert whose answers are never read: Alertmanager's slots stay taken."""
     parts = urlsplit(url)
-    with closing(socket.socket()) as held:
-        held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        held.connect((parts.hostname, parts.port))
-        held.sendall(f"GET /api/v2/alerts HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+    with ExitStack() as stack:
+        for _ in range(slots):
+            held = stack.enter_context(closing(socket.socket()))
+            held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            held.connect((parts.hostname, parts.port))
+            held.sendall(f"GET /api/v2/alerts HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
         yield
 
 
