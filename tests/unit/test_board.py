@@ -219,3 +219,21 @@ async def test_a_source_turning_polls_away_is_busy_speaks_for_nothing_and_is_sta
     finally:
         await board.aclose()
         server.close()
+
+
+async def test_an_answer_the_console_fails_to_read_makes_the_source_stale_not_still_fine(clock: SteppedClock) -> None:
+    from tests.misbehaving import Misbehaving
+
+    server = Misbehaving()
+    server.mode = "one-alert"
+    board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
+    try:
+        await board.poll_once()
+        board.clients[0].answer = lambda: (_ for _ in ()).throw(IndexError("index out of range"))  # a bug
+        clock.advance(5)
+        [kept] = await board.poll_once()
+        status = board.status["prod"]
+        assert kept.stale and status.error == "prod: its answer was not read (IndexError: index out of range)"
+    finally:
+        await board.aclose()
+        server.close()

@@ -19,6 +19,7 @@ from oncall_tui.core.alerts.alertmanager import AlertmanagerBusyError, Alertmana
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
 from oncall_tui.core.alerts.schedule import Outcome
 from oncall_tui.core.alerts.tracking import Sightings, SourceStatus
+from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 
 T = TypeVar("T")
@@ -112,8 +113,12 @@ class Board:
             if status.error is None and (self.clock() - since).total_seconds() > self.busy_stale_after:
                 status.error, status.failing_since = str(busy), since  # answers have stopped: stale since then
             return Outcome.BUSY  # (an error it had, a timeout, stands until it answers)
-        except AlertmanagerError as failure:
-            status.error, status.busy, status.busy_since = str(failure), None, None
+        except (AlertmanagerError, Exception) as failure:  # a bug reading it too: unknown, never still ✓
+            if not isinstance(failure, AlertmanagerError):
+                failure = AlertmanagerError(
+                    f"{client.name}: its answer was not read ({type(failure).__name__}: {failure})"
+                )
+            status.error, status.busy, status.busy_since = clean_line(str(failure), 300), None, None
             status.refused_since = status.retry_after = None
             status.failing_since = status.failing_since or self.clock()
             return Outcome.FAILED
