@@ -97,12 +97,19 @@ async def steps_settled(app: OncallApp) -> None:
     await until(lambda: all(w.is_finished for w in app.workers if w.group == "steps"), what="the steps to end")
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    """Wait for a condition (not for a time): poll it every 20 ms, fail after `timeout`."""
+async def until(
+    predicate: Callable[[], bool],
+    timeout: float = 30.0,
+    what: str = "condition",
+    seen: Callable[[], object] | None = None,
+) -> None:
+    """Wait for a condition (not for a time): poll it every 20 ms, fail after `timeout`, saying
+    what `seen` returns then (what there was instead)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            instead = f"; instead: {seen()!r}" if seen else ""
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}{instead}")
         await asyncio.sleep(0.02)
 
 

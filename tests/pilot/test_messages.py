@@ -171,7 +171,11 @@ async def test_the_alert_under_the_cursor_changing_is_news_to_every_pane(
         sim.store.post_alerts([changed])
         await until(lambda: len(selections(heard)) > before, what="the changed alert's news")
         assert selections(heard)[-1] == ("HighErrorRate", False)  # the poll's doing, not the user's
-        assert app.main.alert_detail.alert.annotations["summary"] == "ml-api errors, now 40%"
+        # heard as the list dispatches it: the screen's handler may not have run yet
+        await until(
+            lambda: app.main.alert_detail.alert.annotations["summary"] == "ml-api errors, now 40%",
+            what="the detail's alert",
+        )
         await pilot.press("d")  # behind the runbook, it is drawn once it shows: the new one
         await until(lambda: "now 40%" in str(app.main.alert_detail.body.render()), what="the detail")
         assert app.main.runbook_pane.alert.annotations["summary"] == "ml-api errors, now 40%"

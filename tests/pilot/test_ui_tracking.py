@@ -30,7 +30,16 @@ async def test_a_restart_that_forgets_alerts_records_nothing_until_the_grace_is_
         clock.advance(5)
         sim.store.restart()
         await until(lambda: app.services.board.polls >= polls + 3, what="polls after the restart")
-        await until(lambda: "not seen since prod restarted" in str(app.main.incident_pane.render()), what="the doubt")
+        await until(
+            lambda: "not seen since prod restarted" in str(app.main.incident_pane.render()),
+            what="the doubt",
+            seen=lambda: (
+                str(app.main.incident_pane.render()),
+                app.main.incident_pane.doubts,
+                app.services.board.status["prod"],
+                [(a.name, a.held) for a in app.services.board.alerts],
+            ),
+        )
         assert "? HighErrorRate: not seen since prod restarted at 14:32:10 UTC" in str(app.main.incident_pane.render())
         await until(  # the list is drawn from the same poll, on the UI thread: a loaded machine may be a frame late
             lambda: app.main.alert_list.alerts[0].held and "unseen 1" in str(app.main.alerts.title.render()),
