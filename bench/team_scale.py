@@ -1,6 +1,7 @@
 """A team on one Alertmanager: N consoles polling the real Alertmanager 0.25 with 10,000 alerts.
 
 Run from the repo root:  .venv/bin/python -m bench.team_scale [--consoles 50] [--seconds 30]
+                                   [--filter 'severity="critical"']
 
 Each simulated console is the console's own poll loop (`keep_polling`, `PollSchedule`) around
 its own `Board` and `AlertmanagerClient`, all in this process. Each reads every answer whole but
@@ -14,7 +15,10 @@ N (1, 10, 50 by default) it prints one line:
 (full answers served a second; the share of polls turned away; each console's time between
 fresh answers, from the start to its first, and from its last to the end, counted too), then
 the same with backoff and spreading off (every console asks every interval, all started
-together, a 503 retried at the next interval), prefixed `peer`. The issue's targets at N=50
+together, a 503 retried at the next interval), prefixed `peer`. With `--filter` (the `/`
+filter's text), each console asks for only the alerts its matchers match, and for every alert
+once in `full_poll_interval` (30s), as the console does; the line then ends with the longest
+wait between whole answers (`whole max`: how late what the filter hides is followed). The issue's targets at N=50
 (503s <= 5 %, fresh p95 <= 10 s, max <= 30 s) assume an Alertmanager serving 8 answers a
 second; on this machine it serves under one (see the README). Figures only: nothing here
 passes or fails.
@@ -39,18 +43,22 @@ import httpx
 from bench.alerts_scale import post_all
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.alerts.board import Board
+from oncall_tui.core.alerts.matchers import parse_filter
+from oncall_tui.core.alerts.models import SilenceMatcher
 from oncall_tui.core.alerts.schedule import SLOW_FLOOR, Outcome, PollSchedule, keep_polling
 from oncall_tui.core.config import Config
 from oncall_tui.ui.collecting import fewer_arenas
 from tests.alertmanager_process import RealAlertmanager
 
-INTERVAL, MAX_INTERVAL = 2.0, 30.0
+INTERVAL, MAX_INTERVAL, FULL_INTERVAL = 2.0, 30.0, 30.0
 
 
 @dataclass
 class Tally:
     fresh: list[float] = field(default_factory=list)
-    """When each of its full answers came (seconds from the start)."""
+    """When each of its answers came (seconds from the start)."""
+    whole: list[float] = field(default_factory=list)
+    """When each of its whole answers came (every alert, not only the filter's)."""
     busy: int = 0
     failed: int = 0
 
@@ -75,14 +83,18 @@ def fixed(interval: float) -> PollSchedule:
     return Fixed(interval, interval)
 
 
-async def console(config: Config, tally: Tally, start: float, schedule: PollSchedule) -> None:
+async def console(
+    config: Config, tally: Tally, start: float, schedule: PollSchedule, matchers: tuple[SilenceMatcher, ...]
+) -> None:
     client = Undecoded(config.alertmanagers[0])
-    board = Board([client])
+    board = Board([client], whole_every=FULL_INTERVAL)
 
     async def poll() -> Outcome:
-        outcome = await board.poll_source(client, slow_after=max(INTERVAL, SLOW_FLOOR))
+        outcome = await board.poll_source(client, max(INTERVAL, SLOW_FLOOR), matchers)
         if outcome in (Outcome.IN_TIME, Outcome.SLOW):
             tally.fresh.append(time.monotonic() - start)
+            if not board.narrowed(client.name):
+                tally.whole.append(time.monotonic() - start)
         elif outcome is Outcome.BUSY:
             tally.busy += 1
         else:
@@ -95,12 +107,17 @@ async def console(config: Config, tally: Tally, start: float, schedule: PollSche
         await client.aclose()
 
 
-async def run(config: Config, consoles: int, seconds: float, peer: bool) -> str:
+def gaps(moments: list[float], seconds: float) -> list[float]:
+    """The waits between `moments`, from the start to the first and from the last to the end too."""
+    return [b - a for a, b in itertools.pairwise([0.0, *moments, seconds])]
+
+
+async def run(config: Config, consoles: int, seconds: float, peer: bool, matchers: tuple[SilenceMatcher, ...]) -> str:
     tallies = [Tally() for _ in range(consoles)]
     start = time.monotonic()
     tasks = [
         asyncio.create_task(
-            console(config, tally, start, fixed(INTERVAL) if peer else PollSchedule(INTERVAL, MAX_INTERVAL))
+            console(config, tally, start, fixed(INTERVAL) if peer else PollSchedule(INTERVAL, MAX_INTERVAL), matchers)
         )
         for tally in tallies
     ]
@@ -110,17 +127,15 @@ async def run(config: Config, consoles: int, seconds: float, peer: bool) -> str:
     await asyncio.gather(*tasks, return_exceptions=True)
     answered = sum(len(t.fresh) for t in tallies)
     turned = sum(t.busy for t in tallies)
-    gaps = []
-    for tally in tallies:
-        moments = [0.0, *tally.fresh, seconds]
-        gaps += [b - a for a, b in itertools.pairwise(moments)]
-    gaps.sort()
-    p95 = gaps[min(len(gaps) - 1, int(0.95 * len(gaps)))]
+    waits = sorted(wait for tally in tallies for wait in gaps(tally.fresh, seconds))
+    p95 = waits[min(len(waits) - 1, int(0.95 * len(waits)))]
     failed = sum(t.failed for t in tallies)
     line = (
         f"N={consoles}  served {answered / seconds:.1f}/s  503s {100 * turned / max(1, answered + turned):.1f} %"
-        f"  fresh p50 {statistics.median(gaps):.1f} s  p95 {p95:.1f} s  max {gaps[-1]:.1f} s"
+        f"  fresh p50 {statistics.median(waits):.1f} s  p95 {p95:.1f} s  max {waits[-1]:.1f} s"
     )
+    if matchers:
+        line += f"  whole max {max(wait for tally in tallies for wait in gaps(tally.whole, seconds)):.1f} s"
     return ("peer " if peer else "") + line + (f"  (other failures {failed})" if failed else "")
 
 
@@ -129,7 +144,9 @@ def main() -> None:
     parser.add_argument("--consoles", type=int, action="append", help="run one N (again for more); default 1, 10, 50")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long each run polls")
     parser.add_argument("--alerts", type=int, default=10_000)
+    parser.add_argument("--filter", default="", help="the / filter each console shows, e.g. 'severity=\"critical\"'")
     args = parser.parse_args()
+    matchers = parse_filter(args.filter).for_alertmanager
     fewer_arenas()
     with tempfile.TemporaryDirectory() as tmp:
         am = RealAlertmanager(Path(tmp), cores=os.cpu_count() or 1).start()
@@ -145,11 +162,14 @@ def main() -> None:
                     "data_dir": str(Path(tmp) / "data"),
                 }
             )
-            print(f"alerts: {args.alerts}, poll_interval {INTERVAL:.0f}s, max_poll_interval {MAX_INTERVAL:.0f}s")
+            print(
+                f"alerts: {args.alerts}, poll_interval {INTERVAL:.0f}s, max_poll_interval {MAX_INTERVAL:.0f}s", end=""
+            )
+            print(f", filter {args.filter} (every alert each {FULL_INTERVAL:.0f}s)" if matchers else "")
             for consoles in args.consoles or [1, 10, 50]:
                 for peer in (False, True):
                     assert len(am.alerts()) == args.alerts, "Alertmanager does not hold every alert"
-                    print(asyncio.run(run(config, consoles, args.seconds, peer)), flush=True)
+                    print(asyncio.run(run(config, consoles, args.seconds, peer, matchers)), flush=True)
         finally:
             am.stop()
 

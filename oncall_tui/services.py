@@ -118,6 +118,7 @@ def build_services(
         clock=clock,
         resend_grace=config.alerts.resend_grace,
         busy_stale_after=BUSY_STALE_AFTER * max(config.poll_interval, config.alerts.max_poll_interval),
+        whole_every=config.alerts.full_poll_interval,
     )
     waiting = Relay()
     pagerduty = None

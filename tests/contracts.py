@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import pytest
@@ -17,8 +18,12 @@ ALERTMANAGER = CONTRACTS / "alertmanager-v0.25-openapi.yaml"
 
 
 @cache
+def _alertmanager() -> dict[str, Any]:
+    return yaml.safe_load(ALERTMANAGER.read_text())
+
+
 def _definitions() -> dict[str, Any]:
-    return yaml.safe_load(ALERTMANAGER.read_text())["definitions"]
+    return _alertmanager()["definitions"]
 
 
 def require_contracts() -> None:
@@ -30,6 +35,30 @@ def validate(instance: Any, definition: str) -> None:
     """Raise jsonschema.ValidationError unless `instance` fits `#/definitions/<definition>`."""
     schema = {"$ref": f"#/definitions/{definition}", "definitions": _definitions()}
     jsonschema.validate(instance, schema, format_checker=jsonschema.FormatChecker())
+
+
+def validate_query(method: str, target: str) -> dict[str, list[str]]:
+    """Raise AssertionError unless the query of `target` (a path with its query, as sent) has
+    only parameters the contract declares for that operation, each of its type, an array one
+    repeated (`collectionFormat: multi`) and any other at most once. Returns the parameters."""
+    document = _alertmanager()
+    parts = urlsplit(target)
+    path = "/" + parts.path.removeprefix(document["basePath"].rstrip("/")).lstrip("/")
+    declared = {
+        p["name"]: p for p in document["paths"][path][method.lower()].get("parameters", []) if p["in"] == "query"
+    }
+    query = parse_qs(parts.query, keep_blank_values=True)
+    for name, values in query.items():
+        assert name in declared, f"{method} {path}: {name!r} is no parameter of the contract's ({sorted(declared)})"
+        kind = declared[name]["type"]
+        if kind == "array":
+            assert declared[name].get("collectionFormat") == "multi", f"{name}: not a repeated parameter"
+            kind = declared[name]["items"]["type"]
+        else:
+            assert len(values) == 1, f"{name} sent {len(values)} times"
+        for value in values:
+            assert kind != "boolean" or value in ("true", "false"), f"{name}={value!r} is no boolean"
+    return query
 
 
 # -- PagerDuty REST API v2 (OpenAPI 3.0) -------------------------------------------------------

@@ -148,6 +148,13 @@ class AlertsView(Section):
         description="The longest wait between polls of an Alertmanager that is busy (it answers 503 or 429, "
         "or slower than poll_interval): the waits grow up to this, and come back as it keeps up.",
     )
+    full_poll_interval: Seconds = Field(
+        30.0,
+        gt=0,
+        description="While the / filter is made of label matchers, polls ask Alertmanager for only the alerts "
+        "they match (its filter parameter), and one poll in this long asks for every alert all the same: "
+        "what the filter hides (incidents' alerts, the history, the bell) is followed at this interval.",
+    )
     resend_grace: Seconds = Field(
         120.0,
         ge=0,

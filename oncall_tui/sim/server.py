@@ -7,12 +7,13 @@ import json
 import socket
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from oncall_tui.sim.store import SimAlertmanager, SimError
 
@@ -60,8 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise SimError(400, "body is not JSON") from None
 
     def _dispatch(self, method: str) -> None:
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path = parts.path
         store = self.server.store
+        self.server.asked.append((method, self.path))
         self.server.before_request()
         try:
             if method == "GET" and path in ("/-/ready", "/-/healthy"):
@@ -70,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(200, store.status())
             if path == "/api/v2/alerts":
                 if method == "GET":
-                    return self._send(200, store.get_alerts())
+                    return self._send(200, store.get_alerts(parse_qs(parts.query).get("filter", [])))
                 if method == "POST":
                     store.post_alerts(self._body())
                     return self._send(200, "", "text/plain")
@@ -108,6 +111,8 @@ class _Server(ThreadingHTTPServer):
         self.store = store
         self.before_request = before_request
         self.connections: set[socket.socket] = set()
+        self.asked: deque[tuple[str, str]] = deque(maxlen=200)
+        """The latest requests, (method, path with its query), for tests to see what was asked."""
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that hung up, or a connection `stop()` closed: not news, and never a traceback
@@ -132,6 +137,14 @@ class SimServer:
     @property
     def port(self) -> int:
         return self._server.server_address[1]
+
+    @property
+    def asked(self) -> list[tuple[str, str]]:
+        """The latest requests it was sent: (method, path with its query)."""
+        return list(self._server.asked)
+
+    def forget_asked(self) -> None:
+        self._server.asked.clear()
 
     @property
     def url(self) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from oncall_tui.core.alerts.matchers import matches
+from oncall_tui.core.alerts.matchers import MatcherError, matches, parse_matcher
 from oncall_tui.core.alerts.models import PayloadError, SilenceMatcher, parse_time
 
 RESOLVE_TIMEOUT = timedelta(minutes=5)
@@ -90,7 +90,13 @@ class SimAlertmanager:
             if alert:
                 alert["endsAt"] = alert["updatedAt"] = self.clock()
 
-    def get_alerts(self) -> list[dict[str, Any]]:
+    def get_alerts(self, filters: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """The alerts not yet resolved; with `filters` (`filter` in the API: matchers in its
+        syntax), those matching each. SimError 400 for a matcher it cannot read."""
+        try:
+            wanted = [parse_matcher(text) for text in filters]
+        except MatcherError as error:
+            raise SimError(400, f"bad matcher format: {error}") from None
         now = self.clock()
         with self._lock:
             firing = {fp: a for fp, a in self._alerts.items() if a["endsAt"] > now}
@@ -98,6 +104,8 @@ class SimAlertmanager:
             out = []
             for fp, alert in sorted(firing.items()):
                 labels = alert["labels"]
+                if not all(matches(m, labels) for m in wanted):
+                    continue
                 silenced_by = sorted(s["id"] for s in active_silences if all(matches(m, labels) for m in s["matchers"]))
                 inhibited_by = self._inhibitors(fp, labels, firing)
                 out.append(

@@ -8,7 +8,7 @@ from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.alerts.board import Board
 from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
 from oncall_tui.sim.server import SimServer
-from oncall_tui.sim.store import SimAlertmanager
+from oncall_tui.sim.store import SimAlertmanager, fingerprint
 from tests.conftest import SteppedClock, alert, make_config
 
 
@@ -229,7 +229,7 @@ async def test_an_answer_the_console_fails_to_read_makes_the_source_stale_not_st
     board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
     try:
         await board.poll_once()
-        board.clients[0].answer = lambda: (_ for _ in ()).throw(IndexError("index out of range"))  # a bug
+        board.clients[0].answer = lambda *_: (_ for _ in ()).throw(IndexError("index out of range"))  # a bug
         clock.advance(5)
         [kept] = await board.poll_once()
         status = board.status["prod"]
@@ -237,3 +237,78 @@ async def test_an_answer_the_console_fails_to_read_makes_the_source_stale_not_st
     finally:
         await board.aclose()
         server.close()
+
+
+def _alerts_asked(server: SimServer) -> list[dict[str, list[str]]]:
+    """The query of every GET of the alerts the simulator was sent, checked against the contract."""
+    from tests.contracts import require_contracts, validate_query
+
+    require_contracts()
+    return [validate_query(m, target) for m, target in server.asked if m == "GET" and "/api/v2/alerts" in target]
+
+
+async def test_a_matcher_filter_asks_for_only_what_it_shows_and_for_every_alert_now_and_then(
+    sim: SimServer, clock: SteppedClock
+) -> None:
+    crit = SilenceMatcher("severity", "critical")
+    sim.store.post_alerts([alert("X", "critical", service="a"), alert("Y", "warning", service="b")])
+    board = Board([AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers], clock=clock, whole_every=3600)
+    client = board.clients[0]
+    try:
+        assert board.asks_whole("prod")  # nothing known yet: the first answer is whole
+        await board.poll_source(client, matchers=[crit])
+        await board.merge()
+        assert _alerts_asked(sim) == [{}] and board.narrowed("prod") == ()
+        sim.store.resolve(alert("X", "critical", service="a")["labels"])
+        sim.store.post_alerts([alert("Z", "critical", service="c"), alert("W", "warning", service="d")])
+        clock.advance(2)
+        await board.poll_source(client, matchers=[crit])
+        await board.merge()
+        assert _alerts_asked(sim)[-1] == {"filter": ['severity="critical"']} and board.narrowed("prod") == (crit,)
+        # what it matches is as Alertmanager says now; the rest as its last whole answer said
+        assert sorted(a.name for a in board.alerts) == ["Y", "Z"]
+        x, y = alert("X", "critical", service="a")["labels"], alert("Y", "warning", service="b")["labels"]
+        assert board.sightings.presence(fingerprint(y)).state == "firing"  # as of the whole answer
+        gone = board.sightings.presence(fingerprint(x))  # the narrowed answer speaks for what it matches
+        assert gone.state == "resolved" and "absent from prod's answer" in gone.reason
+        board.whole_every = 0  # a whole answer is due: W, which the filter does not match, is seen
+        await board.poll_source(client, matchers=[crit])
+        await board.merge()
+        assert _alerts_asked(sim)[-1] == {} and sorted(a.name for a in board.alerts) == ["W", "Y", "Z"]
+        board.whole_every = 3600
+        await board.poll_source(client, matchers=())  # the filter cleared: whole again
+        assert _alerts_asked(sim)[-1] == {} and board.narrowed("prod") == ()
+    finally:
+        await board.aclose()
+
+
+async def test_a_narrowed_answer_from_a_restarted_alertmanager_asks_for_every_alert_next(
+    sim: SimServer, clock: SteppedClock
+) -> None:
+    """The rest of the last whole answer came from the process before: it stands one poll more,
+    and the next asks for everything, which judges what the restart forgot."""
+    crit = SilenceMatcher("severity", "critical")
+    x, y = alert("X", "critical"), alert("Y", "warning")
+    sim.store.post_alerts([x, y])
+    board = Board([AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers], clock=clock, whole_every=3600)
+    client = board.clients[0]
+    try:
+        await board.poll_source(client, matchers=[crit])
+        clock.advance(5)
+        await board.poll_source(client, matchers=[crit])
+        assert not board.asks_whole("prod") and _alerts_asked(sim)[-1] == {"filter": ['severity="critical"']}
+        sim.store.restart()
+        clock.advance(1)
+        sim.store.post_alerts([x])  # Prometheus resends the critical one at once
+        await board.poll_source(client, matchers=[crit])
+        await board.merge()
+        assert board.status["prod"].restarts == 1 and board.asks_whole("prod")
+        assert board.sightings.presence(fingerprint(y["labels"])).state == "firing"  # as the last whole answer said
+        await board.poll_source(client, matchers=[crit])
+        await board.merge()
+        assert _alerts_asked(sim)[-1] == {}
+        held = board.sightings.presence(fingerprint(y["labels"]))
+        assert held.state == "waiting" and held.reason == "not seen since prod restarted at 14:32:10 UTC"
+        assert [(a.name, bool(a.held)) for a in board.alerts] == [("X", False), ("Y", True)]
+    finally:
+        await board.aclose()

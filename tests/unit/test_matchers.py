@@ -411,6 +411,13 @@ def test_filter_values_are_read_by_the_same_parser() -> None:
         assert parse_matcher(term) in parsed.matchers
 
 
+def test_alertmanager_is_asked_to_apply_only_the_matchers_it_applies_as_the_console_does() -> None:
+    parsed = parse_filter('severity=critical service=~"ml-.*" team!~"(?:a|b)" name=~"(?i)disk.*" latency "disk full"')
+    assert parsed.for_alertmanager == parsed.matchers[:3]  # not the case-insensitive regex: RE2 folds otherwise
+    assert [str(m) for m in parsed.for_alertmanager] == ['severity="critical"', 'service=~"ml-.*"', 'team!~"(?:a|b)"']
+    assert parse_filter("latency").for_alertmanager == ()  # free text is matched here only
+
+
 def test_filter_splits_as_the_parser_tracks_quotes() -> None:
     assert parse_filter('service="ml api",team=x').matchers == (eq("service", "ml api"), eq("team", "x"))
     with pytest.raises(MatcherError, match="unclosed quote"):

@@ -341,11 +341,12 @@ class AlertmanagerClient:
             self._known = seen
         return alerts, _server_time(response)
 
-    async def answer(self) -> Answer:
-        """One poll: the alerts and the start, asked at once. Raises AlertmanagerError if the
-        alerts could not be read; if only the status could not, `started` is None and
-        `status_error` says why (the alerts are good, but a restart cannot be told)."""
-        alerts, started = await asyncio.gather(self._alerts(), self.started(), return_exceptions=True)
+    async def answer(self, filters: Sequence[str] = ()) -> Answer:
+        """One poll: the alerts (with `filters`, those matching each) and the start, asked at
+        once. Raises AlertmanagerError if the alerts could not be read; if only the status
+        could not, `started` is None and `status_error` says why (the alerts are good, but a
+        restart cannot be told)."""
+        alerts, started = await asyncio.gather(self._alerts(filters), self.started(), return_exceptions=True)
         for result in (alerts, started):
             if isinstance(result, BaseException) and not isinstance(result, AlertmanagerError):
                 raise result

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import TypeVar
 
 from oncall_tui.core.alerts.alertmanager import AlertmanagerBusyError, AlertmanagerClient, AlertmanagerError
-from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
+from oncall_tui.core.alerts.matchers import matches
+from oncall_tui.core.alerts.models import Alert, Silence, SilenceMatcher, SilenceRequest
 from oncall_tui.core.alerts.schedule import Outcome
 from oncall_tui.core.alerts.tracking import Sightings, SourceStatus
 from oncall_tui.core.text import clean_line
@@ -64,6 +65,25 @@ def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
     return sorted(alerts, key=attrgetter("order"))
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Answered:
+    """One source's alerts as one answer gave them, with what is needed to read them: when it
+    was asked (a sighting's time), its clock when it answered, its process's start (as said)."""
+
+    alerts: list[Alert]
+    asked: datetime
+    said_at: datetime | None
+    start: datetime | None
+    narrowed: tuple[SilenceMatcher, ...] = ()
+    """The matchers it was asked with (Alertmanager's `filter`): () for the whole answer."""
+    began: float = 0.0
+    """When it was asked, on the monotonic clock (when the next whole answer is due)."""
+
+
+def _matching(alert: Alert, matchers: tuple[SilenceMatcher, ...]) -> bool:
+    return all(matches(m, alert.labels) for m in matchers)
+
+
 class Board:
     """The last known alerts of every source, merged, with each source's health.
 
@@ -78,14 +98,25 @@ class Board:
         clock: Clock = utc_now,
         resend_grace: float = 120.0,
         busy_stale_after: float = 90.0,
+        whole_every: float = 30.0,
     ) -> None:
-        """`busy_stale_after`: how long a busy source's last answer stands before it is stale."""
+        """`busy_stale_after`: how long a busy source's last answer stands before it is stale.
+        `whole_every`: while polls ask for less (`poll_source`'s matchers), how often one
+        asks for every alert all the same."""
         self.clients = clients
+        self.whole_every = whole_every
         self.busy_stale_after = busy_stale_after
         self.clock = clock
         self.resend_grace = resend_grace
         self.status = {c.name: SourceStatus(c.name, c.source.cluster or c.name) for c in clients}
-        self._by_source: dict[str, list[Alert]] = {c.name: [] for c in clients}
+        self._whole: dict[str, _Answered] = {}
+        """Each source's last whole answer (every alert it has)."""
+        self._narrow: dict[str, _Answered] = {}
+        """Each source's last answer to a narrowed question, if it is newer than its whole one."""
+        self._whole_due: set[str] = set()
+        self._unmatched: dict[str, tuple[_Answered, tuple[SilenceMatcher, ...], list[Alert]]] = {}
+        """By source: (whole answer, matchers, the alerts of that answer they do not match)."""
+        """Sources whose narrowed answer came from another process than their whole one."""
         self.alerts: list[Alert] = []
         self._counted: tuple[list[Alert] | None, dict[str, int]] = (None, {})
         self.first_seen: dict[str, datetime] = {}
@@ -93,19 +124,39 @@ class Board:
         self._last_seen: dict[str, datetime] = {}
         self._shown_by: dict[str, dict[str, frozenset[datetime]]] = {}
         """By fingerprint and source, the processes (their starts) that showed the alert (replaced, never changed)."""
-        self._asked: dict[str, datetime] = {}
-        """When the console asked each source for its last answer (before it came: a sighting's time)."""
         self._merging = asyncio.Lock()
         self.polls = 0
 
-    async def poll_source(self, client: AlertmanagerClient, slow_after: float | None = None) -> Outcome:
+    def asks_whole(self, name: str) -> bool:
+        """Whether the next poll of `name` must ask for every alert, whatever the view shows:
+        its last whole answer is older than `whole_every` (or there is none)."""
+        whole = self._whole.get(name)
+        if whole is None or name in self._whole_due:
+            return True
+        return time.monotonic() - whole.began >= self.whole_every
+
+    def narrowed(self, name: str) -> tuple[SilenceMatcher, ...]:
+        """The matchers the source's latest answer was asked with: () if it was whole."""
+        narrow = self._narrow.get(name)
+        return narrow.narrowed if narrow else ()
+
+    async def poll_source(
+        self, client: AlertmanagerClient, slow_after: float | None = None, matchers: Sequence[SilenceMatcher] = ()
+    ) -> Outcome:
         """Ask one source for its alerts and its start. Turned away (503, 429), its last alerts
         stand while they are younger than `busy_stale_after`; on another failure they are kept,
-        stale. An answer that took longer than `slow_after` seconds is busy too, and good."""
+        stale. An answer that took longer than `slow_after` seconds is busy too, and good.
+
+        `matchers` (label matchers only): what the view shows, asked for with Alertmanager's
+        `filter` so it sends less, unless a whole answer is due (`asks_whole`). The answer then
+        stands for the alerts they match; for the others, the last whole answer stands (a
+        label matcher matches an alert for as long as it lives, so none can move between them). That
+        whole answer, bigger and due less often, is slow only past `whole_every`."""
         status = self.status[client.name]
-        asked, started = self.clock(), time.monotonic()  # (how long it took: not on a clock that may step)
+        narrowed = tuple(matchers) if matchers and not self.asks_whole(client.name) else ()
+        asked, began = self.clock(), time.monotonic()  # (how long it took: not on a clock that may step)
         try:
-            answer = await client.answer()
+            answer = await client.answer([str(m) for m in narrowed])
         except AlertmanagerBusyError as busy:
             status.busy, status.busy_since = str(busy), status.busy_since or asked
             status.refused_since, status.retry_after = status.refused_since or asked, busy.retry_after
@@ -125,13 +176,22 @@ class Board:
         now = self.clock()
         said_at = answer.server_now or asked  # its clock when it answered (ours, if it did not say)
         skew = asked + (now - asked) / 2 - said_at if answer.server_now else timedelta(0)  # its clock onto ours
-        status.saw_start(answer.started, answer.started + skew if answer.started else None, now, said_at)
+        restarted = status.saw_start(answer.started, answer.started + skew if answer.started else None, now, said_at)
         status.uptime_error = answer.status_error
-        self._by_source[client.name] = answer.alerts
-        self._asked[client.name] = asked
+        answered = _Answered(answer.alerts, asked, said_at, answer.started, narrowed, began)
+        if narrowed:
+            self._narrow[client.name] = answered
+            if restarted or answer.started != self._whole[client.name].start:  # another process (or replica):
+                self._whole_due.add(client.name)  # what the whole answer showed stands until it is asked again
+        else:
+            self._whole[client.name] = answered
+            self._narrow.pop(client.name, None)
+            self._whole_due.discard(client.name)
         status.last_ok, status.error, status.failing_since = now, None, None
         status.refused_since = status.retry_after = None
-        took = time.monotonic() - started
+        took = time.monotonic() - began
+        if matchers and not narrowed and slow_after is not None:  # the whole one among narrowed: due less often
+            slow_after = max(slow_after, self.whole_every)
         if slow_after is not None and took > slow_after:
             status.busy = f"{client.name}: its answer took {took:.1f} s, longer than the poll interval"
             status.busy_since = status.busy_since or asked
@@ -143,11 +203,14 @@ class Board:
         """Fold every source's latest answer into `alerts` and `sightings`."""
         async with self._merging:
             now = self.clock()
-            inputs = [(name, alerts, self.status[name].stale) for name, alerts in self._by_source.items()]
-            clocks = {n: (st.said_at, st.start_said, self._asked.get(n)) for n, st in self.status.items()}
+            inputs = [  # in the config's order, whichever answered first
+                (name, self._whole[name], self._narrow.get(name), status.stale)
+                for name, status in self.status.items()
+                if name in self._whole
+            ]
             statuses = {name: status.copy() for name, status in self.status.items()}
             # Merging and sorting 10,000 alerts is pure Python: in a thread, keys stay responsive.
-            self.sightings, self.first_seen = await asyncio.to_thread(self._merged, inputs, statuses, clocks, now)
+            self.sightings, self.first_seen = await asyncio.to_thread(self._merged, inputs, statuses, now)
             self.alerts = self.sightings.alerts
             self.polls += 1
         return self.alerts
@@ -157,11 +220,26 @@ class Board:
         await asyncio.gather(*(self.poll_source(c) for c in self.clients))
         return await self.merge()
 
+    def _answers(self, name: str, whole: _Answered, narrow: _Answered | None) -> list[_Answered]:
+        """What stands of one source: its whole answer, or the narrowed one for the alerts its
+        matchers match and the whole one for the rest."""
+        if narrow is None:
+            return [whole]
+        known = self._unmatched.get(name)
+        if known is None or known[0] is not whole or known[1] != narrow.narrowed:  # once per whole answer
+            known = self._unmatched[name] = (
+                whole,
+                narrow.narrowed,
+                [a for a in whole.alerts if not _matching(a, narrow.narrowed)],
+            )
+        got = {a.fingerprint for a in narrow.alerts}  # (were Alertmanager to match one that is not)
+        rest = [a for a in known[2] if a.fingerprint not in got]
+        return [replace(whole, alerts=rest), narrow]
+
     def _merged(
         self,
-        inputs: list[tuple[str, list[Alert], bool]],
+        inputs: list[tuple[str, _Answered, _Answered | None, bool]],
         statuses: dict[str, SourceStatus],
-        clocks: dict[str, tuple[datetime | None, datetime | None, datetime | None]],
         now: datetime,
     ) -> tuple[Sightings, dict[str, datetime]]:
         """The sightings of this moment, with the merged, sorted alerts, and when each alert was
@@ -169,12 +247,15 @@ class Board:
         firing: dict[str, tuple[str, ...]] = {}
         ended: dict[str, tuple[str, ...]] = {}
         shown = []
-        for name, alerts, stale in inputs:
+        answers = [
+            (name, a, stale) for name, whole, narrow, stale in inputs for a in self._answers(name, whole, narrow)
+        ]
+        for name, answered, stale in answers:
+            alerts = answered.alerts
             if stale:  # its last answer is shown, but is no word on anything now
                 shown.append((name, alerts, True))
                 continue
-            its_now, process, asked = clocks.get(name, (None, None, None))
-            its_now, asked = its_now or now, asked or now
+            its_now, process, asked = answered.said_at or now, answered.start, answered.asked
             current = []
             for alert in alerts:
                 fingerprint = alert.fingerprint

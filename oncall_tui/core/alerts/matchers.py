@@ -232,6 +232,17 @@ class Filter:
     def matches(self, alert: Alert) -> bool:
         return all(matches(m, alert.labels) for m in self.matchers) and all(_has_word(alert, w) for w in self.words)
 
+    @property
+    def for_alertmanager(self) -> tuple[SilenceMatcher, ...]:
+        """The matchers Alertmanager can be asked to apply (its `filter`), so it sends less: all
+        but a regex with a case-insensitive flag (RE2 folds a few letters otherwise than Python,
+        and the console must judge every alert they do not match exactly as Alertmanager does).
+        Free text is matched here only."""
+        return tuple(m for m in self.matchers if not (m.is_regex and _FOLDING.search(m.value)))
+
+
+_FOLDING = re.compile(r"\(\?[a-zA-Z-]*i")
+
 
 def _has_word(alert: Alert, word: str) -> bool:
     for text in (*alert.labels.values(), *alert.labels.keys(), *alert.annotations.values()):

@@ -125,7 +125,8 @@ class AlertsPane(Vertical):
 
         async def poll() -> Outcome:
             try:
-                return await self.board.poll_source(client, slow_after=max(config.poll_interval, SLOW_FLOOR))
+                asked = self.filter.for_alertmanager  # it sends only what is shown, whole now and then
+                return await self.board.poll_source(client, max(config.poll_interval, SLOW_FLOOR), asked)
             except Exception as error:  # a bug must not stop the alerts from updating
                 self.notify(f"Polling {client.name} failed: {clean_line(str(error), 200)}", severity="error")
                 return Outcome.FAILED
