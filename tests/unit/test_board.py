@@ -7,9 +7,11 @@ from datetime import timedelta
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.alerts.board import Board
 from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
+from oncall_tui.core.alerts.schedule import Outcome
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager, fingerprint
 from tests.conftest import SteppedClock, alert, make_config
+from tests.contracts import alerts_asked
 
 
 async def test_dedupes_by_fingerprint_and_tags_sources(clock: SteppedClock) -> None:
@@ -191,7 +193,6 @@ async def test_a_source_turning_polls_away_is_busy_speaks_for_nothing_and_is_sta
 ) -> None:
     """Its last alerts stand, not stale; it is not 'answered' (no all-clear, nothing judged
     resolved by it); after busy_stale_after without an answer it is stale since its last one."""
-    from oncall_tui.core.alerts.schedule import Outcome
     from tests.misbehaving import Misbehaving
 
     server = Misbehaving()
@@ -239,76 +240,205 @@ async def test_an_answer_the_console_fails_to_read_makes_the_source_stale_not_st
         server.close()
 
 
-def _alerts_asked(server: SimServer) -> list[dict[str, list[str]]]:
-    """The query of every GET of the alerts the simulator was sent, checked against the contract."""
-    from tests.contracts import require_contracts, validate_query
+async def narrowed_poll(board: Board, *matchers: SilenceMatcher) -> None:
+    await board.poll_source(board.clients[0], matchers=matchers)
+    await board.merge()
 
-    require_contracts()
-    return [validate_query(m, target) for m, target in server.asked if m == "GET" and "/api/v2/alerts" in target]
+
+def presence(board: Board, posted: dict) -> str:
+    return board.sightings.presence(fingerprint(posted["labels"])).state
+
+
+CRIT = SilenceMatcher("severity", "critical")
 
 
 async def test_a_matcher_filter_asks_for_only_what_it_shows_and_for_every_alert_now_and_then(
     sim: SimServer, clock: SteppedClock
 ) -> None:
-    crit = SilenceMatcher("severity", "critical")
-    sim.store.post_alerts([alert("X", "critical", service="a"), alert("Y", "warning", service="b")])
+    x, y = alert("X", "critical", service="a"), alert("Y", "warning", service="b")
+    sim.store.post_alerts([x, y])
     board = Board([AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers], clock=clock, whole_every=3600)
-    client = board.clients[0]
     try:
-        assert board.asks_whole("prod")  # nothing known yet: the first answer is whole
-        await board.poll_source(client, matchers=[crit])
-        await board.merge()
-        assert _alerts_asked(sim) == [{}] and board.narrowed("prod") == ()
-        sim.store.resolve(alert("X", "critical", service="a")["labels"])
+        assert board.asks_whole("prod", [CRIT])  # nothing known yet: the first answer is whole
+        await narrowed_poll(board, CRIT)
+        assert alerts_asked(sim) == [{}] and board.narrowed("prod") == ()
+        sim.store.resolve(x["labels"])
         sim.store.post_alerts([alert("Z", "critical", service="c"), alert("W", "warning", service="d")])
         clock.advance(2)
-        await board.poll_source(client, matchers=[crit])
-        await board.merge()
-        assert _alerts_asked(sim)[-1] == {"filter": ['severity="critical"']} and board.narrowed("prod") == (crit,)
+        await narrowed_poll(board, CRIT)
+        assert alerts_asked(sim)[-1] == {"filter": ['severity="critical"']} and board.narrowed("prod") == (CRIT,)
         # what it matches is as Alertmanager says now; the rest as its last whole answer said
         assert sorted(a.name for a in board.alerts) == ["Y", "Z"]
-        x, y = alert("X", "critical", service="a")["labels"], alert("Y", "warning", service="b")["labels"]
-        assert board.sightings.presence(fingerprint(y)).state == "firing"  # as of the whole answer
-        gone = board.sightings.presence(fingerprint(x))  # the narrowed answer speaks for what it matches
+        assert presence(board, y) == "firing"  # as of the whole answer
+        gone = board.sightings.presence(fingerprint(x["labels"]))  # the narrowed answer speaks for what it matches
         assert gone.state == "resolved" and "absent from prod's answer" in gone.reason
         board.whole_every = 0  # a whole answer is due: W, which the filter does not match, is seen
-        await board.poll_source(client, matchers=[crit])
-        await board.merge()
-        assert _alerts_asked(sim)[-1] == {} and sorted(a.name for a in board.alerts) == ["W", "Y", "Z"]
+        await narrowed_poll(board, CRIT)
+        assert alerts_asked(sim)[-1] == {} and sorted(a.name for a in board.alerts) == ["W", "Y", "Z"]
         board.whole_every = 3600
-        await board.poll_source(client, matchers=())  # the filter cleared: whole again
-        assert _alerts_asked(sim)[-1] == {} and board.narrowed("prod") == ()
+        await narrowed_poll(board)  # the filter cleared: whole again
+        assert alerts_asked(sim)[-1] == {} and board.narrowed("prod") == ()
     finally:
         await board.aclose()
 
 
-async def test_a_narrowed_answer_from_a_restarted_alertmanager_asks_for_every_alert_next(
+async def test_a_filter_that_changes_asks_for_every_alert_before_it_narrows_again(
     sim: SimServer, clock: SteppedClock
 ) -> None:
-    """The rest of the last whole answer came from the process before: it stands one poll more,
-    and the next asks for everything, which judges what the restart forgot."""
-    crit = SilenceMatcher("severity", "critical")
+    """X fired after the last whole answer and was seen by a narrowed one; the filter then
+    leaves it out. That whole answer, older than X, must not be what says X is gone."""
+    db = SilenceMatcher("team", "db")
+    sim.store.post_alerts([alert("Web", "critical", team="web")])
+    board = Board([AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers], clock=clock, whole_every=3600)
+    try:
+        await narrowed_poll(board, db)
+        x = alert("X", "warning", team="db")
+        sim.store.post_alerts([x])
+        clock.advance(2)
+        await narrowed_poll(board, db)
+        assert alerts_asked(sim)[-1] == {"filter": ['team="db"']} and presence(board, x) == "firing"
+        clock.advance(2)
+        await narrowed_poll(board, db, CRIT)  # typed on: severity=critical too
+        assert alerts_asked(sim)[-1] == {} and presence(board, x) == "firing"  # whole, not narrowed
+        clock.advance(2)
+        await narrowed_poll(board, db, CRIT)
+        assert alerts_asked(sim)[-1] == {"filter": ['team="db"', 'severity="critical"']}
+        assert presence(board, x) == "firing"  # the whole answer that speaks for it now has it
+    finally:
+        await board.aclose()
+
+
+async def test_a_narrowed_answer_from_another_process_is_set_aside_and_every_alert_asked_next(
+    sim: SimServer, clock: SteppedClock
+) -> None:
+    """Replicas behind one URL: A restarted and was not sent Y yet, B (up since before) still
+    has it. A narrowed answer from B says nothing of Y; were it read with A's whole answer, Y
+    would be 'absent from B', resolved, though B holds it."""
     x, y = alert("X", "critical"), alert("Y", "warning")
     sim.store.post_alerts([x, y])
     board = Board([AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers], clock=clock, whole_every=3600)
-    client = board.clients[0]
     try:
-        await board.poll_source(client, matchers=[crit])
+        await narrowed_poll(board, CRIT)
+        b_started = sim.store.started
         clock.advance(5)
-        await board.poll_source(client, matchers=[crit])
-        assert not board.asks_whole("prod") and _alerts_asked(sim)[-1] == {"filter": ['severity="critical"']}
-        sim.store.restart()
+        sim.store.restart()  # A, which forgot its alerts
         clock.advance(1)
         sim.store.post_alerts([x])  # Prometheus resends the critical one at once
-        await board.poll_source(client, matchers=[crit])
-        await board.merge()
-        assert board.status["prod"].restarts == 1 and board.asks_whole("prod")
-        assert board.sightings.presence(fingerprint(y["labels"])).state == "firing"  # as the last whole answer said
-        await board.poll_source(client, matchers=[crit])
-        await board.merge()
-        assert _alerts_asked(sim)[-1] == {}
+        await narrowed_poll(board, CRIT)
+        assert board.asks_whole("prod", [CRIT]) and board.status["prod"].restarts == 0  # set aside: not read
+        assert presence(board, y) == "firing"  # as the last whole answer said
+        await narrowed_poll(board, CRIT)
+        assert alerts_asked(sim)[-1] == {}  # A's whole answer: Y is not there, within the grace
         held = board.sightings.presence(fingerprint(y["labels"]))
         assert held.state == "waiting" and held.reason == "not seen since prod restarted at 14:32:10 UTC"
-        assert [(a.name, bool(a.held)) for a in board.alerts] == [("X", False), ("Y", True)]
+        assert board.status["prod"].restarts == 1 and [(a.name, bool(a.held)) for a in board.alerts] == [
+            ("X", False),
+            ("Y", True),
+        ]
+        sim.store.started = b_started  # B answers the next narrowed question: it has Y, but Y is not asked of it
+        sim.store.post_alerts([y])
+        clock.advance(2)
+        await narrowed_poll(board, CRIT)
+        assert alerts_asked(sim)[-1] == {"filter": ['severity="critical"']}
+        assert presence(board, y) == "waiting" and board.asks_whole("prod", [CRIT])
+        await narrowed_poll(board, CRIT)  # B's whole answer
+        assert alerts_asked(sim)[-1] == {} and presence(board, y) == "firing"
     finally:
         await board.aclose()
+
+
+async def test_the_restart_grace_is_judged_when_the_whole_answer_was_asked_not_later(
+    sim: SimServer, clock: SteppedClock
+) -> None:
+    """Y, which the filter does not match, is absent from a whole answer asked within the grace:
+    narrowed answers after the grace say nothing of it, so it waits for the next whole one."""
+    x, y = alert("X", "critical"), alert("Y", "warning")
+    sim.store.post_alerts([x, y])
+    board = Board(
+        [AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers],
+        clock=clock,
+        whole_every=3600,
+        resend_grace=120,
+    )
+    try:
+        await narrowed_poll(board, CRIT)
+        clock.advance(1)
+        sim.store.restart()
+        sim.store.post_alerts([x])
+        clock.advance(2)
+        await narrowed_poll(board, CRIT)  # from another process than the whole answer's: set aside
+        clock.advance(2)
+        await narrowed_poll(board, CRIT)  # so every alert is asked for
+        assert alerts_asked(sim)[-1] == {} and presence(board, y) == "waiting"
+        clock.advance(125)  # past the grace
+        await narrowed_poll(board, CRIT)
+        assert alerts_asked(sim)[-1] == {"filter": ['severity="critical"']}
+        assert presence(board, y) == "waiting"  # absent from an answer asked within it: no word since
+        board.whole_every = 0
+        await narrowed_poll(board, CRIT)
+        gone = board.sightings.presence(fingerprint(y["labels"]))
+        assert gone.state == "resolved" and gone.reason.startswith("not seen in the 2m since prod restarted")
+    finally:
+        await board.aclose()
+
+
+async def test_an_alertmanager_that_refuses_to_filter_is_asked_for_every_alert(
+    sim: SimServer, clock: SteppedClock
+) -> None:
+    """Another version may read the matchers otherwise and answer 400: that poll asks again for
+    every alert at once (no stale source, no lost poll), and it is not asked to filter again."""
+    from oncall_tui.sim.store import SimError
+
+    sim.store.post_alerts([alert("X", "critical"), alert("Y", "warning")])
+    answer = sim.store.get_alerts
+
+    def strict(filters: list[str] | tuple[str, ...] = ()) -> list:
+        if filters:
+            raise SimError(400, 'bad matcher format: severity="critical"')
+        return answer()
+
+    sim.store.get_alerts = strict  # type: ignore[method-assign]
+    board = Board([AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers], clock=clock, whole_every=3600)
+    try:
+        await narrowed_poll(board, CRIT)
+        clock.advance(2)
+        assert await board.poll_source(board.clients[0], matchers=[CRIT]) is Outcome.IN_TIME
+        await board.merge()
+        assert alerts_asked(sim)[-2:] == [{"filter": ['severity="critical"']}, {}]
+        assert "HTTP 400" in board.filter_refused["prod"] and not board.status["prod"].stale
+        assert sorted(a.name for a in board.alerts) == ["X", "Y"] and board.asks_whole("prod", [CRIT])
+    finally:
+        await board.aclose()
+
+
+async def test_a_restart_while_the_alerts_are_written_does_not_make_the_new_process_their_witness(
+    clock: SteppedClock,
+) -> None:
+    """Alertmanager restarts between writing its alerts and the status that follows: the alerts
+    are the old process's. Taken as the new one's, the next answer (the new process, which
+    forgot them) would say they are gone: resolved, though only forgotten."""
+    store = SimAlertmanager(clock=clock)
+    armed = [False]
+
+    def restart_after_the_alerts() -> None:
+        asked = [target for _, target in server.asked]
+        if armed[0] and asked[-1] == "/api/v2/status" and asked[-2].startswith("/api/v2/alerts"):
+            armed[0] = False
+            store.restart()
+
+    x = alert("X", "critical")
+    store.post_alerts([x])
+    with SimServer(store, before_request=restart_after_the_alerts) as server:
+        board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
+        try:
+            await board.poll_once()
+            clock.advance(5)
+            armed[0] = True
+            await board.poll_once()  # X, from the process before; the status after, the new one's
+            assert not armed[0] and board.status["prod"].uptime_error.startswith("prod: it restarted while it answered")
+            clock.advance(2)
+            await board.poll_once()  # the new process: X not sent to it yet
+            held = board.sightings.presence(fingerprint(x["labels"]))
+            assert held.state == "waiting" and held.reason == "not seen since prod restarted at 14:32:10 UTC"
+        finally:
+            await board.aclose()

@@ -342,22 +342,28 @@ class AlertmanagerClient:
         return alerts, _server_time(response)
 
     async def answer(self, filters: Sequence[str] = ()) -> Answer:
-        """One poll: the alerts (with `filters`, those matching each) and the start, asked at
-        once. Raises AlertmanagerError if the alerts could not be read; if only the status
-        could not, `started` is None and `status_error` says why (the alerts are good, but a
-        restart cannot be told)."""
-        alerts, started = await asyncio.gather(self._alerts(filters), self.started(), return_exceptions=True)
-        for result in (alerts, started):
-            if isinstance(result, BaseException) and not isinstance(result, AlertmanagerError):
-                raise result
-        if isinstance(alerts, AlertmanagerError):
-            raise alerts
-        assert isinstance(alerts, tuple)
-        items, server_now = alerts
-        if isinstance(started, AlertmanagerError):
-            return Answer(items, None, server_now, str(started))
-        assert isinstance(started, datetime)
-        return Answer(items, started, server_now)
+        """One poll: its start, the alerts (with `filters`, those matching each), its start
+        again, one after the other. The alerts came from the process that started then only if
+        both starts are the same: a restart while a big answer was written must not make the
+        new process the one that showed the old one's alerts (it would then be taken to say
+        they are gone). Raises AlertmanagerError if the alerts could not be read; if the start
+        could not be told, `started` is None and `status_error` says why (the alerts are good,
+        but a restart cannot be told)."""
+        before = await self._start_or_error()
+        alerts, server_now = await self._alerts(filters)
+        after = await self._start_or_error() if isinstance(before, datetime) else before
+        if isinstance(before, AlertmanagerError) or isinstance(after, AlertmanagerError):
+            return Answer(alerts, None, server_now, str(before if isinstance(before, AlertmanagerError) else after))
+        if before != after:
+            said = f"{before.isoformat(timespec='seconds')}, then {after.isoformat(timespec='seconds')}"
+            return Answer(alerts, None, server_now, f"{self.name}: it restarted while it answered (up since {said})")
+        return Answer(alerts, before, server_now)
+
+    async def _start_or_error(self) -> datetime | AlertmanagerError:
+        try:
+            return await self.started()
+        except AlertmanagerError as error:
+            return error
 
     async def silences(self) -> list[Silence]:
         response = await self._request("GET", "/api/v2/silences")
