@@ -17,7 +17,7 @@ fresh answers, from the start to its first, and from its last to the end, counte
 the same with backoff and spreading off (every console asks every interval, all started
 together, a 503 retried at the next interval), prefixed `peer`. With `--filter` (the `/`
 filter's text), each console asks for only the alerts its matchers match, and for every alert
-once in `full_poll_interval` (30s), as the console does; the line then ends with the longest
+when that answer is `full_poll_interval` (30s) old, as the console does; the line then ends with the longest
 wait between whole answers (`whole max`: how late what the filter hides is followed). The issue's targets at N=50
 (503s <= 5 %, fresh p95 <= 10 s, max <= 30 s) assume an Alertmanager serving 8 answers a
 second; on this machine it serves under one (see the README). Figures only: nothing here

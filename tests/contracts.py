@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
+from oncall_tui.sim.server import SimServer
 from tests.conftest import ROOT
 
 CONTRACTS = ROOT.parent / "shared" / "contracts"
@@ -59,6 +60,15 @@ def validate_query(method: str, target: str) -> dict[str, list[str]]:
         for value in values:
             assert kind != "boolean" or value in ("true", "false"), f"{name}={value!r} is no boolean"
     return query
+
+
+def alerts_asked(server: SimServer) -> list[dict[str, list[str]]]:
+    """The query of every GET of the alerts the simulator was sent, oldest first; each checked
+    against the contract when the contract file is there (the truth tests need it not)."""
+    asked = [target for method, target in server.asked if method == "GET" and "/api/v2/alerts" in target]
+    if ALERTMANAGER.is_file():
+        return [validate_query("GET", target) for target in asked]
+    return [parse_qs(urlsplit(target).query, keep_blank_values=True) for target in asked]
 
 
 # -- PagerDuty REST API v2 (OpenAPI 3.0) -------------------------------------------------------

@@ -152,8 +152,8 @@ class AlertsView(Section):
         30.0,
         gt=0,
         description="While the / filter is made of label matchers, polls ask Alertmanager for only the alerts "
-        "they match (its filter parameter), and one poll in this long asks for every alert all the same: "
-        "what the filter hides (incidents' alerts, the history, the bell) is followed at this interval.",
+        "they match (its filter parameter); a poll asks for every alert all the same once that answer is this "
+        "old: what the filter hides (incidents' alerts, the history, the bell) is followed at this interval.",
     )
     resend_grace: Seconds = Field(
         120.0,

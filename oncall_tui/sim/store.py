@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from oncall_tui.core.alerts.matchers import MatcherError, matches, parse_matcher
+from oncall_tui.core.alerts.matchers import MatcherError, matches_all, parse_matcher
 from oncall_tui.core.alerts.models import PayloadError, SilenceMatcher, parse_time
 
 RESOLVE_TIMEOUT = timedelta(minutes=5)
@@ -104,9 +104,9 @@ class SimAlertmanager:
             out = []
             for fp, alert in sorted(firing.items()):
                 labels = alert["labels"]
-                if not all(matches(m, labels) for m in wanted):
+                if not matches_all(wanted, labels):
                     continue
-                silenced_by = sorted(s["id"] for s in active_silences if all(matches(m, labels) for m in s["matchers"]))
+                silenced_by = sorted(s["id"] for s in active_silences if matches_all(s["matchers"], labels))
                 inhibited_by = self._inhibitors(fp, labels, firing)
                 out.append(
                     {
@@ -163,7 +163,7 @@ class SimAlertmanager:
             raise SimError(400, f"silence invalid: {error}") from None
         if not matchers:
             raise SimError(400, "silence invalid: at least one matcher required")
-        if all(matches(m, {}) for m in matchers):
+        if matches_all(matchers, {}):
             raise SimError(400, "silence invalid: at least one matcher must not match the empty string")
         if ends < starts:
             raise SimError(400, "silence invalid: end time can't be before start time")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
-from oncall_tui.core.alerts.matchers import matches, parse_filter
+from oncall_tui.core.alerts.matchers import matches, matches_all, parse_filter
 from oncall_tui.core.alerts.models import SilenceMatcher
 from tests.alertmanager_process import RealAlertmanager
 from tests.conftest import alert, make_config
@@ -19,26 +19,39 @@ VALUES = [
 REGEXES = [".+", "", "ml-.*", "[[:upper:]].*", r"\d*", "日.*", ".*\n.*", r".*\x{1b}.*", "(?s).*", "a|b|ml-api"]
 
 
-@pytest.mark.parametrize("typed", ["severity=critical", 'note=~"ml-.*" severity!=warning', "note!=''"])
-async def test_alertmanager_filters_as_the_console_matches(alertmanager: RealAlertmanager, typed: str) -> None:
+def posted_alerts() -> list[dict]:
     posted = [alert(f"F{i}", ("critical", "warning")[i % 2], note=value) for i, value in enumerate(VALUES)]
-    posted.append(alert("NoNote", "critical"))  # a missing label is the empty string, on both sides
-    alertmanager.post_alerts(posted)
+    return [*posted, alert("NoNote", "critical")]  # a missing label is the empty string, on both sides
+
+
+async def test_alertmanager_filters_as_the_console_matches(alertmanager: RealAlertmanager) -> None:
+    alertmanager.post_alerts(posted_alerts())
     [source] = make_config(alertmanager.url).alertmanagers
     async with AlertmanagerClient(source) as client:
         everything = await client.alerts()
-        assert len(everything) == len(posted)
+        assert len(everything) == len(VALUES) + 1
         wanted = [
             *(SilenceMatcher("note", v, is_equal=equal) for v in VALUES for equal in (True, False)),
             *(SilenceMatcher("note", r, is_regex=True, is_equal=equal) for r in REGEXES for equal in (True, False)),
-            *parse_filter(typed).for_alertmanager,
         ]
         for matcher in wanted:
             sent = await client.alerts([str(matcher)])
             local = {a.fingerprint for a in everything if matches(matcher, a.labels)}
             assert {a.fingerprint for a in sent} == local, f"{matcher!s} picks otherwise than the console"
-        both = parse_filter(typed).for_alertmanager
-        sent = await client.alerts([str(m) for m in both])
-        assert {a.fingerprint for a in sent} == {
-            a.fingerprint for a in everything if all(matches(m, a.labels) for m in both)
-        }
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["severity=critical", 'note=~"ml-.*" severity!=warning', 'note!=""', 'note=~"(?i)ml-api" severity=critical'],
+)
+async def test_a_typed_filter_is_asked_as_the_console_shows_it(alertmanager: RealAlertmanager, typed: str) -> None:
+    alertmanager.post_alerts(posted_alerts())
+    [source] = make_config(alertmanager.url).alertmanagers
+    parsed = parse_filter(typed)
+    async with AlertmanagerClient(source) as client:
+        everything = await client.alerts()
+        sent = await client.alerts([str(m) for m in parsed.for_alertmanager])
+        asked = {a.fingerprint for a in everything if matches_all(parsed.for_alertmanager, a.labels)}
+        assert {a.fingerprint for a in sent} == asked
+        shown = {a.fingerprint for a in everything if parsed.matches(a)}
+        assert shown <= asked and 0 < len(shown)  # what the view shows is among what was sent

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from oncall_tui.core.alerts.matchers import matches
+from oncall_tui.core.alerts.matchers import matches_all
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceMatcher, SilenceRequest
 
 ACK_PREFIX = "ACK!"
@@ -44,7 +44,7 @@ def extended(silence: Silence, lasting: float, now: datetime) -> SilenceRequest:
 
 
 def catches(silence: Silence, alert: Alert) -> bool:
-    return silence.id in alert.silenced_by or all(matches(m, alert.labels) for m in silence.matchers)
+    return silence.id in alert.silenced_by or matches_all(silence.matchers, alert.labels)
 
 
 @dataclass

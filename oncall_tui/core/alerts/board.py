@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from typing import TypeVar
 
-from oncall_tui.core.alerts.alertmanager import AlertmanagerBusyError, AlertmanagerClient, AlertmanagerError
-from oncall_tui.core.alerts.matchers import matches
+from oncall_tui.core.alerts.alertmanager import AlertmanagerBusyError, AlertmanagerClient, AlertmanagerError, Answer
+from oncall_tui.core.alerts.matchers import matches_all
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceMatcher, SilenceRequest
 from oncall_tui.core.alerts.schedule import Outcome
 from oncall_tui.core.alerts.tracking import Sightings, SourceStatus
@@ -74,14 +74,10 @@ class _Answered:
     asked: datetime
     said_at: datetime | None
     start: datetime | None
-    narrowed: tuple[SilenceMatcher, ...] = ()
+    narrowed: tuple[SilenceMatcher, ...]
     """The matchers it was asked with (Alertmanager's `filter`): () for the whole answer."""
-    began: float = 0.0
+    began: float
     """When it was asked, on the monotonic clock (when the next whole answer is due)."""
-
-
-def _matching(alert: Alert, matchers: tuple[SilenceMatcher, ...]) -> bool:
-    return all(matches(m, alert.labels) for m in matchers)
 
 
 class Board:
@@ -114,9 +110,12 @@ class Board:
         self._narrow: dict[str, _Answered] = {}
         """Each source's last answer to a narrowed question, if it is newer than its whole one."""
         self._whole_due: set[str] = set()
+        """Sources whose last narrowed answer came from another process than their whole one."""
         self._unmatched: dict[str, tuple[_Answered, tuple[SilenceMatcher, ...], list[Alert]]] = {}
         """By source: (whole answer, matchers, the alerts of that answer they do not match)."""
-        """Sources whose narrowed answer came from another process than their whole one."""
+        self.filter_refused: dict[str, str] = {}
+        """By source, why it refused to filter (HTTP 400: another version's matcher syntax); it is
+        then asked for every alert, and the view filters them here."""
         self.alerts: list[Alert] = []
         self._counted: tuple[list[Alert] | None, dict[str, int]] = (None, {})
         self.first_seen: dict[str, datetime] = {}
@@ -127,11 +126,16 @@ class Board:
         self._merging = asyncio.Lock()
         self.polls = 0
 
-    def asks_whole(self, name: str) -> bool:
-        """Whether the next poll of `name` must ask for every alert, whatever the view shows:
-        its last whole answer is older than `whole_every` (or there is none)."""
-        whole = self._whole.get(name)
-        if whole is None or name in self._whole_due:
+    def asks_whole(self, name: str, matchers: Sequence[SilenceMatcher] = ()) -> bool:
+        """Whether the next poll of `name`, for a view showing what `matchers` match, must ask
+        for every alert: there is no whole answer yet, or it is `whole_every` old; the last
+        narrowed answer was for other matchers (the filter changed: no alert is then judged by
+        an answer older than one that showed it), or came from another process (a restart, or
+        another replica behind the URL); or the source refused to filter."""
+        whole, narrow = self._whole.get(name), self._narrow.get(name)
+        if whole is None or name in self._whole_due or name in self.filter_refused:
+            return True
+        if narrow is not None and narrow.narrowed != tuple(matchers):
             return True
         return time.monotonic() - whole.began >= self.whole_every
 
@@ -153,10 +157,15 @@ class Board:
         label matcher matches an alert for as long as it lives, so none can move between them). That
         whole answer, bigger and due less often, is slow only past `whole_every`."""
         status = self.status[client.name]
-        narrowed = tuple(matchers) if matchers and not self.asks_whole(client.name) else ()
+        narrowed = tuple(matchers) if matchers and not self.asks_whole(client.name, matchers) else ()
         asked, began = self.clock(), time.monotonic()  # (how long it took: not on a clock that may step)
         try:
-            answer = await client.answer([str(m) for m in narrowed])
+            answer = await self._ask(client, narrowed)
+            if narrowed and answer.started != self._whole[client.name].start:
+                # another process than the whole answer's (a restart, or another replica behind
+                # the URL): the two cannot be read together. Set aside; every alert is asked next.
+                self._whole_due.add(client.name)
+                return Outcome.IN_TIME
         except AlertmanagerBusyError as busy:
             status.busy, status.busy_since = str(busy), status.busy_since or asked
             status.refused_since, status.retry_after = status.refused_since or asked, busy.retry_after
@@ -176,13 +185,11 @@ class Board:
         now = self.clock()
         said_at = answer.server_now or asked  # its clock when it answered (ours, if it did not say)
         skew = asked + (now - asked) / 2 - said_at if answer.server_now else timedelta(0)  # its clock onto ours
-        restarted = status.saw_start(answer.started, answer.started + skew if answer.started else None, now, said_at)
+        status.saw_start(answer.started, answer.started + skew if answer.started else None, now, said_at)
         status.uptime_error = answer.status_error
         answered = _Answered(answer.alerts, asked, said_at, answer.started, narrowed, began)
         if narrowed:
             self._narrow[client.name] = answered
-            if restarted or answer.started != self._whole[client.name].start:  # another process (or replica):
-                self._whole_due.add(client.name)  # what the whole answer showed stands until it is asked again
         else:
             self._whole[client.name] = answered
             self._narrow.pop(client.name, None)
@@ -190,14 +197,29 @@ class Board:
         status.last_ok, status.error, status.failing_since = now, None, None
         status.refused_since = status.retry_after = None
         took = time.monotonic() - began
-        if matchers and not narrowed and slow_after is not None:  # the whole one among narrowed: due less often
+        among_narrowed = bool(matchers) and not narrowed  # the whole one among narrowed: due less often
+        if among_narrowed and slow_after is not None:
             slow_after = max(slow_after, self.whole_every)
         if slow_after is not None and took > slow_after:
-            status.busy = f"{client.name}: its answer took {took:.1f} s, longer than the poll interval"
+            longer = "full_poll_interval" if among_narrowed else "the poll interval"
+            status.busy = f"{client.name}: its answer took {took:.1f} s, longer than {longer}"
             status.busy_since = status.busy_since or asked
             return Outcome.SLOW
         status.busy = status.busy_since = None
         return Outcome.IN_TIME
+
+    async def _ask(self, client: AlertmanagerClient, narrowed: tuple[SilenceMatcher, ...]) -> Answer:
+        """Its answer, narrowed to `narrowed`; if it refuses to filter (HTTP 400), every alert,
+        and it is not asked to filter again."""
+        if not narrowed:
+            return await client.answer()
+        try:
+            return await client.answer([str(m) for m in narrowed])
+        except AlertmanagerError as error:
+            if "HTTP 400" not in str(error):
+                raise
+            self.filter_refused[client.name] = str(error)
+        return await client.answer()
 
     async def merge(self) -> list[Alert]:
         """Fold every source's latest answer into `alerts` and `sightings`."""
@@ -224,13 +246,14 @@ class Board:
         """What stands of one source: its whole answer, or the narrowed one for the alerts its
         matchers match and the whole one for the rest."""
         if narrow is None:
+            self._unmatched.pop(name, None)
             return [whole]
         known = self._unmatched.get(name)
         if known is None or known[0] is not whole or known[1] != narrow.narrowed:  # once per whole answer
             known = self._unmatched[name] = (
                 whole,
                 narrow.narrowed,
-                [a for a in whole.alerts if not _matching(a, narrow.narrowed)],
+                [a for a in whole.alerts if not matches_all(narrow.narrowed, a.labels)],
             )
         got = {a.fingerprint for a in narrow.alerts}  # (were Alertmanager to match one that is not)
         rest = [a for a in known[2] if a.fingerprint not in got]
@@ -247,6 +270,7 @@ class Board:
         firing: dict[str, tuple[str, ...]] = {}
         ended: dict[str, tuple[str, ...]] = {}
         shown = []
+        as_of = {name: whole.asked for name, whole, _, _ in inputs}  # (its narrowed answer is newer)
         answers = [
             (name, a, stale) for name, whole, narrow, stale in inputs for a in self._answers(name, whole, narrow)
         ]
@@ -274,7 +298,7 @@ class Board:
         merged = merge(shown)
         owners = {a.fingerprint: a.sources for a in merged}
         shown_by = dict(self._shown_by)
-        judge = Sightings(now, self.resend_grace, statuses, firing, ended, owners, shown_by=shown_by)
+        judge = Sightings(now, self.resend_grace, statuses, firing, ended, owners, shown_by=shown_by, as_of=as_of)
         # An alert that was on the screen and is in no answer now stays while its sources
         # have not said it resolved (a restart forgot it, or its source stopped answering).
         held = []
@@ -292,7 +316,8 @@ class Board:
         when = now if self.polls else datetime.min.replace(tzinfo=UTC)
         first_seen = {a.fingerprint: self.first_seen.get(a.fingerprint, when) for a in alerts}
         owners |= {a.fingerprint: a.sources for a in held}
-        return Sightings(now, self.resend_grace, statuses, firing, ended, owners, alerts, shown_by), first_seen
+        sightings = Sightings(now, self.resend_grace, statuses, firing, ended, owners, alerts, shown_by, as_of)
+        return sightings, first_seen
 
     def is_new(self, alert: Alert, within: float) -> bool:
         seen = self.first_seen.get(alert.fingerprint)

@@ -16,7 +16,7 @@ of the same text. On top of them:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from oncall_tui.core.alerts.models import Alert, SilenceMatcher
@@ -200,7 +200,7 @@ def parse_matchers(text: str) -> tuple[SilenceMatcher, ...]:
                 f'quote the value ({name}{read.matcher.operator}"…"), and write nothing after a closing }}'
             )
     parsed = tuple(read.matcher for read in reads)
-    if all(matches(m, {}) for m in parsed):
+    if matches_all(parsed, {}):
         raise MatcherError(
             "these matchers also match an alert with no labels, so they would silence nearly everything; "
             "add one that needs a label value"
@@ -230,7 +230,7 @@ class Filter:
         return bool(self.matchers or self.words)
 
     def matches(self, alert: Alert) -> bool:
-        return all(matches(m, alert.labels) for m in self.matchers) and all(_has_word(alert, w) for w in self.words)
+        return matches_all(self.matchers, alert.labels) and all(_has_word(alert, w) for w in self.words)
 
     @property
     def for_alertmanager(self) -> tuple[SilenceMatcher, ...]:
@@ -312,6 +312,11 @@ def _wants_more(term: str, following: str) -> bool:
         return re.match(r"=~|=|!=|!~", following) is not None
     head = _HEAD.match(term)
     return head is not None and head.end() == len(term)
+
+
+def matches_all(matchers: Iterable[SilenceMatcher], labels: dict[str, str]) -> bool:
+    """Whether `labels` satisfy every one of `matchers` (as a silence's, or a filter's, must)."""
+    return all(matches(m, labels) for m in matchers)
 
 
 def matches(matcher: SilenceMatcher, labels: dict[str, str]) -> bool:

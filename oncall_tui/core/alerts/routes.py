@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from oncall_tui.core.alerts.matchers import MatcherError, matches, parse_matcher_list
+from oncall_tui.core.alerts.matchers import MatcherError, matches_all, parse_matcher_list
 from oncall_tui.core.alerts.models import SilenceMatcher
 
 
@@ -64,7 +64,7 @@ def _walk(route: dict[str, Any], labels: dict[str, str], receiver: str) -> list[
 
 def _takes(route: dict[str, Any], labels: dict[str, str]) -> bool:
     try:
-        return all(matches(m, labels) for m in _matchers(route))
+        return matches_all(_matchers(route), labels)
     except MatcherError as error:  # a regex Go reads and this console cannot: say which route
         raise RouteError(f"a route's matchers cannot be tried here: {error}") from None
 

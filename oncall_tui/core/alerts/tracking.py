@@ -145,6 +145,9 @@ class Sightings:
     alerts: list[Alert] = field(default_factory=list)
     """The merged alerts of this moment (what the screen shows), held ones included."""
     shown_by: Mapping[str, Mapping[str, frozenset[datetime]]] = field(default_factory=dict)
+    as_of: Mapping[str, datetime] = field(default_factory=dict)
+    """By source, when it was asked for the oldest of its answers that stand (`now` if absent):
+    what it does not show was absent then, not necessarily now."""
 
     def presence(self, fingerprint: str, owners: Iterable[str] = ()) -> Presence:
         """The alert's state. `owners`: the sources the record says it came from, for alerts
@@ -196,7 +199,7 @@ class Sightings:
             )
         if status.start_said in starts:  # the process that showed it says it is gone
             return Presence("resolved", f"absent from {name}'s answer ({name} up since {_when(started)})", (name,))
-        if self.now < started + timedelta(seconds=self.grace):  # it may not have been sent it yet
+        if self.as_of.get(name, self.now) < started + timedelta(seconds=self.grace):  # not sent it yet, maybe
             return Presence("waiting", f"not seen since {name} restarted at {clock_time(started)}", (name,))
         grace = format_duration(self.grace)
         return Presence(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from oncall_tui.core.alerts.matchers import MatcherError, matches
+from oncall_tui.core.alerts.matchers import MatcherError, matches_all
 from oncall_tui.core.alerts.models import Alert, SilenceMatcher, SilenceRequest
 from oncall_tui.core.alerts.tracking import Presence, Sightings
 from oncall_tui.core.durations import format_duration
@@ -837,6 +837,6 @@ def _catches(matchers: tuple[SilenceMatcher, ...], labels: dict[str, str]) -> bo
     elsewhere with RE2's `\\pL`, say) catches nothing here: such a silence is recorded only in
     an incident that already mentions it."""
     try:
-        return all(matches(m, labels) for m in matchers)
+        return matches_all(matchers, labels)
     except MatcherError:
         return False

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from oncall_tui.core.alerts.matchers import MatcherError, format_matchers, matches, parse_matchers
+from oncall_tui.core.alerts.matchers import MatcherError, format_matchers, matches_all, parse_matchers
 from oncall_tui.core.alerts.models import Alert, SilenceMatcher, SilenceRequest
 from oncall_tui.core.durations import format_duration, parse_duration
 from oncall_tui.core.text import clean_line, hidden_characters
@@ -120,7 +120,7 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
         except ValueError as error:
             preview.update(Text(str(error), style="italic"))
             return
-        hits = sum(all(matches(m, a.labels) for m in matchers) for a in self.alerts)
+        hits = sum(matches_all(matchers, a.labels) for a in self.alerts)
         ends = (self.clock() + timedelta(seconds=duration)).strftime("%Y-%m-%d %H:%M UTC")
         # the matchers as read: the input above is one line and cuts a long list at its edge
         said = (

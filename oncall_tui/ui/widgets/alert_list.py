@@ -11,7 +11,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.events import Click
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -223,10 +223,15 @@ class AlertList(ScrollView, can_focus=True):
     def _move_to(self, index: int) -> None:
         if not self.alerts:
             return
+        before, top = self.cursor, self.scroll_offset.y
         self.cursor = max(0, min(index, len(self.rows) - 1))
         self.scroll_to_region_of_row(self.cursor)
         self._announce(by_user=True)
-        self.refresh()
+        if self.scroll_offset.y == top:  # only the two rows differ: the rest need not be drawn again
+            width = self.size.width
+            self.refresh(*(Region(0, row - top, width, 1) for row in {before, self.cursor}))
+        else:
+            self.refresh()
 
     def scroll_to_region_of_row(self, row: int) -> None:
         top = self.scroll_offset.y

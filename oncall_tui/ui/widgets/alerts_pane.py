@@ -70,6 +70,7 @@ class AlertsPane(Vertical):
         """One per source's poll loop: set, it polls now."""
         self._source_errors: dict[str, str | None] = {}
         self._busy: dict[str, bool] = {}
+        self._said_refused: set[str] = set()
         self.schedules: dict[str, PollSchedule] = {}
         """Each source's, by name: when it is asked next, and whether it is busy."""
         acks = services.config.acks
@@ -125,8 +126,8 @@ class AlertsPane(Vertical):
 
         async def poll() -> Outcome:
             try:
-                asked = self.filter.for_alertmanager  # it sends only what is shown, whole now and then
-                return await self.board.poll_source(client, max(config.poll_interval, SLOW_FLOOR), asked)
+                shown = self.filter.for_alertmanager  # it sends only what is shown, every alert now and then
+                return await self.board.poll_source(client, max(config.poll_interval, SLOW_FLOOR), shown)
             except Exception as error:  # a bug must not stop the alerts from updating
                 self.notify(f"Polling {client.name} failed: {clean_line(str(error), 200)}", severity="error")
                 return Outcome.FAILED
@@ -236,6 +237,10 @@ class AlertsPane(Vertical):
             wake.set()
 
     def _announce_source_changes(self) -> None:
+        for refused in self.board.filter_refused.values():
+            if refused not in self._said_refused:  # once: it is asked for every alert from now on
+                self._said_refused.add(refused)
+                self.notify(f"{refused} — asking it for every alert instead; the filter applies here.")
         for name, status in self.board.status.items():
             busy, was_busy = status.busy and not status.error, self._busy.get(name)
             if busy and not was_busy:
