@@ -201,3 +201,34 @@ async def test_no_all_clear_beside_a_linked_alert_no_source_vouches_for(
         title = str(app.main.alerts.title.render())
         assert "1 linked alert(s) unknown (see the incident)" in title and "all clear" not in title
         assert "? HighErrorRate: not seen since prod restarted at 14:32:05 UTC" in str(app.main.incident_pane.render())
+
+
+async def test_a_busy_source_is_said_to_keep_up_once_its_waits_are_back_not_at_its_first_answer(
+    clock: SteppedClock,
+) -> None:
+    """Turned away, then answering in time: the waits come down a quarter an answer, and only
+    when they are back at the interval is it 'keeping up again', once (not busy, well, busy)."""
+    server = Misbehaving()
+    server.mode = "status:503"
+    try:
+        app = oncall_app(make_config(server.url), clock=clock)
+        async with app.run_test(size=(160, 45)):
+            pane = app.main.alerts
+            await until(lambda: "prod" in pane.schedules and pane.schedules["prod"].ceiling >= 1.0, what="backoff")
+            await until(lambda: any("asking it less often" in n for n in notes(app)), what="the busy notice")
+            server.mode = "one-alert"
+            early = []  # said while the waits were still longer than the interval
+
+            def back() -> bool:
+                easing = pane.schedules["prod"].busy
+                early.extend(n for n in notes(app) if "keeping up" in n and easing)
+                return any("keeping up" in n for n in notes(app))
+
+            await until(back, what="the all-clear")
+            assert early == [] and not pane.schedules["prod"].busy
+            assert [n for n in notes(app) if "keeping up" in n or "less often" in n] == [
+                next(n for n in notes(app) if "less often" in n),
+                "prod: keeping up again.",
+            ]
+    finally:
+        server.close()

@@ -154,14 +154,16 @@ class AlertsPane(Vertical):
     @work(exclusive=True, group="acks", description="Keeping acknowledgements")
     async def keep_acks(self) -> None:
         """Every poll interval (a second at least): the acks read again, for the list to show,
-        and this user's extended or expired as `AckKeeper` decides."""
+        and this user's extended or expired as `AckKeeper` decides; as seldom as the alerts
+        are polled while an Alertmanager is busy."""
         config = self.services.config
         while True:
             try:
                 await self._keep_acks()
             except AlertmanagerError as error:
                 self._ack_trouble(f"Acknowledgements not read: {error}")
-            await asyncio.sleep(max(1.0, config.poll_interval))
+            backing_off = [s.ceiling for s in self.schedules.values() if s.busy]  # asked less often too
+            await asyncio.sleep(max(1.0, config.poll_interval, *backing_off))
 
     async def _keep_acks(self) -> None:
         silences = await self.board.silences()
@@ -242,14 +244,16 @@ class AlertsPane(Vertical):
                 self._said_refused.add(refused)
                 self.notify(f"{refused} — asking it for every alert instead; the filter applies here.")
         for name, status in self.board.status.items():
-            busy, was_busy = status.busy and not status.error, self._busy.get(name)
+            was_busy, schedule = self._busy.get(name), self.schedules.get(name)
+            easing = bool(was_busy) and schedule is not None and schedule.busy  # in time, still asked less often
+            busy = bool(status.busy or easing) and not status.error  # "keeping up" once the waits are back
             if busy and not was_busy:
                 kept = "its last alerts stand meanwhile" if status.last_ok else "no data from it yet"
                 self.notify(
                     f"{clean_line(status.busy or '', 200)} — asking it less often until it keeps up; {kept}.",
                     severity="warning",
                 )
-            elif was_busy and not status.busy and not status.error:
+            elif was_busy and not busy and not status.error:
                 self.notify(f"{name}: keeping up again.")
             self._busy[name] = bool(busy)
             before = self._source_errors.get(name)
