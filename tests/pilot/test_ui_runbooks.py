@@ -762,3 +762,33 @@ async def test_after_a_restart_each_alerts_runs_are_as_the_record_has_them(
         assert str(app.main.runbook_pane.steps.get_option_at_index(0).prompt).startswith(
             "   1 describe"
         )  # never ran for it
+
+
+async def test_a_runbook_shown_again_is_not_rendered_again_unless_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Back and forth between two alerts: each runbook is rendered once (Markdown at 160
+    columns costs a frame); edited on disk, or in another width, it is rendered again."""
+    from oncall_tui.core.runbooks.library import read_runbook
+    from oncall_tui.ui.widgets import runbook_document
+    from oncall_tui.ui.widgets.runbook_document import RunbookDocument
+    from tests.pilot.harness import PaneHarness
+
+    renders: list[str] = []
+    real = runbook_document.render
+    monkeypatch.setattr(
+        runbook_document, "render", lambda runbook, *a, **k: renders.append(runbook.title) or real(runbook, *a, **k)
+    )
+    one, two = write(tmp_path, "one.md", "# One\n\nfirst\n"), write(tmp_path, "two.md", "# Two\n\nsecond\n")
+    document = RunbookDocument()
+    async with PaneHarness(document).run_test(size=(100, 30)) as pilot:
+        for path in (one, two, one, two, one):
+            document.show(read_runbook(path))
+            await pilot.pause()
+        assert renders == ["One", "Two"] and "first" in "".join(s.text for s in document.rendered.lines)
+        write(tmp_path, "one.md", "# One\n\nedited\n")
+        document.show(read_runbook(one))
+        await pilot.pause()
+        assert renders == ["One", "Two", "One"] and "edited" in "".join(s.text for s in document.rendered.lines)
+        await pilot.resize_terminal(80, 30)
+        await until(lambda: renders[-1:] == ["One"] and len(renders) == 4, what="the render at 80 columns")

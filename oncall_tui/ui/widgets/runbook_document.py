@@ -11,6 +11,7 @@ rendered at once and the rest, up to `MAX_CHARS`, in a thread.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -29,6 +30,8 @@ from oncall_tui.core.runbooks.library import Runbook
 from oncall_tui.core.text import clean_block, clean_line
 
 FIRST_CHARS = 8 * 1024
+RENDERED_KEPT = 8
+RenderKey = tuple[str, int, int, str]
 MAX_CHARS = 256 * 1024
 MARKER = "▶ step "
 HIGHLIGHT = Style(reverse=True, bold=True)
@@ -181,6 +184,9 @@ class RunbookDocument(ScrollView, can_focus=True):
         self._width = 0
         self.complete = True
         """False while the rest of a long runbook is still being rendered."""
+        self._rendered: OrderedDict[RenderKey, Rendered] = OrderedDict()
+        """The last few runbooks rendered whole, by (body, its first line, width, theme): the
+        cursor going back and forth between two alerts renders neither again."""
 
     def show(self, runbook: Runbook | None, message: Text | None = None) -> None:
         """Show a runbook, or a message instead of one (no match, an error)."""
@@ -201,15 +207,30 @@ class RunbookDocument(ScrollView, can_focus=True):
             lines = Console(width=width).render_lines(self.message or Text(""), pad=False) if self.message else []
             self._set(Rendered([Strip(row) for row in lines], {}, []))
             return
+        key = (self.runbook.body, self.runbook.body_line, width, self.app.theme)  # what the render is made of
+        known = self._rendered.get(key)
+        if known is not None:
+            self._rendered.move_to_end(key)
+            self._set(known)
+            self.complete = True
+            return
         first, partial = cut(self._source, FIRST_CHARS)
         styled = look(self.app.get_css_variables(), self.app.current_theme.dark)
-        self._set(render(self.runbook, first, width, "… rendering the rest …" if partial else "", styled))
+        rendered = render(self.runbook, first, width, "… rendering the rest …" if partial else "", styled)
+        self._set(rendered)
         self.complete = not partial
         if partial:
-            self._render_rest(self.runbook, width, styled)
+            self._render_rest(self.runbook, width, styled, key)
+        else:
+            self._keep(key, rendered)
+
+    def _keep(self, key: RenderKey, rendered: Rendered) -> None:
+        self._rendered[key] = rendered
+        while len(self._rendered) > RENDERED_KEPT:
+            self._rendered.popitem(last=False)
 
     @work(thread=True, exclusive=True, group="runbook-render", description="Rendering the runbook")
-    def _render_rest(self, runbook: Runbook, width: int, styled: Look) -> None:
+    def _render_rest(self, runbook: Runbook, width: int, styled: Look, key: RenderKey) -> None:
         source, partial = cut(display_source(runbook, MAX_CHARS), MAX_CHARS)
         more = ""
         if partial:
@@ -220,12 +241,13 @@ class RunbookDocument(ScrollView, can_focus=True):
             )
         rendered = render(runbook, source, width, more, styled)
         if runbook is self.runbook and width == self._width:
-            self.app.call_from_thread(self._finish, runbook, rendered)
+            self.app.call_from_thread(self._finish, runbook, rendered, key)
 
-    def _finish(self, runbook: Runbook, rendered: Rendered) -> None:
+    def _finish(self, runbook: Runbook, rendered: Rendered, key: RenderKey) -> None:
         if runbook is self.runbook:
             self._set(rendered)
             self.complete = True
+            self._keep(key, rendered)
 
     def _set(self, rendered: Rendered) -> None:
         self.rendered = rendered
