@@ -32,7 +32,7 @@ def free_port() -> int:
 @pytest.mark.parametrize(
     ("mode", "message"),
     [
-        ("status:503", "prod: turned away (HTTP 503: upstream ⟨ESC⟩[31mexploded⟨ESC⟩[0m second line)"),
+        ("status:503", "prod: HTTP 503, turned away: upstream ⟨ESC⟩[31mexploded⟨ESC⟩[0m second line"),
         ("status:404", "prod: HTTP 404 from /api/v2/alerts: upstream ⟨ESC⟩[31mexploded⟨ESC⟩[0m second line"),
         ("not-json", "prod: response from /api/v2/alerts is not JSON"),
         ("wrong-shape", "prod: unexpected response: expected a list of alerts, got dict"),
@@ -66,7 +66,7 @@ async def test_a_busy_alertmanager_is_busy_not_down(
         header = format_datetime(datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=30), usegmt=True)
     broken.headers = {"Retry-After": header} if header else {}
     async with AlertmanagerClient(AlertmanagerSource(name="prod", url=broken.url)) as client:
-        with pytest.raises(AlertmanagerBusyError, match=rf"^prod: turned away \(HTTP {status}: upstream") as caught:
+        with pytest.raises(AlertmanagerBusyError, match=rf"^prod: HTTP {status}, turned away: upstream") as caught:
             await client.alerts()
     assert caught.value.retry_after == (pytest.approx(wait, abs=1.5) if wait else wait)
 

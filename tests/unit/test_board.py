@@ -209,7 +209,7 @@ async def test_a_source_turning_polls_away_is_busy_speaks_for_nothing_and_is_sta
         assert await board.poll_source(board.clients[0]) is Outcome.BUSY
         [kept] = await board.merge()
         assert not kept.stale and status.error is None and status.retry_after == 5.0
-        assert not status.answered and "turned away (HTTP 503" in (status.busy or "")
+        assert not status.answered and "HTTP 503, turned away" in (status.busy or "")
         assert board.sightings.presence("0000000000000002").state == "unknown"  # not resolved by its silence
         clock.advance(61)
         await board.poll_source(board.clients[0])

@@ -291,7 +291,9 @@ class AlertmanagerClient:
         if response.status_code >= 400:
             detail = clean_line(_error_text(response), 120) or response.reason_phrase
             if response.status_code in BUSY:
-                said = f"{self.name}: turned away (HTTP {response.status_code}: {detail})"
+                said = (
+                    f"{self.name}: HTTP {response.status_code}, turned away: {detail}"  # the code first: cut, it stays
+                )
                 raise AlertmanagerBusyError(said, retry_after(response))
             raise AlertmanagerError(f"{self.name}: HTTP {response.status_code} from {path}: {detail}")
         return response

@@ -132,7 +132,9 @@ class StatusLine(Static):
         short = abbreviations([s.name for s in self._statuses], 4 if detail == TINY else 2) if detail >= TINY else {}
         for status in self._statuses:
             line.append(" · " if detail <= FAILING or line.plain.endswith(("record", "RO")) else " ")
-            shown = SHORT if detail == FAILING and not status.error else detail
+            shown = (
+                SHORT if detail == FAILING and not (status.error or status.busy) else detail
+            )  # reasons for its trouble
             line.append_text(describe_source(status, now, shown, short.get(status.name, ""), room))
         if self._storm:
             line.append(" · ")
