@@ -242,6 +242,26 @@ def test_a_restart_past_the_grace_resolves_with_the_reason(tmp_path: Path, clock
     assert [link.firing for link in incident.alerts.values()] == [False, True]
 
 
+def test_an_alert_resolved_on_the_record_is_no_doubt_after_the_next_restart(
+    tmp_path: Path, clock: SteppedClock
+) -> None:
+    """a resolved (absent past a restart's grace); prod restarts again: b, firing on the record,
+    is in doubt; a is resolved on the record, and nothing says it fired again: no doubt."""
+    world = World(tmp_path, clock, "prod")
+    incident = world.desk.declare("errors", [alert("a"), alert("b")])
+    world.poll({"a": ("prod",), "b": ("prod",)})
+    clock.advance(2)
+    world.restart("prod")
+    clock.advance(121)
+    assert [kind for kind, _ in world.poll({"b": ("prod",)})] == ["alert.resolved"]
+    clock.advance(2)
+    world.restart("prod")
+    doubts: dict = {}
+    sightings = Sightings(clock(), 120.0, world.sources, {}, shown_by={k: dict(v) for k, v in world.shown.items()})
+    assert world.desk.track_alerts(sightings, doubts) == []
+    assert list(doubts[incident.id]) == ["b"]
+
+
 def test_a_dead_source_among_live_ones(tmp_path: Path, clock: SteppedClock) -> None:
     world = World(tmp_path, clock, "prod", "dr")
     incident = world.desk.declare("both", [alert("p", source="prod"), alert("d", "DiskWillFill", source="dr")])

@@ -661,7 +661,7 @@ class IncidentDesk:
             for link in incident.alerts.values():
                 presence = sightings.presence(link.fingerprint, link.sources)
                 if presence.state in ("waiting", "unknown"):
-                    if doubts is not None:
+                    if doubts is not None and link.firing:  # resolved on the record: nothing says otherwise
                         doubts.setdefault(incident.id, {})[link.fingerprint] = presence
                     continue
                 if not record:
