@@ -53,7 +53,16 @@ def test_the_common_labels_are_those_every_alert_has_with_the_same_value() -> No
 def test_stale_and_unseen_alerts_are_counted_as_in_doubt() -> None:
     alerts = [make("1", alertname="X"), make("2", alertname="X"), make("3", alertname="X")]
     alerts[0].stale, alerts[1].held = True, "not seen since prod restarted"
-    assert group(alerts, ["alertname"])[0].stale == 2
+    [found] = group(alerts, ["alertname"])
+    assert (found.stale, found.unseen) == (2, 1)  # one stale, one unseen: each said as what it is
+
+
+def test_a_group_whose_every_alert_is_in_doubt_says_which_doubt() -> None:
+    from oncall_tui.ui.widgets.alert_list import group_state
+
+    assert group_state(0, 8, [(0, "stale"), (8, "unseen"), (8, "unknown")]) == "8 unseen"
+    assert group_state(0, 8, [(3, "stale"), (5, "unseen"), (8, "unknown")]) == "8 unknown"  # not "muted"
+    assert group_state(0, 8, [(8, "stale"), (0, "unseen"), (8, "unknown")]) == "8 stale"
 
 
 def test_a_group_of_the_same_alerts_is_taken_as_it_was_formed() -> None:

@@ -30,6 +30,8 @@ class AlertGroup:
     """How many of its alerts are in each state (`active`, `silenced`, `inhibited`, …)."""
     stale: int = 0
     """How many its sources cannot vouch for now (stale, or unseen since a restart)."""
+    unseen: int = 0
+    """Of those, how many are unseen (in no answer now, not known to have resolved)."""
     active: int = 0
     """How many fire unmuted and not in doubt."""
     top: tuple[tuple[str, int], ...] = ()
@@ -53,12 +55,13 @@ class AlertGroup:
 def _formed(key: GroupKey, alerts: list[Alert], shown: Sequence[str]) -> AlertGroup:
     """The group and its counts, in one pass over its alerts (10,000 take a few milliseconds)."""
     states: Counter[str] = Counter()
-    doubted = active = 0
+    doubted = active = unseen = 0
     newest, sources = alerts[0], set()
     for alert in alerts:
         states[alert.state] += 1
         if alert.stale or alert.held:
             doubted += 1
+            unseen += bool(alert.held)
         elif alert.state in ("active", "unprocessed"):
             active += 1
         if alert.starts_at > newest.starts_at:
@@ -76,6 +79,7 @@ def _formed(key: GroupKey, alerts: list[Alert], shown: Sequence[str]) -> AlertGr
         common_labels(alerts),
         dict(states),
         doubted,
+        unseen,
         active,
         tuple(top),
         newest,

@@ -166,7 +166,8 @@ class AlertDetail(VerticalScroll):
         text.append(f"  {clean_line(alert.severity, 20) or 'no severity'} · {alert.state}")
         if alert.held:
             text.append(
-                f" · unseen: {clean_line(alert.held, 200)} (kept until its source says it resolved)", style="italic"
+                f" · unseen: {clean_line(alert.held, 200)} (shown until it is known whether it resolved)",
+                style="italic",
             )
         elif alert.stale:
             text.append(" · stale (its source is not answering)", style="italic")

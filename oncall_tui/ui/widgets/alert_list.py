@@ -356,7 +356,8 @@ class AlertList(ScrollView, can_focus=True):
         alerts = found.alerts
         acked = sum(1 for a in alerts if acked_by(a, self.acks)) if self.acks and found.count("silenced") else 0
         counts = [
-            (found.stale, "stale"),
+            (found.stale - found.unseen, "stale"),
+            (found.unseen, "unseen"),
             (acked, "acked"),
             (found.count("silenced") - acked, "silenced"),
             (found.count("inhibited"), "inhibited"),
@@ -364,7 +365,7 @@ class AlertList(ScrollView, can_focus=True):
         said = ", ".join(f"{n:,} {what}" for n, what in counts if n)
         values = ", ".join(f"{clean_line(v, 40)} {n:,}" for v, n in found.top)
         described = " · ".join(part for part in (said, values) if part)  # the count is in the state column
-        state = group_state(found.active, len(alerts), counts)
+        state = group_state(found.active, len(alerts), [*counts, (found.stale, "unknown")])  # stale and unseen
         return self._line(
             found.newest or found.first,
             width,

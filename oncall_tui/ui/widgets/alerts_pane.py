@@ -305,9 +305,9 @@ class AlertsPane(Vertical):
         if silent:
             warnings.append(f"no data from {', '.join(silent)}")
         if counts["stale"]:
-            warnings.append(f"stale {counts['stale']}")
+            warnings.append(f"stale {counts['stale']:,}")
         if counts["unseen"]:
-            warnings.append(f"unseen {counts['unseen']}")
+            warnings.append(f"unseen {counts['unseen']:,}")
         if self.doubted:
             warnings.append(f"{self.doubted} linked alert(s) unknown (see the incident)")
         quiet = [name for name, status in board.status.items() if not status.answered]
@@ -318,14 +318,14 @@ class AlertsPane(Vertical):
         if self.filter:
             applied = self._confirmed_text if self._filter_error else self.filter_box.value  # what is in force
             filter_text = clean_line(applied, 60)
-            shown_of = f"shown {shown} of {len(self.board.alerts)} (filter {filter_text})"
+            shown_of = f"shown {shown:,} of {len(self.board.alerts):,} (filter {filter_text})"
             title.append(f"{' ·' if warnings else ' '} {shown_of}", style="italic")
         title.append(
-            f"{' ·' if warnings or self.filter else ' '} firing {counts['active']} · silenced {counts['silenced']}"
-            f" · inhibited {counts['inhibited']}"
+            f"{' ·' if warnings or self.filter else ' '} firing {counts['active']:,} · silenced {counts['silenced']:,}"
+            f" · inhibited {counts['inhibited']:,}"
         )
         if counts["pages"]:
-            title.append(f" · pages {counts['pages']}")
+            title.append(f" · pages {counts['pages']:,}")
         if not warnings and not any(counts[k] for k in ("active", "stale", "unseen")):
             title.append(" · all clear")
         return title
