@@ -53,5 +53,4 @@ async def test_a_typed_filter_is_asked_as_the_console_shows_it(alertmanager: Rea
         sent = await client.alerts([str(m) for m in parsed.for_alertmanager])
         asked = {a.fingerprint for a in everything if matches_all(parsed.for_alertmanager, a.labels)}
         assert {a.fingerprint for a in sent} == asked
-        shown = {a.fingerprint for a in everything if parsed.matches(a)}
-        assert shown <= asked and 0 < len(shown)  # what the view shows is among what was sent
+        assert any(parsed.matches(a) for a in sent)  # the view has something to show of what was sent

@@ -405,8 +405,14 @@ async def test_an_alertmanager_that_refuses_to_filter_is_asked_for_every_alert(
         assert await board.poll_source(board.clients[0], matchers=[CRIT]) is Outcome.IN_TIME
         await board.merge()
         assert alerts_asked(sim)[-2:] == [{"filter": ['severity="critical"']}, {}]
-        assert "HTTP 400" in board.filter_refused["prod"] and not board.status["prod"].stale
-        assert sorted(a.name for a in board.alerts) == ["X", "Y"] and board.asks_whole("prod", [CRIT])
+        matchers, why = board.filter_refused["prod"]
+        assert matchers == (CRIT,) and "HTTP 400" in why and not board.status["prod"].stale
+        assert board.narrowed("prod") == () and board.asks_whole("prod", [CRIT])  # read as the whole answer it is
+        assert sorted(a.name for a in board.alerts) == ["X", "Y"] and not board.asks_whole("prod", [])
+        sim.store.resolve(alert("Y", "warning")["labels"])
+        clock.advance(2)
+        await narrowed_poll(board, CRIT)  # whole again (for these matchers): Y gone, as every alert shows
+        assert alerts_asked(sim)[-1] == {} and presence(board, alert("Y", "warning")) == "resolved"
     finally:
         await board.aclose()
 
@@ -435,10 +441,13 @@ async def test_a_restart_while_the_alerts_are_written_does_not_make_the_new_proc
             clock.advance(5)
             armed[0] = True
             await board.poll_once()  # X, from the process before; the status after, the new one's
-            assert not armed[0] and board.status["prod"].uptime_error.startswith("prod: it restarted while it answered")
+            assert not armed[0] and board.status["prod"].uptime_error.startswith(
+                "prod: its start changed during the poll"
+            )
             clock.advance(2)
             await board.poll_once()  # the new process: X not sent to it yet
             held = board.sightings.presence(fingerprint(x["labels"]))
             assert held.state == "waiting" and held.reason == "not seen since prod restarted at 14:32:10 UTC"
+            assert board.status["prod"].restarts == 1  # the header says it restarted, too
         finally:
             await board.aclose()

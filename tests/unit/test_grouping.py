@@ -60,9 +60,11 @@ def test_stale_and_unseen_alerts_are_counted_as_in_doubt() -> None:
 def test_a_group_whose_every_alert_is_in_doubt_says_which_doubt() -> None:
     from oncall_tui.ui.widgets.alert_list import group_state
 
-    assert group_state(0, 8, [(0, "stale"), (8, "unseen"), (8, "unknown")]) == "8 unseen"
-    assert group_state(0, 8, [(3, "stale"), (5, "unseen"), (8, "unknown")]) == "8 unknown"  # not "muted"
-    assert group_state(0, 8, [(8, "stale"), (0, "unseen"), (8, "unknown")]) == "8 stale"
+    assert group_state(0, 8, [(0, "stale"), (8, "unseen")], 8) == "8 unseen"
+    assert group_state(0, 8, [(3, "stale"), (5, "unseen")], 8) == "8/8 unknown"  # not "muted"
+    assert group_state(0, 8, [(8, "stale"), (0, "unseen")], 8) == "8 stale"
+    assert group_state(0, 3, [(2, "stale"), (0, "unseen"), (1, "silenced")], 2) == "2/3 unknown"
+    assert group_state(0, 3, [(2, "silenced"), (1, "inhibited")]) == "3 muted"  # none in doubt: muted
 
 
 def test_a_group_of_the_same_alerts_is_taken_as_it_was_formed() -> None:

@@ -262,3 +262,28 @@ async def test_a_later_start_while_it_was_still_seen_is_the_same_episode(world: 
     [episode] = world.episodes()
     assert (episode.start, episode.end) == (first, None)
     assert "resolved" not in world.kinds()
+
+
+async def test_an_alert_the_filter_hides_ends_when_the_whole_answer_last_showed_it(world: World) -> None:
+    """Narrowed polls speak only for what the filter matches: Disk (a warning) was last seen by
+    the whole answer, and its episode ends then, not at the narrowed polls after it."""
+    crit = SilenceMatcher("severity", "critical")
+    world.board.whole_every = 3600
+    world.sim.store.post_alerts([alert("Disk", "warning", service="db"), alert("Page", "critical")])
+
+    async def poll() -> None:
+        await world.board.poll_source(world.board.clients[0], matchers=[crit])
+        await world.board.merge()
+        world.recorder.record(world.board.sightings)
+
+    await poll()  # whole
+    last_seen = world.clock()
+    for _ in range(3):
+        world.clock.advance(10)
+        await poll()  # narrowed: Disk stands as the whole answer showed it
+    world.board.whole_every = 0
+    world.sim.store.resolve({"alertname": "Disk", "severity": "warning", "service": "db"})
+    world.clock.advance(10)
+    await poll()  # whole: Disk gone
+    [episode] = world.episodes()
+    assert episode.end == last_seen  # not 30 s later: no answer showed it then

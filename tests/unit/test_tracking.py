@@ -164,7 +164,7 @@ def test_an_unreadable_uptime_makes_absent_alerts_unknown() -> None:
     assert presence.state == "unknown"
     assert (
         presence.reason
-        == "absent from prod, which may have restarted: its uptime is unreadable (HTTP 403 from /api/v2/status: forbidden)"
+        == "absent from prod, which may have restarted: its start is unknown (HTTP 403 from /api/v2/status: forbidden)"
     )
 
 

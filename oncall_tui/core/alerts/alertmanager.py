@@ -25,15 +25,20 @@ from oncall_tui.core.text import clean_line
 
 
 class AlertmanagerError(Exception):
-    """A request failed. `str()` is one line naming the source."""
+    """A request failed. `str()` is one line naming the source; `status`, the HTTP status it
+    was answered with, if it was."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class AlertmanagerBusyError(AlertmanagerError):
     """It turned the request away (503 or 429: too many at once): busy, not down.
     `retry_after`: the seconds its `Retry-After` asks for, if it said."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
+        super().__init__(message, status)
         self.retry_after = retry_after
 
 
@@ -294,8 +299,10 @@ class AlertmanagerClient:
                 said = (
                     f"{self.name}: HTTP {response.status_code}, turned away: {detail}"  # the code first: cut, it stays
                 )
-                raise AlertmanagerBusyError(said, retry_after(response))
-            raise AlertmanagerError(f"{self.name}: HTTP {response.status_code} from {path}: {detail}")
+                raise AlertmanagerBusyError(said, retry_after(response), response.status_code)
+            raise AlertmanagerError(
+                f"{self.name}: HTTP {response.status_code} from {path}: {detail}", response.status_code
+            )
         return response
 
     async def _parsed(self, response: httpx.Response, parse: Any) -> Any:
@@ -358,7 +365,7 @@ class AlertmanagerClient:
             return Answer(alerts, None, server_now, str(before if isinstance(before, AlertmanagerError) else after))
         if before != after:
             said = f"{before.isoformat(timespec='seconds')}, then {after.isoformat(timespec='seconds')}"
-            return Answer(alerts, None, server_now, f"{self.name}: it restarted while it answered (up since {said})")
+            return Answer(alerts, None, server_now, f"{self.name}: its start changed during the poll (up since {said})")
         return Answer(alerts, before, server_now)
 
     async def _start_or_error(self) -> datetime | AlertmanagerError:

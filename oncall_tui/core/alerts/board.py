@@ -113,9 +113,9 @@ class Board:
         """Sources whose last narrowed answer came from another process than their whole one."""
         self._unmatched: dict[str, tuple[_Answered, tuple[SilenceMatcher, ...], list[Alert]]] = {}
         """By source: (whole answer, matchers, the alerts of that answer they do not match)."""
-        self.filter_refused: dict[str, str] = {}
-        """By source, why it refused to filter (HTTP 400: another version's matcher syntax); it is
-        then asked for every alert, and the view filters them here."""
+        self.filter_refused: dict[str, tuple[tuple[SilenceMatcher, ...], str]] = {}
+        """By source, the matchers it refused to filter by and why (HTTP 400: another version's
+        syntax, a proxy): for those it is asked for every alert, and the view filters them here."""
         self.alerts: list[Alert] = []
         self._counted: tuple[list[Alert] | None, dict[str, int]] = (None, {})
         self.first_seen: dict[str, datetime] = {}
@@ -133,7 +133,7 @@ class Board:
         an answer older than one that showed it), or came from another process (a restart, or
         another replica behind the URL); or the source refused to filter."""
         whole, narrow = self._whole.get(name), self._narrow.get(name)
-        if whole is None or name in self._whole_due or name in self.filter_refused:
+        if whole is None or name in self._whole_due or self.filter_refused.get(name, ((),))[0] == tuple(matchers):
             return True
         if narrow is not None and narrow.narrowed != tuple(matchers):
             return True
@@ -160,7 +160,7 @@ class Board:
         narrowed = tuple(matchers) if matchers and not self.asks_whole(client.name, matchers) else ()
         asked, began = self.clock(), time.monotonic()  # (how long it took: not on a clock that may step)
         try:
-            answer = await self._ask(client, narrowed)
+            answer, narrowed = await self._ask(client, narrowed)
             if narrowed and answer.started != self._whole[client.name].start:
                 # another process than the whole answer's (a restart, or another replica behind
                 # the URL): the two cannot be read together. Set aside; every alert is asked next.
@@ -208,18 +208,20 @@ class Board:
         status.busy = status.busy_since = None
         return Outcome.IN_TIME
 
-    async def _ask(self, client: AlertmanagerClient, narrowed: tuple[SilenceMatcher, ...]) -> Answer:
-        """Its answer, narrowed to `narrowed`; if it refuses to filter (HTTP 400), every alert,
-        and it is not asked to filter again."""
+    async def _ask(
+        self, client: AlertmanagerClient, narrowed: tuple[SilenceMatcher, ...]
+    ) -> tuple[Answer, tuple[SilenceMatcher, ...]]:
+        """Its answer, narrowed to `narrowed`, and the matchers it was narrowed by: if it refuses
+        to filter by them (HTTP 400), every alert (and it is not asked to filter by them again)."""
         if not narrowed:
-            return await client.answer()
+            return await client.answer(), ()
         try:
-            return await client.answer([str(m) for m in narrowed])
+            return await client.answer([str(m) for m in narrowed]), narrowed
         except AlertmanagerError as error:
-            if "HTTP 400" not in str(error):
+            if error.status != 400:
                 raise
-            self.filter_refused[client.name] = str(error)
-        return await client.answer()
+            self.filter_refused[client.name] = (narrowed, str(error))
+        return await client.answer(), ()
 
     async def merge(self) -> list[Alert]:
         """Fold every source's latest answer into `alerts` and `sightings`."""
@@ -316,7 +318,8 @@ class Board:
         when = now if self.polls else datetime.min.replace(tzinfo=UTC)
         first_seen = {a.fingerprint: self.first_seen.get(a.fingerprint, when) for a in alerts}
         owners |= {a.fingerprint: a.sources for a in held}
-        sightings = Sightings(now, self.resend_grace, statuses, firing, ended, owners, alerts, shown_by, as_of)
+        seen_at = {fp: self._last_seen[fp] for fp in firing}
+        sightings = Sightings(now, self.resend_grace, statuses, firing, ended, owners, alerts, shown_by, seen_at, as_of)
         return sightings, first_seen
 
     def is_new(self, alert: Alert, within: float) -> bool:

@@ -229,6 +229,11 @@ class HistoryRecorder:
             changes.append((now, fp, "resolved", clean_line(why, 300)))
 
         unchanged, recorded = self._recorded if acks == self._acks else {}, {}
+        asked = {fp: _ts(when) for fp, when in sightings.seen_at.items()}  # when it was last seen, not now
+
+        def at(fp: str) -> float:
+            return asked.get(fp, now)
+
         for alert in sightings.alerts:
             fp = alert.fingerprint
             if alert.is_page or fp not in sightings.firing:  # a page, or no source's word now
@@ -251,7 +256,7 @@ class HistoryRecorder:
             if known is None:
                 runbook = alert.annotations.get("runbook_url") or alert.annotations.get("runbook") or ""
                 new_alerts.append((fp, alert.name, json.dumps(alert.labels, sort_keys=True), runbook))
-                new_episodes.append((fp, started, now, json.dumps(alert.sources)))
+                new_episodes.append((fp, started, at(fp), json.dumps(alert.sources)))
                 changes.append((now, fp, "fired", ",".join(alert.sources)))
                 known = opened[fp] = Open(started, "active", tuple(alert.sources))
             if state != known.state:
@@ -281,7 +286,7 @@ class HistoryRecorder:
                 new_episodes,
             )
             db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?)", changes)
-            self._flushed_in(db, now, seen)
+            self._flushed_in(db, now, seen, at)
             self._prune_in(db, now)
         # written: now the record and what it is compared with next agree
         for fp in closed:
@@ -289,7 +294,7 @@ class HistoryRecorder:
             self._seen.pop(fp, None)
         self._open.update(opened)
         for fp in seen:
-            self._seen[fp] = now
+            self._seen[fp] = at(fp)
         self._recorded, self._acks = recorded, acks
         self.written += 1
 
@@ -303,10 +308,10 @@ class HistoryRecorder:
             cursor = db.execute("INSERT INTO watches (source, started, last) VALUES (?, ?, ?)", (source, now, now))
             self._watch[source] = (int(cursor.lastrowid or 0), now)
 
-    def _flushed_in(self, db: sqlite3.Connection, now: float, seen: list[str]) -> None:
+    def _flushed_in(self, db: sqlite3.Connection, now: float, seen: list[str], at: Callable[[str], float]) -> None:
         if now - self._flushed < FLUSH_EVERY:
             return
-        rows = [(now, fp, self._open[fp].started) for fp in seen if fp in self._open]
+        rows = [(at(fp), fp, self._open[fp].started) for fp in seen if fp in self._open]
         db.executemany("UPDATE episodes SET last_seen = ? WHERE fingerprint = ? AND started = ?", rows)
         self._flushed = now
 

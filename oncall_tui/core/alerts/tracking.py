@@ -53,6 +53,8 @@ class SourceStatus:
     """The same, as the source said it, on its own clock."""
     said_at: datetime | None = None
     """Its own clock when it gave its last answer (its Date header; the console's without one)."""
+    start_known_at: datetime | None = None
+    """The same, for its last answer whose start was known (what a new start is compared with)."""
     epoch: datetime | None = None
     """When the console saw its latest restart (or its start, at the first answer): for the header."""
     restarts: int = 0
@@ -83,9 +85,10 @@ class SourceStatus:
         header: what is recorded is decided alert by alert, see `Sightings`): another process
         than last time, started after the previous answer (replicas behind one URL each have
         their own start, but started long before)."""
-        previous, self.said_at = self.said_at, said_at
+        previous, self.said_at = self.start_known_at, said_at
         if said is None or started is None:
             return False
+        self.start_known_at = said_at
         restarted = previous is not None and said != self.start_said and said > previous - START_SLACK
         if self.epoch is None:
             self.epoch = started
@@ -145,6 +148,9 @@ class Sightings:
     alerts: list[Alert] = field(default_factory=list)
     """The merged alerts of this moment (what the screen shows), held ones included."""
     shown_by: Mapping[str, Mapping[str, frozenset[datetime]]] = field(default_factory=dict)
+    seen_at: Mapping[str, datetime] = field(default_factory=dict)
+    """By fingerprint, when the answer that last showed it firing was asked (`now` if absent):
+    a whole answer a filter's narrowed ones stand beside may be older than this moment."""
     as_of: Mapping[str, datetime] = field(default_factory=dict)
     """By source, when it was asked for the oldest of its answers that stand (`now` if absent):
     what it does not show was absent then, not necessarily now."""
@@ -195,7 +201,7 @@ class Sightings:
         if status.uptime_error or started is None or status.start_said is None:
             reason = (status.uptime_error or "it did not say").removeprefix(f"{name}: ")
             return Presence(
-                "unknown", f"absent from {name}, which may have restarted: its uptime is unreadable ({reason})", (name,)
+                "unknown", f"absent from {name}, which may have restarted: its start is unknown ({reason})", (name,)
             )
         if status.start_said in starts:  # the process that showed it says it is gone
             return Presence("resolved", f"absent from {name}'s answer ({name} up since {_when(started)})", (name,))

@@ -653,8 +653,9 @@ class IncidentDesk:
     ) -> list[TimelineEvent]:
         """Record linked alerts resolving and firing again, by their sources' word (`sightings`),
         once each: one event per incident, change and reason. Unknown and waiting alerts (a
-        source down, a restart's grace) are not recorded; with `doubts`, they are put there, by
-        incident and fingerprint, for the screen to say why. `record=False` only looks."""
+        source down, a restart's grace) are not recorded; with `doubts`, those the record has
+        firing are put there, by incident and fingerprint, for the screen to say why (one it
+        has resolved is no doubt: nothing says it fired again). `record=False` only looks."""
         recorded = []
         for incident in self.open_incidents():
             changes: dict[tuple[str, str, str], list[LinkedAlert]] = {}

@@ -365,7 +365,7 @@ class AlertList(ScrollView, can_focus=True):
         said = ", ".join(f"{n:,} {what}" for n, what in counts if n)
         values = ", ".join(f"{clean_line(v, 40)} {n:,}" for v, n in found.top)
         described = " · ".join(part for part in (said, values) if part)  # the count is in the state column
-        state = group_state(found.active, len(alerts), [*counts, (found.stale, "unknown")])  # stale and unseen
+        state = group_state(found.active, len(alerts), counts, found.stale)
         return self._line(
             found.newest or found.first,
             width,
@@ -471,12 +471,16 @@ def legible_on(background: Color) -> Color:
     return black if contrast(black, background) > contrast(white, background) else white
 
 
-def group_state(active: int, total: int, counts: list[tuple[int, str]]) -> str:
+def group_state(active: int, total: int, counts: list[tuple[int, str]], doubted: int = 0) -> str:
     """A group's state column, with its count, true of the whole group: `834 active`, `834
     silenced`, `834 stale` when all its alerts are; `3/834 active` when only some fire
-    unmuted; `834 muted` when none does but not all for one reason."""
+    unmuted; `834 muted` when none does but not all for one reason, and none is in doubt
+    (stale or unseen: `2/3 unknown`, as a doubted alert may be firing)."""
     if active == total:
         return f"{total:,} active"
     if active:
         return f"{active:,}/{total:,} active"
-    return next((f"{total:,} {what}" for n, what in counts if n == total), f"{total:,} muted")
+    whole = next((f"{total:,} {what}" for n, what in counts if n == total), None)
+    if whole:
+        return whole
+    return f"{doubted:,}/{total:,} unknown" if doubted else f"{total:,} muted"

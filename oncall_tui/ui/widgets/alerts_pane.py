@@ -162,8 +162,9 @@ class AlertsPane(Vertical):
                 await self._keep_acks()
             except AlertmanagerError as error:
                 self._ack_trouble(f"Acknowledgements not read: {error}")
-            backing_off = [s.ceiling for s in self.schedules.values() if s.busy]  # asked less often too
-            await asyncio.sleep(max(1.0, config.poll_interval, *backing_off))
+            backing_off = [s.ceiling for s in self.schedules.values() if s.busy]  # asked less often too,
+            lapsing = config.acks.extend_before / 3  # but often enough to extend every ack in time
+            await asyncio.sleep(max(1.0, config.poll_interval, min([*backing_off, lapsing]) if backing_off else 0))
 
     async def _keep_acks(self) -> None:
         silences = await self.board.silences()
@@ -239,8 +240,8 @@ class AlertsPane(Vertical):
             wake.set()
 
     def _announce_source_changes(self) -> None:
-        for refused in self.board.filter_refused.values():
-            if refused not in self._said_refused:  # once: it is asked for every alert from now on
+        for _, refused in self.board.filter_refused.values():
+            if refused not in self._said_refused:  # once: it is asked for every alert for this filter
                 self._said_refused.add(refused)
                 self.notify(f"{refused} — asking it for every alert instead; the filter applies here.")
         for name, status in self.board.status.items():

@@ -184,6 +184,8 @@ class RunbookDocument(ScrollView, can_focus=True):
         self._width = 0
         self.complete = True
         """False while the rest of a long runbook is still being rendered."""
+        self._key: RenderKey | None = None
+        """What is shown was rendered from (a render finished in a thread must be of it)."""
         self._rendered: OrderedDict[RenderKey, Rendered] = OrderedDict()
         """The last few runbooks rendered whole, by (body, its first line, width, theme): the
         cursor going back and forth between two alerts renders neither again."""
@@ -207,7 +209,7 @@ class RunbookDocument(ScrollView, can_focus=True):
             lines = Console(width=width).render_lines(self.message or Text(""), pad=False) if self.message else []
             self._set(Rendered([Strip(row) for row in lines], {}, []))
             return
-        key = (self.runbook.body, self.runbook.body_line, width, self.app.theme)  # what the render is made of
+        key = self._key = (self.runbook.body, self.runbook.body_line, width, self.app.theme)  # what it is made of
         known = self._rendered.get(key)
         if known is not None:
             self._rendered.move_to_end(key)
@@ -244,7 +246,7 @@ class RunbookDocument(ScrollView, can_focus=True):
             self.app.call_from_thread(self._finish, runbook, rendered, key)
 
     def _finish(self, runbook: Runbook, rendered: Rendered, key: RenderKey) -> None:
-        if runbook is self.runbook:
+        if runbook is self.runbook and key == self._key:  # not after a resize, or another theme, meanwhile
             self._set(rendered)
             self.complete = True
             self._keep(key, rendered)

@@ -60,7 +60,7 @@ def describe_source(
             ago = format_age((now - status.started).total_seconds())
             text.append(f" (restarted {clock_time(status.started)})" if detail == DETAIL else f" (restarted {ago} ago)")
         if status.uptime_error and detail <= FAILING:  # its alerts are good; whether one resolved, unknown
-            text.append(" (uptime unreadable)", style="bold")
+            text.append(" (start unknown)", style="bold")
         return text
     if detail > FAILING:
         return Text(f"{prefix}{name} ✗ stale", style="bold")
