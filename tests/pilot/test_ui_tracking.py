@@ -108,13 +108,13 @@ def test_five_sources_all_show_in_the_header_at_80_and_160_columns() -> None:
 
 def test_why_a_source_is_busy_is_said_in_the_header_at_80_and_160_columns() -> None:
     """Alertmanager's own 503 text is long: the header cuts it, but says it, as for a stale one."""
-    prod = SourceStatus("prod", last_ok=FROZEN - timedelta(seconds=4))
+    prod = SourceStatus("prod", last_ok=FROZEN - timedelta(seconds=24))
     prod.busy = "prod: HTTP 503, turned away: Limit of concurrent GET requests reached (1), try again later."
     line = StatusLine("alice", False, lambda: FROZEN, lambda: ([prod], None))
     line.show()
     for width in (80, 160):
         text = line.line(width).plain
-        assert "prod ~ busy, answered 4s ago: HTTP 503" in text and len(text) <= width, text
+        assert "alice · prod ~ busy, answered 24s ago: HTTP 503" in text and len(text) <= width, text
 
 
 def test_a_recent_restart_is_said_in_the_header_at_80_columns_too() -> None:

@@ -110,7 +110,7 @@ class StatusLine(Static):
         now = self.clock()
         tries = [
             (DETAIL, 200),
-            *((FAILING, room) for room in (80, 48, 32, 20, 14)),
+            *((FAILING, room) for room in (80, 48, 32, 20, 14, 10)),
             (SHORT, 0),
             (TINY, 0),
             (TINIEST, 0),
