@@ -230,13 +230,18 @@ async def test_a_busy_source_is_said_to_keep_up_once_its_waits_are_back_not_at_i
             server.mode = "one-alert"
             early = []  # said while the waits were still longer than the interval
 
+            headers = []  # the header while the waits are still longer than the interval
+
             def back() -> bool:
                 easing = pane.schedules["prod"].busy
                 early.extend(n for n in notes(app) if "keeping up" in n and easing)
+                if easing and app.services.board.status["prod"].busy is None:  # in time again
+                    headers.append(app.main.status_line.line(160).plain)
                 return any("keeping up" in n for n in notes(app))
 
             await until(back, what="the all-clear")
             assert early == [] and not pane.schedules["prod"].busy
+            assert headers and all("prod ~ busy" in h and "in time again" in h for h in headers), headers
             assert [n for n in notes(app) if "keeping up" in n] == ["prod: keeping up again."]  # said once
     finally:
         server.close()
