@@ -66,4 +66,6 @@ async def test_a_busy_alertmanager_is_said_busy_its_alerts_stand_and_the_waits_g
             assert "prod ~ busy, answered" in line and "stale" not in line
         await until(lambda: not status.busy, timeout=60, what="an answer in time")
         await until(lambda: pane.schedules["prod"].ceiling == 3.0, timeout=60, what="the waits back to the interval")
-        assert status.error is None and "prod ✓" in str(app.main.status_line.line(160))
+        header = app.main.status_line
+        await until(lambda: header.show() or "prod ✓" in str(header.line(160)), what="the header (read each second)")
+        assert status.error is None
