@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import replace
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,8 +15,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
-from oncall_tui.core.alerts.schedule import PollSchedule
-from oncall_tui.core.alerts.tracking import SourceStatus
 from oncall_tui.core.bell import AlertBell, PageBell, ShiftBell
 from oncall_tui.core.incidents.desk import IncidentError
 from oncall_tui.core.pagerduty.incidents import sync
@@ -143,8 +140,7 @@ class MainScreen(Screen[None]):
     def _sources_and_storm(self) -> tuple[list, str | None]:
         config = self.services.config
         storm = self.services.desk.storm_summary(config.incidents.auto_declare_window, config.incidents.group_by)
-        schedules = self.alerts.schedules
-        return [_easing(s, schedules.get(s.name)) for s in self.services.board.status.values()], storm
+        return [self.alerts.as_shown(s) for s in self.services.board.status.values()], storm
 
     # -- starting -------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load", description="Reading incident journals")
@@ -413,11 +409,3 @@ class MainScreen(Screen[None]):
         switcher.current = "detail" if switcher.current == "runbook" else "runbook"
         if zoomed:  # the zoom goes with it, or the screen would show the pane just hidden
             self.maximized = self.alert_detail if switcher.current == "detail" else self.runbook_pane
-
-
-def _easing(status: SourceStatus, schedule: PollSchedule | None) -> SourceStatus:
-    """As the header shows it: a source answering in time again while its waits come back
-    down is still busy (as the notice says: it keeps up only once they are back)."""
-    if schedule is None or not schedule.busy or status.busy or status.error:
-        return status
-    return replace(status, busy=f"{status.name}: in time again, asked less often until it keeps up")

@@ -236,6 +236,7 @@ async def test_a_busy_source_is_said_to_keep_up_once_its_waits_are_back_not_at_i
                 easing = pane.schedules["prod"].busy
                 early.extend(n for n in notes(app) if "keeping up" in n and easing)
                 if easing and app.services.board.status["prod"].busy is None:  # in time again
+                    app.main.status_line.show()  # (it reads the sources once a second)
                     headers.append(app.main.status_line.line(160).plain)
                 return any("keeping up" in n for n in notes(app))
 

@@ -4,6 +4,7 @@ say whether they are the whole truth, and silences (`s`, and the `S` screen's ed
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on, work
@@ -17,7 +18,7 @@ from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, Alertmanager
 from oncall_tui.core.alerts.matchers import Filter, MatcherError, format_matchers, matchers_for, parse_filter
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
 from oncall_tui.core.alerts.schedule import SLOW_FLOOR, Outcome, PollSchedule, keep_polling
-from oncall_tui.core.alerts.tracking import clock_time
+from oncall_tui.core.alerts.tracking import SourceStatus, clock_time
 from oncall_tui.core.incidents.silencing import SilenceWritten, expire_silence, send_ack, send_silence
 from oncall_tui.core.text import clean_line
 from oncall_tui.services import Services
@@ -239,15 +240,22 @@ class AlertsPane(Vertical):
         for wake in self._wake:
             wake.set()
 
+    def as_shown(self, status: SourceStatus) -> SourceStatus:
+        """A source as the header and the notices have it: one answering in time again while its
+        waits come back down is still busy; it keeps up only once they are back."""
+        schedule = self.schedules.get(status.name)
+        if schedule is None or not schedule.busy or status.busy or status.error:
+            return status
+        return replace(status, busy=f"{status.name}: in time again, asked less often until it keeps up")
+
     def _announce_source_changes(self) -> None:
         for _, refused in self.board.filter_refused.values():
             if refused not in self._said_refused:  # once: it is asked for every alert for this filter
                 self._said_refused.add(refused)
                 self.notify(f"{refused} — asking it for every alert instead; the filter applies here.")
         for name, status in self.board.status.items():
-            was_busy, schedule = self._busy.get(name), self.schedules.get(name)
-            easing = bool(was_busy) and schedule is not None and schedule.busy  # in time, still asked less often
-            busy = bool(status.busy or easing) and not status.error  # "keeping up" once the waits are back
+            was_busy = self._busy.get(name)
+            busy = bool(self.as_shown(status).busy) and not status.error  # "keeping up" once the waits are back
             if busy and not was_busy:
                 kept = "its last alerts stand meanwhile" if status.last_ok else "no data from it yet"
                 self.notify(
