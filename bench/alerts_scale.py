@@ -8,7 +8,10 @@ Prints, as medians over the rounds:
   (c) a full console refresh in a headless app until the alerts pane shows every alert; before
       each, a thirtieth of the alerts is sent again (Prometheus re-sends each firing alert every
       minute; the console polls every 2 s), so each refresh has new JSON to read
-  (d) how long a keypress takes to be handled while a refresh is under way
+  (d) how long a keypress takes to be handled while a refresh is under way (j and k, about
+      200 a second, as a key held down); and, after a burst of keys, how long the runbook pane
+      takes to show the runbook of the alert the cursor rests on (it follows a key held down
+      once the cursor has rested `SETTLE`, as it does for users)
   (e) the peak RSS of this process (the console, the client and the bench together), before (f)
   (f) `A` on a group of 500 alerts (ConsumerLag, among the 10,000): from the enter that confirms
       it to the pane showing all 500 acked, against amtool doing the same (silence add with
@@ -36,6 +39,7 @@ from pathlib import Path
 import httpx
 from textual import events
 from textual.message import Message
+from textual.pilot import Pilot
 
 from oncall_tui.core.alerts.acks import acked_by
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
@@ -43,6 +47,7 @@ from oncall_tui.core.config import Config
 from oncall_tui.ui.app import OncallApp, oncall_app
 from oncall_tui.ui.collecting import fewer_arenas
 from oncall_tui.ui.messages import AlertsPolled
+from oncall_tui.ui.widgets.runbook_pane import SETTLE
 from tests.alertmanager_process import RealAlertmanager
 
 NAMES = [
@@ -179,12 +184,24 @@ async def key_latency(app: OncallApp, key: str) -> float:
     return time.perf_counter() - start
 
 
+async def runbook_after_burst(app: OncallApp, pilot: Pilot, key: str) -> float:
+    """Seconds from the last of five quick `key`s to the runbook pane showing the rested-on alert's."""
+    for _ in range(5):
+        await key_latency(app, key)
+    start, pane = time.perf_counter(), app.main.runbook_pane
+    resting = app.main.alert_list.current
+    while pane.alert is None or pane.alert.fingerprint != resting.fingerprint:
+        await asyncio.sleep(0.005)
+    await pilot.pause()  # until the screen has been updated
+    return time.perf_counter() - start
+
+
 async def run_console(
     config: Config, rounds: int, expected: int, resend: Callable[[], None] = lambda: None
-) -> tuple[list[float], list[float], list[float]]:
-    """(c) refresh-to-shown times; (d) keypress latencies while idle and during refreshes;
-    `resend` before each refresh (outside the times)."""
-    refresh, idle, busy = [], [], []
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """(c) refresh-to-shown times; (d) keypress latencies while idle and during refreshes, and
+    the runbook's after a burst; `resend` before each refresh (outside the times)."""
+    refresh, idle, busy, rested = [], [], [], []
     app, shown = oncall_app(config), asyncio.Event()
 
     def heard(message: Message) -> None:
@@ -213,7 +230,10 @@ async def run_console(
             while not shown.is_set():
                 busy.append(await key_latency(app, "jk"[len(busy) % 2]))
                 await asyncio.sleep(0.005)  # a fast typist, not a flood: about 200 keys a second
-    return refresh, idle, busy
+        for i in range(rounds):
+            await asyncio.sleep(2 * SETTLE)
+            rested.append(await runbook_after_burst(app, pilot, "jk"[i % 2]))
+    return refresh, idle, busy, rested
 
 
 def all_acked(app: OncallApp) -> bool:
@@ -314,7 +334,7 @@ def main() -> None:
             a = run_amtool(am.url, args.rounds, args.alerts)
             raw = run_raw(am.url, args.rounds)
             b = asyncio.run(run_client(config, args.rounds, args.alerts))
-            c, idle, d = asyncio.run(run_console(config, args.rounds, args.alerts, resend))
+            c, idle, d, rested = asyncio.run(run_console(config, args.rounds, args.alerts, resend))
             rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before (f) starts a second console
             f_peer = run_amtool_ack(am.url, 3)
             f = asyncio.run(run_ack(config, 3, args.alerts, am.url))
@@ -342,6 +362,10 @@ def main() -> None:
         f" p99 {percentile_ms(d, 0.99):.1f} ms, max {max(d) * 1000:.1f} ms over {len(d)} keys (target p99 <= 50 ms)"
     )
     print(f"    keypress on an idle console     {median_ms(idle):8.1f} ms median, max {max(idle) * 1000:.1f} ms")
+    print(
+        f"    runbook shown once keys stop    {median_ms(rested):8.1f} ms median, max {max(rested) * 1000:.1f} ms"
+        f" (of which {SETTLE * 1000:.0f} ms is the rest it waits for)"
+    )
     print(f"(e) peak RSS of this process        {rss_mb:8.1f} MB (target <= 200 MB)")
     print(
         f"(f) A on a 500-alert group: acked   {median_ms(f):8.1f} ms   amtool silence add + query until silenced"

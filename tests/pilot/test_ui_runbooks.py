@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 
 from oncall_tui.core.runbooks.step_runs import StepRun
@@ -223,6 +224,49 @@ async def test_r_right_after_moving_waits_for_the_new_alerts_runbook(
         await pilot.press("r")
         assert isinstance(app.screen, ConfirmScreen)
         assert f'echo "describing" {second.labels["pod"]}' in app.screen.detail
+
+
+async def test_a_key_held_down_looks_up_the_runbook_once_the_cursor_rests_and_r_at_once(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another runbook laid out at every row would hold up the keys (bench/alerts_scale.py (d)):
+    moves hard on each other's heels are followed once the cursor rests; `r` looks at once."""
+    from oncall_tui.ui.widgets import runbook_pane
+
+    write(tmp_path / "runbooks", "pod-crash.md", RUNBOOK)
+    pods = [alert("PodCrashLooping", "warning", pod=f"ml-worker-{n}", namespace="ml") for n in range(8)]
+    async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
+        pane, rows = app.main.runbook_pane, app.main.alert_list
+        await pilot.press("g", "enter")  # into the group
+        looked_up: list[str] = []
+        lookup = app.services.library.match
+        app.services.library.match = lambda alert: looked_up.append(alert.fingerprint) or lookup(alert)
+        now = [1000.0]
+        monkeypatch.setattr(runbook_pane, "_now", lambda: now[0])  # time stands still: each move is quick
+        start = rows.cursor
+        for _ in range(5):  # as the terminal sends a held key (Pilot.press waits ~0.1 s a key)
+            app.post_message(events.Key("j", "j"))
+        await until(lambda: rows.cursor == start + 5, what="the cursor five rows down")
+        resting = rows.current
+        await until(
+            lambda: pane.alert is not None and pane.alert.fingerprint == resting.fingerprint, what="its runbook"
+        )
+        passed = {row.alert.fingerprint for row in rows.rows[start + 1 : rows.cursor]}
+        assert len(passed) == 4 and resting.fingerprint in looked_up and not passed & set(looked_up)
+
+        now[0] += 1  # after a rest, a move is followed at once
+        await pilot.press("j")
+        assert pane._settling is None
+        await until(lambda: pane.alert.fingerprint == rows.current.fingerprint, what="the next runbook")
+
+        for key in "jr":  # r before the cursor rests: not run, and looked up now
+            app.post_message(events.Key(key, key))
+        await until(lambda: any("still finding the runbook for PodCrashLooping" in n for n in notes(app)), what="why")
+        assert not isinstance(app.screen, ConfirmScreen) and pane._settling is None
+        await until(lambda: pane.alert.fingerprint == rows.current.fingerprint, what="the runbook looked up for r")
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f'echo "describing" {rows.current.labels["pod"]}' in app.screen.detail
 
 
 async def test_a_value_like_an_option_is_flagged_in_the_confirmation(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass
 
 from textual import work
 from textual.binding import Binding
 from textual.message import Message
+from textual.timer import Timer
 
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.config import ConfigError
@@ -41,6 +43,10 @@ def graphical_browser() -> bool:
         return True
     return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"))
 
+
+SETTLE = 0.15
+"""Seconds: a move this soon after the last one is followed once the cursor rests this long."""
+_now = time.monotonic
 
 RUNBOOK_BINDINGS = [
     Binding("r", "run_step", "Run step", id="run_step"),
@@ -95,6 +101,9 @@ class RunbookPane(RunbookView):
         self.alert: Alert | None = None
         """The alert whose runbook the pane shows (behind the selected one while it is looked up)."""
         self._alert_key: tuple[str, ...] | None = None
+        self._moved_at = -SETTLE
+        self._settling: Timer | None = None
+        """Set while the cursor moves quickly: the runbook is looked for once it rests."""
         self.problem: str | None = None
         """Why that alert's runbook could not be read, when it could not."""
         self.step_runs: dict[RunKey, Run] = {}
@@ -119,21 +128,39 @@ class RunbookPane(RunbookView):
         self.find(None)
 
     # -- finding and showing ----------------------------------------------------------------
-    def follow(self, alert: Alert | None) -> None:
-        """The runbook follows the selected alert; it is looked for again only when that changes."""
+    def follow(self, alert: Alert | None, at_once: bool = False) -> None:
+        """The runbook follows the selected alert; it is looked for again only when that changes.
+        A move hard on the heels of the last (a key held down, a fast typist) is followed once the
+        cursor rests, unless `at_once`: another runbook laid out at every row would hold up the keys."""
         self.selected_alert = alert
         key = (
             (alert.fingerprint, *(alert.annotations.get(k, "") for k in ("runbook_url", "runbook"))) if alert else None
         )
         if key != self._alert_key:
             self._alert_key = key
-            self.find(alert)
+            moved, self._moved_at = self._moved_at, _now()
+            if self._moved_at - moved < SETTLE and not at_once:
+                if self._settling is not None:
+                    self._settling.stop()
+                self._settling = self.set_timer(SETTLE, self._settled)
+            else:
+                self._settled()
+        elif at_once and self._settling is not None:
+            self._settled()
         elif alert and self.alert and self.alert.fingerprint == alert.fingerprint:
             self.alert = alert  # the same alert as the latest poll has it; never one still being looked up
 
+    def _settled(self) -> None:
+        if self._settling is not None:
+            self._settling.stop()
+            self._settling = None
+        self.find(self.selected_alert)
+
     def _read_again(self) -> None:
         """Once a second: a runbook edited on disk shows within a second."""
-        if not any(w.group == "runbook" and not w.is_finished for w in self.workers):  # none piles up
+        if self._settling is None and not any(
+            w.group == "runbook" and not w.is_finished for w in self.workers
+        ):  # none piles up
             self.find(self.selected_alert)
 
     def _follow_output(self) -> None:
@@ -242,6 +269,7 @@ class RunbookPane(RunbookView):
         if (selected and selected.fingerprint) != (self.alert and self.alert.fingerprint):
             # the pane still shows the previous alert's runbook, filled from its labels
             name = clean_line(selected.name, 80) if selected else "no alert"
+            self.follow(selected, at_once=True)  # looked for now, not once the cursor rests
             self.notify(f"Not run: still finding the runbook for {name}. Press r again in a moment.")
             return
         step = self.step
