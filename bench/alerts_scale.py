@@ -18,8 +18,9 @@ Prints, as medians over the rounds:
       an ACK! comment, then alert query until all 500 are silenced)
 with the targets: (b) <= 0.5 x (a), (c) <= 0.8 x (a), (d) p99 <= 50 ms, (e) <= 200 MB.
 The console records its alert history as it runs (as it does for users), in a temporary dir.
-This process stands for the console's: it limits malloc's arenas at start, as the console does
-(`fewer_arenas`, called by `oncall_app`), before (b) runs the console's client on its own.
+This process stands for the console's: it tames malloc at start (few arenas, big blocks mapped
+on their own), as the console does (`steady_malloc`, called by `oncall_app`), before (b) runs
+the console's client on its own.
 Figures only: nothing here passes or fails.
 """
 
@@ -45,7 +46,7 @@ from oncall_tui.core.alerts.acks import acked_by
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.config import Config
 from oncall_tui.ui.app import OncallApp, oncall_app
-from oncall_tui.ui.collecting import fewer_arenas
+from oncall_tui.ui.collecting import steady_malloc
 from oncall_tui.ui.messages import AlertsPolled
 from oncall_tui.ui.widgets.runbook_pane import SETTLE
 from tests.alertmanager_process import RealAlertmanager
@@ -316,7 +317,7 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    fewer_arenas()
+    steady_malloc()
     with tempfile.TemporaryDirectory() as tmp:
         am = RealAlertmanager(Path(tmp)).start()
         try:

@@ -47,7 +47,7 @@ from oncall_tui.core.alerts.matchers import parse_filter
 from oncall_tui.core.alerts.models import SilenceMatcher
 from oncall_tui.core.alerts.schedule import SLOW_FLOOR, Outcome, PollSchedule, keep_polling
 from oncall_tui.core.config import Config
-from oncall_tui.ui.collecting import fewer_arenas
+from oncall_tui.ui.collecting import steady_malloc
 from tests.alertmanager_process import RealAlertmanager
 
 INTERVAL, MAX_INTERVAL, FULL_INTERVAL = 2.0, 30.0, 30.0
@@ -147,7 +147,7 @@ def main() -> None:
     parser.add_argument("--filter", default="", help="the / filter each console shows, e.g. 'severity=\"critical\"'")
     args = parser.parse_args()
     matchers = parse_filter(args.filter).for_alertmanager
-    fewer_arenas()
+    steady_malloc()
     with tempfile.TemporaryDirectory() as tmp:
         am = RealAlertmanager(Path(tmp), cores=os.cpu_count() or 1).start()
         try:

@@ -16,7 +16,7 @@ from oncall_tui.core.config import Config
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 from oncall_tui.services import Services, build_services
-from oncall_tui.ui.collecting import fewer_arenas
+from oncall_tui.ui.collecting import steady_malloc
 from oncall_tui.ui.main_screen import MainScreen, current_ids
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.help import HelpScreen
@@ -100,5 +100,5 @@ class OncallApp(App[None]):
 
 def oncall_app(config: Config, clock: Callable[[], datetime] = utc_now, **options: Any) -> OncallApp:
     """The console on `config`'s services (`read_only`, `dry_run`, `is_demo`: see `build_services`)."""
-    fewer_arenas()  # before its threads start
+    steady_malloc()  # before its threads start
     return OncallApp(build_services(config, clock=clock, **options))
