@@ -241,8 +241,8 @@ async def test_a_key_held_down_looks_up_the_runbook_once_the_cursor_rests_and_r_
         looked_up: list[str] = []
         lookup = app.services.library.match
         app.services.library.match = lambda alert: looked_up.append(alert.fingerprint) or lookup(alert)
-        now = [1000.0]
-        monkeypatch.setattr(runbook_pane, "_now", lambda: now[0])  # time stands still: each move is quick
+        now = [pane._moved_at]  # time stands still at the last move (not at a number: uptime varies)
+        monkeypatch.setattr(runbook_pane, "_now", lambda: now[0])  # so each move is quick
         start = rows.cursor
         for _ in range(5):  # as the terminal sends a held key (Pilot.press waits ~0.1 s a key)
             app.post_message(events.Key("j", "j"))
