@@ -4,9 +4,11 @@ read their answers, turns the console's polls away."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,16 +37,34 @@ def busy_am(tmp_path: Path) -> Iterator[RealAlertmanager]:
         am.stop()
 
 
-@contextmanager
-def holding(url: str, slots: int = 2) -> Iterator[None]:
-    """GETs of every alert whose answers are never read: Alertmanager's slots stay taken."""
+def hold_slot(url: str, deadline: float) -> socket.socket:
+    """A GET of every alert whose answer is never read past its status line, once Alertmanager
+    has taken it into a slot: turned away (a console's poll had the slot), it is asked again."""
     parts = urlsplit(url)
+    while True:
+        held = socket.socket()
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        held.settimeout(max(deadline - time.monotonic(), 0.1))
+        held.connect((parts.hostname, parts.port))
+        held.sendall(f"GET /api/v2/alerts HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+        status = b""
+        while len(status) < 12 and (got := held.recv(12 - len(status))):
+            status += got
+        if status.startswith(b"HTTP/1.1 200"):
+            return held
+        held.close()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"could not take a slot of Alertmanager's: {status!r}")
+
+
+@asynccontextmanager
+async def holding(url: str, slots: int = 2) -> AsyncIterator[None]:
+    """Alertmanager's slots taken by answers that are never read (taken in a thread, so the
+    console's own poll goes on meanwhile: while it has a slot, ours is turned away and asked again)."""
     with ExitStack() as stack:
+        deadline = time.monotonic() + 60
         for _ in range(slots):
-            held = stack.enter_context(closing(socket.socket()))
-            held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            held.connect((parts.hostname, parts.port))
-            held.sendall(f"GET /api/v2/alerts HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+            stack.enter_context(closing(await asyncio.to_thread(hold_slot, url, deadline)))
         yield
 
 
@@ -56,7 +76,7 @@ async def test_a_busy_alertmanager_is_said_busy_its_alerts_stand_and_the_waits_g
     async with app.run_test(size=(160, 45)):
         await until(lambda: len(app.main.alert_list.alerts) == ALERTS, timeout=60, what="the alerts")
         status, pane = app.services.board.status["prod"], app.main.alerts
-        with holding(busy_am.url):
+        async with holding(busy_am.url):
             await until(lambda: "HTTP 503" in (status.busy or ""), timeout=30, what="a poll turned away")
             assert status.error is None  # busy, not down
             await until(lambda: pane.schedules["prod"].ceiling >= 6.0, timeout=60, what="the waits to grow")
