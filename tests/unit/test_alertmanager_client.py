@@ -129,21 +129,29 @@ def test_an_alert_whose_json_is_unchanged_is_not_decoded_again() -> None:
     items[10]["status"] = {"inhibitedBy": ["aa01"], "silencedBy": [], "state": "suppressed"}
     items[11]["status"] = {"inhibitedBy": ["aa01"], "silencedBy": ["s1"], "state": "suppressed"}
     items[12]["status"] = {"inhibitedBy": ['not "hex'], "silencedBy": [], "state": "suppressed"}
+    items[13]["status"] = {"inhibitedBy": [f"{1:016x}"], "silencedBy": [], "state": "suppressed"}
+    items[14]["status"] = {"inhibitedBy": [f"{299:016x}"], "silencedBy": [], "state": "suppressed"}
     first, known = _parse_alerts(json.dumps(items, separators=(",", ":")).encode(), "prod")
     items[10]["status"]["inhibitedBy"] = ["bb02", "aa01"]  # Alertmanager names another (or two)
     items[11]["status"]["inhibitedBy"] = []  # silenced still, inhibited no more
     items[12]["status"]["inhibitedBy"] = ['not "hex', "cc"]
+    items[13]["status"]["inhibitedBy"] = [f"{2:016x}"]  # another, while the one it named still fires
+    items[14]["status"]["inhibitedBy"] = [f"{2:016x}"]  # another, the one it named gone (below)
     items[5]["endsAt"] = "2026-11-27T15:33:05.000Z"  # re-sent: a new endsAt
     items[700]["status"] = {"inhibitedBy": ["x"], "silencedBy": [], "state": "suppressed"}
     items.insert(0, items.pop(900))  # first now
     items.append(_gettable(5000, '},{"annotations":'))  # new, last
-    del items[300]
+    del items[300]  # (299, the one 14 named)
     body = json.dumps(items, separators=(",", ":")).encode()
     second, known = _parse_alerts(body, "prod", known)
-    assert second == [Alert.from_api(item, "prod") for item in _json_items(body, "alerts")]
+    careful = [Alert.from_api(item, "prod") for item in _json_items(body, "alerts")]
+    still = f"{13:016x}"  # inhibited by the one it named still: as it was, not as named now
+    assert [a for a in second if a.fingerprint != still] == [a for a in careful if a.fingerprint != still]
     before = {a.fingerprint: a for a in first}
+    assert next(a for a in second if a.fingerprint == still) is before[still]
+    assert before[still].inhibited_by == (f"{1:016x}",) and before[still].state == "inhibited"
     fresh = {a.fingerprint for a in second if a is not before.get(a.fingerprint)}
-    changed = {f"{i:016x}" for i in (5, 700, 5000, 10, 11, 12)}  # the first and the one once last: reused
+    changed = {f"{i:016x}" for i in (5, 700, 5000, 10, 11, 12, 14)}  # the first and the one once last: reused
     assert fresh == changed and next(a for a in second if a.fingerprint == f"{10:016x}").inhibited_by == (
         "bb02",
         "aa01",

@@ -128,10 +128,12 @@ _NAMES = re.compile(rb'"[0-9a-f]{1,64}"(?:,"[0-9a-f]{1,64}")*]')
 """Inhibitors as Alertmanager names them, by fingerprint; anything else is decoded afresh."""
 
 
-def _keyed(pieces: list[bytes], known: Known) -> tuple[list[bytes], list[Alert | None]]:
-    """Each piece's key in `Known`, and its Alert if known (with the inhibitors named now)."""
+def _keyed(pieces: list[bytes], known: Known) -> tuple[list[bytes], list[Alert | None], list[tuple[int, bytes]]]:
+    """Each piece's key in `Known`, its Alert if known, and the known ones now inhibited by
+    others than those they name (index, and the inhibitors as named now, raw)."""
     keys: list[bytes] = []
     alerts: list[Alert | None] = []
+    renamed: list[tuple[int, bytes]] = []
     get, start = known.get, len(_INHIBITED_BY)
     for piece in pieces:  # (a loop of its own: it runs for every alert of every poll)
         at = piece.find(_INHIBITED_BY) + start
@@ -144,25 +146,39 @@ def _keyed(pieces: list[bytes], known: Known) -> tuple[list[bytes], list[Alert |
         key = piece[:at] + b"*" + piece[end:]  # `[*]`: no JSON, so no other alert's key
         keys.append(key)
         alert = get(key)
-        named = tuple(name[1:-1].decode() for name in piece[at:end].split(b",")) if alert else ()
-        if alert is None or named == alert.inhibited_by:
-            alerts.append(alert)
+        if alert is not None:
+            renamed.append((len(alerts), piece[at:end]))
+        alerts.append(alert)
+    return keys, alerts, renamed
+
+
+def _inhibited_as_named(alerts: list[Alert], renamed: list[tuple[int, bytes]]) -> None:
+    """A known inhibited alert keeps the inhibitors it names while each is still in the answer:
+    inhibition goes by labels, which an alert keeps, so they still inhibit it (Alertmanager
+    names any one of them afresh each time: an alert taken as changed on every poll would be
+    merged, grouped and recorded again on every poll). Otherwise, those named now."""
+    if not renamed:
+        return
+    present = {alert.fingerprint for alert in alerts}
+    for i, raw in renamed:
+        alert = alerts[i]
+        if alert.inhibited_by and all(name in present for name in alert.inhibited_by):
             continue
-        alerts.append(
-            Alert(  # (not `replace`: ten times slower, for thousands of alerts a poll)
-                alert.fingerprint,
-                alert.labels,
-                alert.annotations,
-                alert.starts_at,
-                alert.ends_at,
-                alert.generator_url,
-                alert.state,
-                alert.silenced_by,
-                named,
-                alert.sources,
-            )
+        named = tuple(name[1:-1].decode() for name in raw.split(b","))
+        if named == alert.inhibited_by:
+            continue
+        alerts[i] = Alert(  # (not `replace`: ten times slower, for thousands of alerts a poll)
+            alert.fingerprint,
+            alert.labels,
+            alert.annotations,
+            alert.starts_at,
+            alert.ends_at,
+            alert.generator_url,
+            alert.state,
+            alert.silenced_by,
+            named,
+            alert.sources,
         )
-    return keys, alerts
 
 
 def _typed_alerts(body: bytes, source: str, known: Known | None = None) -> tuple[list[Alert], Known] | None:
@@ -177,7 +193,7 @@ def _typed_alerts(body: bytes, source: str, known: Known | None = None) -> tuple
         except (msgspec.DecodeError, msgspec.ValidationError, PayloadError):
             return None
     pieces = body[len(_FIRST) : -len(_LAST)].split(_ITEM_START)  # each an alert, less `{"annotations":` and `}`
-    keys, alerts = _keyed(pieces, known or {})
+    keys, alerts, renamed = _keyed(pieces, known or {})
     missing = [i for i, alert in enumerate(alerts) if alert is None]
     for start in range(0, len(missing), CHUNK):
         batch = missing[start : start + CHUNK]
@@ -191,6 +207,7 @@ def _typed_alerts(body: bytes, source: str, known: Known | None = None) -> tuple
         except (msgspec.DecodeError, msgspec.ValidationError, PayloadError):
             return None
     decoded = cast(list[Alert], alerts)
+    _inhibited_as_named(decoded, renamed)
     return decoded, dict(zip(keys, decoded, strict=True))
 
 
