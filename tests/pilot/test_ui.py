@@ -73,6 +73,7 @@ async def test_cursor_stays_on_its_alert_across_refreshes(console: tuple[OncallA
     assert alerts.current.name == "HighLatency"
     [new] = [a for a in alerts.alerts if a.name == "NewCritical"]
     assert app.services.board.is_new(new, 5.0) and not app.services.board.is_new(alerts.current, 5.0)
+    assert app.services.board.new_now(5.0) == {new.fingerprint}  # as is_new says, all at once (for groups)
     sim.store.resolve(alerts.current.labels)  # resolved alerts disappear
     await until(lambda: len(alerts.alerts) == 4, what="the resolved alert to disappear")
     assert "HighLatency" not in shown(app)

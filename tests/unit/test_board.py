@@ -451,3 +451,29 @@ async def test_a_restart_while_the_alerts_are_written_does_not_make_the_new_proc
             assert board.status["prod"].restarts == 1  # the header says it restarted, too
         finally:
             await board.aclose()
+
+
+def test_alerts_sorted_from_their_last_order_come_out_as_sorted_afresh() -> None:
+    """`merge` sorts from the order the alerts last had (fast, nearly sorted): whatever that
+    order was, with alerts gone from it and new ones not in it, the result is the same."""
+    import random
+    from datetime import UTC, datetime
+
+    from oncall_tui.core.alerts.board import merge
+    from oncall_tui.core.alerts.models import Alert
+
+    rng = random.Random(3)
+    at = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+
+    def made(n: int) -> Alert:
+        severity = rng.choice(["critical", "warning", "info", "page", ""])
+        started = at - timedelta(minutes=rng.randrange(5))  # many alike: the name, then the fingerprint decide
+        return Alert(f"{n:04x}", {"alertname": rng.choice("ABC"), "severity": severity}, {}, started, None, "", "active")
+
+    now = [made(n) for n in range(300)]
+    before = [*rng.sample(now, 200), *(made(n) for n in range(300, 340))]  # some gone since, some new now
+    fresh = merge([("prod", list(now), False)])
+    for alert in now:
+        alert.sources = ()  # as fresh from the source again
+    assert [a.fingerprint for a in merge([("prod", now, False)], before)] == [a.fingerprint for a in fresh]
+    assert sorted(a.order for a in fresh) == [a.order for a in fresh]

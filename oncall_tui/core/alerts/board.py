@@ -31,7 +31,7 @@ Clock = Callable[[], datetime]
 _STATE_RANK = {"active": 0, "unprocessed": 0, "inhibited": 1, "silenced": 2, "suppressed": 2}
 
 
-def merge(alerts_by_source: Iterable[tuple[str, list[Alert], bool]]) -> list[Alert]:
+def merge(alerts_by_source: Iterable[tuple[str, list[Alert], bool]], before: Sequence[Alert] = ()) -> list[Alert]:
     """Deduplicate by fingerprint; each alert lists every source that reported it.
 
     Where sources disagree about the state (two clusters, one silenced), the most
@@ -40,6 +40,8 @@ def merge(alerts_by_source: Iterable[tuple[str, list[Alert], bool]]) -> list[Ale
     is used as it is when it was never merged before (only `sources` and `stale` are set);
     one merged before may be on the screen, so it is copied when either changes. Duplicates
     are copied too, so a source's own list is never changed by another source's view.
+    `before`: the alerts as last sorted, to sort these from that order (nearly sorted already,
+    they take timsort one pass, not the thousands of comparisons of a shuffled list).
     """
     merged: dict[str, Alert] = {}
     for source, alerts, stale in alerts_by_source:
@@ -57,7 +59,28 @@ def merge(alerts_by_source: Iterable[tuple[str, list[Alert], bool]]) -> list[Ale
                 combined.state, combined.silenced_by = alert.state, alert.silenced_by
                 combined.inhibited_by = alert.inhibited_by
             merged[alert.fingerprint] = combined
-    return sort_alerts(merged.values())
+    placed = [merged[a.fingerprint] for a in before if a.fingerprint in merged]
+    if len(placed) < len(merged):  # new ones, after
+        had = {a.fingerprint for a in placed}
+        placed += [a for fingerprint, a in merged.items() if fingerprint not in had]
+    return sort_alerts(placed)
+
+
+def count(alerts: Iterable[Alert]) -> dict[str, int]:
+    """`Board.counts` of `alerts`."""
+    counts = {"active": 0, "silenced": 0, "inhibited": 0, "stale": 0, "unseen": 0, "pages": 0}
+    for alert in alerts:
+        if alert.is_page and not alert.held:
+            counts["pages"] += 1
+            continue
+        if alert.held:
+            counts["unseen"] += 1
+            continue
+        counts[
+            "inhibited" if alert.state == "inhibited" else "silenced" if alert.state == "silenced" else "active"
+        ] += 1
+        counts["stale"] += alert.stale
+    return counts
 
 
 def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
@@ -234,8 +257,9 @@ class Board:
             ]
             statuses = {name: status.copy() for name, status in self.status.items()}
             # Merging and sorting 10,000 alerts is pure Python: in a thread, keys stay responsive.
-            self.sightings, self.first_seen = await asyncio.to_thread(self._merged, inputs, statuses, now)
+            self.sightings, self.first_seen, counted = await asyncio.to_thread(self._merged, inputs, statuses, now)
             self.alerts = self.sightings.alerts
+            self._counted = (self.alerts, counted)
             self.polls += 1
         return self.alerts
 
@@ -266,9 +290,9 @@ class Board:
         inputs: list[tuple[str, _Answered, _Answered | None, bool]],
         statuses: dict[str, SourceStatus],
         now: datetime,
-    ) -> tuple[Sightings, dict[str, datetime]]:
-        """The sightings of this moment, with the merged, sorted alerts, and when each alert was
-        first seen (runs in a thread)."""
+    ) -> tuple[Sightings, dict[str, datetime], dict[str, int]]:
+        """The sightings of this moment, with the merged, sorted alerts, when each alert was
+        first seen, and their counts (runs in a thread)."""
         firing: dict[str, tuple[str, ...]] = {}
         ended: dict[str, tuple[str, ...]] = {}
         shown = []
@@ -297,7 +321,7 @@ class Board:
                     starts = frozenset(sorted({*by.get(name, ()), process})[-4:])
                     self._shown_by[fingerprint] = {**by, name: starts}
             shown.append((name, current if len(current) < len(alerts) else alerts, False))
-        merged = merge(shown)
+        merged = merge(shown, self.alerts)
         owners = {a.fingerprint: a.sources for a in merged}
         shown_by = dict(self._shown_by)
         judge = Sightings(now, self.resend_grace, statuses, firing, ended, owners, shown_by=shown_by, as_of=as_of)
@@ -320,32 +344,25 @@ class Board:
         owners |= {a.fingerprint: a.sources for a in held}
         seen_at = {fp: self._last_seen[fp] for fp in firing}
         sightings = Sightings(now, self.resend_grace, statuses, firing, ended, owners, alerts, shown_by, seen_at, as_of)
-        return sightings, first_seen
+        return sightings, first_seen, count(alerts)
 
     def is_new(self, alert: Alert, within: float) -> bool:
         seen = self.first_seen.get(alert.fingerprint)
         return seen is not None and (self.clock() - seen).total_seconds() < within
 
+    def new_now(self, within: float) -> set[str]:
+        """The fingerprints of the alerts first seen less than `within` seconds ago (one clock
+        reading for all of them: the groups holding one are found on every poll)."""
+        since = self.clock() - timedelta(seconds=within)
+        return {fingerprint for fingerprint, seen in self.first_seen.items() if seen > since}
+
     def counts(self) -> dict[str, int]:
         """How many alerts are firing, silenced, inhibited; stale (any state, from a source not
         answering); unseen (in no answer now, not known to have resolved); and the console's own
         pages, counted apart: a page is no alert about the system. Counted once per poll."""
-        if self._counted[0] is self.alerts:
-            return dict(self._counted[1])
-        counts = {"active": 0, "silenced": 0, "inhibited": 0, "stale": 0, "unseen": 0, "pages": 0}
-        for alert in self.alerts:
-            if alert.is_page and not alert.held:
-                counts["pages"] += 1
-                continue
-            if alert.held:
-                counts["unseen"] += 1
-                continue
-            counts[
-                "inhibited" if alert.state == "inhibited" else "silenced" if alert.state == "silenced" else "active"
-            ] += 1
-            counts["stale"] += alert.stale
-        self._counted = (self.alerts, counts)
-        return dict(counts)
+        if self._counted[0] is not self.alerts:
+            self._counted = (self.alerts, count(self.alerts))
+        return dict(self._counted[1])
 
     def silent_sources(self) -> list[str]:
         """Sources that have never answered: an empty list from them is no all-clear."""

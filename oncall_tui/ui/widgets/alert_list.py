@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -100,12 +100,15 @@ class AlertList(ScrollView, can_focus=True):
         label_names: list[str],
         clock: Callable[[], datetime],
         is_new: Callable[[Alert], bool] = lambda alert: False,
+        new_now: Callable[[], Collection[str]] = frozenset,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
         self.label_names = label_names
         self.clock = clock
         self.is_new = is_new
+        self.new_now = new_now
+        """The fingerprints of the alerts `is_new` says are new, all at once (for the groups)."""
         self.alerts: list[Alert] = []
         """The alerts shown (filtered), in order; `rows` is how they are drawn."""
         self.rows: list[Row] = []
@@ -157,7 +160,13 @@ class AlertList(ScrollView, can_focus=True):
             return None
         groups = group(alerts, self.group_by, self.label_names, self._formed)
         self._formed = groups  # the next grouping takes those whose alerts are the same
-        return groups, {g.key for g in groups if len(g.alerts) > 1 and any(map(self.is_new, g.alerts))}
+        new = self.new_now()
+        fresh = (
+            {g.key for g in groups if len(g.alerts) > 1 and any(a.fingerprint in new for a in g.alerts)}
+            if new
+            else set()
+        )
+        return groups, fresh
 
     def show(self, alerts: list[Alert], by_user: bool = False, groups: Grouped = None) -> None:
         """Replace the alerts shown, keeping the cursor on the same group or alert where it

@@ -52,6 +52,7 @@ class AlertsPane(Vertical):
         self.title = Redrawn("ALERTS  waiting for the first poll…", id="alerts-title", classes="pane-title")
         self.list = AlertList(config.alerts.labels, services.clock, id="alerts")
         self.list.is_new = lambda alert: self.board.is_new(alert, config.alerts.highlight_new)
+        self.list.new_now = lambda: self.board.new_now(config.alerts.highlight_new)
         self.list.show_sources = len(config.alertmanagers) > 1
         self.list.group_by = list(config.alerts.group_by)
         self.filter_box = FilterBox(
