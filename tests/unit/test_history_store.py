@@ -165,6 +165,24 @@ async def test_a_failed_write_loses_nothing_once_it_can_write(world: World) -> N
     assert said[-1] is None and len(world.episodes()) == 1
 
 
+async def test_a_poll_held_until_the_screen_shows_it_is_written_on_go_and_at_close_all_the_same(
+    world: World,
+) -> None:
+    """The console holds each poll's writing until its screen is drawn; one it never lets go
+    (it quit first) is written when the recorder closes: nothing seen is lost."""
+    world.sim.store.post_alerts([alert("Disk", "critical")])
+    await world.board.poll_once()
+    world.recorder.saw(world.board.sightings, held=True)
+    world.recorder.go()
+    await until(lambda: world.recorder.written == 1, what="the first poll written once let go")
+    world.sim.store.post_alerts([alert("Disk", "critical", service="other")])
+    world.clock.advance(2)
+    await world.board.poll_once()
+    world.recorder.saw(world.board.sightings, held=True)  # never let go
+    world.recorder.close()
+    assert world.recorder.written == 2 and len(world.episodes()) == 2
+
+
 async def test_retention_forgets_what_ended_before_keep(world: World) -> None:
     world.sim.store.post_alerts([alert("Disk", "critical")])
     await world.poll()

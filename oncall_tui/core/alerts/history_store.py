@@ -136,18 +136,27 @@ class HistoryRecorder:
         same acks, has nothing to write."""
         self._flushed = self._pruned = 0.0
         self._next: tuple[Sightings, frozenset[str]] | None = None
+        self._held = False
         self._wake = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
 
-    def saw(self, sightings: Sightings, acks: frozenset[str] = frozenset()) -> None:
+    def saw(self, sightings: Sightings, acks: frozenset[str] = frozenset(), held: bool = False) -> None:
         """A poll was merged: record what changed (acks: the IDs of the ACK! silences). The
-        first call starts the recorder's thread."""
+        first call starts the recorder's thread. `held`: not before `go()` (the screen shows the
+        poll first: the writing, in Python, would share the interpreter with the drawing), though
+        `close()` writes it all the same."""
         with self._wake:
             if self._thread is None and not self._stopping:
                 self._thread = threading.Thread(target=self._run, name="alert-history", daemon=True)
                 self._thread.start()
-            self._next = (sightings, acks)
+            self._next, self._held = (sightings, acks), held
+            self._wake.notify()
+
+    def go(self) -> None:
+        """What `saw` holds is written now."""
+        with self._wake:
+            self._held = False
             self._wake.notify()
 
     def close(self, timeout: float = 5.0) -> None:
@@ -165,7 +174,7 @@ class HistoryRecorder:
     def _run(self) -> None:
         while True:
             with self._wake:
-                while self._next is None and not self._stopping:
+                while (self._next is None or self._held) and not self._stopping:
                     self._wake.wait()
                 taken, self._next = self._next, None
                 stopping = self._stopping

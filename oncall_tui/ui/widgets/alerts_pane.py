@@ -146,8 +146,10 @@ class AlertsPane(Vertical):
                 await self.board.merge()
             except Exception as error:
                 self.notify(f"Merging the alerts failed: {clean_line(str(error), 200)}", severity="error")
-            if self.services.recorder is not None:  # written in its own thread
-                self.services.recorder.saw(self.board.sightings, frozenset(self.list.acks))
+            recorder = self.services.recorder
+            if recorder is not None:  # written in its own thread, once the screen shows the poll
+                recorder.saw(self.board.sightings, frozenset(self.list.acks), held=True)
+                self.call_after_refresh(recorder.go)
             await self._show_polled()
             self._announce_source_changes()
             self.post_message(AlertsPolled())
