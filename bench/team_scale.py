@@ -48,7 +48,9 @@ from oncall_tui.core.alerts.models import SilenceMatcher
 from oncall_tui.core.alerts.schedule import SLOW_FLOOR, Outcome, PollSchedule, keep_polling
 from oncall_tui.core.config import Config
 from oncall_tui.ui.collecting import steady_malloc
-from tests.alertmanager_process import RealAlertmanager
+from tests.alertmanager_process import CONFIG, RealAlertmanager
+
+NO_INHIBITION = CONFIG.split("inhibit_rules:")[0]
 
 INTERVAL, MAX_INTERVAL, FULL_INTERVAL = 2.0, 30.0, 30.0
 
@@ -145,11 +147,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long each run polls")
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--filter", default="", help="the / filter each console shows, e.g. 'severity=\"critical\"'")
+    parser.add_argument(
+        "--no-inhibition",
+        action="store_true",
+        help="Alertmanager without the tests' inhibit rule (critical inhibits warning of the same service)",
+    )
     args = parser.parse_args()
     matchers = parse_filter(args.filter).for_alertmanager
     steady_malloc()
     with tempfile.TemporaryDirectory() as tmp:
-        am = RealAlertmanager(Path(tmp), cores=os.cpu_count() or 1).start()
+        am_config = NO_INHIBITION if args.no_inhibition else CONFIG
+        am = RealAlertmanager(Path(tmp), config=am_config, cores=os.cpu_count() or 1).start()
         try:
             ends = (datetime.now(UTC) + timedelta(hours=3)).isoformat()  # firing through every run
             post_all(am, args.alerts, ends)
@@ -162,8 +170,14 @@ def main() -> None:
                     "data_dir": str(Path(tmp) / "data"),
                 }
             )
+            rule = (
+                "no inhibit rule"
+                if args.no_inhibition
+                else "an inhibit rule (critical inhibits warning, equal service)"
+            )
             print(
-                f"alerts: {args.alerts}, poll_interval {INTERVAL:.0f}s, max_poll_interval {MAX_INTERVAL:.0f}s", end=""
+                f"alerts: {args.alerts}, {rule}, poll_interval {INTERVAL:.0f}s, max_poll_interval {MAX_INTERVAL:.0f}s",
+                end="",
             )
             print(f", filter {args.filter} (every alert each {FULL_INTERVAL:.0f}s)" if matchers else "")
             for consoles in args.consoles or [1, 10, 50]:
