@@ -58,6 +58,27 @@ async def test_the_console_records_what_it_sees(sim: SimServer, clock: SteppedCl
         assert episode.end is not None and not episode.unseen
 
 
+async def test_a_poll_is_written_once_the_list_shows_it(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
+    """The history's writing (Python, in a thread) waits until the list shows the poll: it would
+    share the interpreter with the grouping and the drawing."""
+    sim.store.post_alerts([alert("Disk", "critical", service="db")])
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    async with app.run_test(size=(160, 45)):
+        recorder, rows = app.services.recorder, app.main.alert_list
+        await until(lambda: recorder.written >= 1, what="a poll written")
+        happened: list[str] = []
+        show, go, record = rows.show, recorder.go, recorder.record
+        rows.show = lambda alerts, *args, **kwargs: happened.append("shown") or show(alerts, *args, **kwargs)
+        recorder.go = lambda: happened.append("let go") or go()
+        recorder.record = lambda *args: happened.append("written") or record(*args)
+        sim.store.post_alerts([alert("Disk", "critical", service="web")])
+        written = recorder.written
+        clock.advance(2)
+        app.main.alerts.refresh_now()
+        await until(lambda: recorder.written > written and len(rows.alerts) == 2, what="the new alert written")
+        assert happened.index("shown") < happened.index("let go") < happened.index("written"), happened
+
+
 async def test_read_only_records_nothing(sim: SimServer, clock: SteppedClock, tmp_path: Path) -> None:
     sim.store.post_alerts([alert("Disk", "critical")])
     app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock, read_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import stat
@@ -173,6 +174,8 @@ async def test_a_poll_held_until_the_screen_shows_it_is_written_on_go_and_at_clo
     world.sim.store.post_alerts([alert("Disk", "critical")])
     await world.board.poll_once()
     world.recorder.saw(world.board.sightings, held=True)
+    await asyncio.sleep(0.3)  # a thing that must not happen cannot be waited for: unheld, it takes ms
+    assert world.recorder.written == 0
     world.recorder.go()
     await until(lambda: world.recorder.written == 1, what="the first poll written once let go")
     world.sim.store.post_alerts([alert("Disk", "critical", service="other")])

@@ -149,8 +149,9 @@ class AlertsPane(Vertical):
             recorder = self.services.recorder
             if recorder is not None:  # written in its own thread, once the screen shows the poll
                 recorder.saw(self.board.sightings, frozenset(self.list.acks), held=True)
-                self.call_after_refresh(recorder.go)
             await self._show_polled()
+            if recorder is not None:  # (the list is shown: its refresh is the next)
+                self.call_after_refresh(recorder.go)
             self._announce_source_changes()
             self.post_message(AlertsPolled())
 
