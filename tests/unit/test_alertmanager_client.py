@@ -160,6 +160,36 @@ def test_an_alert_whose_json_is_unchanged_is_not_decoded_again() -> None:
     assert len(known) == len(second)
 
 
+async def test_an_alertmanager_reloaded_has_its_inhibitors_read_afresh() -> None:
+    """Alertmanager names the inhibitor of the first of its rules that inhibits an alert. Kept
+    from the answer before while it still fires, that name could be another rule's after a
+    reload: a new config (as its status says) has every alert read afresh."""
+    import httpx
+
+    inhibitors = ["a" * 16]
+    configs = ["inhibit_rules: [kind=x, kind=z]"]
+    z = "b" * 16
+
+    def answered(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/status":
+            version = {"version": "0.25.0"}
+            return httpx.Response(
+                200, json={"uptime": "2026-11-27T14:00:00Z", "versionInfo": version, "config": {"original": configs[0]}}
+            )
+        items = [_gettable(i, "v") for i in range(3)]
+        items[0]["fingerprint"], items[1]["fingerprint"] = "a" * 16, z
+        items[2]["status"] = {"inhibitedBy": inhibitors, "silencedBy": [], "state": "suppressed"}
+        return httpx.Response(200, content=json.dumps(items, separators=(",", ":")).encode())
+
+    source = AlertmanagerSource(name="prod", url="http://prod")
+    async with AlertmanagerClient(source, transport=httpx.MockTransport(answered)) as client:
+        first = (await client.answer()).alerts[2]
+        inhibitors[:] = [z]  # another rule's, while the first one's source still fires
+        assert (await client.answer()).alerts[2] is first  # the same rules: still true of it, kept
+        configs[0] = "inhibit_rules: [kind=z]"
+        assert (await client.answer()).alerts[2].inhibited_by == (z,)
+
+
 def test_what_the_typed_decoding_refuses_the_careful_one_names() -> None:
     from oncall_tui.core.alerts.alertmanager import _parse_alerts, _typed_alerts
 

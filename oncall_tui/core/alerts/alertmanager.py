@@ -156,7 +156,8 @@ def _inhibited_as_named(alerts: list[Alert], renamed: list[tuple[int, bytes]]) -
     """A known inhibited alert keeps the inhibitors it names while each is still in the answer:
     inhibition goes by labels, which an alert keeps, so they still inhibit it (Alertmanager
     names any one of them afresh each time: an alert taken as changed on every poll would be
-    merged, grouped and recorded again on every poll). Otherwise, those named now."""
+    merged, grouped and recorded again on every poll). Otherwise, those named now. (Under
+    other rules, they may not: the client forgets what it knows when the config changes.)"""
     if not renamed:
         return
     present = {alert.fingerprint for alert in alerts}
@@ -278,6 +279,8 @@ class AlertmanagerClient:
         self.name = source.name
         self._known: Known = {}
         """The last whole answer's alerts, for the next to reuse (replaced whole, never changed)."""
+        self._config: str | None = None
+        """Its config as its status last gave it."""
         try:
             verify = tls_verify(source.ca_bundle, f"alertmanagers {source.name}: ca_bundle")
         except ValueError as error:
@@ -349,6 +352,10 @@ class AlertmanagerClient:
         """When the Alertmanager process started (`uptime` in its status), on its clock: a new
         one means it restarted, and forgot its alerts until Prometheus sends them again."""
         status = await self.status()
+        config = status.get("config")
+        original = config.get("original") if isinstance(config, dict) else None
+        if original != self._config:  # reloaded: its inhibit rules may be others, so who inhibits
+            self._config, self._known = original, {}  # an alert is read afresh, not kept from before
         try:
             return parse_time(status.get("uptime"), "uptime")
         except PayloadError as error:
