@@ -51,6 +51,7 @@ async def test_a_group_is_one_row_that_opens_and_closes_and_keeps_the_cursor(
     sim.store.post_alerts([alert("HighErrorRate", "critical", service="ml-api", pod="p9")])  # joins the group
     await until(lambda: row_text(app, 0).rstrip().endswith("5 active"), what="the count to follow")
     assert alerts.current.name == "DiskWillFill"  # the cursor stayed on its alert
+    assert alerts.grouped(alerts.alerts)[1] == {(("alertname", "HighErrorRate"),)}  # holds a new one: drawn so
     await pilot.press("k")
     polls = app.services.board.polls
     await until(lambda: app.services.board.polls > polls + 1, what="two polls")

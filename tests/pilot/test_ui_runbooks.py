@@ -238,27 +238,31 @@ async def test_a_key_held_down_looks_up_the_runbook_once_the_cursor_rests_and_r_
     async with open_console(sim, clock, tmp_path, pods) as (app, pilot):
         pane, rows = app.main.runbook_pane, app.main.alert_list
         await pilot.press("g", "enter")  # into the group
-        looked_up: list[str] = []
-        lookup = app.services.library.match
-        app.services.library.match = lambda alert: looked_up.append(alert.fingerprint) or lookup(alert)
+        looked_up: list[str | None] = []
+        find = pane.find
+        pane.find = lambda alert: looked_up.append(alert and alert.fingerprint) or find(alert)
         now = [pane._moved_at]  # time stands still at the last move (not at a number: uptime varies)
         monkeypatch.setattr(runbook_pane, "_now", lambda: now[0])  # so each move is quick
+        monkeypatch.setattr(runbook_pane, "SETTLE", 60.0)  # and no rest comes mid-burst, however loaded
         start = rows.cursor
         for _ in range(5):  # as the terminal sends a held key (Pilot.press waits ~0.1 s a key)
             app.post_message(events.Key("j", "j"))
         await until(lambda: rows.cursor == start + 5, what="the cursor five rows down")
+        assert pane._settling is not None and looked_up == []  # nothing looked for while the keys came
+        monkeypatch.setattr(runbook_pane, "SETTLE", 0.05)
+        await pilot.press("j")  # one more, then the cursor rests
         resting = rows.current
         await until(
             lambda: pane.alert is not None and pane.alert.fingerprint == resting.fingerprint, what="its runbook"
         )
-        passed = {row.alert.fingerprint for row in rows.rows[start + 1 : rows.cursor]}
-        assert len(passed) == 4 and resting.fingerprint in looked_up and not passed & set(looked_up)
+        assert set(looked_up) == {resting.fingerprint}  # the one it rests on (and read again each second)
 
         now[0] += 1  # after a rest, a move is followed at once
         await pilot.press("j")
-        assert pane._settling is None
+        assert pane._settling is None and looked_up[-1] == rows.current.fingerprint
         await until(lambda: pane.alert.fingerprint == rows.current.fingerprint, what="the next runbook")
 
+        monkeypatch.setattr(runbook_pane, "SETTLE", 60.0)
         for key in "jr":  # r before the cursor rests: not run, and looked up now
             app.post_message(events.Key(key, key))
         await until(lambda: any("still finding the runbook for PodCrashLooping" in n for n in notes(app)), what="why")

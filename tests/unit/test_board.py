@@ -468,12 +468,14 @@ def test_alerts_sorted_from_their_last_order_come_out_as_sorted_afresh() -> None
     def made(n: int) -> Alert:
         severity = rng.choice(["critical", "warning", "info", "page", ""])
         started = at - timedelta(minutes=rng.randrange(5))  # many alike: the name, then the fingerprint decide
-        return Alert(f"{n:04x}", {"alertname": rng.choice("ABC"), "severity": severity}, {}, started, None, "", "active")
+        return Alert(
+            f"{n:04x}", {"alertname": rng.choice("ABC"), "severity": severity}, {}, started, None, "", "active"
+        )
 
     now = [made(n) for n in range(300)]
     before = [*rng.sample(now, 200), *(made(n) for n in range(300, 340))]  # some gone since, some new now
     fresh = merge([("prod", list(now), False)])
-    for alert in now:
-        alert.sources = ()  # as fresh from the source again
+    for made_now in now:
+        made_now.sources = ()  # as fresh from the source again
     assert [a.fingerprint for a in merge([("prod", now, False)], before)] == [a.fingerprint for a in fresh]
     assert sorted(a.order for a in fresh) == [a.order for a in fresh]

@@ -76,6 +76,10 @@ print(libc.mallinfo2().hblks - before)
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+@pytest.mark.skipif(
+    platform.libc_ver()[0] == "glibc" and tuple(map(int, platform.libc_ver()[1].split(".")[:2])) < (2, 33),
+    reason="mallinfo2 needs glibc 2.33 or newer",
+)
 def test_a_big_block_freed_is_given_back_not_kept_in_the_heap() -> None:
     """After an 8 MB answer is freed, a 2 MB copy is still mapped on its own (and given back
     when freed), not carved from the heap where what the next poll keeps would pin it."""
