@@ -15,11 +15,14 @@ import pytest
 import yaml
 
 from oncall_tui.core.alerts.history import Fallback, HistoryError, NotInHistoryError, fnv_fingerprint, summarize
-from oncall_tui.core.alerts.history_store import LocalHistory
+from oncall_tui.core.alerts.history_store import LocalHistory, history_path
 from oncall_tui.core.alerts.prometheus import PrometheusHistory
 from oncall_tui.core.config import PrometheusSource
+from oncall_tui.sim.server import SimServer
+from oncall_tui.sim.store import SimAlertmanager
 from tests.alertmanager_process import RealAlertmanager
-from tests.conftest import until
+from tests.conftest import SteppedClock, until
+from tests.history_world import a_week_of_history
 from tests.misbehaving import Misbehaving
 from tests.prometheus_process import RealPrometheus
 
@@ -51,6 +54,8 @@ async def test_an_alert_that_fires_at_once_is_one_episode_firing_now(prometheus:
         "service": "ml-api",
     }
     assert found.caveat == "sampled every 1s: shorter episodes, or gaps, may be missed"
+    [(watched, _)] = found.window.watched
+    assert now() - timedelta(minutes=2) < watched <= episode.start  # from its oldest sample: it started just now
     quoted = source.episodes(now() - HOUR, now(), "AlwaysFiring", {"service": 'ml-api"} or vector(1) #'})
     assert quoted.episodes == []  # a label value is a string in the query, never PromQL
     assert source.episodes(now() - HOUR, now(), "AlwaysFiring", {"service": "🚀 ü"}).episodes == []  # no 400
@@ -161,6 +166,30 @@ async def test_history_and_report_on_the_command_line(prometheus: RealPrometheus
     )
 
 
+async def test_alerts_prometheus_has_no_alerts_of_come_from_the_local_history(
+    prometheus: RealPrometheus, tmp_path: Path
+) -> None:
+    """Asked of alerts by name or of every alert (`history NAME`, the report), the answer is
+    Prometheus's, and the local history's for alerts Prometheus has no ALERTS of (sent to
+    Alertmanager by something else), said so: none is left out."""
+    clock, data = SteppedClock(now()), tmp_path / "data"
+    with SimServer(SimAlertmanager(clock=clock)) as sim:
+        await a_week_of_history(sim, clock, data)
+    source = history(prometheus.url)
+    await until(lambda: bool(source.episodes(now() - HOUR, now(), "AlwaysFiring").episodes), what="AlwaysFiring")
+    week = clock.now - timedelta(days=7)
+    assert source.episodes(week, clock.now, "DiskWillFill").episodes == []  # Prometheus has none of it
+    both = Fallback(source, LocalHistory(history_path(data), 7200, clock))
+    disk = both.episodes(week, clock.now, "DiskWillFill")
+    assert (
+        disk.source == "prometheus" and len(disk.episodes) > 5 and {e.name for e in disk.episodes} == {"DiskWillFill"}
+    )
+    assert "; 1 alert(s) Prometheus has no ALERTS of: from the local history (while the console watched)" in disk.caveat
+    every = both.episodes(week, now())
+    assert {e.name for e in every.episodes} >= {"AlwaysFiring", "DiskWillFill"}
+    source.close()
+
+
 async def test_a_prometheus_that_is_down_is_one_line_and_the_local_history_serves(
     prometheus: RealPrometheus, tmp_path: Path
 ) -> None:
@@ -184,6 +213,7 @@ async def test_a_slow_prometheus_times_out_in_one_line() -> None:
     try:
         with pytest.raises(HistoryError, match=r"^prometheus: timed out after 1s$"):
             history(server.url, "1s").episodes(now() - HOUR, now(), "X")
+        assert server.asked == ["/api/v1/status/config"]  # one wait, not one a request
     finally:
         server.close()
 

@@ -66,7 +66,7 @@ class Window:
     start: datetime
     end: datetime
     watched: tuple[tuple[datetime, datetime], ...] = ()
-    """The spans the source can vouch for (for Prometheus, the whole window)."""
+    """The spans the source can vouch for (for Prometheus, from its oldest sample on)."""
 
     def watched_seconds(self, start: datetime, end: datetime) -> float:
         return sum(max(0.0, (min(end, b) - max(start, a)).total_seconds()) for a, b in self.watched)
@@ -109,7 +109,10 @@ RETRY_AFTER = 60.0
 
 class Fallback:
     """Prometheus first; when it cannot answer, the local history, saying why. A Prometheus
-    that failed is asked again only after `RETRY_AFTER`, so a hung one holds up nobody."""
+    that failed is asked again only after `RETRY_AFTER`, so a hung one holds up nobody. Asked
+    of alerts by name or labels (not of one alert), it answers with Prometheus's and, for the
+    alerts it has no `ALERTS` of (another Prometheus's, or sent to Alertmanager by something
+    else), the local history's: every alert the console knows of, none left out."""
 
     def __init__(self, primary: History, local: History) -> None:
         self.primary, self.local = primary, local
@@ -133,7 +136,8 @@ class Fallback:
         why = failed[1] if failed and time.monotonic() - failed[0] < RETRY_AFTER else None
         if why is None:
             try:
-                return self.primary.episodes(start, end, name, labels, fingerprint)
+                found = self.primary.episodes(start, end, name, labels, fingerprint)
+                return found if fingerprint else self._with_local(found, start, end, name, labels)
             except NotInHistoryError as error:
                 why = str(error)
             except HistoryError as error:
@@ -145,6 +149,22 @@ class Fallback:
         except HistoryError as second:
             raise HistoryError(f"{why}; {second}") from None
         return replace(found, trouble=f"{why}: from the local history instead")
+
+    def _with_local(
+        self, found: Found, start: datetime, end: datetime, name: str | None, labels: dict[str, str] | None
+    ) -> Found:
+        try:
+            local = self.local.episodes(start, end, name, labels)
+        except HistoryError:  # none yet, or unreadable: Prometheus's answer stands as it is
+            return found
+        known = {episode.fingerprint for episode in found.episodes}
+        more = [episode for episode in local.episodes if episode.fingerprint not in known]
+        if not more:
+            return found
+        alerts = len({episode.fingerprint for episode in more})
+        said = f"{alerts} alert(s) Prometheus has no ALERTS of: from the local history (while the console watched)"
+        episodes = sorted([*found.episodes, *more], key=lambda episode: episode.start)
+        return replace(found, episodes=episodes, caveat="; ".join(filter(None, (found.caveat, said))))
 
 
 def union(spans: Iterable[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
