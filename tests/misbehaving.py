@@ -27,6 +27,8 @@ class Misbehaving:
         self.release = threading.Event()
         self.headers: dict[str, str] = {}
         """Sent with every answer (a `Retry-After`)."""
+        self.asked: list[str] = []
+        """The path of each request, in order."""
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,6 +42,7 @@ class Misbehaving:
                 self.do_GET()
 
             def do_GET(self) -> None:
+                outer.asked.append(self.path.partition("?")[0])
                 mode = outer.mode
                 if mode == "hang":
                     outer.release.wait(30)

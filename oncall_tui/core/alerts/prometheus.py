@@ -2,6 +2,7 @@
 
 Prometheus keeps a sample of `ALERTS` for each firing alert at every rule evaluation and a
 staleness marker once it stops, so a range query at step S shows each episode to within S.
+What it vouches for begins at its oldest sample (before it, nothing was watched, not quiet).
 The step is the window over `MAX_POINTS` (at least a second): an episode shorter than the step
 may be missed, and the answer says so. Every failure is one `HistoryError` line naming
 Prometheus; an answer over `MAX_BYTES` is refused, not read.
@@ -26,6 +27,9 @@ from oncall_tui.core.durations import format_duration
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 
+KEPT_EVERY = 300.0
+"""Seconds between two readings of since when Prometheus keeps data (it moves with retention)."""
+_LOWEST = re.compile(r"^prometheus_tsdb_lowest_timestamp_seconds ([0-9.e+]+)$", re.MULTILINE)
 MAX_POINTS = 10_000
 """Points per series a query asks for (Prometheus refuses more than 11,000)."""
 MAX_BYTES = 64 * 1024 * 1024
@@ -45,6 +49,10 @@ def selector(name: str | None, labels: dict[str, str] | None) -> str:
         if key not in ("alertname", "alertstate"):
             matchers.append(f"{key}={quoted(value)}")
     return "ALERTS{" + ", ".join(matchers) + "}"
+
+
+class _UnansweredError(HistoryError):
+    """Prometheus did not answer at all: timed out, unreachable, the request failed."""
 
 
 def step_for(start: datetime, end: datetime) -> int:
@@ -68,6 +76,8 @@ class PrometheusHistory:
         except ValueError as error:
             raise HistoryError(str(error)) from None
         self._external: dict[str, str] | None = None
+        self._kept: tuple[float, datetime | None] | None = None
+        """(when read, on the monotonic clock; since when it keeps data, if it could be told)."""
         self._http = httpx.Client(
             base_url=config.url,
             timeout=config.timeout,
@@ -106,7 +116,29 @@ class PrometheusHistory:
             episodes += _episodes(metric, external, series["values"], start, end, step, now)
         episodes.sort(key=lambda e: e.start)
         caveat = f"sampled every {format_duration(step)}: shorter episodes, or gaps, may be missed"
-        return Found(episodes, Window(start, end, ((start, end),)), self.source, caveat)
+        kept = self.kept_since()
+        if kept is None:
+            caveat += "; since when it keeps data is unknown"
+        watched = max(start, kept) if kept else start  # before its oldest sample, nobody watched
+        return Found(episodes, Window(start, end, ((watched, end),) if watched < end else ()), self.source, caveat)
+
+    def kept_since(self) -> datetime | None:
+        """When the oldest sample it keeps was taken (`prometheus_tsdb_lowest_timestamp_seconds`
+        of its own /metrics), read again after `KEPT_EVERY`; None when that cannot be read."""
+        if self._kept is not None and time.monotonic() - self._kept[0] < KEPT_EVERY:
+            return self._kept[1]
+        try:
+            response = self._http.get("/metrics", headers={"Accept": "text/plain"})
+            found = _LOWEST.search(response.text) if response.status_code == 200 else None
+            lowest = float(found.group(1)) if found else math.nan
+        except (httpx.HTTPError, ValueError):
+            return None  # (read again next time)
+        if not (math.isfinite(lowest) and lowest > 0):
+            return None
+        if lowest >= 1e11:  # its "no sample yet" (the largest time there is)
+            return self.clock()
+        self._kept = (time.monotonic(), _at(lowest))
+        return self._kept[1]
 
     def external_labels(self) -> dict[str, str]:
         """Its `global.external_labels`: in every alert it sends, not in `ALERTS` (read once;
@@ -117,6 +149,8 @@ class PrometheusHistory:
                 config = yaml.safe_load(str(answer["data"]["yaml"])) or {}
                 found = (config.get("global") or {}).get("external_labels") or {}
                 self._external = {str(k): str(v) for k, v in found.items()}
+            except _UnansweredError:
+                raise  # down or hung: asked again, and the question fails now, not after a second wait
             except (HistoryError, KeyError, TypeError, AttributeError, yaml.YAMLError):
                 self._external = {}
         return self._external
@@ -161,13 +195,13 @@ class PrometheusHistory:
                     if time.monotonic() > deadline:
                         raise httpx.ReadTimeout("the whole answer took too long")
         except httpx.TimeoutException:
-            raise HistoryError(f"prometheus: timed out after {timeout}") from None
+            raise _UnansweredError(f"prometheus: timed out after {timeout}") from None
         except httpx.ConnectError as error:
-            raise HistoryError(
+            raise _UnansweredError(
                 f"prometheus: unreachable ({clean_line(str(error), 100) or 'connection failed'})"
             ) from None
         except httpx.HTTPError as error:
-            raise HistoryError(
+            raise _UnansweredError(
                 f"prometheus: request failed ({clean_line(str(error), 100) or type(error).__name__})"
             ) from None
         try:
