@@ -136,3 +136,22 @@ async def test_a_group_forming_around_the_alert_under_the_cursor_keeps_it_there(
     await pilot.pause()
     assert alerts.current is not None and alerts.current.fingerprint == heard.fingerprint  # still on it
     assert alerts.current_group is not None and alerts.current_group.name == "DiskWillFill"  # inside its group
+
+
+async def test_the_cursor_stays_in_view_when_alerts_come_above_it(
+    sim: SimServer, clock: SteppedClock, tmp_path
+) -> None:
+    """On the last row shown, three new alerts sorting above it: its row is still on the screen."""
+    sim.store.post_alerts([alert(f"Disk{n:02d}", "warning", instance=f"db-{n}") for n in range(20)])
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        rows = app.main.alert_list
+        await until(lambda: len(rows.alerts) == 20, what="the alerts")
+        await pilot.press("G")
+        height, selected = rows.scrollable_content_region.height, rows.current
+        assert rows.cursor == 19 and rows.scroll_offset.y + height - 1 == 19  # the last row shown
+        sim.store.post_alerts([alert(f"Error{n}", "critical", service=f"s{n}") for n in range(3)])
+        await until(lambda: len(rows.alerts) == 23, what="the new alerts")
+        await pilot.pause()
+        assert rows.current.fingerprint == selected.fingerprint and rows.cursor == 22
+        assert rows.scroll_offset.y <= rows.cursor < rows.scroll_offset.y + height  # in view

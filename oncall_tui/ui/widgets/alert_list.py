@@ -215,6 +215,7 @@ class AlertList(ScrollView, can_focus=True):
             )
         self.cursor = index if index is not None else min(self.cursor, max(0, len(rows) - 1))
         self.virtual_size = Size(self.size.width, len(rows))
+        self.scroll_to_region_of_row(self.cursor)  # rows came above it: still in view
         self.refresh()
 
     def _announce(self, by_user: bool) -> None:
