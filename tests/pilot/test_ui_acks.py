@@ -24,6 +24,7 @@ async def test_a_with_no_incident_acknowledges_the_alert_and_the_list_says_who(
         await until(lambda: app.main.alert_list.alerts, what="the alert")
         await pilot.press("a")  # nothing declared: the alert is what there is to accept
         assert isinstance(app.screen, TextPrompt) and "Acknowledge 1 alert(s) DiskWillFill" in app.screen.title_text
+        assert "alerts with these labels that fire meanwhile are silenced too" in app.screen.label  # not only these
         await pilot.press("enter")  # no comment: fine
         await until(lambda: sim.store.get_silences(), what="the ack")
         [silence] = sim.store.get_silences()
