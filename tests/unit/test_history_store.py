@@ -13,7 +13,7 @@ import pytest
 
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.alerts.board import Board
-from oncall_tui.core.alerts.history import HistoryError, summarize
+from oncall_tui.core.alerts.history import Episode, Fallback, Found, HistoryError, Window, summarize
 from oncall_tui.core.alerts.history_store import HistoryRecorder, LocalHistory
 from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
 from oncall_tui.sim.server import SimServer
@@ -184,6 +184,34 @@ async def test_a_poll_held_until_the_screen_shows_it_is_written_on_go_and_at_clo
     world.recorder.saw(world.board.sightings, held=True)  # never let go
     world.recorder.close()
     assert world.recorder.written == 2 and len(world.episodes()) == 2
+
+
+async def test_an_alert_in_prometheuss_answer_is_not_added_again_from_the_local_history(world: World) -> None:
+    """Asked of every alert, the answer is Prometheus's and the local history's for alerts not in
+    it. An alert as Alertmanager has it carries Prometheus's external labels (`cluster`), and
+    may have lost one to relabelling (`replica`), so its fingerprint is not the series': it is
+    Prometheus's all the same when its labels include the series'."""
+    world.sim.store.post_alerts([alert("Disk", "critical", cluster="eu"), alert("Other", "warning")])
+    await world.poll()
+    world.clock.advance(60)
+    await world.poll()
+    start, end = world.clock() - DAY, world.clock()
+    series = Episode("f" * 16, {"alertname": "Disk", "severity": "critical"}, start, None)  # as ALERTS has it
+
+    class Prometheus:
+        source = "prometheus"
+
+        def episodes(self, *asked: object) -> Found:
+            return Found([series], Window(start, end, ((start, end),)), "prometheus", "in steps of 9s")
+
+        def close(self) -> None: ...
+
+    found = Fallback(Prometheus(), world.history).episodes(start, end)
+    assert sorted(e.name for e in found.episodes) == ["Disk", "Other"] and series in found.episodes
+    said = (
+        "in steps of 9s; 1 alert(s) not in Prometheus's answer: from the local history (the console watched 0% of it)"
+    )
+    assert found.caveat == said  # a minute of the day
 
 
 async def test_retention_forgets_what_ended_before_keep(world: World) -> None:

@@ -155,16 +155,41 @@ class Fallback:
     ) -> Found:
         try:
             local = self.local.episodes(start, end, name, labels)
-        except HistoryError:  # none yet, or unreadable: Prometheus's answer stands as it is
+        except NotInHistoryError:  # none yet: Prometheus's answer is all there is
             return found
-        known = {episode.fingerprint for episode in found.episodes}
-        more = [episode for episode in local.episodes if episode.fingerprint not in known]
+        except HistoryError as error:  # unreadable: said, for what it may leave out
+            return replace(found, caveat="; ".join(filter(None, (found.caveat, f"and not from the {error}"))))
+        known = _Series(found.episodes)
+        more = [episode for episode in local.episodes if not known.has(episode.labels)]
         if not more:
             return found
         alerts = len({episode.fingerprint for episode in more})
-        said = f"{alerts} alert(s) Prometheus has no ALERTS of: from the local history (while the console watched)"
+        watched = round(100 * watched_share(local.window))
+        said = f"{alerts} alert(s) not in Prometheus's answer: from the local history (the console watched {watched}% of it)"
         episodes = sorted([*found.episodes, *more], key=lambda episode: episode.start)
         return replace(found, episodes=episodes, caveat="; ".join(filter(None, (found.caveat, said))))
+
+
+class _Series:
+    """The label sets of Prometheus's `ALERTS` series in an answer, to tell whether an alert as
+    Alertmanager has it is one of them: its labels include a series' (Prometheus adds its
+    external labels to what it sends, and may relabel them away), alertname and all."""
+
+    def __init__(self, episodes: Iterable[Episode]) -> None:
+        self._by_name: dict[str, list[dict[str, str]]] = {}
+        for episode in episodes:
+            self._by_name.setdefault(episode.name, []).append(episode.labels)
+        self._keys = {name: {k for labels in sets for k in labels} for name, sets in self._by_name.items()}
+        self._exact = {frozenset(labels.items()) for sets in self._by_name.values() for labels in sets}
+
+    def has(self, labels: dict[str, str]) -> bool:
+        name = labels.get("alertname", "")
+        keys = self._keys.get(name)
+        if keys is None:
+            return False
+        if frozenset((k, v) for k, v in labels.items() if k in keys) in self._exact:  # (all a rule's series alike)
+            return True
+        return any(series.items() <= labels.items() for series in self._by_name[name])
 
 
 def union(spans: Iterable[tuple[datetime, datetime]]) -> tuple[tuple[datetime, datetime], ...]:
@@ -272,11 +297,17 @@ FLAPPING = f"flapping (fired again within {format_duration(FLAP_WITHIN.total_sec
 
 
 def watched_line(found: Found) -> str | None:
-    """How much of the window the local history can vouch for (None: Prometheus, all of it)."""
-    if found.source != "local history":
-        return None
+    """How much of the window the source can vouch for (None: Prometheus, all of it)."""
     span = format_duration((found.window.end - found.window.start).total_seconds())
-    return f"the console watched {round(100 * watched_share(found.window))}% of the {span} asked about: the rest is not in its record"
+    share = round(100 * watched_share(found.window))
+    if found.source == "local history":
+        return f"the console watched {share}% of the {span} asked about: the rest is not in its record"
+    if share >= 100:
+        return None
+    if not found.window.watched:
+        return f"{found.source} keeps nothing of the {span} asked about"
+    since = _moment(found.window.watched[0][0])
+    return f"{found.source} keeps data from {since}: {share}% of the {span} asked about; before it, nothing is known"
 
 
 def describe_found(found: Found, name: str, now: datetime) -> str:

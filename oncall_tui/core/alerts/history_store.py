@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from oncall_tui.core.alerts.history import Episode, Found, HistoryError, Window, matches, union
+from oncall_tui.core.alerts.history import Episode, Found, HistoryError, NotInHistoryError, Window, matches, union
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.alerts.tracking import Sightings
 from oncall_tui.core.private import open_private, private_dir
@@ -72,7 +72,7 @@ def connect(path: Path, create: bool) -> sqlite3.Connection:
             private_dir(path.parent, tighten=False)
             os.close(open_private(path, os.O_RDWR | os.O_CREAT))  # sqlite makes its -wal and -shm alike
         elif not path.is_file():
-            raise HistoryError(f"alert history {path}: none yet (the console records it while it runs)")
+            raise NotInHistoryError(f"alert history {path}: none yet (the console records it while it runs)")
         db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
         if create:
             db.execute("PRAGMA journal_mode=WAL")
