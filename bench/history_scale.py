@@ -8,7 +8,7 @@ schema) and, as `ALERTS` samples every minute while each alert fires, into a rea
 3 times, for 5 to 30 minutes. Prints, as medians over the rounds:
   - the detail pane's question (one alert, by its labels and fingerprint) and `history NAME`'s
     (every alert of one alertname), asked of each source through the console's own classes;
-  - the peer: `promtool query range` of the same selector against the same Prometheus.
+  - the peer: `promtool query range` of the same query against the same Prometheus.
 Figures only: nothing here passes or fails.
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from bench.alerts_scale import realistic_alerts
 from oncall_tui.core.alerts.history import fnv_fingerprint
 from oncall_tui.core.alerts.history_store import LocalHistory, connect
-from oncall_tui.core.alerts.prometheus import PrometheusHistory, selector, step_for
+from oncall_tui.core.alerts.prometheus import PrometheusHistory, over_steps, step_for
 from oncall_tui.core.config import PrometheusSource
 from tests.prometheus_process import RealPrometheus
 
@@ -156,8 +156,8 @@ def main() -> None:
                     capture_output=True,
                 )
 
-            peer_one_ms, _ = timed(args.rounds, lambda: promtool(selector(name, labels)))
-            peer_all_ms, _ = timed(max(3, args.rounds // 4), lambda: promtool(selector(name, None)))
+            peer_one_ms, _ = timed(args.rounds, lambda: promtool(over_steps(name, labels, step)))
+            peer_all_ms, _ = timed(max(3, args.rounds // 4), lambda: promtool(over_steps(name, None, step)))
             source.close()
         finally:
             prometheus.stop()

@@ -20,7 +20,8 @@ ONE_ALERT = {
 
 class Misbehaving:
     """Answers every request as `mode` says: `status:CODE`, `not-json`, `wrong-shape`, `hang`, `huge`,
-    `one-alert` (as Alertmanager would)."""
+    `one-alert` (as Alertmanager would), `empty-matrix` and `metrics-hang` (a Prometheus with no
+    alert; in the second, its /metrics hangs)."""
 
     def __init__(self) -> None:
         self.mode = "wrong-shape"
@@ -44,6 +45,8 @@ class Misbehaving:
             def do_GET(self) -> None:
                 outer.asked.append(self.path.partition("?")[0])
                 mode = outer.mode
+                if mode == "metrics-hang":  # a Prometheus whose API answers and whose /metrics hangs
+                    mode = "hang" if self.path.startswith("/metrics") else "empty-matrix"
                 if mode == "hang":
                     outer.release.wait(30)
                     self.close_connection = True  # released: hang up without an answer
@@ -56,6 +59,8 @@ class Misbehaving:
                 elif mode == "huge":  # a Prometheus matrix that never ends (4 MB of series)
                     series = b'{"metric":{"alertname":"X"},"values":[[1,"1"]]},'
                     body = b'{"status":"success","data":{"resultType":"matrix","result":[' + series * 80_000 + b"]}}"
+                elif mode == "empty-matrix":  # no alert, no config worth reading
+                    body = b'{"status":"success","data":{"resultType":"matrix","result":[],"yaml":""}}'
                 elif mode == "nan-time":
                     body = b'{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[["NaN","1"]]}]}}'
                 elif mode == "one-alert":  # an Alertmanager that behaves: one alert, and its uptime

@@ -53,7 +53,7 @@ async def test_an_alert_that_fires_at_once_is_one_episode_firing_now(prometheus:
         "severity": "critical",
         "service": "ml-api",
     }
-    assert found.caveat == "sampled every 1s: shorter episodes, or gaps, may be missed"
+    assert found.caveat == "in steps of 1s: episodes less than that apart are one"
     [(watched, _)] = found.window.watched
     assert now() - timedelta(minutes=2) < watched <= episode.start  # from its oldest sample: it started just now
     quoted = source.episodes(now() - HOUR, now(), "AlwaysFiring", {"service": 'ml-api"} or vector(1) #'})
@@ -147,7 +147,7 @@ async def test_history_and_report_on_the_command_line(prometheus: RealPrometheus
     shown = _cli("history", "AlwaysFiring", "--since", "1h", "--labels", "service=ml-api", "--config", config)
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0].startswith("AlwaysFiring: 1 episode(s) since ") and "(prometheus, sampled every 1s" in lines[0]
+    assert lines[0].startswith("AlwaysFiring: 1 episode(s) since ") and "(prometheus, in steps of 1s" in lines[0]
     assert "firing now" in lines[2] and "service=ml-api, severity=critical" in lines[2]
     none = _cli("history", "AlwaysFiring", "--since", "1h", "--labels", "service=other", "--config", config)
     assert none.stdout.startswith("AlwaysFiring: 0 episode(s)")
@@ -184,7 +184,7 @@ async def test_alerts_prometheus_has_no_alerts_of_come_from_the_local_history(
     assert (
         disk.source == "prometheus" and len(disk.episodes) > 5 and {e.name for e in disk.episodes} == {"DiskWillFill"}
     )
-    assert "; 1 alert(s) Prometheus has no ALERTS of: from the local history (while the console watched)" in disk.caveat
+    assert "; 1 alert(s) not in Prometheus's answer: from the local history (the console watched" in disk.caveat
     every = both.episodes(week, now())
     assert {e.name for e in every.episodes} >= {"AlwaysFiring", "DiskWillFill"}
     source.close()
@@ -214,6 +214,21 @@ async def test_a_slow_prometheus_times_out_in_one_line() -> None:
         with pytest.raises(HistoryError, match=r"^prometheus: timed out after 1s$"):
             history(server.url, "1s").episodes(now() - HOUR, now(), "X")
         assert server.asked == ["/api/v1/status/config"]  # one wait, not one a request
+    finally:
+        server.close()
+
+
+async def test_a_hung_metrics_is_waited_for_once_and_its_oldest_sample_said_unknown() -> None:
+    """Since when Prometheus keeps data comes from its /metrics: hung, it is waited for once in
+    five minutes, not on every question, and the answer says it is unknown."""
+    server = Misbehaving()
+    server.mode = "metrics-hang"
+    try:
+        source = history(server.url, "1s")
+        first = source.episodes(now() - HOUR, now(), "X")
+        second = source.episodes(now() - HOUR, now(), "X")
+        assert first.caveat.endswith("; since when it keeps data is unknown") and second.caveat == first.caveat
+        assert server.asked.count("/metrics") == 1
     finally:
         server.close()
 

@@ -1,7 +1,9 @@
 """Alert history from Prometheus: `ALERTS{alertstate="firing"}` through `/api/v1/query_range`.
 
 Prometheus keeps a sample of `ALERTS` for each firing alert at every rule evaluation and a
-staleness marker once it stops, so a range query at step S shows each episode to within S.
+staleness marker once it stops; a range query at step S of whether it fired in each step
+(`max_over_time` over S) shows each episode to within S, and misses none, however short
+(episodes less than a step apart are one).
 What it vouches for begins at its oldest sample (before it, nothing was watched, not quiet).
 The step is the window over `MAX_POINTS` (at least a second): an episode shorter than the step
 may be missed, and the answer says so. Every failure is one `HistoryError` line naming
@@ -33,6 +35,8 @@ _LOWEST = re.compile(r"^prometheus_tsdb_lowest_timestamp_seconds ([0-9.e+]+)$", 
 MAX_POINTS = 10_000
 """Points per series a query asks for (Prometheus refuses more than 11,000)."""
 MAX_BYTES = 64 * 1024 * 1024
+METRICS_BYTES = 16 * 1024 * 1024
+"""Its own /metrics, read for its oldest sample, at most."""
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
@@ -49,6 +53,13 @@ def selector(name: str | None, labels: dict[str, str] | None) -> str:
         if key not in ("alertname", "alertstate"):
             matchers.append(f"{key}={quoted(value)}")
     return "ALERTS{" + ", ".join(matchers) + "}"
+
+
+def over_steps(name: str | None, labels: dict[str, str] | None, step: int) -> str:
+    """What a range query at `step` asks: at each step, whether the alert fired at any rule
+    evaluation since the last step (`max_over_time` over the step), so no episode falls
+    between two steps, and one firing now is seen now."""
+    return f"max_over_time({selector(name, labels)}[{step}s])"
 
 
 class _UnansweredError(HistoryError):
@@ -98,13 +109,16 @@ class PrometheusHistory:
         fingerprint: str | None = None,
     ) -> Found:
         """Episodes of the alerts named `name` with `labels` (every alert: neither). With
-        `fingerprint`, `labels` are that alert's own: the series whose labels they include
-        (Prometheus's external labels are in the alert, not in `ALERTS`)."""
+        `fingerprint`, `labels` are that alert's own: the series whose labels they include.
+        Prometheus's external labels are in the alerts it sends, not in `ALERTS`: asked for,
+        they are left out of the question (and, asked with other values, nothing is its)."""
         step = step_for(start, end)
         external = self.external_labels()
-        own = {k: v for k, v in (labels or {}).items() if k not in external} if fingerprint else labels
-        named = all(LABEL_NAME.fullmatch(k) for k in own or {})  # no other name is in ALERTS
-        result = self._query_range(selector(name, own), start, end, step) if named else []
+        labels = labels or {}
+        own = {k: v for k, v in labels.items() if k not in external}
+        named = all(LABEL_NAME.fullmatch(k) for k in own)  # no other name is in ALERTS
+        its = all(external[k] == v for k, v in labels.items() if k in external)  # all it sends has them
+        result = self._query_range(over_steps(name, own, step), start, end, step) if named and its else []
         if fingerprint and not result:
             raise NotInHistoryError(
                 "prometheus: no ALERTS series has this alert's labels (it may come from another Prometheus)"
@@ -115,7 +129,7 @@ class PrometheusHistory:
             metric = {k: v for k, v in series["metric"].items() if k not in ("alertstate", "__name__")}
             episodes += _episodes(metric, external, series["values"], start, end, step, now)
         episodes.sort(key=lambda e: e.start)
-        caveat = f"sampled every {format_duration(step)}: shorter episodes, or gaps, may be missed"
+        caveat = f"in steps of {format_duration(step)}: episodes less than that apart are one"
         kept = self.kept_since()
         if kept is None:
             caveat += "; since when it keeps data is unknown"
@@ -128,17 +142,16 @@ class PrometheusHistory:
         if self._kept is not None and time.monotonic() - self._kept[0] < KEPT_EVERY:
             return self._kept[1]
         try:
-            response = self._http.get("/metrics", headers={"Accept": "text/plain"})
-            found = _LOWEST.search(response.text) if response.status_code == 200 else None
+            status, body = self._fetch("/metrics", {}, METRICS_BYTES)
+            found = _LOWEST.search(body.decode("utf-8", "replace")) if status == 200 else None
             lowest = float(found.group(1)) if found else math.nan
-        except (httpx.HTTPError, ValueError):
-            return None  # (read again next time)
-        if not (math.isfinite(lowest) and lowest > 0):
-            return None
-        if lowest >= 1e11:  # its "no sample yet" (the largest time there is)
-            return self.clock()
-        self._kept = (time.monotonic(), _at(lowest))
-        return self._kept[1]
+        except (HistoryError, ValueError):
+            lowest = math.nan
+        if math.isfinite(lowest) and lowest >= 1e11:  # its "no sample yet" (the largest time there is)
+            return self.clock()  # (read again next time: samples are coming)
+        kept = _at(lowest) if math.isfinite(lowest) and lowest > 0 else None
+        self._kept = (time.monotonic(), kept)  # a /metrics that hangs is waited for once in KEPT_EVERY
+        return kept
 
     def external_labels(self) -> dict[str, str]:
         """Its `global.external_labels`: in every alert it sends, not in `ALERTS` (read once;
@@ -180,6 +193,20 @@ class PrometheusHistory:
     def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """Its answer, whole and successful, within the timeout (for all of it, not each read),
         or a HistoryError line."""
+        status, body = self._fetch(path, params, MAX_BYTES)
+        try:
+            answer = json.loads(body)
+        except (ValueError, RecursionError):
+            detail = clean_line(body.decode("utf-8", "replace").strip(), 120)
+            raise HistoryError(f"prometheus: HTTP {status}, not JSON: {detail or 'empty'}") from None
+        if not isinstance(answer, dict) or answer.get("status") != "success":
+            error = answer.get("error") if isinstance(answer, dict) else None
+            detail = clean_line(str(error or "no error given"), 160)
+            raise HistoryError(f"prometheus: HTTP {status}: {detail}")
+        return answer
+
+    def _fetch(self, path: str, params: dict[str, Any], most: int) -> tuple[int, bytearray]:
+        """Its status and body, at most `most` bytes, within the timeout (for all of it, not each read)."""
         timeout = format_duration(self.config.timeout)
         deadline = time.monotonic() + self.config.timeout
         try:
@@ -187,9 +214,9 @@ class PrometheusHistory:
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
-                    if len(body) > MAX_BYTES:
+                    if len(body) > most:
                         raise HistoryError(
-                            f"prometheus: its answer is over {_size(MAX_BYTES)}: not read; ask for a shorter "
+                            f"prometheus: its answer is over {_size(most)}: not read; ask for a shorter "
                             "window or fewer alerts"
                         )
                     if time.monotonic() > deadline:
@@ -204,16 +231,7 @@ class PrometheusHistory:
             raise _UnansweredError(
                 f"prometheus: request failed ({clean_line(str(error), 100) or type(error).__name__})"
             ) from None
-        try:
-            answer = json.loads(body)
-        except (ValueError, RecursionError):
-            detail = clean_line(body.decode("utf-8", "replace").strip(), 120)
-            raise HistoryError(f"prometheus: HTTP {response.status_code}, not JSON: {detail or 'empty'}") from None
-        if not isinstance(answer, dict) or answer.get("status") != "success":
-            error = answer.get("error") if isinstance(answer, dict) else None
-            detail = clean_line(str(error or "no error given"), 160)
-            raise HistoryError(f"prometheus: HTTP {response.status_code}: {detail}")
-        return answer
+        return response.status_code, body
 
 
 def _episodes(
