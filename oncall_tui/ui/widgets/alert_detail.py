@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
 
-from oncall_tui.core.alerts.history import FLAPPING, Found, History, HistoryError, strip, summarize
+from oncall_tui.core.alerts.history import FLAPPING, Found, History, HistoryError, strip, summarize, watched_share
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_age, format_duration
 from oncall_tui.core.text import clean_block, clean_line
@@ -139,10 +140,10 @@ class AlertDetail(VerticalScroll):
                 found += "; this console is read-only and records nothing"
             return text.append(f"{clean_line(found, 300)}\n")
         day, week = found
-        blank = " · blank: unwatched" if day.source == "local history" else ""
+        unwatched = day.source == "local history" or any(watched_share(f.window) < 1 for f in found)
+        blank = " · blank: unwatched" if unwatched else ""
         text.append("history", style="bold")
-        caveats = list(dict.fromkeys(f.caveat for f in found if f.caveat))
-        text.append(f" · {day.source}{blank}" + "".join(f"; {c}" for c in caveats) + "\n")
+        text.append(f" · {day.source}{blank}" + "".join(f"; {c}" for c in _caveats(day, week)) + "\n")
         if day.trouble or week.trouble:
             text.append(f"{clean_line(day.trouble or week.trouble, 300)}\n", style="italic")
         cells = max(12, min(CELLS, self.size.width - 22))  # the strips fit the pane, as wide as 48 cells
@@ -194,3 +195,15 @@ class AlertDetail(VerticalScroll):
             text.append(f"  {clean_line(key, 60)}=", style="bold")
             text.append(clean_line(value, LONG_VALUE) + "\n")
         return text
+
+
+_STEPS = re.compile(r"in steps of (\S+): (.*)")
+
+
+def _caveats(day: Found, week: Found) -> list[str]:
+    """Each caveat once; the two steps in one (`in steps of 9s (24h), 1m1s (7d): …`)."""
+    caveats = list(dict.fromkeys(f.caveat for f in (day, week) if f.caveat))
+    steps = [_STEPS.match(c) for c in caveats]
+    if len(caveats) == 2 and all(steps) and steps[0].group(2) == steps[1].group(2):
+        return [f"in steps of {steps[0].group(1)} (24h), {steps[1].group(1)} (7d): {steps[0].group(2)}"]
+    return caveats
