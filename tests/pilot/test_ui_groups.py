@@ -148,10 +148,67 @@ async def test_the_cursor_stays_in_view_when_alerts_come_above_it(
         rows = app.main.alert_list
         await until(lambda: len(rows.alerts) == 20, what="the alerts")
         await pilot.press("G")
-        height, selected = rows.scrollable_content_region.height, rows.current
-        assert rows.cursor == 19 and rows.scroll_offset.y + height - 1 == 19  # the last row shown
+        selected = rows.current
+
+        def last_shown() -> int:
+            return rows.scroll_offset.y + rows.scrollable_content_region.height - 1
+
+        await until(
+            lambda: last_shown() == 19,
+            what="the last row shown",
+            seen=lambda: (
+                rows.scroll_offset,
+                rows.scrollable_content_region,
+                rows.virtual_size,
+                rows.max_scroll_y,
+                rows.cursor,
+            ),
+        )  # (it scrolls on a refresh)
         sim.store.post_alerts([alert(f"Error{n}", "critical", service=f"s{n}") for n in range(3)])
         await until(lambda: len(rows.alerts) == 23, what="the new alerts")
-        await pilot.pause()
         assert rows.current.fingerprint == selected.fingerprint and rows.cursor == 22
-        assert rows.scroll_offset.y <= rows.cursor < rows.scroll_offset.y + height  # in view
+        in_view = lambda: rows.scroll_offset.y <= rows.cursor <= last_shown()  # noqa: E731
+        await until(in_view, timeout=5, what="its row in view", seen=lambda: rows.scroll_offset)
+
+
+async def test_a_list_scrolled_away_from_the_cursor_stays_where_it_was_scrolled(
+    sim: SimServer, clock: SteppedClock, tmp_path
+) -> None:
+    """Scrolled with the mouse wheel, the list is not brought back to the cursor at each poll."""
+    sim.store.post_alerts([alert(f"Disk{n:02d}", "warning", instance=f"db-{n}") for n in range(20)])
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        rows = app.main.alert_list
+        await until(lambda: len(rows.alerts) == 20, what="the alerts")
+        await pilot.pause()  # laid out: it can be scrolled
+        rows.scroll_to(y=6, animate=False, immediate=True)  # as the wheel does: the cursor's row out of view
+        await until(lambda: rows.scroll_offset.y == 6, what="scrolled")
+        sim.store.post_alerts([alert("Note", "info")])
+        await until(lambda: len(rows.alerts) == 21, what="the new alert")
+        polls = app.services.board.polls
+        await until(lambda: app.services.board.polls > polls + 1, what="two more polls")
+        await pilot.pause()
+        assert rows.cursor == 0 and rows.scroll_offset.y == 6
+
+
+async def test_the_cursor_stays_in_view_when_the_list_gets_shorter(
+    sim: SimServer, clock: SteppedClock, tmp_path
+) -> None:
+    """On the last row shown, the filter box opens below the list (at 80x24, 3 rows of it)."""
+    sim.store.post_alerts([alert(f"Disk{n:02d}", "warning", instance=f"db-{n}") for n in range(20)])
+    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        rows = app.main.alert_list
+        await until(lambda: len(rows.alerts) == 20, what="the alerts")
+        await pilot.pause()
+        await pilot.press(*"j" * (rows.scrollable_content_region.height - 1))  # the last row shown
+        shown = rows.cursor
+        assert shown == rows.scrollable_content_region.height - 1 and rows.scroll_offset.y == 0
+        await pilot.press("slash")
+        await until(lambda: rows.scrollable_content_region.height < shown + 1, what="the list shorter")
+        await until(
+            lambda: rows.scroll_offset.y <= shown < rows.scroll_offset.y + rows.scrollable_content_region.height,
+            timeout=5,
+            what="its row in view",
+            seen=lambda: (rows.cursor, rows.scroll_offset, rows.scrollable_content_region, rows.size),
+        )

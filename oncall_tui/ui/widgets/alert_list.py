@@ -182,6 +182,8 @@ class AlertList(ScrollView, can_focus=True):
         group it was on, or where it was); a group formed around the alert under the cursor
         opens, so the cursor stays on that alert (`news`: the alerts changed, not the user's view)."""
         selected = self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        in_view = top <= self.cursor < top + height  # (scrolled away with the mouse: left so)
         rows: list[Row] = []
         grouped = grouped if grouped is not None else self.grouped(self.alerts)
         groups, self._fresh = grouped if grouped is not None else ([], set())
@@ -215,7 +217,8 @@ class AlertList(ScrollView, can_focus=True):
             )
         self.cursor = index if index is not None else min(self.cursor, max(0, len(rows) - 1))
         self.virtual_size = Size(self.size.width, len(rows))
-        self.scroll_to_region_of_row(self.cursor)  # rows came above it: still in view
+        if in_view:  # rows came above it: still in view
+            self.scroll_to_region_of_row(self.cursor)
         self.refresh()
 
     def _announce(self, by_user: bool) -> None:
@@ -247,9 +250,9 @@ class AlertList(ScrollView, can_focus=True):
         top = self.scroll_offset.y
         height = self.scrollable_content_region.height
         if row < top:
-            self.scroll_to(y=row, animate=False)
+            self.scroll_to(y=row, animate=False, immediate=True)
         elif row >= top + height:
-            self.scroll_to(y=row - height + 1, animate=False)
+            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
 
     def action_cursor(self, delta: int) -> None:
         self._move_to(self.cursor + delta)
@@ -311,7 +314,10 @@ class AlertList(ScrollView, can_focus=True):
         self._move_to(self.scroll_offset.y + event.y)
 
     def on_resize(self) -> None:
+        """Made shorter (the filter box opened, the title wrapped, the terminal resized), the
+        list keeps the cursor's row in view (once laid out: its scrollbars take rows too)."""
         self.virtual_size = Size(self.size.width, len(self.rows))
+        self.call_after_refresh(lambda: self.scroll_to_region_of_row(self.cursor))
 
     # -- drawing --------------------------------------------------------------------------
     def _severity_class(self, alert: Alert) -> str:
