@@ -3,6 +3,9 @@ cursor on its group across refreshes, the filter inside, silence and declare on 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from textual.pilot import Pilot
 
@@ -10,6 +13,7 @@ from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import OncallApp, oncall_app
 from oncall_tui.ui.screens.prompt import TextPrompt
 from oncall_tui.ui.screens.silence_form import SilenceForm
+from oncall_tui.ui.widgets.alert_list import AlertList
 from tests.conftest import SteppedClock, alert, make_config, until
 
 ERRORS = [alert("HighErrorRate", "critical", service=s, pod=f"p{i}") for i, s in enumerate(["ml-api"] * 3 + ["search"])]
@@ -138,15 +142,24 @@ async def test_a_group_forming_around_the_alert_under_the_cursor_keeps_it_there(
     assert alerts.current_group is not None and alerts.current_group.name == "DiskWillFill"  # inside its group
 
 
-async def test_the_cursor_stays_in_view_when_alerts_come_above_it(
+@asynccontextmanager
+async def twenty_rows(
     sim: SimServer, clock: SteppedClock, tmp_path
-) -> None:
-    """On the last row shown, three new alerts sorting above it: its row is still on the screen."""
+) -> AsyncIterator[tuple[OncallApp, Pilot, AlertList]]:
+    """The console at 80x24 with 20 alerts, more than the list shows."""
     sim.store.post_alerts([alert(f"Disk{n:02d}", "warning", instance=f"db-{n}") for n in range(20)])
     app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         rows = app.main.alert_list
         await until(lambda: len(rows.alerts) == 20, what="the alerts")
+        yield app, pilot, rows
+
+
+async def test_the_cursor_stays_in_view_when_alerts_come_above_it(
+    sim: SimServer, clock: SteppedClock, tmp_path
+) -> None:
+    """On the last row shown, three new alerts sorting above it: its row is still on the screen."""
+    async with twenty_rows(sim, clock, tmp_path) as (_app, pilot, rows):
         await pilot.press("G")
         selected = rows.current
 
@@ -175,11 +188,7 @@ async def test_a_list_scrolled_away_from_the_cursor_stays_where_it_was_scrolled(
     sim: SimServer, clock: SteppedClock, tmp_path
 ) -> None:
     """Scrolled with the mouse wheel, the list is not brought back to the cursor at each poll."""
-    sim.store.post_alerts([alert(f"Disk{n:02d}", "warning", instance=f"db-{n}") for n in range(20)])
-    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
-    async with app.run_test(size=(80, 24)) as pilot:
-        rows = app.main.alert_list
-        await until(lambda: len(rows.alerts) == 20, what="the alerts")
+    async with twenty_rows(sim, clock, tmp_path) as (app, pilot, rows):
         await pilot.pause()  # laid out: it can be scrolled
         rows.scroll_to(y=6, animate=False, immediate=True)  # as the wheel does: the cursor's row out of view
         await until(lambda: rows.scroll_offset.y == 6, what="scrolled")
@@ -195,11 +204,7 @@ async def test_the_cursor_stays_in_view_when_the_list_gets_shorter(
     sim: SimServer, clock: SteppedClock, tmp_path
 ) -> None:
     """On the last row shown, the filter box opens below the list (at 80x24, 3 rows of it)."""
-    sim.store.post_alerts([alert(f"Disk{n:02d}", "warning", instance=f"db-{n}") for n in range(20)])
-    app = oncall_app(make_config(sim.url, data_dir=str(tmp_path / "data")), clock=clock)
-    async with app.run_test(size=(80, 24)) as pilot:
-        rows = app.main.alert_list
-        await until(lambda: len(rows.alerts) == 20, what="the alerts")
+    async with twenty_rows(sim, clock, tmp_path) as (_app, pilot, rows):
         await pilot.pause()
         await pilot.press(*"j" * (rows.scrollable_content_region.height - 1))  # the last row shown
         shown = rows.cursor
