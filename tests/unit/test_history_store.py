@@ -212,6 +212,13 @@ async def test_an_alert_in_prometheuss_answer_is_not_added_again_from_the_local_
         "in steps of 9s; 1 alert(s) not in Prometheus's answer: from the local history (the console watched 0% of it)"
     )
     assert found.caveat == said  # a minute of the day
+    world.recorder.close()
+    world.path.write_bytes(b"not a database" * 100)  # unreadable now: what it may leave out is said
+    broken = Fallback(Prometheus(), LocalHistory(world.path, gap=30, clock=world.clock)).episodes(start, end)
+    assert broken.episodes == [series]
+    assert broken.caveat.startswith(
+        f"in steps of 9s; alerts Prometheus has none of may be missing: alert history {world.path}"
+    )
 
 
 async def test_retention_forgets_what_ended_before_keep(world: World) -> None:

@@ -129,8 +129,8 @@ _NAMES = re.compile(rb'"[0-9a-f]{1,64}"(?:,"[0-9a-f]{1,64}")*]')
 
 
 def _keyed(pieces: list[bytes], known: Known) -> tuple[list[bytes], list[Alert | None], list[tuple[int, bytes]]]:
-    """Each piece's key in `Known`, its Alert if known, and the known ones now inhibited by
-    others than those they name (index, and the inhibitors as named now, raw)."""
+    """Each piece's key in `Known`, its Alert if known, and the known ones that are inhibited
+    (index, and their inhibitors as this answer names them, raw)."""
     keys: list[bytes] = []
     alerts: list[Alert | None] = []
     renamed: list[tuple[int, bytes]] = []

@@ -158,7 +158,8 @@ class Fallback:
         except NotInHistoryError:  # none yet: Prometheus's answer is all there is
             return found
         except HistoryError as error:  # unreadable: said, for what it may leave out
-            return replace(found, caveat="; ".join(filter(None, (found.caveat, f"and not from the {error}"))))
+            said = f"alerts Prometheus has none of may be missing: {error}"
+            return replace(found, caveat="; ".join(filter(None, (found.caveat, said))))
         known = _Series(found.episodes)
         more = [episode for episode in local.episodes if not known.has(episode.labels)]
         if not more:
@@ -297,7 +298,7 @@ FLAPPING = f"flapping (fired again within {format_duration(FLAP_WITHIN.total_sec
 
 
 def watched_line(found: Found) -> str | None:
-    """How much of the window the source can vouch for (None: Prometheus, all of it)."""
+    """How much of the window the source can vouch for (None: Prometheus keeps all of it)."""
     span = format_duration((found.window.end - found.window.start).total_seconds())
     share = round(100 * watched_share(found.window))
     if found.source == "local history":

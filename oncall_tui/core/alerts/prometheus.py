@@ -5,9 +5,9 @@ staleness marker once it stops; a range query at step S of whether it fired in e
 (`max_over_time` over S) shows each episode to within S, and misses none, however short
 (episodes less than a step apart are one).
 What it vouches for begins at its oldest sample (before it, nothing was watched, not quiet).
-The step is the window over `MAX_POINTS` (at least a second): an episode shorter than the step
-may be missed, and the answer says so. Every failure is one `HistoryError` line naming
-Prometheus; an answer over `MAX_BYTES` is refused, not read.
+The step is the window over `MAX_POINTS` (at least a second), and the answer says so. Every
+failure is one `HistoryError` line naming Prometheus; an answer over `MAX_BYTES` is refused,
+not read.
 """
 
 from __future__ import annotations
