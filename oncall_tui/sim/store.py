@@ -77,12 +77,15 @@ class SimAlertmanager:
                     "generatorURL": item.get("generatorURL", ""),
                 }
 
-    def restart(self) -> None:
-        """As a real Alertmanager restarts: a new `uptime`, silences kept (they are on disk),
-        alerts gone until they are posted again."""
+    def restart(self, silences_saved: bool = True) -> None:
+        """As a real Alertmanager restarts: a new `uptime`, silences kept (they are on disk, if
+        it saved them before: not `silences_saved`, they are lost), alerts gone until they are
+        posted again."""
         with self._lock:
             self.started = self.clock()
             self._alerts.clear()
+            if not silences_saved:
+                self._silences.clear()
 
     def resolve(self, labels: dict[str, str]) -> None:
         with self._lock:

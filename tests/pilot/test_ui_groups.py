@@ -160,6 +160,7 @@ async def test_the_cursor_stays_in_view_when_alerts_come_above_it(
 ) -> None:
     """On the last row shown, three new alerts sorting above it: its row is still on the screen."""
     async with twenty_rows(sim, clock, tmp_path) as (_app, pilot, rows):
+        await pilot.pause()  # laid out
         await pilot.press("G")
         selected = rows.current
 

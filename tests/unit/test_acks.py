@@ -3,9 +3,10 @@ which it leaves alone."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from oncall_tui.core.alerts.acks import AckKeeper, ack_request, acked_by, extended, is_ack
+from oncall_tui.core.alerts.acks import AckKeeper, ack_request, acked_by, extended, is_ack, lost
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceMatcher
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
@@ -74,3 +75,13 @@ def test_another_users_ack_and_one_from_a_source_not_answering_are_left_alone() 
 def test_an_alert_silenced_by_an_ack_says_whose() -> None:
     acks = {"1": ack("1")}
     assert acked_by(firing("1"), acks) is acks["1"] and acked_by(firing("other"), acks) is None
+
+
+def test_an_ack_gone_from_alertmanagers_silences_is_lost_one_expired_or_ended_is_not() -> None:
+    """An Alertmanager restarted before it saved its silences lists them no more: their alerts
+    are not acked now, and that is said, not passed over."""
+    kept, vanished, ended = ack("1"), ack("2"), ack("3", left=-1)
+    expired = replace(ack("4"), state="expired")
+    before = {s.id: s for s in (kept, vanished, ended, expired)}
+    assert lost(before, [kept, expired], NOW) == [vanished]
+    assert lost(before, [kept, vanished, expired], NOW) == []

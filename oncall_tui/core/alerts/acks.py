@@ -86,6 +86,14 @@ class AckKeeper:
         return plan
 
 
+def lost(before: Mapping[str, Silence], silences: Iterable[Silence], now: datetime) -> list[Silence]:
+    """The acks active at the last read (`before`, by ID) that are gone from Alertmanager's
+    silences now, neither expired nor ended (an expired silence is still listed for days): lost,
+    as by an Alertmanager restarted before it saved them. Their alerts are acked no more."""
+    listed = {silence.id for silence in silences}
+    return [ack for sid, ack in before.items() if sid not in listed and ack.ends_at > now]
+
+
 def acked_by(alert: Alert, acks: Mapping[str, Silence]) -> Silence | None:
     """The ack among `acks` (by ID) that silences `alert`, if one does."""
     return next((acks[i] for i in alert.silenced_by if i in acks), None)

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input
 
-from oncall_tui.core.alerts.acks import AckKeeper, ack_request, extended, is_ack
+from oncall_tui.core.alerts.acks import AckKeeper, ack_request, extended, is_ack, lost
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient, AlertmanagerError
 from oncall_tui.core.alerts.matchers import Filter, MatcherError, format_matchers, matchers_for, parse_filter
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceRequest
@@ -173,8 +173,15 @@ class AlertsPane(Vertical):
 
     async def _keep_acks(self) -> None:
         silences = await self.board.silences()
-        self.list.acks = {s.id: s for s in silences if s.state == "active" and is_ack(s)}
+        before, self.list.acks = self.list.acks, {s.id: s for s in silences if s.state == "active" and is_ack(s)}
         self.list.refresh()
+        for gone in lost(before, silences, self.services.clock()):  # never silently unacked
+            self.notify(
+                f"Ack of {_matched(gone)} by {clean_line(gone.created_by, 40)} is gone: {gone.source} no longer has"
+                f" its silence {gone.id} (restarted before saving it?). Not acknowledged now; A acknowledges again.",
+                severity="warning",
+                timeout=30,
+            )
         if self.services.read_only:
             return  # read-only changes nothing, its own acks included
         now, lasting = self.services.clock(), self.services.config.acks.duration
