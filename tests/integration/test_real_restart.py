@@ -1,6 +1,7 @@
 """The real Alertmanager 0.25, killed and restarted on the same storage dir: it keeps its
 silences and forgets its alerts until they are sent again. The console must record nothing
-that did not happen: no "resolved" for a restart, a resolution only past the grace."""
+that did not happen: no "resolved" for a restart, a resolution only past the grace, and only
+once the alert's sender has sent something since (a sender that is down resends nothing)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tests.conftest import alert, make_config, until
 CRIT = alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api")
 
 
-async def test_a_restart_records_nothing_and_an_alert_never_resent_resolves_past_the_grace(
+async def test_a_restart_records_nothing_and_an_alert_never_resent_resolves_past_the_grace_once_its_sender_is_heard(
     alertmanager: RealAlertmanager, tmp_path
 ) -> None:
     alertmanager.post_alerts([CRIT])
@@ -47,6 +48,11 @@ async def test_a_restart_records_nothing_and_an_alert_never_resent_resolves_past
         alertmanager.stop()
         alertmanager.start()  # and this time it is never resent
         await until(lambda: app.services.board.status["prod"].restarts == 2, what="the second restart")
+        await until(  # past the grace, with nothing else from its sender either: no word, not a resolution
+            lambda: "it may be down" in str(app.main.incident_pane.render()), what="the sender's doubt"
+        )
+        assert [e.kind for e in incident.events] == ["incident.declared"]
+        alertmanager.post_alerts([alert("DiskWillFill", "warning")])  # its sender resends, without CRIT
         await until(lambda: incident.events[-1].kind == "alert.resolved", timeout=30, what="the resolution")
         event = incident.events[-1]
         assert event.who == "oncall-tui (alertmanager:prod)"

@@ -55,6 +55,13 @@ async def test_a_restart_that_forgets_alerts_records_nothing_until_the_grace_is_
         sim.store.restart()  # and this time it is never sent again
         await until(lambda: app.services.board.alerts and app.services.board.alerts[0].held, what="held again")
         clock.advance(121)
+        await until(  # nor anything else from its sender: it may be down, so no word
+            lambda: "it may be down" in str(app.main.incident_pane.render()), what="the sender's doubt"
+        )
+        polls = app.services.board.polls
+        await until(lambda: app.services.board.polls >= polls + 2, what="two more polls")
+        assert [e.kind for e in incident.events] == ["incident.declared"]
+        sim.store.post_alerts([alert("DiskWillFill", "warning")])  # its sender is back, and resends only this
         await until(lambda: incident.events[-1].kind == "alert.resolved", what="the resolution past the grace")
         event = incident.events[-1]
         assert event.who == "oncall-tui (alertmanager:prod)"

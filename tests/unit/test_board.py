@@ -118,7 +118,40 @@ async def test_an_alert_a_restart_forgot_stays_shown_until_its_source_says(clock
         clock.advance(1)
         assert [a.name for a in await board.poll_once()] == ["Y"]  # held within the grace
         clock.advance(120)
-        assert await board.poll_once() == []  # past the grace: resolved
+        [y] = await board.poll_once()  # past the grace, but its sender has sent nothing since: it may be down
+        assert y.held == (
+            "not sent again in the 2m since prod restarted at 14:33:27 UTC,"
+            " nor anything else from a sender without a generatorURL: it may be down"
+        )
+        assert board.sightings.presence(y.fingerprint, ["prod"]).state == "unknown"
+        store.post_alerts([alert("Z", "info")])  # its sender is heard from, without Y: Y resolved
+        assert [a.name for a in await board.poll_once()] == ["Z"]
+        assert board.sightings.presence(y.fingerprint, ["prod"]).state == "resolved"
+        await board.aclose()
+
+
+async def test_past_a_restarts_grace_only_the_alerts_own_sender_vouches_for_its_absence(clock: SteppedClock) -> None:
+    """Two Prometheus send to one Alertmanager; it restarts, and only b's is up to resend."""
+    store = SimAlertmanager(clock=clock)
+    of_a = {**alert("FromA", "critical"), "generatorURL": "http://prom-a:9090/graph?g0.expr=up"}
+    of_b = {**alert("FromB", "warning"), "generatorURL": "http://prom-b:9090/graph?g0.expr=up"}
+    with SimServer(store) as server:
+        store.post_alerts([of_a, of_b])
+        board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
+        await board.poll_once()
+        clock.advance(10)
+        store.restart()
+        clock.advance(121)
+        store.post_alerts([{**alert("OtherOfB", "info"), "generatorURL": "http://prom-b:9090/graph?g0.expr=x"}])
+        alerts = await board.poll_once()
+        assert [
+            (a.name, a.held.endswith("nor anything else from http://prom-a:9090: it may be down")) for a in alerts
+        ] == [
+            ("FromA", True),
+            ("OtherOfB", False),
+        ]  # FromB: its sender sent again, without it; FromA: unknown, not resolved
+        store.post_alerts([{**alert("Another", "info"), "generatorURL": "http://prom-a:9090/graph?g0.expr=y"}])
+        assert [a.name for a in await board.poll_once()] == ["Another", "OtherOfB"]
         await board.aclose()
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from oncall_tui.core.alerts.models import Alert
-from oncall_tui.core.alerts.tracking import Sightings, SourceStatus
+from oncall_tui.core.alerts.tracking import Sightings, SourceStatus, sender
 from oncall_tui.core.config import IncidentsConfig
 from oncall_tui.core.incidents.desk import IncidentDesk
 from oncall_tui.core.incidents.following import PollFollower
@@ -68,6 +68,34 @@ def test_past_the_grace_a_process_that_never_showed_it_is_its_word() -> None:
     presence = board(FROZEN, restarted).presence("fp", ["prod"])
     assert presence.state == "resolved"
     assert presence.reason.startswith("not seen in the 2m since prod restarted at 2026-11-27 14:30:04 UTC")
+
+
+def test_past_the_grace_a_sender_not_heard_from_since_the_restart_leaves_it_unknown() -> None:
+    """Prometheus down while its Alertmanager restarted: it resent nothing, so the absence says nothing."""
+    earlier = DAY_AGO - timedelta(days=1)  # the process that showed the alert
+    restarted = up("prod", since=FROZEN - timedelta(seconds=121))
+    prom = "http://prometheus:9090"
+
+    def judged(heard: frozenset[str], shown: bool = True) -> Sightings:
+        starts = {"fp": {"prod": frozenset({earlier})}} if shown else {}
+        heard_by = {"prod": {restarted.start_said: heard}}
+        return Sightings(FROZEN, 120.0, {"prod": restarted}, shown_by=starts, heard=heard_by, senders={"fp": prom})
+
+    silent = judged(frozenset()).presence("fp", ["prod"])
+    assert (silent.state, silent.reason) == (
+        "unknown",
+        "not sent again in the 2m since prod restarted at 14:30:04 UTC,"
+        " nor anything else from http://prometheus:9090: it may be down",
+    )
+    assert judged(frozenset({"http://other:9090"})).presence("fp", ["prod"]).state == "unknown"
+    assert judged(frozenset({prom})).presence("fp", ["prod"]).state == "resolved"  # it resent others, not this
+    # never shown by an earlier process of prod (a journal's alert, the console started since): as before
+    assert judged(frozenset(), shown=False).presence("fp", ["prod"]).state == "resolved"
+
+
+def test_a_sender_is_its_generator_urls_scheme_and_host() -> None:
+    assert sender("http://prometheus:9090/graph?g0.expr=up%3D%3D0") == "http://prometheus:9090"
+    assert sender("") == sender("not a url") == sender("http://[::1") == ""
 
 
 def test_shown_again_after_the_restart_then_gone_is_resolved_at_once() -> None:

@@ -19,7 +19,7 @@ from oncall_tui.core.alerts.alertmanager import AlertmanagerBusyError, Alertmana
 from oncall_tui.core.alerts.matchers import matches_all
 from oncall_tui.core.alerts.models import Alert, Silence, SilenceMatcher, SilenceRequest
 from oncall_tui.core.alerts.schedule import Outcome
-from oncall_tui.core.alerts.tracking import Sightings, SourceStatus
+from oncall_tui.core.alerts.tracking import Sightings, SourceStatus, sender
 from oncall_tui.core.text import clean_line
 from oncall_tui.core.timefmt import utc_now
 
@@ -145,6 +145,8 @@ class Board:
         self.sightings = Sightings(clock(), resend_grace, {n: s.copy() for n, s in self.status.items()})
         self._last_seen: dict[str, datetime] = {}
         self._shown_by: dict[str, dict[str, frozenset[datetime]]] = {}
+        self._heard: dict[str, dict[datetime, frozenset[str]]] = {}
+        """By source and process (its start), the senders it has had alerts from."""
         """By fingerprint and source, the processes (their starts) that showed the alert (replaced, never changed)."""
         self._merging = asyncio.Lock()
         self.polls = 0
@@ -306,6 +308,8 @@ class Board:
                 shown.append((name, alerts, True))
                 continue
             its_now, process, asked = answered.said_at or now, answered.start, answered.asked
+            if process is not None:
+                self._hear(name, process, alerts)
             current = []
             for alert in alerts:
                 fingerprint = alert.fingerprint
@@ -324,27 +328,50 @@ class Board:
         merged = merge(shown, self.alerts)
         owners = {a.fingerprint: a.sources for a in merged}
         shown_by = dict(self._shown_by)
-        judge = Sightings(now, self.resend_grace, statuses, firing, ended, owners, shown_by=shown_by, as_of=as_of)
+        absent = [a for a in self.alerts if a.fingerprint not in owners]
+        heard, senders = dict(self._heard), {a.fingerprint: sender(a.generator_url) for a in absent}
+        judge = Sightings(
+            now,
+            self.resend_grace,
+            statuses,
+            firing,
+            ended,
+            owners,
+            shown_by=shown_by,
+            as_of=as_of,
+            heard=heard,
+            senders=senders,
+        )
         # An alert that was on the screen and is in no answer now stays while its sources
-        # have not said it resolved (a restart forgot it, or its source stopped answering).
+        # have not said it resolved (a restart forgot it, its sender or its source stopped).
         held = []
-        for previous in self.alerts:
-            if previous.fingerprint in owners:
-                continue
+        for previous in absent:
             presence = judge.presence(previous.fingerprint, previous.sources)
             if presence.state in ("waiting", "unknown"):
                 held.append(previous if previous.held == presence.reason else replace(previous, held=presence.reason))
-        if self.polls % 500 == 0:  # forget what was last seen a day ago: the memory stays bounded
+        if self.polls % 500 == 0:  # forget what was last seen a day ago (and is not held): the memory stays bounded
             self._last_seen = {fp: t for fp, t in self._last_seen.items() if (now - t).total_seconds() < 86400}
-            self._shown_by = {fp: by for fp, by in self._shown_by.items() if fp in self._last_seen}
+            kept = self._last_seen.keys() | {a.fingerprint for a in held}
+            self._shown_by = {fp: by for fp, by in self._shown_by.items() if fp in kept}
         alerts = sort_alerts([*merged, *held]) if held else merged
         # On the first poll nothing is "new": everything was already firing.
         when = now if self.polls else datetime.min.replace(tzinfo=UTC)
         first_seen = {a.fingerprint: self.first_seen.get(a.fingerprint, when) for a in alerts}
         owners |= {a.fingerprint: a.sources for a in held}
         seen_at = {fp: self._last_seen[fp] for fp in firing}
-        sightings = Sightings(now, self.resend_grace, statuses, firing, ended, owners, alerts, shown_by, seen_at, as_of)
+        sightings = Sightings(
+            now, self.resend_grace, statuses, firing, ended, owners, alerts, shown_by, seen_at, as_of, heard, senders
+        )
         return sightings, first_seen, count(alerts)
+
+    def _hear(self, name: str, process: datetime, alerts: list[Alert]) -> None:
+        """Note the senders of an answer's alerts, for its process (its four latest, for replicas)."""
+        processes = self._heard.get(name, {})
+        had = processes.get(process, frozenset())
+        senders = had.union(sender(u) for u in {a.generator_url for a in alerts})  # a URL per rule, not per alert
+        if senders != had:
+            latest = sorted({*processes, process})[-4:]
+            self._heard[name] = {p: senders if p == process else processes[p] for p in latest}
 
     def is_new(self, alert: Alert, within: float) -> bool:
         seen = self.first_seen.get(alert.fingerprint)

@@ -5,7 +5,10 @@ An alert leaves the set only when its own source says so: the source returned it
 `GET /api/v2/status`) answers without it. Alertmanager keeps silences on disk but forgets
 alerts when it restarts, until Prometheus sends them again (within its resend interval, a
 minute by default): a process that never showed the alert is no word on it until it has been
-up for `resend_grace`, and meanwhile the alert is "not seen since NAME restarted". This holds
+up for `resend_grace`, and meanwhile the alert is "not seen since NAME restarted". Past the
+grace its absence is that process's word only if the alert's sender (the origin of its
+`generatorURL`) has sent it anything since it started: a Prometheus that is down resends
+nothing, and its alerts are unknown, not resolved, until it is heard from. This holds
 answer by answer, so replicas behind one URL, each its own process, are judged each by its
 own. A source that is down, or has never answered, says nothing: the
 alerts it owns are unknown, and the alerts of every other source are tracked as usual.
@@ -19,7 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_duration
@@ -29,6 +34,17 @@ State = Literal["firing", "resolved", "waiting", "unknown"]
 
 def clock_time(moment: datetime) -> str:
     return moment.strftime("%H:%M:%S UTC")
+
+
+@lru_cache(maxsize=1024)
+def sender(generator_url: str) -> str:
+    """Who sent an alert, as far as Alertmanager's answer says: its `generatorURL`'s scheme and
+    host (`http://prometheus:9090`), or "" for alerts sent without one."""
+    try:
+        parts = urlsplit(generator_url)
+    except ValueError:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
 
 START_SLACK = timedelta(seconds=1)
@@ -135,7 +151,9 @@ class Sightings:
     `firing` and `ended` hold, by fingerprint, the sources whose latest answer (only of
     sources whose last poll succeeded) showed the alert firing, or returned it ended.
     `shown_by` holds, by fingerprint and source, the processes (their starts, as each said
-    them) that have shown the alert.
+    them) that have shown the alert. `heard` holds, by source and process, the senders it has
+    had alerts from; `senders`, by fingerprint, the sender of each alert the board holds
+    while it is absent from every answer.
     """
 
     now: datetime
@@ -154,6 +172,8 @@ class Sightings:
     as_of: Mapping[str, datetime] = field(default_factory=dict)
     """By source, when it was asked for the oldest of its answers that stand (`now` if absent):
     what it does not show was absent then, not necessarily now."""
+    heard: Mapping[str, Mapping[datetime, frozenset[str]]] = field(default_factory=dict)
+    senders: Mapping[str, str] = field(default_factory=dict)
 
     def presence(self, fingerprint: str, owners: Iterable[str] = ()) -> Presence:
         """The alert's state. `owners`: the sources the record says it came from, for alerts
@@ -208,6 +228,15 @@ class Sightings:
         if self.as_of.get(name, self.now) < started + timedelta(seconds=self.grace):  # not sent it yet, maybe
             return Presence("waiting", f"not seen since {name} restarted at {clock_time(started)}", (name,))
         grace = format_duration(self.grace)
+        origin = self.senders.get(fingerprint)
+        if starts and origin is not None and origin not in self.heard.get(name, {}).get(status.start_said, ()):
+            who = origin or "a sender without a generatorURL"
+            return Presence(
+                "unknown",
+                f"not sent again in the {grace} since {name} restarted at {clock_time(started)},"
+                f" nor anything else from {who}: it may be down",
+                (name,),
+            )
         return Presence(
             "resolved",
             f"not seen in the {grace} since {name} restarted at {_when(started)}"
