@@ -25,6 +25,7 @@ async def test_a_with_no_incident_acknowledges_the_alert_the_list_says_who_and_a
         await pilot.press("a")  # nothing declared: the alert is what there is to accept
         assert isinstance(app.screen, TextPrompt) and "Acknowledge 1 alert(s) DiskWillFill" in app.screen.title_text
         assert "alerts with these labels that fire meanwhile are silenced too" in app.screen.label  # not only these
+        assert "(1 alert matches now)" in app.screen.label
         await pilot.press("enter")  # no comment: fine
         await until(lambda: sim.store.get_silences(), what="the ack")
         [silence] = sim.store.get_silences()
@@ -52,7 +53,9 @@ async def test_shift_a_on_a_group_acks_what_its_alerts_share_and_a_linked_incide
         await pilot.press("i", "enter")  # one incident from the group's three
         await until(lambda: app.services.desk.open_incidents(), what="the incident")
         await until(lambda: not app.main.incident_pane.pending, what="declared")
-        await pilot.press("A", *"rolling back", "enter")
+        await pilot.press("A")
+        assert "(3 alerts match now)" in app.screen.label
+        await pilot.press(*"rolling back", "enter")
         await until(lambda: sim.store.get_silences(), what="the ack")
         [silence] = sim.store.get_silences()
         matchers = {m["name"]: m["value"] for m in silence["matchers"]}

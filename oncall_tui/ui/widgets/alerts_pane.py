@@ -226,7 +226,8 @@ class AlertsPane(Vertical):
         caught = sum(all(a.labels.get(k) == v for k, v in labels.items()) for a in self.board.alerts)
         prompt = TextPrompt(
             f"Acknowledge {len(alerts):,} alert(s) {clean_line(alert.name, 60)} until they resolve?",
-            f"Silences {clean_line(matchers_for(labels), 300)} ({caught:,} alerts match now) while they fire:"
+            f"Silences {clean_line(matchers_for(labels), 300)}"
+            f" ({caught:,} {'alert matches' if caught == 1 else 'alerts match'} now) while they fire:"
             " alerts with these labels that fire meanwhile are silenced too.\n"
             "A comment, if you like (the silence says ACK! and it); enter acknowledges, esc cancels.",
             required=False,
