@@ -131,6 +131,12 @@ async def test_silence_form_requires_a_comment_then_creates(
     assert app.screen is form  # refused: no comment
     assert "comment: say why" in str(form.query_one("#silence-error").render())
     assert "Silences 1 alert(s) firing now" in str(form.query_one("#silence-preview").render())
+    form.query_one("#silence-matchers").value = 'service="unclosed'
+    await pilot.pause()
+    await pilot.press("ctrl+s")  # refused: the preview says why, and it is said once
+    preview = form.query_one("#silence-preview")
+    assert app.screen is form and str(preview.render()).startswith("matchers: ")
+    assert not form.query_one("#silence-error").display  # not a second line saying the same
     form.query_one("#silence-matchers").value = "service=~search|ml-api"
     form.query_one("#silence-duration").value = "2h"
     await pilot.pause()

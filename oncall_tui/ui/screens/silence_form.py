@@ -132,8 +132,13 @@ class SilenceForm(ModalScreen[SilenceRequest | None]):
         preview.update(Text(said))
 
     def _say_error(self, error: str) -> None:
-        """Why the form was refused; no line is kept for it until there is one (80×24 is short)."""
+        """Why the form was refused; no line is kept for it until there is one (80×24 is short).
+        A matcher or duration error the preview already says is said there, in bold: once."""
         shown = self.query_one("#silence-error", Static)
+        preview = self.query_one("#silence-preview", Static)
+        if error and str(preview.render()) == error:
+            preview.update(Text(error, style="bold"))
+            error = ""
         shown.update(Text(error, style="bold"))
         shown.display = bool(error)
 
