@@ -45,6 +45,11 @@ from oncall_tui.ui.widgets.status_line import StatusLine
 from oncall_tui.ui.widgets.timeline_pane import TimelinePane
 
 OLD_IDS = {"runbook.kill": "kill_step"}
+WRITES = frozenset(
+    {"declare", "acknowledge", "escalate", "note", "resolve", "reassign", "severity", "advance_stage"}
+    | {"take_command", "silence", "acknowledge_alert", "run_step"}
+)
+"""The keys a read-only console does not offer in its key bar (pressed, they say why not)."""
 """Binding ids of earlier versions that `keymap:` still takes (the runbook pane's own kill key,
 once `k`, is the screen's ctrl+c now)."""
 
@@ -102,7 +107,7 @@ class MainScreen(Screen[None]):
         self.oncall_pane = OnCallPane(services, id="oncall", classes="pane")
         self.timeline = TimelinePane(id="timeline", classes="pane")
         self.timeline.border_title = "TIMELINE"
-        self.footer = KeyBar()
+        self.footer = KeyBar(WRITES if services.read_only else frozenset())
         self.bell = AlertBell(config.notify.severity)
         """Rings for a new alert at or above notify.severity, never for those firing at start."""
         me = {config.user.name, *([config.user.email] if config.user.email else [])}

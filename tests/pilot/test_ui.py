@@ -180,7 +180,11 @@ async def test_read_only_refuses_every_write(sim: SimServer, clock: SteppedClock
     app = oncall_app(make_config(sim.url), read_only=True, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await started(app, pilot, 4)
-        await pilot.press("s")
+        await pilot.pause()  # the key bar is fitted after its refresh
+        offered = {k.key for k in app.main.footer.query(FooterKey) if k.display}
+        assert {"q", "question_mark", "slash", "z"} <= offered  # what reads is offered; what writes is not:
+        assert not offered & {"i", "a", "e", "n", "R", "s", "r"}, offered
+        await pilot.press("s")  # pressed anyway, it says why it does nothing
         assert not isinstance(app.screen, SilenceForm)
         assert notes(app) == [READ_ONLY]
         assert "READ-ONLY" in str(app.query_one("#status").render())

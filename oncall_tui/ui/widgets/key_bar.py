@@ -1,6 +1,7 @@
 """The key bar: Textual's footer, but it always ends with `? Help`, and a key that does not
 fit is left out whole, never cut to its letter (at 80 columns a lone `/` is a key nobody can
-read). `?` lists every key."""
+read). `?` lists every key. A read-only console does not offer the keys that write (they
+still say why they do nothing)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ def _width(key: FooterKey) -> int:
 
 
 class KeyBar(Footer):
+    def __init__(self, hide: frozenset[str] = frozenset(), **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.hide = hide
+        """The actions not offered."""
+
     async def recompose(self) -> None:
         await super().recompose()  # the bindings changed: every key is back, then fitted
         self.call_after_refresh(self._fit)
@@ -39,6 +45,9 @@ class KeyBar(Footer):
         used, cut, last = 0, False, None
         for key in keys:
             if key.has_class("-command-palette") or key in helps:
+                continue
+            if key.action in self.hide:
+                key.display = False
                 continue
             used += _width(key)
             cut = cut or used > room
