@@ -7,9 +7,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
+from textual.widgets import Input
 
 from oncall_tui.core.bell import desktop_notification
 from oncall_tui.core.config import Config
@@ -48,6 +50,16 @@ class OncallApp(App[None]):
             self.notify(f"Unknown theme {config.theme!r} in config.yaml; using the default.", severity="warning")
         if config.keymap:
             self.set_keymap(current_ids(config.keymap))
+
+    def on_key(self, event: events.Key) -> None:
+        """A character no widget took, while a text box has the focus: it came in the same read
+        as the key that opened the box (`/sev` over SSH or from tmux) and was sent to the list
+        before the focus moved. It is the box's: typed there, never lost, never a key of the list
+        (a box takes every character it is sent itself, so none reaches here otherwise)."""
+        focused = self.focused
+        if isinstance(focused, Input) and event.is_printable and event.character:
+            focused.insert_text_at_cursor(event.character)
+            event.stop()
 
     def notify(
         self,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets._footer import FooterKey
 
@@ -92,6 +94,20 @@ async def test_filter_by_matchers_and_free_text_then_escape_clears(console: tupl
     assert len(shown(app)) == 4
     await pilot.press("slash", *"service=~ml-.*")
     assert shown(app) == ["HighErrorRate"]
+
+
+async def test_keys_in_the_same_burst_as_slash_are_typed_into_the_filter(console: tuple[OncallApp, Pilot]) -> None:
+    """Over SSH, or from tmux, `/sev` arrives in one read: the letters after `/` are the filter's,
+    never keys of the list (`s` would open the silence form, `e` ask to escalate)."""
+    app, _ = console
+    for character in "/severity=warning":  # all queued before the first is handled, as a driver does
+        key = events.Key(character if character.isalnum() else _character_to_key(character), character)
+        key.set_sender(app)
+        app._driver.send_message(key)
+    box = app.main.alerts.filter_box
+    await until(lambda: box.value == "severity=warning", what="the filter typed", seen=lambda: (box.value, app.screen))
+    assert not isinstance(app.screen, SilenceForm) and app.screen is app.main
+    assert shown(app) == ["DiskWillFill", "HighLatency"]
 
 
 async def test_a_bad_regex_keeps_the_last_confirmed_filter_and_says_why(console: tuple[OncallApp, Pilot]) -> None:

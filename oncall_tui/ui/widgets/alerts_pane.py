@@ -359,8 +359,10 @@ class AlertsPane(Vertical):
         return bool(self.filter) or bool(self.filter_box.value) or self.filter_box.has_class("-visible")
 
     def open_filter(self) -> None:
+        """Focused now, not after the keys already queued (`focus()` waits its turn): over SSH,
+        `/sev` comes in one read, and its letters are the filter's, not keys of the list."""
         self.filter_box.add_class("-visible")
-        self.filter_box.focus()
+        self.screen.set_focus(self.filter_box)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
