@@ -8,6 +8,7 @@ import sqlite3
 import stat
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,6 +17,9 @@ from oncall_tui.core.alerts.board import Board
 from oncall_tui.core.alerts.history import Episode, Fallback, Found, HistoryError, Window, summarize
 from oncall_tui.core.alerts.history_store import HistoryRecorder, LocalHistory
 from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
+from oncall_tui.core.incidents.fatigue import as_json as fatigue_json
+from oncall_tui.core.incidents.fatigue import assess
+from oncall_tui.core.incidents.fatigue import render as render_fatigue
 from oncall_tui.sim.server import SimServer
 from oncall_tui.sim.store import SimAlertmanager
 from tests.conftest import SteppedClock, alert, make_config, until
@@ -212,6 +216,18 @@ async def test_an_alert_in_prometheuss_answer_is_not_added_again_from_the_local_
         "in steps of 9s; 1 alert(s) not in Prometheus's answer: from the local history (the console watched 0% of it)"
     )
     assert found.caveat == said  # a minute of the day
+    assert [(e.name, e.added) for e in sorted(found.episodes, key=lambda e: e.name)] == [
+        ("Disk", False),
+        ("Other", True),
+    ]  # each alert says where it came from, in the report too
+    fatigue = assess(found, end, ZoneInfo("UTC"))
+    assert {a["alertname"]: a["fires_from_local_history"] for a in fatigue_json(fatigue)["alerts"]} == {
+        "Disk": 0,
+        "Other": 1,
+    }
+    lines = render_fatigue(fatigue)
+    assert sum(line.endswith("Other (1 of the fires from the local history)") for line in lines) == 1, lines
+
     world.recorder.close()
     world.path.write_bytes(b"not a database" * 100)  # unreadable now: what it may leave out is said
     broken = Fallback(Prometheus(), LocalHistory(world.path, gap=30, clock=world.clock)).episodes(start, end)

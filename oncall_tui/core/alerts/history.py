@@ -52,6 +52,8 @@ class Episode:
     its Alertmanagers, were away since)."""
     began_before: bool = False
     """It was firing when the window begins: its start is earlier."""
+    added: bool = False
+    """From the local history, added to Prometheus's answer (Prometheus has no `ALERTS` of it)."""
 
     @property
     def name(self) -> str:
@@ -161,7 +163,7 @@ class Fallback:
             said = f"alerts Prometheus has none of may be missing: {error}"
             return replace(found, caveat="; ".join(filter(None, (found.caveat, said))))
         known = _Series(found.episodes)
-        more = [episode for episode in local.episodes if not known.has(episode.labels)]
+        more = [replace(episode, added=True) for episode in local.episodes if not known.has(episode.labels)]
         if not more:
             return found
         alerts = len({episode.fingerprint for episode in more})

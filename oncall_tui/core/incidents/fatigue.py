@@ -50,6 +50,8 @@ class Noise:
     off_hours: float
     runbook: bool | None
     """Whether a runbook matches it (None: the runbooks were not looked at)."""
+    added: int = 0
+    """Of its fires, those from the local history, added to Prometheus's answer."""
 
     @property
     def score(self) -> float:
@@ -123,6 +125,7 @@ def assess(
                 acted=acted / len(episodes),
                 off_hours=late / len(episodes),
                 runbook=_has_runbook(library, episodes[0], (runbooks or {}).get(name, "")),
+                added=sum(e.added for e in episodes),
             )
         )
     rows.sort(key=lambda n: (-n.score, -n.fires, n.name))
@@ -175,6 +178,7 @@ def render(fatigue: Fatigue, top: int = 20) -> list[str]:
             f" {format_duration(noise.p90):>7} {_share(noise.acted):>5} {_share(noise.off_hours):>7}"
             f" {_runbook(noise.runbook):<8} {clean_line(noise.name, 80)}"
             + (f" ({noise.label_sets} label sets)" if noise.label_sets > 1 else "")
+            + (f" ({noise.added} of the fires from the local history)" if noise.added else "")
         )
     if len(fatigue.alerts) > top:
         lines.append(f"  … and {len(fatigue.alerts) - top} more (--format json lists them all)")
@@ -203,6 +207,7 @@ def as_json(fatigue: Fatigue) -> dict[str, object]:
                 "acted_on": round(n.acted, 4),
                 "outside_business_hours": round(n.off_hours, 4),
                 "runbook": n.runbook,
+                "fires_from_local_history": n.added,
             }
             for n in fatigue.alerts
         ],
