@@ -14,7 +14,15 @@ import pytest
 
 from oncall_tui.core.alerts.alertmanager import AlertmanagerClient
 from oncall_tui.core.alerts.board import Board
-from oncall_tui.core.alerts.history import Episode, Fallback, Found, HistoryError, Window, summarize
+from oncall_tui.core.alerts.history import (
+    Episode,
+    Fallback,
+    Found,
+    HistoryError,
+    Window,
+    describe_found,
+    summarize,
+)
 from oncall_tui.core.alerts.history_store import HistoryRecorder, LocalHistory
 from oncall_tui.core.alerts.models import SilenceMatcher, SilenceRequest
 from oncall_tui.core.incidents.fatigue import as_json as fatigue_json
@@ -227,6 +235,8 @@ async def test_an_alert_in_prometheuss_answer_is_not_added_again_from_the_local_
     }
     lines = render_fatigue(fatigue)
     assert sum(line.endswith("Other (1 of the fires from the local history)") for line in lines) == 1, lines
+    printed = describe_found(found, "every alert", end).splitlines()  # `oncall-tui history`, episode by episode
+    assert [line.endswith("(from the local history)") for line in printed if "severity=" in line] == [False, True]
 
     world.recorder.close()
     world.path.write_bytes(b"not a database" * 100)  # unreadable now: what it may leave out is said

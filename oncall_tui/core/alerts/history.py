@@ -326,6 +326,7 @@ def describe_found(found: Found, name: str, now: datetime) -> str:
         shown = ", ".join(
             f"{clean_line(k, 60)}={clean_line(v, 200)}" for k, v in sorted(episode.labels.items()) if k != "alertname"
         )
+        shown += " (from the local history)" if episode.added else ""
         rows.append((start, episode_end(episode), format_duration(episode.seconds(now)), shown))
     if rows:
         width = [max(len(row[i]) for row in rows) for i in range(3)]
