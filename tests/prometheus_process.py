@@ -28,8 +28,14 @@ groups:
 
 class RealPrometheus:
     def __init__(
-        self, workdir: Path, rules: str = RULES, alertmanager: str | None = None, external: dict[str, str] | None = None
+        self,
+        workdir: Path,
+        rules: str = RULES,
+        alertmanager: str | None = None,
+        external: dict[str, str] | None = None,
+        every: str = "1s",
     ) -> None:
+        """`every`: its evaluation interval (and scrape interval)."""
         if BINARY is None:
             raise RuntimeError("prometheus is not installed (apt-get install prometheus)")
         self.workdir = workdir
@@ -43,7 +49,7 @@ class RealPrometheus:
             else ""
         )
         (workdir / "prometheus.yml").write_text(
-            "global: {evaluation_interval: 1s, scrape_interval: 1s"
+            f"global: {{evaluation_interval: {every}, scrape_interval: {every}"
             + (f", external_labels: {json.dumps(external)}" if external else "")
             + "}\n"
             f"rule_files: [{workdir / 'rules.yml'}]\n" + alerting

@@ -79,6 +79,35 @@ async def test_a_flapping_rule_is_many_episodes_and_called_flapping(prometheus: 
     source.close()
 
 
+async def test_rules_evaluated_less_often_than_every_step_still_make_one_episode(tmp_path: Path) -> None:
+    """Rules every minute (Prometheus's default) and a day in steps of 9 s: most steps hold no
+    evaluation. Here, every 4 s in steps of 1 s: AlwaysFiring is one episode, not one per
+    evaluation, and Flapping (3 s of every 6, seen at evaluations 4 s apart) is still several."""
+    (tmp_path / "slow").mkdir()
+    slow = RealPrometheus(tmp_path / "slow", every="4s").start()
+    source = history(slow.url)
+    try:
+        window = timedelta(seconds=60)  # 1 s steps
+
+        def evaluations() -> int:
+            answer = source._get("/api/v1/query", {"query": 'count_over_time(ALERTS{alertname="AlwaysFiring"}[1m])'})
+            return int(float(answer["data"]["result"][0]["value"][1])) if answer["data"]["result"] else 0
+
+        await until(lambda: evaluations() >= 4, timeout=60, what="four evaluations of AlwaysFiring")
+        found = source.episodes(now() - window, now(), "AlwaysFiring")
+        assert found.caveat.startswith("in steps of 1s")
+        [episode] = found.episodes  # one, firing now
+        assert episode.end is None and (now() - episode.start).total_seconds() >= 12
+
+        def flapping() -> list:  # fires at one or two of every three evaluations: its staleness marker ends each
+            return source.episodes(now() - window, now(), "Flapping").episodes
+
+        await until(lambda: len(flapping()) >= 2 and flapping()[0].end, timeout=60, what="two Flapping episodes")
+    finally:
+        source.close()
+        slow.stop()
+
+
 async def test_the_fingerprint_is_the_one_alertmanager_gives_the_alert(
     tmp_path: Path, alertmanager: RealAlertmanager
 ) -> None:

@@ -3,7 +3,10 @@
 Prometheus keeps a sample of `ALERTS` for each firing alert at every rule evaluation and a
 staleness marker once it stops; a range query at step S of whether it fired in each step
 (`max_over_time` over S) shows each episode to within S, and misses none, however short
-(episodes less than a step apart are one).
+(episodes less than a step apart are one). Rules are evaluated every minute by default, so
+most steps of a day (9 s) hold no sample: at those, the alert is as the last sample says
+(`ALERTS` itself: firing until its staleness marker), so an alert firing all day is one
+episode, not one per evaluation.
 What it vouches for begins at its oldest sample (before it, nothing was watched, not quiet).
 The step is the window over `MAX_POINTS` (at least a second), and the answer says so. Every
 failure is one `HistoryError` line naming Prometheus; an answer over `MAX_BYTES` is refused,
@@ -58,8 +61,11 @@ def selector(name: str | None, labels: dict[str, str] | None) -> str:
 def over_steps(name: str | None, labels: dict[str, str] | None, step: int) -> str:
     """What a range query at `step` asks: at each step, whether the alert fired at any rule
     evaluation since the last step (`max_over_time` over the step), so no episode falls
-    between two steps, and one firing now is seen now."""
-    return f"max_over_time({selector(name, labels)}[{step}s])"
+    between two steps, and one firing now is seen now; or, at a step with no evaluation in it
+    (rules evaluated less often than every step), whether its last one had it firing (`ALERTS`
+    as an instant, `* 1` to drop its name: one series per alert)."""
+    alerts = selector(name, labels)
+    return f"max_over_time({alerts}[{step}s]) or {alerts} * 1"
 
 
 class _UnansweredError(HistoryError):
