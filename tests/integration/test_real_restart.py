@@ -9,7 +9,11 @@ from oncall_tui.ui.app import oncall_app
 from tests.alertmanager_process import RealAlertmanager
 from tests.conftest import alert, make_config, until
 
-CRIT = alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api")
+PROM = "http://prometheus:9090"
+CRIT = {
+    **alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api"),
+    "generatorURL": f"{PROM}/graph?g0.expr=up",  # its sender
+}
 
 
 async def test_a_restart_records_nothing_and_an_alert_never_resent_resolves_past_the_grace_once_its_sender_is_heard(
@@ -49,10 +53,12 @@ async def test_a_restart_records_nothing_and_an_alert_never_resent_resolves_past
         alertmanager.start()  # and this time it is never resent
         await until(lambda: app.services.board.status["prod"].restarts == 2, what="the second restart")
         await until(  # past the grace, with nothing else from its sender either: no word, not a resolution
-            lambda: "it may be down" in str(app.main.incident_pane.render()), what="the sender's doubt"
+            lambda: f"its sender {PROM} may be down" in str(app.main.incident_pane.render()), what="the sender's doubt"
         )
         assert [e.kind for e in incident.events] == ["incident.declared"]
-        alertmanager.post_alerts([alert("DiskWillFill", "warning")])  # its sender resends, without CRIT
+        alertmanager.post_alerts(
+            [{**alert("DiskWillFill", "warning"), "generatorURL": f"{PROM}/graph?g0.expr=d"}]
+        )  # its sender resends, without CRIT
         await until(lambda: incident.events[-1].kind == "alert.resolved", timeout=30, what="the resolution")
         event = incident.events[-1]
         assert event.who == "oncall-tui (alertmanager:prod)"

@@ -14,7 +14,11 @@ from oncall_tui.ui.widgets.status_line import StatusLine
 from tests.conftest import FROZEN, SteppedClock, alert, make_config, notes, until
 from tests.misbehaving import Misbehaving
 
-CRIT = alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api")
+PROM = "http://prometheus:9090"
+CRIT = {
+    **alert("HighErrorRate", "critical", {"summary": "ml-api errors"}, service="ml-api"),
+    "generatorURL": f"{PROM}/graph?g0.expr=up",  # its sender
+}
 
 
 async def test_a_restart_that_forgets_alerts_records_nothing_until_the_grace_is_over(
@@ -56,18 +60,48 @@ async def test_a_restart_that_forgets_alerts_records_nothing_until_the_grace_is_
         await until(lambda: app.services.board.alerts and app.services.board.alerts[0].held, what="held again")
         clock.advance(121)
         await until(  # nor anything else from its sender: it may be down, so no word
-            lambda: "it may be down" in str(app.main.incident_pane.render()), what="the sender's doubt"
+            lambda: f"its sender {PROM} may be down" in str(app.main.incident_pane.render()), what="the sender's doubt"
         )
         polls = app.services.board.polls
         await until(lambda: app.services.board.polls >= polls + 2, what="two more polls")
         assert [e.kind for e in incident.events] == ["incident.declared"]
-        sim.store.post_alerts([alert("DiskWillFill", "warning")])  # its sender is back, and resends only this
+        sim.store.post_alerts(
+            [{**alert("DiskWillFill", "warning"), "generatorURL": f"{PROM}/graph?g0.expr=disk"}]
+        )  # its sender is back, and resends only this
         await until(lambda: incident.events[-1].kind == "alert.resolved", what="the resolution past the grace")
         event = incident.events[-1]
         assert event.who == "oncall-tui (alertmanager:prod)"
         assert event.data["reason"].startswith("not seen in the 2m since prod restarted at 2026-11-27 14:32:15 UTC")
         await pilot.pause()
         assert any("oncall-tui (alertmanager:prod)" in line.text for line in app.main.timeline.lines)
+
+
+async def test_a_console_started_after_a_restart_its_sender_missed_records_nothing(
+    sim: SimServer, clock: SteppedClock, tmp_path: Path
+) -> None:
+    """Closed; Alertmanager restarts while Prometheus is down; opened again past the grace: the
+    new console never saw the alert, and must not take the restart's forgetting for a resolution."""
+    sim.store.post_alerts([CRIT])
+    config = make_config(sim.url, data_dir=str(tmp_path / "data"), incidents={"auto_declare": ["critical"]})
+    first = oncall_app(config, clock=clock)
+    async with first.run_test(size=(160, 45)):
+        await until(lambda: first.services.desk.open_incidents(), what="the auto-declared incident")
+    clock.advance(5)
+    sim.store.restart()  # its alerts gone, and nothing resends them
+    clock.advance(121)
+    app = oncall_app(config, clock=clock)
+    async with app.run_test(size=(160, 45)):
+        await until(lambda: app.services.desk.open_incidents(), what="the incident, read back")
+        [incident] = app.services.desk.open_incidents()
+        await until(lambda: f"its sender {PROM} may be down" in str(app.main.incident_pane.render()), what="the doubt")
+        polls = app.services.board.polls
+        await until(lambda: app.services.board.polls >= polls + 2, what="two more polls")
+        assert [e.kind for e in incident.events] == ["incident.declared"]  # no resolution, no all clear
+        assert "all clear" not in str(app.main.alerts.title.render())
+        sim.store.post_alerts(
+            [{**alert("DiskWillFill", "warning"), "generatorURL": f"{PROM}/graph?g0.expr=disk"}]
+        )  # its sender is back, without it
+        await until(lambda: incident.events[-1].kind == "alert.resolved", what="the resolution")
 
 
 async def test_a_hung_source_does_not_hold_up_the_others(sim: SimServer, clock: SteppedClock) -> None:

@@ -13,6 +13,13 @@ from oncall_tui.sim.store import SimAlertmanager, fingerprint
 from tests.conftest import SteppedClock, alert, make_config
 from tests.contracts import alerts_asked
 
+PROM = "http://prometheus:9090"
+
+
+def sent(posted: dict, by: str = PROM) -> dict:
+    """`posted` as a Prometheus at `by` sends it (its generatorURL tells the sender)."""
+    return {**posted, "generatorURL": f"{by}/graph?g0.expr=up"}
+
 
 async def test_dedupes_by_fingerprint_and_tags_sources(clock: SteppedClock) -> None:
     with SimServer(SimAlertmanager(clock=clock)) as one, SimServer(SimAlertmanager(clock=clock)) as two:
@@ -94,7 +101,7 @@ async def test_ha_cluster_members_get_a_silence_once(clock: SteppedClock) -> Non
 async def test_an_alert_a_restart_forgot_stays_shown_until_its_source_says(clock: SteppedClock) -> None:
     store = SimAlertmanager(clock=clock)
     with SimServer(store) as server:
-        store.post_alerts([alert("X", "critical"), alert("Y", "warning")])
+        store.post_alerts([sent(alert("X", "critical")), sent(alert("Y", "warning"))])
         board = Board(
             [AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock, resend_grace=120
         )
@@ -102,13 +109,13 @@ async def test_an_alert_a_restart_forgot_stays_shown_until_its_source_says(clock
         clock.advance(10)
         store.restart()  # alerts gone until Prometheus resends them
         clock.advance(1)
-        store.post_alerts([alert("Y", "warning")])  # one is resent at once
+        store.post_alerts([sent(alert("Y", "warning"))])  # one is resent at once
         alerts = await board.poll_once()
         assert [(a.name, a.held) for a in alerts] == [("X", "not seen since prod restarted at 14:32:15 UTC"), ("Y", "")]
         assert board.counts()["unseen"] == 1 and board.counts()["active"] == 1
         assert board.status["prod"].restarts == 1
         clock.advance(60)
-        store.post_alerts([alert("X", "critical"), alert("Y", "warning")])
+        store.post_alerts([sent(alert("X", "critical")), sent(alert("Y", "warning"))])
         assert [a.held for a in await board.poll_once()] == ["", ""]  # resent: firing again, as if never gone
         store.resolve(alert("X", "critical")["labels"])
         clock.advance(1)
@@ -119,12 +126,9 @@ async def test_an_alert_a_restart_forgot_stays_shown_until_its_source_says(clock
         assert [a.name for a in await board.poll_once()] == ["Y"]  # held within the grace
         clock.advance(120)
         [y] = await board.poll_once()  # past the grace, but its sender has sent nothing since: it may be down
-        assert y.held == (
-            "not sent again in the 2m since prod restarted at 14:33:27 UTC,"
-            " nor anything else from a sender without a generatorURL: it may be down"
-        )
+        assert y.held == f"its sender {PROM} may be down: nothing from it since prod restarted at 14:33:27 UTC"
         assert board.sightings.presence(y.fingerprint, ["prod"]).state == "unknown"
-        store.post_alerts([alert("Z", "info")])  # its sender is heard from, without Y: Y resolved
+        store.post_alerts([sent(alert("Z", "info"))])  # its sender is heard from, without Y: Y resolved
         assert [a.name for a in await board.poll_once()] == ["Z"]
         assert board.sightings.presence(y.fingerprint, ["prod"]).state == "resolved"
         await board.aclose()
@@ -145,13 +149,32 @@ async def test_past_a_restarts_grace_only_the_alerts_own_sender_vouches_for_its_
         store.post_alerts([{**alert("OtherOfB", "info"), "generatorURL": "http://prom-b:9090/graph?g0.expr=x"}])
         alerts = await board.poll_once()
         assert [
-            (a.name, a.held.endswith("nor anything else from http://prom-a:9090: it may be down")) for a in alerts
+            (a.name, a.held.startswith("its sender http://prom-a:9090 may be down: nothing from it")) for a in alerts
         ] == [
             ("FromA", True),
             ("OtherOfB", False),
         ]  # FromB: its sender sent again, without it; FromA: unknown, not resolved
         store.post_alerts([{**alert("Another", "info"), "generatorURL": "http://prom-a:9090/graph?g0.expr=y"}])
         assert [a.name for a in await board.poll_once()] == ["Another", "OtherOfB"]
+        await board.aclose()
+
+
+async def test_an_alert_unknown_past_a_restarts_grace_goes_at_its_last_ends_at(clock: SteppedClock) -> None:
+    """Its sender silent since the restart: unknown, until the endsAt the old process had for it
+    passes (it would have let it go then too), not for ever."""
+    store = SimAlertmanager(clock=clock)
+    with SimServer(store) as server:
+        store.post_alerts([sent(alert("X", "critical"))])  # endsAt: five minutes on
+        board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
+        [x] = await board.poll_once()
+        clock.advance(10)
+        store.restart()
+        clock.advance(121)
+        assert [a.held.startswith(f"its sender {PROM} may be down") for a in await board.poll_once()] == [True]
+        clock.advance((x.ends_at - clock.now).total_seconds())
+        assert await board.poll_once() == []
+        reason = board.sightings.presence(x.fingerprint, ["prod"], None).reason
+        assert reason.endswith("has passed: expired, as Alertmanager lets an alert go that its sender no longer sends")
         await board.aclose()
 
 
@@ -347,7 +370,7 @@ async def test_a_narrowed_answer_from_another_process_is_set_aside_and_every_ale
     """Replicas behind one URL: A restarted and was not sent Y yet, B (up since before) still
     has it. A narrowed answer from B says nothing of Y; were it read with A's whole answer, Y
     would be 'absent from B', resolved, though B holds it."""
-    x, y = alert("X", "critical"), alert("Y", "warning")
+    x, y = sent(alert("X", "critical")), sent(alert("Y", "warning"))
     sim.store.post_alerts([x, y])
     board = Board([AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers], clock=clock, whole_every=3600)
     try:
@@ -385,7 +408,7 @@ async def test_the_restart_grace_is_judged_when_the_whole_answer_was_asked_not_l
 ) -> None:
     """Y, which the filter does not match, is absent from a whole answer asked within the grace:
     narrowed answers after the grace say nothing of it, so it waits for the next whole one."""
-    x, y = alert("X", "critical"), alert("Y", "warning")
+    x, y = sent(alert("X", "critical")), sent(alert("Y", "warning"))
     sim.store.post_alerts([x, y])
     board = Board(
         [AlertmanagerClient(s) for s in make_config(sim.url).alertmanagers],

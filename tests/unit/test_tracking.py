@@ -17,6 +17,7 @@ from oncall_tui.core.incidents.following import PollFollower
 from tests.conftest import FROZEN, SteppedClock
 
 DAY_AGO = FROZEN - timedelta(days=1)
+PROM = "http://prometheus:9090"
 
 
 def up(name: str, since: datetime = DAY_AGO, at: datetime = FROZEN, cluster: str = "") -> SourceStatus:
@@ -84,13 +85,42 @@ def test_past_the_grace_a_sender_not_heard_from_since_the_restart_leaves_it_unkn
     silent = judged(frozenset()).presence("fp", ["prod"])
     assert (silent.state, silent.reason) == (
         "unknown",
-        "not sent again in the 2m since prod restarted at 14:30:04 UTC,"
-        " nor anything else from http://prometheus:9090: it may be down",
+        "its sender http://prometheus:9090 may be down: nothing from it since prod restarted at 14:30:04 UTC",
     )
     assert judged(frozenset({"http://other:9090"})).presence("fp", ["prod"]).state == "unknown"
     assert judged(frozenset({prom})).presence("fp", ["prod"]).state == "resolved"  # it resent others, not this
     # never shown by an earlier process of prod (a journal's alert, the console started since): as before
     assert judged(frozenset(), shown=False).presence("fp", ["prod"]).state == "resolved"
+
+
+def test_an_alert_unknown_past_the_grace_goes_once_its_last_ends_at_has_passed() -> None:
+    """Alertmanager lets an alert go at its endsAt if its sender stops sending it: had it not
+    restarted, it would have by now, so unknown lasts no longer than that. An alert without a
+    generatorURL (amtool, a script, a page) has no sender to hear from: only its endsAt ends it."""
+    earlier = DAY_AGO - timedelta(days=1)
+    restarted = up("prod", since=FROZEN - timedelta(seconds=121))
+
+    def judged(ends: dict) -> tuple:
+        presence = Sightings(
+            FROZEN,
+            120.0,
+            {"prod": restarted},
+            shown_by={"fp": {"prod": frozenset({earlier})}},
+            heard={"prod": {restarted.start_said: frozenset({"", PROM})}},  # a page, and another's Prometheus
+            senders={"fp": ""},
+            ends=ends,
+        ).presence("fp", ["prod"])
+        return presence.state, presence.reason
+
+    assert judged({"fp": FROZEN + timedelta(seconds=1)}) == (
+        "unknown",
+        "not sent again since prod restarted at 14:30:04 UTC; it has no generatorURL to tell its sender by",
+    )
+    assert judged({"fp": FROZEN}) == (
+        "resolved",
+        "not sent again since prod restarted at 2026-11-27 14:30:04 UTC, and its endsAt 2026-11-27 14:32:05 UTC"
+        " has passed: expired, as Alertmanager lets an alert go that its sender no longer sends",
+    )
 
 
 def test_a_sender_is_its_generator_urls_scheme_and_host() -> None:
@@ -206,7 +236,9 @@ def test_an_alert_whose_source_left_the_config_is_unknown() -> None:
 
 def alert(fp: str, name: str = "HighErrorRate", source: str = "prod") -> Alert:
     labels = {"alertname": name, "severity": "critical", "service": fp}
-    return Alert(fp, labels, {}, FROZEN - timedelta(minutes=5), None, "", "active", sources=(source,))
+    return Alert(
+        fp, labels, {}, FROZEN - timedelta(minutes=5), None, f"{PROM}/graph?g0.expr=up", "active", sources=(source,)
+    )
 
 
 class World:
@@ -217,6 +249,8 @@ class World:
         self.desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
         self.sources = {n: up(n) for n in names}
         self.shown: dict[str, dict[str, frozenset[datetime]]] = {}
+        self.heard: dict[str, dict[datetime, frozenset[str]]] = {}
+        """By source and process, the senders heard from (these alerts' Prometheus)."""
 
     def poll(self, firing: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
         """The sources answer with `firing`; what the desk records, as (kind, summary)."""
@@ -228,7 +262,10 @@ class World:
             by = self.shown.setdefault(fp, {})
             for name in names:
                 by[name] = by.get(name, frozenset()) | {self.sources[name].start_said}
-        sightings = Sightings(now, 120.0, self.sources, firing, shown_by={k: dict(v) for k, v in self.shown.items()})
+                self.heard.setdefault(name, {})[self.sources[name].start_said] = frozenset({PROM})
+        sightings = Sightings(
+            now, 120.0, self.sources, firing, shown_by={k: dict(v) for k, v in self.shown.items()}, heard=self.heard
+        )
         return [(e.kind, e.summary) for e in self.desk.track_alerts(sightings)]
 
     def restart(self, name: str) -> None:
@@ -285,7 +322,9 @@ def test_an_alert_resolved_on_the_record_is_no_doubt_after_the_next_restart(
     clock.advance(2)
     world.restart("prod")
     doubts: dict = {}
-    sightings = Sightings(clock(), 120.0, world.sources, {}, shown_by={k: dict(v) for k, v in world.shown.items()})
+    sightings = Sightings(
+        clock(), 120.0, world.sources, {}, shown_by={k: dict(v) for k, v in world.shown.items()}, heard=world.heard
+    )
     assert world.desk.track_alerts(sightings, doubts) == []
     assert list(doubts[incident.id]) == ["b"]
 
@@ -338,3 +377,34 @@ def test_the_follower_tracks_and_declares_as_the_console(tmp_path: Path, clock: 
     assert followed.notice() == f"{declared.incident}: Declared SEV-2: HighErrorRate"
     assert desk.incidents[declared.incident].commander == ""
     assert desk.incidents[declared.incident].declared_by == "oncall-tui (auto_declare)"
+
+
+def test_a_console_started_since_judges_an_alert_it_never_saw_by_when_its_source_restarted(
+    tmp_path: Path, clock: SteppedClock
+) -> None:
+    """The console was closed; Alertmanager restarted while Prometheus was down; the console is
+    opened again: no process has shown it this alert, so the record's word decides."""
+    IncidentDesk(tmp_path, "alice", clock=clock).load().declare("errors", [alert("a")])
+    seen = clock.now
+    clock.advance(600)
+    [incident] = IncidentDesk(tmp_path, "alice", clock=clock).load().open_incidents()  # read back from the journal
+    assert incident.alerts["a"].seen_firing == seen
+    prom = "http://prometheus:9090"
+
+    def judged(status: SourceStatus, heard: frozenset[str] = frozenset(), sent_by: str | None = prom) -> tuple:
+        sightings = Sightings(clock.now, 120.0, {"prod": status}, heard={"prod": {status.start_said: heard}})
+        presence = sightings.presence("a", ["prod"], seen, sent_by)
+        return presence.state, presence.reason
+
+    assert judged(up("prod")) == ("resolved", "absent from prod's answer (prod up since 2026-11-26 14:32:05 UTC)")
+    restarted = up("prod", since=seen + timedelta(seconds=300))  # after the record last had it firing
+    assert judged(restarted) == (
+        "unknown",
+        f"its sender {prom} may be down: nothing from it since prod restarted at 14:37:05 UTC",
+    )
+    assert judged(restarted, frozenset({prom}))[0] == "resolved"  # its sender resent others, not it
+    assert judged(restarted, sent_by=None) == (  # the local history keeps no sender
+        "unknown",
+        "not sent again since prod restarted at 14:37:05 UTC; its sender is not known here",
+    )
+    assert judged(up("prod", since=clock.now - timedelta(seconds=30)))[0] == "waiting"  # within the grace

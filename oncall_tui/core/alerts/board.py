@@ -145,9 +145,9 @@ class Board:
         self.sightings = Sightings(clock(), resend_grace, {n: s.copy() for n, s in self.status.items()})
         self._last_seen: dict[str, datetime] = {}
         self._shown_by: dict[str, dict[str, frozenset[datetime]]] = {}
+        """By fingerprint and source, the processes (their starts) that showed the alert (replaced, never changed)."""
         self._heard: dict[str, dict[datetime, frozenset[str]]] = {}
         """By source and process (its start), the senders it has had alerts from."""
-        """By fingerprint and source, the processes (their starts) that showed the alert (replaced, never changed)."""
         self._merging = asyncio.Lock()
         self.polls = 0
 
@@ -330,6 +330,7 @@ class Board:
         shown_by = dict(self._shown_by)
         absent = [a for a in self.alerts if a.fingerprint not in owners]
         heard, senders = dict(self._heard), {a.fingerprint: sender(a.generator_url) for a in absent}
+        ends = {a.fingerprint: a.ends_at for a in absent if a.ends_at is not None}
         judge = Sightings(
             now,
             self.resend_grace,
@@ -341,6 +342,7 @@ class Board:
             as_of=as_of,
             heard=heard,
             senders=senders,
+            ends=ends,
         )
         # An alert that was on the screen and is in no answer now stays while its sources
         # have not said it resolved (a restart forgot it, its sender or its source stopped).
@@ -360,7 +362,19 @@ class Board:
         owners |= {a.fingerprint: a.sources for a in held}
         seen_at = {fp: self._last_seen[fp] for fp in firing}
         sightings = Sightings(
-            now, self.resend_grace, statuses, firing, ended, owners, alerts, shown_by, seen_at, as_of, heard, senders
+            now,
+            self.resend_grace,
+            statuses,
+            firing,
+            ended,
+            owners,
+            alerts,
+            shown_by,
+            seen_at,
+            as_of,
+            heard,
+            senders,
+            ends,
         )
         return sightings, first_seen, count(alerts)
 

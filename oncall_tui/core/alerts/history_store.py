@@ -275,7 +275,7 @@ class HistoryRecorder:
         for fp, known in self._open.items():
             if fp in firing or fp in opened:
                 continue
-            presence = sightings.presence(fp, known.sources)
+            presence = sightings.presence(fp, known.sources, _dt(self._seen.get(fp, known.started)))
             if presence.state == "resolved":
                 close(fp, known, presence.reason)
                 closed.append(fp)

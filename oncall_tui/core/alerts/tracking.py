@@ -8,7 +8,8 @@ minute by default): a process that never showed the alert is no word on it until
 up for `resend_grace`, and meanwhile the alert is "not seen since NAME restarted". Past the
 grace its absence is that process's word only if the alert's sender (the origin of its
 `generatorURL`) has sent it anything since it started: a Prometheus that is down resends
-nothing, and its alerts are unknown, not resolved, until it is heard from. This holds
+nothing, and its alerts are unknown, not resolved, until it is heard from or their last
+`endsAt` passes (when the old process would have let them go too). This holds
 answer by answer, so replicas behind one URL, each its own process, are judged each by its
 own. A source that is down, or has never answered, says nothing: the
 alerts it owns are unknown, and the alerts of every other source are tracked as usual.
@@ -152,8 +153,8 @@ class Sightings:
     sources whose last poll succeeded) showed the alert firing, or returned it ended.
     `shown_by` holds, by fingerprint and source, the processes (their starts, as each said
     them) that have shown the alert. `heard` holds, by source and process, the senders it has
-    had alerts from; `senders`, by fingerprint, the sender of each alert the board holds
-    while it is absent from every answer.
+    had alerts from; `senders` and `ends`, by fingerprint, the sender and last `endsAt` of
+    each alert the board holds while it is absent from every answer.
     """
 
     now: datetime
@@ -174,10 +175,17 @@ class Sightings:
     what it does not show was absent then, not necessarily now."""
     heard: Mapping[str, Mapping[datetime, frozenset[str]]] = field(default_factory=dict)
     senders: Mapping[str, str] = field(default_factory=dict)
+    ends: Mapping[str, datetime] = field(default_factory=dict)
+    """By fingerprint, the last `endsAt` of each alert the board holds while it is absent."""
 
-    def presence(self, fingerprint: str, owners: Iterable[str] = ()) -> Presence:
+    def presence(
+        self, fingerprint: str, owners: Iterable[str] = (), seen: datetime | None = None, sent_by: str | None = None
+    ) -> Presence:
         """The alert's state. `owners`: the sources the record says it came from, for alerts
-        this board has not seen (none: every source must say)."""
+        this board has not seen (none: every source must say); `seen`: when the record last had
+        it firing, and `sent_by`: its sender (`sender(generatorURL)`), for an alert no process
+        of a source has shown this board (a console started since): a source that restarted
+        after `seen` is judged as one this board saw restart."""
         showing = self.firing.get(fingerprint)
         if showing:
             return Presence("firing", "", showing)
@@ -192,7 +200,7 @@ class Sightings:
             status = self.sources[name]
             clusters.setdefault(status.cluster or name, []).append(status)
         shown = self.shown_by.get(fingerprint, {})
-        verdicts = [self._cluster(members, shown, fingerprint) for members in clusters.values()]
+        verdicts = [self._cluster(members, shown, fingerprint, seen, sent_by) for members in clusters.values()]
         for state in ("unknown", "waiting"):
             chosen = [v for v in verdicts if v.state == state]
             if chosen:
@@ -200,11 +208,18 @@ class Sightings:
         return _joined("resolved", verdicts)
 
     def _cluster(
-        self, members: list[SourceStatus], shown: Mapping[str, frozenset[datetime]], fingerprint: str
+        self,
+        members: list[SourceStatus],
+        shown: Mapping[str, frozenset[datetime]],
+        fingerprint: str,
+        seen: datetime | None,
+        sent_by: str | None,
     ) -> Presence:
         """The word of one cluster: a member that answered and says it resolved speaks for all
         (they share their alerts); else a member waiting out a restart; else unknown, and why."""
-        verdicts = [self._source(fingerprint, m, shown.get(m.name, frozenset())) for m in members if m.answered]
+        verdicts = [
+            self._source(fingerprint, m, shown.get(m.name, frozenset()), seen, sent_by) for m in members if m.answered
+        ]
         verdicts += [Presence("unknown", _no_answer(m), (m.name,)) for m in members if not m.answered]
         for state in ("resolved", "waiting", "unknown"):
             chosen = [v for v in verdicts if v.state == state]
@@ -212,7 +227,14 @@ class Sightings:
                 return chosen[0] if state == "resolved" else _joined(state, chosen)
         raise AssertionError("a cluster has members")
 
-    def _source(self, fingerprint: str, status: SourceStatus, starts: frozenset[datetime]) -> Presence:
+    def _source(
+        self,
+        fingerprint: str,
+        status: SourceStatus,
+        starts: frozenset[datetime],
+        seen: datetime | None = None,
+        sent_by: str | None = None,
+    ) -> Presence:
         """The word of one source that answered and does not show the alert firing. `starts`:
         the processes of this source that have shown it."""
         name, started = status.name, status.started
@@ -223,26 +245,37 @@ class Sightings:
             return Presence(
                 "unknown", f"absent from {name}, which may have restarted: its start is unknown ({reason})", (name,)
             )
-        if status.start_said in starts:  # the process that showed it says it is gone
+        # the process that showed it (or, to a console started since, that was up when the
+        # record last had it firing) says it is gone
+        if status.start_said in starts or (not starts and seen is not None and started < seen - START_SLACK):
             return Presence("resolved", f"absent from {name}'s answer ({name} up since {_when(started)})", (name,))
         if self.as_of.get(name, self.now) < started + timedelta(seconds=self.grace):  # not sent it yet, maybe
             return Presence("waiting", f"not seen since {name} restarted at {clock_time(started)}", (name,))
         grace = format_duration(self.grace)
-        origin = self.senders.get(fingerprint)
-        if starts and origin is not None and origin not in self.heard.get(name, {}).get(status.start_said, ()):
-            who = origin or "a sender without a generatorURL"
+        resent = (
+            f"not seen in the {grace} since {name} restarted at {_when(started)}"
+            " (Prometheus resends firing alerts within that)"
+        )
+        if not starts and seen is None:  # the record knows no more
+            return Presence("resolved", resent, (name,))
+        origin = self.senders.get(fingerprint, sent_by)
+        if origin and origin in self.heard.get(name, {}).get(status.start_said, ()):  # it sent others, not this
+            return Presence("resolved", resent, (name,))
+        ends = self.ends.get(fingerprint)
+        if ends is not None and ends <= self.now:  # had it not restarted, Alertmanager would have let it go
             return Presence(
-                "unknown",
-                f"not sent again in the {grace} since {name} restarted at {clock_time(started)},"
-                f" nor anything else from {who}: it may be down",
+                "resolved",
+                f"not sent again since {name} restarted at {_when(started)}, and its endsAt {_when(ends)} has passed:"
+                " expired, as Alertmanager lets an alert go that its sender no longer sends",
                 (name,),
             )
-        return Presence(
-            "resolved",
-            f"not seen in the {grace} since {name} restarted at {_when(started)}"
-            " (Prometheus resends firing alerts within that)",
-            (name,),
-        )
+        if origin:
+            why = f"its sender {origin} may be down: nothing from it since {name} restarted at {clock_time(started)}"
+        elif origin == "":
+            why = f"not sent again since {name} restarted at {clock_time(started)}; it has no generatorURL to tell its sender by"
+        else:
+            why = f"not sent again since {name} restarted at {clock_time(started)}; its sender is not known here"
+        return Presence("unknown", why, (name,))
 
 
 def _when(moment: datetime) -> str:

@@ -54,6 +54,9 @@ class LinkedAlert:
     summary: str = ""
     resolved_at: datetime | None = None
     """When its source last said it resolved (None while it fires)."""
+    seen_firing: datetime | None = None
+    """When the record last had it firing: linked, or fired again (a console started since has
+    not seen it: whether its Alertmanager restarted after this is how its absence is judged)."""
 
     def as_alert(self) -> Alert:
         """Enough of the alert to match its runbook again."""
@@ -142,7 +145,7 @@ class Incident:
             self.storm = bool(data.get("storm"))
             self.grew_at = event.ts if self.storm else None
             self.declared_at = happened(self.pagerduty.get("created_at"), event)  # adopted: when PagerDuty opened it
-            self._link(data.get("alerts", []))
+            self._link(data.get("alerts", []), event.ts)
             impact = data.get("impact_start")
             self.impact_start = parse_time(impact, "impact_start") if impact else self.first_fired
         elif kind == "incident.acknowledged":
@@ -187,7 +190,7 @@ class Incident:
             self.mitigated_at = self.mitigated_at or self.resolved_at
             self._advance_to("Document")
         elif kind == "alert.linked":
-            self._link(data["alerts"] if "alerts" in data else [data])  # one alert, in older journals
+            self._link(data["alerts"] if "alerts" in data else [data], event.ts)  # one alert, in older journals
             if data.get("new_groups"):
                 self.grew_at = event.ts
         elif kind in ("alert.fired", "alert.resolved"):
@@ -197,8 +200,9 @@ class Incident:
                 if link is not None:
                     link.firing = firing
                     link.resolved_at = None if firing else event.ts
+                    link.seen_firing = event.ts if firing else link.seen_firing
 
-    def _link(self, raws: list[dict[str, Any]]) -> None:
+    def _link(self, raws: list[dict[str, Any]], at: datetime) -> None:
         """Link alerts as the journal recorded them (`linked()`), in one new dict: the UI may be
         reading the old one, and a storm links thousands at once."""
         if not raws:
@@ -216,6 +220,7 @@ class Incident:
                 sources=tuple(str(s) for s in raw.get("sources") or ()),
                 generator_url=str(raw.get("generator_url") or ""),
                 summary=str(raw.get("summary") or ""),
+                seen_firing=at,
             )
             alerts[link.fingerprint] = link
         self.alerts = alerts
