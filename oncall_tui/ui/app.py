@@ -11,7 +11,6 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
-from textual.widgets import Input
 
 from oncall_tui.core.bell import desktop_notification
 from oncall_tui.core.config import Config
@@ -23,6 +22,7 @@ from oncall_tui.ui.main_screen import MainScreen, current_ids
 from oncall_tui.ui.screens.confirm import ConfirmScreen
 from oncall_tui.ui.screens.help import HelpScreen
 from oncall_tui.ui.widgets.alert_list import AlertList
+from oncall_tui.ui.widgets.alerts_pane import FilterBox
 from oncall_tui.ui.widgets.runbook_view import StepList
 
 
@@ -52,12 +52,12 @@ class OncallApp(App[None]):
             self.set_keymap(current_ids(config.keymap))
 
     def on_key(self, event: events.Key) -> None:
-        """A character no widget took, while a text box has the focus: it came in the same read
-        as the key that opened the box (`/sev` over SSH or from tmux) and was sent to the list
-        before the focus moved. It is the box's: typed there, never lost, never a key of the list
-        (a box takes every character it is sent itself, so none reaches here otherwise)."""
+        """A character no widget took, while the filter box has the focus: it came in the same
+        read as the `/` that opened it (`/sev` over SSH or from tmux) and was sent to the list
+        before the focus moved. It is the filter's: typed there, never lost, never a key of the
+        list (the box takes every character it is sent itself, so none reaches here otherwise)."""
         focused = self.focused
-        if isinstance(focused, Input) and event.is_printable and event.character:
+        if isinstance(focused, FilterBox) and not focused.closing and event.is_printable and event.character:
             focused.insert_text_at_cursor(event.character)
             event.stop()
 

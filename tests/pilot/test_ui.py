@@ -96,18 +96,36 @@ async def test_filter_by_matchers_and_free_text_then_escape_clears(console: tupl
     assert shown(app) == ["HighErrorRate"]
 
 
-async def test_keys_in_the_same_burst_as_slash_are_typed_into_the_filter(console: tuple[OncallApp, Pilot]) -> None:
-    """Over SSH, or from tmux, `/sev` arrives in one read: the letters after `/` are the filter's,
-    never keys of the list (`s` would open the silence form, `e` ask to escalate)."""
-    app, _ = console
-    for character in "/severity=warning":  # all queued before the first is handled, as a driver does
-        key = events.Key(character if character.isalnum() else _character_to_key(character), character)
+def read_at_once(app: OncallApp, *keys: str) -> None:
+    """Keys as one read of the terminal brings them (over SSH, from tmux): all queued before the
+    first is handled, as the driver does. A key is a character or a key name (`enter`)."""
+    for name in keys:
+        character = {"enter": "\r", "escape": "\x1b"}.get(name, name)
+        key = events.Key(name if len(name) > 1 or name.isalnum() else _character_to_key(name), character)
         key.set_sender(app)
         app._driver.send_message(key)
-    box = app.main.alerts.filter_box
-    await until(lambda: box.value == "severity=warning", what="the filter typed", seen=lambda: (box.value, app.screen))
-    assert not isinstance(app.screen, SilenceForm) and app.screen is app.main
+
+
+async def test_keys_in_the_same_burst_as_slash_are_typed_into_the_filter(console: tuple[OncallApp, Pilot]) -> None:
+    """Over SSH, or from tmux, `/sev` arrives in one read: the letters after `/` are the filter's,
+    never keys of the list (`s` would open the silence form, `e` ask to escalate); and those after
+    enter or esc are the list's again, not more of the filter."""
+    app, pilot = console
+    box, alerts = app.main.alerts.filter_box, app.main.alert_list
+    read_at_once(app, *"/severity=warning", "enter", "j")
+    await until(lambda: alerts.has_focus, what="the list's again", seen=lambda: (box.value, app.focused))
+    await until(lambda: alerts.current.name == "HighLatency", what="j, on the list", seen=lambda: alerts.current)
+    assert box.value == "severity=warning" and app.screen is app.main  # no silence form
     assert shown(app) == ["DiskWillFill", "HighLatency"]
+    read_at_once(app, "/", *" db", "escape", "k")  # esc clears it; k is the list's: up from HighLatency
+    await until(lambda: alerts.has_focus and len(shown(app)) == 4, what="cleared", seen=lambda: box.value)
+    await until(lambda: alerts.current.name == "DiskWillFill", what="k, on the list", seen=lambda: alerts.current)
+    assert box.value == "" and not box.has_class("-visible")
+    await pilot.press("slash", *"service=search")  # typed one key at a time, then enter and j in one read
+    read_at_once(app, "enter", "j")
+    await until(lambda: alerts.has_focus, what="the list's again")
+    await pilot.pause()
+    assert box.value == "service=search" and shown(app) == ["HighLatency"]
 
 
 async def test_a_bad_regex_keeps_the_last_confirmed_filter_and_says_why(console: tuple[OncallApp, Pilot]) -> None:

@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import replace
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -33,12 +33,26 @@ from oncall_tui.ui.widgets.redrawn import Redrawn
 
 class FilterBox(Input):
     """The filter as it is typed: letters are text here, so the key bar says the two keys that
-    are not (the main screen's letter keys wait until enter or esc)."""
+    are not (the main screen's letter keys wait until enter or esc). Keys read in the same
+    read as enter or esc (`⏎jj` over SSH) come after them here: they are not typed, but go on
+    to the bindings, which by then are the list's again."""
 
     BINDINGS = [
-        Binding("enter", "submit", "Keep filter", id="filter.keep"),
+        Binding("enter", "keep", "Keep filter", id="filter.keep"),
         Binding("escape", "screen.clear_filter", "Clear filter", id="filter.clear"),
     ]
+    closing = False
+    """Set by enter or esc: what follows them here is not the filter's."""
+
+    def _on_key(self, event: events.Key) -> None:
+        """Runs before Input's own handler, which `prevent_default` skips."""
+        if event.key in ("enter", "escape"):
+            self.closing = True
+        elif self.closing:
+            event.prevent_default()  # not typed: on to the bindings
+
+    def action_keep(self) -> None:
+        self.query_ancestor(AlertsPane).keep_filter()
 
 
 class AlertsPane(Vertical):
@@ -64,6 +78,8 @@ class AlertsPane(Vertical):
         self._confirmed_filter, self._confirmed_text = Filter(), ""
         """The filter last confirmed with enter: what an unreadable one typed after it leaves shown."""
         self._filter_error = ""
+        self._applied = ""
+        """The filter text last shown."""
         self.created_silences: list[tuple[str, str]] = []
         """(source, silence ID) of every silence this console created, as the servers returned them."""
         self.doubted = 0
@@ -359,48 +375,61 @@ class AlertsPane(Vertical):
         return bool(self.filter) or bool(self.filter_box.value) or self.filter_box.has_class("-visible")
 
     def open_filter(self) -> None:
-        """Focused now, not after the keys already queued (`focus()` waits its turn): over SSH,
-        `/sev` comes in one read, and its letters are the filter's, not keys of the list."""
+        """Focused now, not after the keys already read (`focus()` waits its turn): over SSH,
+        `/sev` comes in one read, and its letters are the filter's, not keys of the list (those
+        read before the focus moved reach no widget, and the app types them here)."""
+        self.filter_box.closing = False
         self.filter_box.add_class("-visible")
         self.screen.set_focus(self.filter_box)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        """As the box is now (a change heard late, after enter applied it, is no news)."""
+        if event.input.value != self._applied:
+            self._apply_filter(event.input.value)
+
+    def _apply_filter(self, text: str) -> None:
         """A filter as typed shows at once; one that cannot be read shows the last confirmed one."""
+        box, self._applied = self.filter_box, text
         try:
-            self.filter = parse_filter(event.value)
+            self.filter = parse_filter(text)
         except MatcherError as error:
             self._filter_error = clean_line(str(error), 100)
-            event.input.border_subtitle = self._filter_error.replace("[", r"\[")
-            event.input.add_class("-unreadable")
+            box.border_subtitle = self._filter_error.replace("[", r"\[")
+            box.add_class("-unreadable")
             self.filter = self._confirmed_filter
         else:
             self._filter_error = ""
-            event.input.border_subtitle = ""
-            event.input.remove_class("-unreadable")
+            box.border_subtitle = ""
+            box.remove_class("-unreadable")
         self.show_alerts(by_user=True)
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
+    def keep_filter(self) -> None:
+        """enter in the filter box: the filter stays, and the keys are the list's again (shown
+        now, not when the box's last change is heard: a key read with enter acts on it)."""
+        box = self.filter_box
+        if box.value != self._applied:
+            self._apply_filter(box.value)
         if self._filter_error:  # (not Input's own -invalid class: it validates again on enter)
             kept = clean_line(self._confirmed_text, 60) or "no filter"
             self.notify(f"Not applied: {self._filter_error}. Still showing: {kept}.", severity="warning")
+            box.closing = False  # still typing
             return
-        self._confirmed_filter, self._confirmed_text = self.filter, event.value
-        if not event.value.strip():
-            event.input.remove_class("-visible")
-        self.list.focus()
+        self._confirmed_filter, self._confirmed_text = self.filter, box.value
+        if not box.value.strip():
+            box.remove_class("-visible")
+        self.screen.set_focus(self.list)
 
     def clear_filter(self) -> None:
         box = self.filter_box
-        box.value = ""
+        box.value = self._applied = ""
         box.remove_class("-visible", "-unreadable")
         self._filter_error = ""
         box.border_subtitle = ""
         self.filter = self._confirmed_filter = Filter()
         self._confirmed_text = ""
         self.show_alerts(by_user=True)
-        self.list.focus()
+        self.screen.set_focus(self.list)  # now: keys after esc in the same read are the list's
 
     # -- silences -------------------------------------------------------------------------
     def silence(self) -> None:
