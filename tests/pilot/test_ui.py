@@ -233,6 +233,10 @@ async def test_read_only_refuses_every_write(sim: SimServer, clock: SteppedClock
         )
         await pilot.press("S")
         await until(lambda: isinstance(app.screen, SilencesScreen) and app.screen.silences, what="silences")
+        await pilot.pause()
+        offered = {k.key for k in app.screen.query(FooterKey) if k.display}
+        assert "r" in offered and not offered & {"x", "e"}, offered  # nor here
+        assert "x expire" not in str(app.screen.query_one("#silences-title").render())
         await pilot.press("x", "e")
         await pilot.pause()
         assert isinstance(app.screen, SilencesScreen)  # no confirmation, no form

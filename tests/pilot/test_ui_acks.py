@@ -23,7 +23,10 @@ async def test_a_with_no_incident_acknowledges_the_alert_the_list_says_who_and_a
     async with app.run_test(size=(160, 45)) as pilot:
         await until(lambda: app.main.alert_list.alerts, what="the alert")
         await pilot.press("a")  # nothing declared: the alert is what there is to accept
-        assert isinstance(app.screen, TextPrompt) and "Acknowledge 1 alert(s) DiskWillFill" in app.screen.title_text
+        assert (
+            isinstance(app.screen, TextPrompt)
+            and "Acknowledge DiskWillFill (1 alert) until it resolves?" in app.screen.title_text
+        )
         assert "alerts with these labels that fire meanwhile are silenced too" in app.screen.label  # not only these
         assert "(1 alert matches now)" in app.screen.label
         await pilot.press("enter")  # no comment: fine

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from oncall_tui.core.alerts.acks import is_ack
 from oncall_tui.core.alerts.alertmanager import AlertmanagerError
@@ -20,6 +20,7 @@ from oncall_tui.core.alerts.matchers import format_matchers
 from oncall_tui.core.alerts.models import Silence
 from oncall_tui.core.durations import format_age
 from oncall_tui.core.text import clean_line
+from oncall_tui.ui.widgets.key_bar import KeyBar
 
 
 class SilencesScreen(Screen[None]):
@@ -38,9 +39,12 @@ class SilencesScreen(Screen[None]):
         clock: Callable[[], datetime],
         edit: Callable[[Silence], None],
         expire: Callable[[Silence], None],
+        read_only: bool = False,
     ) -> None:
-        """`edit`, `expire`: the alerts pane's, which asks and writes (and records)."""
+        """`edit`, `expire`: the alerts pane's, which asks and writes (and records); `read_only`:
+        they are not offered (pressed, they say why not)."""
         super().__init__()
+        self.read_only = read_only
         self.board = board
         self.clock = clock
         self._edit, self._expire = edit, expire
@@ -50,7 +54,7 @@ class SilencesScreen(Screen[None]):
         with Vertical(id="silences-pane", classes="pane"):
             yield Static("SILENCES  loading…", id="silences-title", classes="pane-title")
             yield DataTable(id="silences-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar(frozenset({"expire", "edit"}) if self.read_only else frozenset())
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -80,7 +84,9 @@ class SilencesScreen(Screen[None]):
                 silence.source,
             )
         live = sum(s.state != "expired" for s in self.silences)
-        title.update(f"SILENCES  {live} active or pending · {len(self.silences) - live} expired · x expire · e edit")
+        title.update(
+            f"SILENCES  {live} active or pending · {len(self.silences) - live} expired{'' if self.read_only else ' · x expire · e edit'}"
+        )
 
     def _selected(self) -> Silence | None:
         table = self.query_one(DataTable)

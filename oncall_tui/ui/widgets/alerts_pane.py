@@ -241,7 +241,8 @@ class AlertsPane(Vertical):
         sources = sorted({s for a in alerts for s in a.sources})
         caught = sum(all(a.labels.get(k) == v for k, v in labels.items()) for a in self.board.alerts)
         prompt = TextPrompt(
-            f"Acknowledge {len(alerts):,} alert(s) {clean_line(alert.name, 60)} until they resolve?",
+            f"Acknowledge {clean_line(alert.name, 60)} ({len(alerts):,} alert{'' if len(alerts) == 1 else 's'})"
+            " until it resolves?",
             f"Silences {clean_line(matchers_for(labels), 300)}"
             f" ({caught:,} {'alert matches' if caught == 1 else 'alerts match'} now) while they fire:"
             " alerts with these labels that fire meanwhile are silenced too.\n"
@@ -463,7 +464,9 @@ class AlertsPane(Vertical):
 
     def silences(self) -> None:
         """`S`: every source's silences, to edit or expire."""
-        self.app.push_screen(SilencesScreen(self.board, self.services.clock, self._edit, self._ask_expire))
+        self.app.push_screen(
+            SilencesScreen(self.board, self.services.clock, self._edit, self._ask_expire, self.services.read_only)
+        )
 
     def _edit(self, silence: Silence) -> None:
         if self.services.refuses(self.notify):
