@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
+from oncall_tui.core.incidents.postmortem import render_markdown
 from oncall_tui.sim.server import SimServer
 from oncall_tui.ui.app import oncall_app
 from oncall_tui.ui.screens.prompt import TextPrompt
@@ -71,3 +72,13 @@ async def test_shift_a_on_a_group_acks_what_its_alerts_share_and_a_linked_incide
         assert len(event.data["fingerprints"]) == 3 and event.summary.startswith("Acknowledged HighErrorRate")
         row = app.main.alert_list
         await until(lambda: row.render_line(0).text.rstrip().endswith("3 acked"), what="the group said acked")
+        sim.store.restart(silences_saved=False)  # the ack lost: on the record it ends, on Alertmanager's word
+        await until(lambda: incident.events[-1].kind == "silence.lost", what="the loss on the record")
+        lost = incident.events[-1]
+        assert (lost.who, lost.data["silence_id"]) == ("oncall-tui (alertmanager:prod)", silence["id"])
+        assert (
+            lost.summary
+            == f"Silence {silence['id']} (the ack by alice) is gone: prod no longer has it; its alerts are not acknowledged now"
+        )
+        written = render_markdown(incident)
+        assert f"silence `{silence['id']}` was gone, recorded by oncall-tui (alertmanager:prod)" in written

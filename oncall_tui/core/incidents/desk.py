@@ -501,10 +501,12 @@ class IncidentDesk:
         summary: str,
         firing: Iterable[Alert],
         request: SilenceRequest | None = None,
+        agent: str | None = None,
     ) -> list[str]:
         """A silence created or expired from the console, on the record of every open incident
         whose alerts it catches (of those `firing`) or that already mentions it; with the
-        `request` that made it, its window, author and comment too, for the postmortem. The
+        `request` that made it, its window, author and comment too, for the postmortem; with
+        `agent`, as the console's own event on its word (a silence an Alertmanager lost). The
         problems, one line each."""
         matchers, firing, problems = tuple(matchers), list(firing), []
         for incident in self.open_incidents():
@@ -521,7 +523,7 @@ class IncidentDesk:
                     "comment": request.comment,
                 }
             try:
-                self.record(incident.id, kind, summary, data)
+                self.record(incident.id, kind, summary, data, agent)
             except IncidentError as error:
                 problems.append(f"Not recorded: {error}")
         return problems

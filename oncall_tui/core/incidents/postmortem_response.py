@@ -35,6 +35,7 @@ RESPONSE_KINDS = (
     "page.resolved",
     "silence.created",
     "silence.expired",
+    "silence.lost",
     "alert.acknowledged",
     "runbook.step_started",
     "runbook.step_finished",

@@ -215,6 +215,11 @@ def _acknowledgements(events: list[TimelineEvent], day: datetime | None) -> list
             lines.append(
                 f"- {hms(event.ts, day)} {cell(event.who)} acknowledged {count} linked alert(s) with silence {silence}"
             )
+        elif event.kind == "silence.lost":  # an ack's silence its Alertmanager no longer had
+            silence = code(str(event.data.get("silence_id", "?")))
+            lines.append(
+                f"- {hms(event.ts, day)} silence {silence} was gone, recorded by {cell(event.who)}: not acknowledged since"
+            )
     return lines or ["- Nobody acknowledged it."]
 
 

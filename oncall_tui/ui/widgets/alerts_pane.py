@@ -198,6 +198,19 @@ class AlertsPane(Vertical):
                 severity="warning",
                 timeout=30,
             )
+            if not self.services.read_only:  # the incidents that recorded the ack record its end
+                problems = await asyncio.to_thread(
+                    self.services.desk.record_silence,
+                    "silence.lost",
+                    gone.id,
+                    gone.matchers,
+                    f"Silence {gone.id} (the ack by {clean_line(gone.created_by, 40)}) is gone: {gone.source} no longer"
+                    " has it; its alerts are not acknowledged now",
+                    [],
+                    agent=f"alertmanager:{gone.source}",
+                )
+                for problem in problems:
+                    self.notify(problem, severity="error")
         if self.services.read_only:
             return  # read-only changes nothing, its own acks included
         now, lasting = self.services.clock(), self.services.config.acks.duration
