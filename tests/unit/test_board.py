@@ -178,6 +178,26 @@ async def test_an_alert_unknown_past_a_restarts_grace_goes_at_its_last_ends_at(c
         await board.aclose()
 
 
+async def test_an_alert_held_for_days_keeps_what_showed_it(clock: SteppedClock) -> None:
+    """What was last seen a day ago is forgotten, but not for an alert still held: its record
+    of the process that showed it is what keeps its absence from reading as a resolution."""
+    store = SimAlertmanager(clock=clock)
+    with SimServer(store) as server:
+        lasting = (clock.now + timedelta(days=7)).isoformat()
+        store.post_alerts([{**sent(alert("X", "critical")), "endsAt": lasting}])
+        board = Board([AlertmanagerClient(s) for s in make_config(server.url).alertmanagers], clock=clock)
+        await board.poll_once()
+        clock.advance(10)
+        store.restart()
+        clock.advance(2 * 86400)  # its sender silent for two days
+        board.polls = 1000  # the daily forgetting is due
+        await board.poll_once()
+        [x] = await board.poll_once()  # judged after it
+        assert x.held.startswith(f"its sender {PROM} may be down")
+        assert board.sightings.presence(x.fingerprint, ["prod"]).state == "unknown"
+        await board.aclose()
+
+
 async def test_a_source_that_never_answered_is_not_an_empty_list(clock: SteppedClock) -> None:
     from tests.alertmanager_process import free_port
 
