@@ -247,7 +247,8 @@ def test_report_across_incidents(tmp_path: Path, clock: SteppedClock, capsys: py
     desk = IncidentDesk(tmp_path, "alice", clock=clock).load()
     noisy = Alert("fp2", {"alertname": "DiskWillFill", "severity": "warning"}, {}, clock.now, None, "", "active")
     desk.auto_declare([noisy], ["warning"], ["alertname"])  # declared, then nobody acted
-    desk.declare("a cosmetic one", severity="SEV-4")
+    latency = Alert("fp3", {"alertname": "HighLatency", "severity": "warning"}, {}, clock.now, None, "", "active")
+    desk.declare("a cosmetic one", [latency], severity="SEV-4")  # declared by a person: acted on
     config = str(write_config(tmp_path))
     assert main(["report", "--config", config]) == 0
     out = capsys.readouterr().out
@@ -255,7 +256,7 @@ def test_report_across_incidents(tmp_path: Path, clock: SteppedClock, capsys: py
     assert "time to acknowledge: mean 3m45s, p90 3m45s (1 incidents)" in out
     assert "time to resolve: mean 16m16s, p90 16m16s (1 incidents)" in out
     fatigue = out.split("nobody acted on")[1]
-    assert "DiskWillFill" in fatigue and "HighErrorRate" not in fatigue and "(no alert)" in fatigue
+    assert "DiskWillFill" in fatigue and "HighErrorRate" not in fatigue and "HighLatency" not in fatigue
     assert "no runbook matches" not in out  # no runbooks dir: not looked at
     assert main(["report", "--since", "soon", "--config", config]) == 2
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from oncall_tui.core.durations import format_duration, parse_duration
 from oncall_tui.core.incidents.incident import SEVERITIES, Incident
+from oncall_tui.core.incidents.timeline import CONSOLE
 from oncall_tui.core.runbooks.library import RunbookError, RunbookLibrary
 from oncall_tui.core.text import clean_line
 
@@ -25,7 +26,8 @@ ACTIONS = {
     "alert.acknowledged",
     "runbook.step_started",
 }
-"""What a person did. An incident with none of these fired and was left alone."""
+"""What a person did. An incident with none of these, and declared by the console
+(`auto_declare`), not by a person, fired and was left alone."""
 
 
 @dataclass
@@ -77,7 +79,9 @@ def build(
             report.ttr.append(metrics["time to resolve"])
         names = {a.name for a in incident.alerts.values()}
         report.declaring_alerts.update(names)
-        if not any(e.kind in ACTIONS for e in incident.events):
+        if not any(
+            e.kind in ACTIONS or (e.kind == "incident.declared" and e.actor != CONSOLE) for e in incident.events
+        ):
             report.untouched_alerts.update(names or {"(no alert)"})
     return report
 
