@@ -95,6 +95,7 @@ async def test_every_key_is_recorded(console: tuple[OncallApp, Pilot]) -> None:
     await recorded(6)
     await pilot.press("R")
     assert isinstance(app.screen, TextPrompt)
+    assert app.screen.label.endswith(". 1 of its 1 alert(s) still fire")  # said before it is resolved
     await pilot.press("enter")  # an empty resolution is refused in the prompt
     assert isinstance(app.screen, TextPrompt)
     await pilot.press(*"rolled back", "enter")

@@ -470,11 +470,13 @@ class IncidentPane(Redrawn, can_focus=True):  # tab reaches it, so z can zoom it
         incident = self.active()
         standing = [p for p in incident.pages.values() if p.standing] if incident else []
         ends = f" (ends the page(s) to {', '.join(_page(p) for p in standing)})" if standing else ""
+        firing = sum(a.firing for a in incident.alerts.values()) if incident else 0
+        still = f". {firing} of its {len(incident.alerts)} alert(s) still fire" if firing and incident else ""
         self._ask_then_act(
             "resolve",
             "resolving",
             "Resolve",
-            f"Resolution, in one line{ends}",
+            f"Resolution, in one line{ends}{still}",
             lambda i, text: self.desk.resolve(i.id, text),
         )
 
