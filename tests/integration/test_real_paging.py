@@ -215,7 +215,7 @@ async def test_the_console_pages_shows_its_page_and_never_declares_from_it(
         await pilot.press("escape")
         await pilot.press("R")
         label = str(app.screen.query_one("#prompt-label").render())
-        assert label == "Resolution, in one line (ends the page(s) to dana L2)"
+        assert label == "Resolution, in one line (ends the page(s) to dana L2). 1 of its 1 alert(s) still fire"
         await pilot.press(*"rolled back", "enter")
         await asyncio.to_thread(hook.wait_for, "resolved", oncall="dana")
         await until(lambda: incident.events[-1].kind == "page.resolved", what="the page's end recorded")
