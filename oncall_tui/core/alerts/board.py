@@ -361,21 +361,7 @@ class Board:
         first_seen = {a.fingerprint: self.first_seen.get(a.fingerprint, when) for a in alerts}
         owners |= {a.fingerprint: a.sources for a in held}
         seen_at = {fp: self._last_seen[fp] for fp in firing}
-        sightings = Sightings(
-            now,
-            self.resend_grace,
-            statuses,
-            firing,
-            ended,
-            owners,
-            alerts,
-            shown_by,
-            seen_at,
-            as_of,
-            heard,
-            senders,
-            ends,
-        )
+        sightings = replace(judge, owners=owners, alerts=alerts, seen_at=seen_at)
         return sightings, first_seen, count(alerts)
 
     def _hear(self, name: str, process: datetime, alerts: list[Alert]) -> None:
