@@ -58,6 +58,9 @@ class OncallApp(App[None]):
         list (the box takes every character it is sent itself, so none reaches here otherwise)."""
         focused = self.focused
         if isinstance(focused, FilterBox) and not focused.closing and event.is_printable and event.character:
+            if event.key.startswith("alt+"):
+                focused.escape_then(event)
+                return
             focused.insert_text_at_cursor(event.character)
             event.stop()
 

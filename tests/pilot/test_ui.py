@@ -100,7 +100,7 @@ def read_at_once(app: OncallApp, *keys: str) -> None:
     """Keys as one read of the terminal brings them (over SSH, from tmux): all queued before the
     first is handled, as the driver does. A key is a character or a key name (`enter`)."""
     for name in keys:
-        character = {"enter": "\r", "escape": "\x1b"}.get(name, name)
+        character = {"enter": "\r", "escape": "\x1b"}.get(name, name.removeprefix("alt+"))
         key = events.Key(name if len(name) > 1 or name.isalnum() else _character_to_key(name), character)
         key.set_sender(app)
         app._driver.send_message(key)
@@ -121,6 +121,15 @@ async def test_keys_in_the_same_burst_as_slash_are_typed_into_the_filter(console
     await until(lambda: alerts.has_focus and len(shown(app)) == 4, what="cleared", seen=lambda: box.value)
     await until(lambda: alerts.current.name == "DiskWillFill", what="k, on the list", seen=lambda: alerts.current)
     assert box.value == "" and not box.has_class("-visible")
+    read_at_once(app, "/", *"xyz", "alt+j")  # esc j in one read: the terminal sends alt+j
+    await until(lambda: alerts.has_focus and len(shown(app)) == 4, what="cleared again", seen=lambda: box.value)
+    await until(
+        lambda: getattr(alerts.current, "name", None) == "HighLatency",
+        what="j, on the list",
+        seen=lambda: alerts.current,
+    )
+    assert box.value == "" and not box.has_class("-visible")
+    await pilot.press("k")
     await pilot.press("slash", *"service=search")  # typed one key at a time, then enter and j in one read
     read_at_once(app, "enter", "j")
     await until(lambda: alerts.has_focus, what="the list's again")

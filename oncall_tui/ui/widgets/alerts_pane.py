@@ -50,6 +50,19 @@ class FilterBox(Input):
             self.closing = True
         elif self.closing:
             event.prevent_default()  # not typed: on to the bindings
+        elif event.key.startswith("alt+") and event.is_printable:
+            self.escape_then(event)
+
+    def escape_then(self, event: events.Key) -> None:
+        """esc then a key, in one read: a terminal sends them as alt+key. The filter goes, and
+        the key is the list's."""
+        event.prevent_default()
+        event.stop()
+        self.closing = True
+        self.query_ancestor(AlertsPane).clear_filter()
+        key = events.Key(event.key.removeprefix("alt+"), event.character)
+        key.set_sender(self.app)
+        self.app.post_message(key)
 
     def action_keep(self) -> None:
         self.query_ancestor(AlertsPane).keep_filter()
