@@ -135,6 +135,10 @@ async def test_keys_in_the_same_burst_as_slash_are_typed_into_the_filter(console
     await until(lambda: alerts.has_focus, what="the list's again")
     await pilot.pause()
     assert box.value == "service=search" and shown(app) == ["HighLatency"]
+    box.focus()  # clicked or tabbed into again (it stays shown while it holds a filter): it types again
+    await pilot.pause()
+    await pilot.press(*" x")
+    assert box.value == "service=search x"
 
 
 async def test_a_bad_regex_keeps_the_last_confirmed_filter_and_says_why(console: tuple[OncallApp, Pilot]) -> None:

@@ -65,6 +65,15 @@ def test_an_alert_always_acted_on_scores_zero(tmp_path: Path, clock: SteppedCloc
     assert by_name["Declared"].score == by_name["Silenced"].score == 0
     assert by_name["Ignored"].acted == 0  # silenced an hour after it resolved: not acted on while it fired
     assert fatigue.alerts[0].name == "Ignored"
+    auto = Alert("fp-auto", {"alertname": "Auto", "severity": "critical"}, {}, clock.now, None, "", "active")
+    desk.auto_declare([auto], ["critical"], ["alertname"])  # the console's own declaration: nobody acted
+    fatigue = assess(
+        found(episode("Auto", clock.now, 10, "fp-auto")),
+        clock.now + timedelta(hours=2),
+        UTC_ZONE,
+        desk.incidents.values(),
+    )
+    assert fatigue.alerts[0].acted == 0
 
 
 def test_business_hours_are_the_schedules_own() -> None:

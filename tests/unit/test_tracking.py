@@ -6,6 +6,7 @@ real Alertmanager restart are tested in test_board.py and tests/integration.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -408,3 +409,21 @@ def test_a_console_started_since_judges_an_alert_it_never_saw_by_when_its_source
         "not sent again since prod restarted at 14:37:05 UTC; its sender is not known here",
     )
     assert judged(up("prod", since=clock.now - timedelta(seconds=30)))[0] == "waiting"  # within the grace
+    older = Sightings(clock.now, 120.0, {"prod": up("prod")}, as_of={"prod": seen - timedelta(seconds=5)})
+    assert older.presence("a", ["prod"], seen, prom).state == "waiting"  # its answer was asked before the record
+
+
+def test_an_alert_linked_while_unseen_was_never_seen_firing_on_the_record(tmp_path: Path, clock: SteppedClock) -> None:
+    """Declared from an alert held after a restart: the record must not take the declaration for
+    a sighting, or a console started later reads its absence as the long-up process's word."""
+    held = replace(alert("a"), held="not seen since prod restarted at 14:31:05 UTC")
+    IncidentDesk(tmp_path, "alice", clock=clock).load().declare("Prometheus down?", [held])
+    clock.advance(600)
+    [incident] = IncidentDesk(tmp_path, "alice", clock=clock).load().open_incidents()
+    assert incident.alerts["a"].seen_firing is None
+    restarted = up("prod", since=clock.now - timedelta(seconds=660))  # restarted a minute before the declaration
+    doubts: dict = {}
+    sightings = Sightings(clock.now, 120.0, {"prod": restarted}, heard={"prod": {restarted.start_said: frozenset()}})
+    fresh = IncidentDesk(tmp_path, "alice", clock=clock).load()  # a console started since
+    assert fresh.track_alerts(sightings, doubts) == []  # nothing recorded
+    assert doubts[incident.id]["a"].reason.startswith(f"its sender {PROM} may be down")

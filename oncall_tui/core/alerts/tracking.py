@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
@@ -47,6 +47,9 @@ def sender(generator_url: str) -> str:
         return ""
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
+
+NEVER = datetime.min.replace(tzinfo=UTC)
+"""A `seen` for an alert the record never had firing: every process started after it."""
 
 START_SLACK = timedelta(seconds=1)
 """A source's clock is read from its Date header, to the second: a start this close before
@@ -247,7 +250,11 @@ class Sightings:
             )
         # the process that showed it (or, to a console started since, that was up when the
         # record last had it firing) says it is gone
-        if status.start_said in starts or (not starts and seen is not None and started < seen - START_SLACK):
+        if not starts and seen is not None and started + START_SLACK < seen:  # up when the record had it firing
+            if self.as_of.get(name, self.now) < seen:  # its answer is older than the record: no word yet
+                return Presence("waiting", f"not in {name}'s answers since the record had it firing", (name,))
+            return Presence("resolved", f"absent from {name}'s answer ({name} up since {_when(started)})", (name,))
+        if status.start_said in starts:
             return Presence("resolved", f"absent from {name}'s answer ({name} up since {_when(started)})", (name,))
         if self.as_of.get(name, self.now) < started + timedelta(seconds=self.grace):  # not sent it yet, maybe
             return Presence("waiting", f"not seen since {name} restarted at {clock_time(started)}", (name,))

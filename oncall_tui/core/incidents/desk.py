@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from oncall_tui.core.alerts.matchers import MatcherError, matches_all
 from oncall_tui.core.alerts.models import Alert, SilenceMatcher, SilenceRequest
-from oncall_tui.core.alerts.tracking import Presence, Sightings, sender
+from oncall_tui.core.alerts.tracking import NEVER, Presence, Sightings, sender
 from oncall_tui.core.durations import format_duration
 from oncall_tui.core.incidents.incident import (
     ACTION_ITEM,
@@ -662,9 +662,8 @@ class IncidentDesk:
         for incident in self.open_incidents():
             changes: dict[tuple[str, str, str], list[LinkedAlert]] = {}
             for link in incident.alerts.values():
-                presence = sightings.presence(
-                    link.fingerprint, link.sources, link.seen_firing, sender(link.generator_url)
-                )
+                seen = link.seen_firing or NEVER  # linked while unseen: as if its source restarted since
+                presence = sightings.presence(link.fingerprint, link.sources, seen, sender(link.generator_url))
                 if presence.state in ("waiting", "unknown"):
                     if doubts is not None and link.firing:  # resolved on the record: nothing says otherwise
                         doubts.setdefault(incident.id, {})[link.fingerprint] = presence

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from oncall_tui.core.alerts.history import Episode, Found, flaps, watched_line, where_from
 from oncall_tui.core.alerts.models import Alert
 from oncall_tui.core.durations import format_duration
-from oncall_tui.core.incidents.incident import Incident
+from oncall_tui.core.incidents.incident import Incident, declared_by_a_person
 from oncall_tui.core.incidents.report import p90
 from oncall_tui.core.runbooks.library import RunbookError, RunbookLibrary
 from oncall_tui.core.text import clean_line
@@ -77,7 +77,7 @@ def _acts(incidents: Iterable[Incident]) -> dict[str, list[tuple[datetime, datet
     for it (instants, as spans of no length)."""
     out: dict[str, list[tuple[datetime, datetime]]] = {}
     for incident in incidents:
-        if incident.declared_at:
+        if incident.declared_at and declared_by_a_person(incident):  # the console's own (auto_declare) is no act
             for fp in incident.alerts:
                 out.setdefault(fp, []).append((incident.declared_at, incident.declared_at))
         for event in incident.events:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from oncall_tui.core.alerts.models import Alert, PayloadError, parse_time
-from oncall_tui.core.incidents.timeline import TimelineEvent, format_ts
+from oncall_tui.core.incidents.timeline import CONSOLE, TimelineEvent, format_ts
 from oncall_tui.core.paging.pagers import Page
 
 SEVERITIES = {
@@ -56,7 +56,8 @@ class LinkedAlert:
     """When its source last said it resolved (None while it fires)."""
     seen_firing: datetime | None = None
     """When the record last had it firing: linked, or fired again (a console started since has
-    not seen it: whether its Alertmanager restarted after this is how its absence is judged)."""
+    not seen it: whether its Alertmanager restarted after this is how its absence is judged).
+    None: linked while unseen or stale, so never seen firing on the record."""
 
     def as_alert(self) -> Alert:
         """Enough of the alert to match its runbook again."""
@@ -220,7 +221,7 @@ class Incident:
                 sources=tuple(str(s) for s in raw.get("sources") or ()),
                 generator_url=str(raw.get("generator_url") or ""),
                 summary=str(raw.get("summary") or ""),
-                seen_firing=at,
+                seen_firing=None if raw.get("unseen") else at,
             )
             alerts[link.fingerprint] = link
         self.alerts = alerts
@@ -283,7 +284,13 @@ def linked(alert: Alert) -> dict[str, Any]:
         "sources": list(alert.sources),
         "generator_url": alert.generator_url,
         "summary": alert.annotations.get("summary", ""),
+        **({"unseen": True} if alert.held or alert.stale else {}),  # not seen firing when linked
     }
+
+
+def declared_by_a_person(incident: Incident) -> bool:
+    """Declared by someone, not by the console on its own (`auto_declare`): an act on its alerts."""
+    return any(e.kind == "incident.declared" and e.actor != CONSOLE for e in incident.events)
 
 
 def named(count: int, names: Iterable[str]) -> str:

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from oncall_tui.core.durations import format_duration, parse_duration
-from oncall_tui.core.incidents.incident import SEVERITIES, Incident
-from oncall_tui.core.incidents.timeline import CONSOLE
+from oncall_tui.core.incidents.incident import SEVERITIES, Incident, declared_by_a_person
 from oncall_tui.core.runbooks.library import RunbookError, RunbookLibrary
 from oncall_tui.core.text import clean_line
 
@@ -79,9 +78,7 @@ def build(
             report.ttr.append(metrics["time to resolve"])
         names = {a.name for a in incident.alerts.values()}
         report.declaring_alerts.update(names)
-        if not any(
-            e.kind in ACTIONS or (e.kind == "incident.declared" and e.actor != CONSOLE) for e in incident.events
-        ):
+        if not declared_by_a_person(incident) and not any(e.kind in ACTIONS for e in incident.events):
             report.untouched_alerts.update(names or {"(no alert)"})
     return report
 

@@ -67,6 +67,9 @@ class FilterBox(Input):
     def action_keep(self) -> None:
         self.query_ancestor(AlertsPane).keep_filter()
 
+    def on_focus(self) -> None:
+        self.closing = False  # clicked or tabbed into again: typing again
+
 
 class AlertsPane(Vertical):
     """Owns the board's polling, the filter and the silences written from the console."""
