@@ -81,4 +81,7 @@ async def test_shift_a_on_a_group_acks_what_its_alerts_share_and_a_linked_incide
             == f"Silence {silence['id']} (the ack by alice) is gone: prod no longer has it; its alerts are not acknowledged now"
         )
         written = render_markdown(incident)
-        assert f"silence `{silence['id']}` was gone, recorded by oncall-tui (alertmanager:prod)" in written
+        assert (
+            f"silence `{silence['id']}` was gone, recorded by oncall-tui (alertmanager:prod): that ack held no longer"
+            in written
+        )

@@ -410,7 +410,11 @@ def test_a_console_started_since_judges_an_alert_it_never_saw_by_when_its_source
     )
     assert judged(up("prod", since=clock.now - timedelta(seconds=30)))[0] == "waiting"  # within the grace
     older = Sightings(clock.now, 120.0, {"prod": up("prod")}, as_of={"prod": seen - timedelta(seconds=5)})
-    assert older.presence("a", ["prod"], seen, prom).state == "waiting"  # its answer was asked before the record
+    waiting = older.presence("a", ["prod"], seen, prom)  # its answer was asked before the record
+    assert (waiting.state, waiting.reason) == (
+        "waiting",
+        "waiting for prod's next answer: its last is older than the record of it firing",
+    )
 
 
 def test_an_alert_linked_while_unseen_was_never_seen_firing_on_the_record(tmp_path: Path, clock: SteppedClock) -> None:

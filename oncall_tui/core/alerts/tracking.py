@@ -252,7 +252,11 @@ class Sightings:
         # record last had it firing) says it is gone
         if not starts and seen is not None and started + START_SLACK < seen:  # up when the record had it firing
             if self.as_of.get(name, self.now) < seen:  # its answer is older than the record: no word yet
-                return Presence("waiting", f"not in {name}'s answers since the record had it firing", (name,))
+                return Presence(
+                    "waiting",
+                    f"waiting for {name}'s next answer: its last is older than the record of it firing",
+                    (name,),
+                )
             return Presence("resolved", f"absent from {name}'s answer ({name} up since {_when(started)})", (name,))
         if status.start_said in starts:
             return Presence("resolved", f"absent from {name}'s answer ({name} up since {_when(started)})", (name,))

@@ -218,7 +218,7 @@ def _acknowledgements(events: list[TimelineEvent], day: datetime | None) -> list
         elif event.kind == "silence.lost":  # an ack's silence its Alertmanager no longer had
             silence = code(str(event.data.get("silence_id", "?")))
             lines.append(
-                f"- {hms(event.ts, day)} silence {silence} was gone, recorded by {cell(event.who)}: not acknowledged since"
+                f"- {hms(event.ts, day)} silence {silence} was gone, recorded by {cell(event.who)}: that ack held no longer"
             )
     return lines or ["- Nobody acknowledged it."]
 
