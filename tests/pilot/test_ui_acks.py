@@ -80,6 +80,10 @@ async def test_shift_a_on_a_group_acks_what_its_alerts_share_and_a_linked_incide
             lost.summary
             == f"Silence {silence['id']} (the ack by alice) is gone: prod no longer has it; its alerts are not acknowledged now"
         )
+        again = app.services.desk.record_silence(  # a second console on this record, seeing the same loss
+            "silence.lost", silence["id"], (), lost.summary, [], agent="alertmanager:prod"
+        )
+        assert again == [] and [e.kind for e in incident.events].count("silence.lost") == 1  # said once
         written = render_markdown(incident)
         assert (
             f"silence `{silence['id']}` was gone, recorded by oncall-tui (alertmanager:prod): that ack held no longer"

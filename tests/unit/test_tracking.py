@@ -86,7 +86,7 @@ def test_past_the_grace_a_sender_not_heard_from_since_the_restart_leaves_it_unkn
     silent = judged(frozenset()).presence("fp", ["prod"])
     assert (silent.state, silent.reason) == (
         "unknown",
-        "its sender http://prometheus:9090 may be down: nothing from it since prod restarted at 14:30:04 UTC",
+        "its sender http://prometheus:9090 may be down: nothing from it since prod restarted at 2026-11-27 14:30:04 UTC",
     )
     assert judged(frozenset({"http://other:9090"})).presence("fp", ["prod"]).state == "unknown"
     assert judged(frozenset({prom})).presence("fp", ["prod"]).state == "resolved"  # it resent others, not this
@@ -115,7 +115,7 @@ def test_an_alert_unknown_past_the_grace_goes_once_its_last_ends_at_has_passed()
 
     assert judged({"fp": FROZEN + timedelta(seconds=1)}) == (
         "unknown",
-        "not sent again since prod restarted at 14:30:04 UTC; it has no generatorURL to tell its sender by",
+        "not sent again since prod restarted at 2026-11-27 14:30:04 UTC; it has no generatorURL to tell its sender by",
     )
     assert judged({"fp": FROZEN}) == (
         "resolved",
@@ -401,12 +401,12 @@ def test_a_console_started_since_judges_an_alert_it_never_saw_by_when_its_source
     restarted = up("prod", since=seen + timedelta(seconds=300))  # after the record last had it firing
     assert judged(restarted) == (
         "unknown",
-        f"its sender {prom} may be down: nothing from it since prod restarted at 14:37:05 UTC",
+        f"its sender {prom} may be down: nothing from it since prod restarted at 2026-11-27 14:37:05 UTC",
     )
     assert judged(restarted, frozenset({prom}))[0] == "resolved"  # its sender resent others, not it
     assert judged(restarted, sent_by=None) == (  # the local history keeps no sender
         "unknown",
-        "not sent again since prod restarted at 14:37:05 UTC; its sender is not known here",
+        "not sent again since prod restarted at 2026-11-27 14:37:05 UTC; its sender is not known here",
     )
     assert judged(up("prod", since=clock.now - timedelta(seconds=30)))[0] == "waiting"  # within the grace
     older = Sightings(clock.now, 120.0, {"prod": up("prod")}, as_of={"prod": seen - timedelta(seconds=5)})

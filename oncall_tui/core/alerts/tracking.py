@@ -280,12 +280,13 @@ class Sightings:
                 " expired, as Alertmanager lets an alert go that its sender no longer sends",
                 (name,),
             )
+        since = f"since {name} restarted at {_when(started)}"  # (with its date: it may be long ago)
         if origin:
-            why = f"its sender {origin} may be down: nothing from it since {name} restarted at {clock_time(started)}"
+            why = f"its sender {origin} may be down: nothing from it {since}"
         elif origin == "":
-            why = f"not sent again since {name} restarted at {clock_time(started)}; it has no generatorURL to tell its sender by"
+            why = f"not sent again {since}; it has no generatorURL to tell its sender by"
         else:
-            why = f"not sent again since {name} restarted at {clock_time(started)}; its sender is not known here"
+            why = f"not sent again {since}; its sender is not known here"
         return Presence("unknown", why, (name,))
 
 

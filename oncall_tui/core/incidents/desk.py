@@ -514,6 +514,8 @@ class IncidentDesk:
             mentioned = any(e.data.get("silence_id") == silence_id for e in incident.events)
             if not (hit or mentioned):
                 continue
+            if agent and any(e.kind == kind and e.data.get("silence_id") == silence_id for e in incident.events):
+                continue  # the console's own word, once: another console on this record has said it
             data: dict[str, Any] = {"silence_id": silence_id, "matchers": [str(m) for m in matchers]}
             if request is not None:
                 data |= {
